@@ -1,0 +1,53 @@
+/**
+ * The contract served by the engine, independent of transport: validates every request
+ * with the shared schemas, runs its handler, and fans engine events out to listeners.
+ * Transports (Electron IPC, the UI WebSocket) only move bytes to and from here.
+ */
+import { COMMAND_NAMES, type CommandName, type EventName } from '../../shared/channels'
+import { commands, describeZodError, events, type CommandResult, type EventPayload } from '../../shared/contract'
+import type { Engine } from '../engine/engine'
+import { createHandlers, NotFoundError, type AppInfo, type Handlers } from './handlers'
+
+export type EventListener = <N extends EventName>(name: N, payload: EventPayload<N>) => void
+
+export interface Api {
+  handle(name: string, payload: unknown): Promise<CommandResult<CommandName>>
+  onEvent(listener: EventListener): () => void
+}
+
+export function isCommandName(name: string): name is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(name)
+}
+
+export function createApi(engine: Engine, info: AppInfo, log: (message: string) => void = () => undefined): Api {
+  const handlers: Handlers = createHandlers(engine, info)
+  const listeners = new Set<EventListener>()
+  const publish = <N extends EventName>(name: N, payload: EventPayload<N>): void => {
+    const checked = events[name].parse(payload) as EventPayload<N>
+    for (const listener of listeners) listener(name, checked)
+  }
+  engine.on('status', (status) => publish('connections.status', status))
+  engine.on('headsAppended', (batch) => publish('heads.appended', batch))
+
+  return {
+    async handle(name, payload) {
+      if (!isCommandName(name)) return { ok: false, error: { code: 'invalid_request', message: `Unknown command ${JSON.stringify(name)}` } }
+      const parsed = commands[name].request.safeParse(payload ?? {})
+      if (!parsed.success) return { ok: false, error: describeZodError(parsed.error) }
+      try {
+        const handler = handlers[name] as (request: unknown) => unknown
+        const value = await handler(parsed.data)
+        return { ok: true, value: commands[name].response.parse(value) } as CommandResult<CommandName>
+      } catch (error) {
+        if (error instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: error.message } }
+        const message = error instanceof Error ? error.message : String(error)
+        log(`command ${name} failed: ${message}`)
+        return { ok: false, error: { code: 'internal', message } }
+      }
+    },
+    onEvent(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+}

@@ -1,0 +1,30 @@
+/** One handler per contract command; requests arrive already validated. */
+import type { CommandName } from '../../shared/channels'
+import type { CommandRequestParsed, CommandResponse } from '../../shared/contract'
+import type { Engine } from '../engine/engine'
+
+export class NotFoundError extends Error {}
+
+export type Handlers = {
+  [N in CommandName]: (request: CommandRequestParsed<N>) => CommandResponse<N> | Promise<CommandResponse<N>>
+}
+
+export interface AppInfo {
+  version: string
+  transport: 'electron' | 'websocket'
+  dataDir: string
+}
+
+export function createHandlers(engine: Engine, info: AppInfo): Handlers {
+  return {
+    'app.info': () => info,
+    'connections.list': () => engine.listConnections(),
+    'connections.add': (request) => engine.addConnection(request),
+    'connections.remove': async (request) => {
+      const removed = await engine.removeConnection(request.id)
+      if (!removed) throw new NotFoundError(`There is no connection ${request.id}`)
+      return { removed }
+    },
+    'heads.list': (request) => engine.listHeads(request),
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Starts what both the desktop app and headless mode run: the engine on a data directory,
+ * the embedded demo chain when no endpoint is configured, and the transport-free API.
+ */
+import type { Api } from '../api/api'
+import { createApi } from '../api/api'
+import type { DemoChain } from '../demo/demo-chain'
+import { startDemoChain } from '../demo/demo-chain'
+import { Engine } from '../engine/engine'
+import type { SecretBox } from '../store/secret-box'
+import { demoTokenArtifact, packageVersion } from './project-paths'
+
+export interface TidewatchOptions {
+  dataDir: string
+  secrets: SecretBox
+  transport: 'electron' | 'websocket'
+  /** Upstream given on the command line; saved as a connection if new. */
+  rpcUrl?: string | undefined
+  /** 'auto': only when no user endpoint is saved; 'always': serve without --rpc. */
+  demo: 'auto' | 'always' | 'never'
+  demoBlockTime?: number
+  nativeBinding?: string | undefined
+  log: (message: string) => void
+}
+
+export interface RunningTidewatch {
+  engine: Engine
+  api: Api
+  demo: DemoChain | null
+  close(): Promise<void>
+}
+
+export const DEMO_CONNECTION_NAME = 'Demo chain (local anvil)'
+
+export async function startTidewatch(options: TidewatchOptions): Promise<RunningTidewatch> {
+  const engine = new Engine({
+    dataDir: options.dataDir,
+    secrets: options.secrets,
+    log: options.log,
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+  })
+  let demo: DemoChain | null = null
+  try {
+    const savedDemo = engine.findConnection((c) => c.kind === 'demo')
+    const hasUserEndpoint = options.rpcUrl !== undefined || engine.findConnection((c) => c.kind === 'user') !== undefined
+    const wantDemo = options.demo === 'always' || (options.demo === 'auto' && !hasUserEndpoint)
+    if (wantDemo) {
+      options.log('starting the embedded demo chain (anvil)')
+      demo = await startDemoChain({ blockTime: options.demoBlockTime ?? 2, artifactPath: demoTokenArtifact, onError: (e) => options.log(`demo traffic: ${e.message}`) })
+      options.log(`demo chain at ${demo.wsUrl}, token ${demo.tokenAddress}`)
+      if (savedDemo) {
+        // Each run starts a fresh chain: the previous run's blocks belong to a chain that is gone.
+        engine.clearHeads(savedDemo.id)
+        await engine.retargetConnection(savedDemo.id, demo.wsUrl)
+      } else {
+        engine.addConnection({ name: DEMO_CONNECTION_NAME, url: demo.wsUrl, kind: 'demo' })
+      }
+    } else if (savedDemo) {
+      // Without its chain the demo endpoint would only retry a dead port.
+      await engine.removeConnection(savedDemo.id)
+    }
+    if (options.rpcUrl && !engine.findConnection((c) => c.url === options.rpcUrl)) {
+      engine.addConnection({ url: options.rpcUrl })
+    }
+    engine.start()
+  } catch (error) {
+    await engine.close()
+    await demo?.stop()
+    throw error
+  }
+  const api = createApi(engine, { version: packageVersion(), transport: options.transport, dataDir: options.dataDir }, options.log)
+  return {
+    engine,
+    api,
+    demo,
+    async close() {
+      await engine.close()
+      await demo?.stop()
+    },
+  }
+}

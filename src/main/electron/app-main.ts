@@ -1,0 +1,83 @@
+/**
+ * Electron glue, kept thin: the window, its security, and the IPC transport. Everything
+ * else is the engine (src/main/app/bootstrap.ts), shared with headless mode.
+ */
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { App, BrowserWindow as BrowserWindowType, IpcMain, SafeStorage, Session, Shell } from 'electron'
+import { startTidewatch, type RunningTidewatch } from '../app/bootstrap'
+import { CONTENT_SECURITY_POLICY } from '../server/static-files'
+import { registerIpcTransport } from './ipc-transport'
+import { createSafeStorageBox } from './safe-storage-box'
+import { secureWindowOptions } from './window-options'
+
+export interface ElectronModules {
+  app: App
+  BrowserWindow: typeof BrowserWindowType
+  ipcMain: IpcMain
+  safeStorage: SafeStorage
+  session: { defaultSession: Session }
+  shell: Pick<Shell, 'openExternal'>
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+export function isTrustedRendererUrl(url: string | undefined, rendererIndex: string): boolean {
+  if (!url) return false
+  return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname) === rendererIndex
+}
+
+export async function runDesktopApp(electron: ElectronModules): Promise<void> {
+  const { app, BrowserWindow, ipcMain } = electron
+  const log = (message: string): void => console.log(`${new Date().toISOString()} ${message}`)
+  const rendererIndex = path.join(here, '../renderer/index.html')
+  const preloadPath = path.join(here, '../preload/index.cjs')
+
+  if (!app.requestSingleInstanceLock()) {
+    app.quit()
+    return
+  }
+  await app.whenReady()
+
+  // Headers for everything the window loads, in addition to the page's meta tag.
+  electron.session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
+  })
+  electron.session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'))
+
+  let running: RunningTidewatch
+  try {
+    running = await startTidewatch({
+      dataDir: process.env.TIDEWATCH_DATA_DIR || app.getPath('userData'),
+      secrets: createSafeStorageBox(electron.safeStorage),
+      transport: 'electron',
+      demo: 'auto',
+      nativeBinding: process.env.TIDEWATCH_SQLITE_BINDING || undefined,
+      log,
+    })
+  } catch (error) {
+    log(`Tidewatch could not start: ${error instanceof Error ? error.message : String(error)}`)
+    app.exit(1)
+    return
+  }
+
+  const window = new BrowserWindow(secureWindowOptions(preloadPath))
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
+  window.webContents.on('will-navigate', (event) => event.preventDefault())
+  window.once('ready-to-show', () => window.show())
+
+  const unregister = registerIpcTransport(ipcMain, running.api, () => (window.isDestroyed() ? null : window.webContents), (url) =>
+    isTrustedRendererUrl(url, rendererIndex),
+  )
+  await window.loadFile(rendererIndex)
+
+  let quitting = false
+  app.on('window-all-closed', () => app.quit())
+  app.on('before-quit', (event) => {
+    if (quitting) return
+    event.preventDefault()
+    quitting = true
+    unregister()
+    void running.close().finally(() => app.exit(0))
+  })
+}

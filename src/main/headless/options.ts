@@ -1,0 +1,73 @@
+/** Command-line options of `tidewatch serve` (PROTOCOL.md section 3). */
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+
+export interface ServeOptions {
+  rpc?: string | undefined
+  http?: string | undefined
+  dataDir: string
+  host: string
+  port: number
+  confirmations: number
+}
+
+export class OptionsError extends Error {}
+
+export const DEFAULT_PORT = 7457
+
+export const USAGE = `Usage: tidewatch serve [--rpc <ws url>] [--http <http url>] [--data-dir <dir>] [--host <host>] [--port <port>] [--confirmations <n>]
+  --rpc            upstream WebSocket URL (ws:// or wss://); without it, the embedded demo chain
+  --http           optional upstream HTTP URL for plain requests
+  --data-dir       store, API token and settings (default: ${defaultDataDir()})
+  --host           address to listen on (default: 127.0.0.1)
+  --port           port to listen on (default: ${DEFAULT_PORT}; 0 picks a free one)
+  --confirmations  finality depth where the upstream has no 'finalized' tag (default: 64)`
+
+export function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share')
+  return path.join(base, 'tidewatch')
+}
+
+export function parseServeOptions(argv: string[]): ServeOptions {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv[0] === 'serve' ? argv.slice(1) : argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        rpc: { type: 'string' },
+        http: { type: 'string' },
+        'data-dir': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        confirmations: { type: 'string' },
+      },
+    }))
+  } catch (error) {
+    throw new OptionsError(error instanceof Error ? error.message : String(error))
+  }
+  const rpc = values.rpc === undefined ? undefined : checkUrl('--rpc', values.rpc, ['ws:', 'wss:'])
+  const http = values.http === undefined ? undefined : checkUrl('--http', values.http, ['http:', 'https:'])
+  const port = values.port === undefined ? DEFAULT_PORT : checkInteger('--port', values.port, 0, 65535)
+  const confirmations = values.confirmations === undefined ? 64 : checkInteger('--confirmations', values.confirmations, 0, 1_000_000)
+  const host = values.host ?? '127.0.0.1'
+  if (host.trim() === '') throw new OptionsError('--host must not be empty')
+  const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
+  return { rpc, http, dataDir, host, port, confirmations }
+}
+
+function checkUrl(flag: string, value: string, protocols: string[]): string {
+  if (!URL.canParse(value)) throw new OptionsError(`${flag} ${JSON.stringify(value)} is not a URL`)
+  const protocol = new URL(value).protocol
+  if (!protocols.includes(protocol)) throw new OptionsError(`${flag} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL, got ${protocol}//`)
+  return value
+}
+
+function checkInteger(flag: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) throw new OptionsError(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
+  const n = Number(value)
+  if (n < min || n > max) throw new OptionsError(`${flag} must be between ${min} and ${max}, got ${n}`)
+  return n
+}

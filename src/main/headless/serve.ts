@@ -1,0 +1,75 @@
+/**
+ * Headless mode: capture plus the same UI and contract over HTTP/WebSocket, no window.
+ * Entry of `npm run serve` and of the `tidewatch` bin.
+ */
+import fs from 'node:fs'
+import { startTidewatch } from '../app/bootstrap'
+import { rendererRoot } from '../app/project-paths'
+import { loadOrCreateApiToken } from '../server/api-token'
+import { startHttpServer, uiRoute } from '../server/http-server'
+import { serveUiSocket } from '../server/ui-socket'
+import { createKeyFileSecretBox } from '../store/secret-box'
+import { OptionsError, parseServeOptions, USAGE } from './options'
+
+const log = (message: string): void => {
+  process.stderr.write(`${new Date().toISOString()} ${message}\n`)
+}
+
+export async function serve(argv: string[]): Promise<void> {
+  let options
+  try {
+    options = parseServeOptions(argv)
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error
+    process.stderr.write(`tidewatch serve: ${error.message}\n\n${USAGE}\n`)
+    process.exit(2)
+  }
+  if (!fs.existsSync(rendererRoot)) {
+    process.stderr.write(`tidewatch serve: the user interface is not built (${rendererRoot} is missing); run \`npm run build\` first.\n`)
+    process.exit(1)
+  }
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
+  const token = loadOrCreateApiToken(options.dataDir)
+  const app = await startTidewatch({
+    dataDir: options.dataDir,
+    secrets: createKeyFileSecretBox(options.dataDir),
+    transport: 'websocket',
+    rpcUrl: options.rpc,
+    demo: options.rpc ? 'never' : 'always',
+    log,
+  })
+  const server = await startHttpServer({
+    host: options.host,
+    port: options.port,
+    token,
+    rendererRoot,
+    routes: [uiRoute((socket) => serveUiSocket(socket, app.api))],
+  })
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log(`${signal}: shutting down`)
+    void server
+      .close()
+      .then(() => app.close())
+      .then(() => {
+        log('store flushed and closed')
+        process.exit(0)
+      })
+      .catch((error: unknown) => {
+        log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`)
+        process.exit(1)
+      })
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.stdout.write(`Tidewatch listening on ${server.url}\n`)
+  // The fragment never reaches a server or its logs; the page moves it to sessionStorage.
+  process.stdout.write(`Open the user interface: ${server.url}#token=${token}\n`)
+}
+
+serve(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`tidewatch serve: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

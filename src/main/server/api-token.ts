@@ -1,0 +1,35 @@
+/** The local API token: created on first start in `<data-dir>/api-token`, mode 0600. */
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { IncomingMessage } from 'node:http'
+
+export const API_TOKEN_FILE = 'api-token'
+
+export function loadOrCreateApiToken(dataDir: string): string {
+  const file = path.join(dataDir, API_TOKEN_FILE)
+  if (fs.existsSync(file)) {
+    const token = fs.readFileSync(file, 'utf8').trim()
+    if (token.length >= 32) {
+      // Tighten a copy that was loosened by hand: the token guards every endpoint.
+      fs.chmodSync(file, 0o600)
+      return token
+    }
+  }
+  const token = crypto.randomBytes(32).toString('base64url')
+  fs.mkdirSync(dataDir, { recursive: true })
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 })
+  fs.chmodSync(file, 0o600)
+  return token
+}
+
+/** Accepts `?token=` or `Authorization: Bearer`, compared in constant time. */
+export function requestHasToken(request: IncomingMessage, token: string): boolean {
+  const url = new URL(request.url ?? '/', 'http://localhost')
+  const header = request.headers.authorization
+  const offered = url.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : null)
+  if (!offered) return false
+  const a = Buffer.from(offered)
+  const b = Buffer.from(token)
+  return a.length === b.length && crypto.timingSafeEqual(a, b)
+}

@@ -1,0 +1,33 @@
+/**
+ * The UI transport of headless mode: the contract over a WebSocket, frames per
+ * src/shared/ws-protocol.ts. Every frame is validated; a bad one gets an error answer
+ * and the socket stays open.
+ */
+import type { WebSocket } from 'ws'
+import { uiClientFrameSchema, type UiServerFrame } from '../../shared/ws-protocol'
+import type { Api } from '../api/api'
+
+export function serveUiSocket(socket: WebSocket, api: Api): void {
+  const send = (frame: UiServerFrame): void => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame))
+  }
+  const unsubscribe = api.onEvent((event, payload) => send({ event, payload }))
+  socket.on('close', unsubscribe)
+  socket.on('error', () => socket.terminate())
+  socket.on('message', (data) => {
+    let json: unknown
+    try {
+      json = JSON.parse(data.toString())
+    } catch {
+      send({ id: 0, ok: false, error: { code: 'invalid_request', message: 'Frame is not JSON' } })
+      return
+    }
+    const frame = uiClientFrameSchema.safeParse(json)
+    if (!frame.success) {
+      const id = typeof (json as { id?: unknown })?.id === 'number' ? (json as { id: number }).id : 0
+      send({ id, ok: false, error: { code: 'invalid_request', message: `Malformed frame: ${frame.error.issues[0]?.message ?? 'invalid'}` } })
+      return
+    }
+    void api.handle(frame.data.command, frame.data.payload).then((result) => send({ id: frame.data.id, ...result }))
+  })
+}

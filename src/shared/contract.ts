@@ -1,0 +1,138 @@
+/**
+ * The one contract between the engine and any user interface. Both transports (Electron
+ * IPC and the headless WebSocket) and the preload bridge are derived from these tables:
+ * adding a command is one entry here plus one handler in src/main/api.
+ */
+import { z } from 'zod'
+import type { CommandName, EventName } from './channels'
+
+export const connectionStateSchema = z.enum(['connecting', 'connected', 'reconnecting', 'failed', 'stopped'])
+export type ConnectionState = z.infer<typeof connectionStateSchema>
+
+/** A WebSocket endpoint URL as typed by a person; the message says what to fix. */
+export const endpointUrlSchema = z
+  .string()
+  .trim()
+  .min(1, 'Enter a WebSocket URL such as wss://eth-mainnet.g.alchemy.com/v2/<key> or ws://127.0.0.1:8545')
+  .max(2048, 'The URL is longer than 2048 characters')
+  .refine((value) => URL.canParse(value), {
+    message: 'Not a valid URL: expected something like ws://127.0.0.1:8545',
+  })
+  .refine((value) => !URL.canParse(value) || ['ws:', 'wss:'].includes(new URL(value).protocol), {
+    message: 'Tidewatch subscribes over WebSocket: the URL must start with ws:// or wss://',
+  })
+
+export const connectionSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  /** The URL with any API key masked; the full URL never leaves the main process. */
+  displayUrl: z.string(),
+  kind: z.enum(['user', 'demo']),
+  createdAt: z.number(),
+})
+export type Connection = z.infer<typeof connectionSchema>
+
+export const connectionStatusSchema = z.object({
+  connectionId: z.number().int(),
+  state: connectionStateSchema,
+  lastMessageAt: z.number().nullable(),
+  reconnectCount: z.number().int(),
+  lastError: z.string().nullable(),
+  headNumber: z.number().nullable(),
+})
+export type ConnectionStatus = z.infer<typeof connectionStatusSchema>
+
+export const connectionWithStatusSchema = connectionSchema.extend({ status: connectionStatusSchema })
+export type ConnectionWithStatus = z.infer<typeof connectionWithStatusSchema>
+
+export const headSchema = z.object({
+  id: z.number().int(),
+  connectionId: z.number().int(),
+  number: z.number().int(),
+  hash: z.string(),
+  parentHash: z.string(),
+  timestamp: z.number().int(),
+  gasUsed: z.string(),
+  gasLimit: z.string(),
+  baseFeePerGas: z.string().nullable(),
+  txCount: z.number().int().nullable(),
+  receivedAt: z.number(),
+})
+export type Head = z.infer<typeof headSchema>
+
+const idSchema = z.object({ id: z.number().int().positive() }).strict()
+
+/** Commands: request and response schemas. */
+export const commands = {
+  'app.info': {
+    request: z.object({}).strict(),
+    response: z.object({
+      version: z.string(),
+      transport: z.enum(['electron', 'websocket']),
+      dataDir: z.string(),
+    }),
+  },
+  'connections.list': {
+    request: z.object({}).strict(),
+    response: z.array(connectionWithStatusSchema),
+  },
+  'connections.add': {
+    request: z
+      .object({
+        name: z.string().trim().max(100, 'Keep the name under 100 characters').optional(),
+        url: endpointUrlSchema,
+      })
+      .strict(),
+    response: connectionWithStatusSchema,
+  },
+  'connections.remove': {
+    request: idSchema,
+    response: z.object({ removed: z.boolean() }),
+  },
+  'heads.list': {
+    request: z
+      .object({
+        connectionId: z.number().int().positive().optional(),
+        limit: z.number().int().min(1).max(1000).default(100),
+        /** Cursor: return heads with an id below this one (newest first). */
+        beforeId: z.number().int().positive().optional(),
+      })
+      .strict(),
+    response: z.array(headSchema),
+  },
+} satisfies Record<CommandName, { request: z.ZodType; response: z.ZodType }>
+
+/** Events pushed from the engine; batched, so the UI re-queries instead of holding every row. */
+export const events = {
+  'connections.status': connectionStatusSchema,
+  'heads.appended': z.object({
+    connectionId: z.number().int(),
+    /** Every head with id <= lastId is in the store. */
+    lastId: z.number().int(),
+    count: z.number().int(),
+  }),
+} satisfies Record<EventName, z.ZodType>
+
+export type CommandRequest<N extends CommandName> = z.input<(typeof commands)[N]['request']>
+export type CommandRequestParsed<N extends CommandName> = z.output<(typeof commands)[N]['request']>
+export type CommandResponse<N extends CommandName> = z.output<(typeof commands)[N]['response']>
+export type EventPayload<N extends EventName> = z.output<(typeof events)[N]>
+
+/** What a failed command carries to the person: a code, a message, and the field at fault. */
+export const commandErrorSchema = z.object({
+  code: z.enum(['invalid_request', 'not_found', 'internal']),
+  message: z.string(),
+  field: z.string().optional(),
+})
+export type CommandError = z.infer<typeof commandErrorSchema>
+
+export type CommandResult<N extends CommandName> =
+  | { ok: true; value: CommandResponse<N> }
+  | { ok: false; error: CommandError }
+
+/** Turns a zod failure into the first field-level message a person can act on. */
+export function describeZodError(error: z.ZodError): CommandError {
+  const issue = error.issues[0]
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : undefined
+  return { code: 'invalid_request', message: issue?.message ?? 'Invalid request', ...(field ? { field } : {}) }
+}
