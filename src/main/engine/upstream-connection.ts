@@ -74,7 +74,9 @@ export class UpstreamConnection extends EventEmitter<UpstreamConnectionEvents> {
       return
     }
     this.client = client
-    client.on('notification', (subscription, result) => this.onNotification(subscription, result))
+    client.on('notification', () => {
+      this.status.lastMessageAt = Date.now()
+    })
     client.on('protocolError', (message) => {
       this.update({ lastMessageAt: Date.now(), lastError: message })
       this.log(message)
@@ -89,7 +91,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamConnectionEvents> {
       this.scheduleRetry(`Connection closed by the server (code ${code}${reason ? `: ${reason}` : ''})`)
     })
     try {
-      this.headsSubscription = await client.subscribe('newHeads')
+      this.headsSubscription = await client.subscribe(['newHeads'], (result) => this.onHead(result))
     } catch (error) {
       client.close()
       this.fail(error)
@@ -99,9 +101,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamConnectionEvents> {
     this.update({ state: 'connected', lastError: null, lastMessageAt: Date.now() })
   }
 
-  private onNotification(subscription: string, result: unknown): void {
+  private onHead(result: unknown): void {
     this.status.lastMessageAt = Date.now()
-    if (subscription !== this.headsSubscription) return
     const parsed = parseHeader(result)
     if (!parsed.ok) {
       this.update({ lastError: parsed.message })

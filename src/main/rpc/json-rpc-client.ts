@@ -42,6 +42,8 @@ export interface JsonRpcClientOptions {
 
 interface Pending {
   method: string
+  /** Runs synchronously with the answer, before any later frame is handled. */
+  onResult?: (result: unknown) => void
   resolve: (value: unknown) => void
   reject: (error: Error) => void
   timer: NodeJS.Timeout
@@ -58,6 +60,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
   private readonly pending = new Map<number, Pending>()
+  private readonly listeners = new Map<string, (result: unknown) => void>()
   private nextId = 1
   private closed = false
   /** Time of the last frame of any kind, for liveness checks. */
@@ -108,7 +111,7 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
     return !this.closed && this.socket.readyState === WebSocket.OPEN
   }
 
-  request<T = unknown>(method: string, params: readonly unknown[] = [], timeoutMs = this.requestTimeoutMs): Promise<T> {
+  request<T = unknown>(method: string, params: readonly unknown[] = [], timeoutMs = this.requestTimeoutMs, onResult?: (result: unknown) => void): Promise<T> {
     if (!this.isOpen) return Promise.reject(new ConnectionClosedError('The WebSocket connection is not open'))
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
@@ -116,7 +119,7 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
         this.pending.delete(id)
         reject(new RequestTimeoutError(method, timeoutMs))
       }, timeoutMs)
-      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, timer })
+      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, timer, ...(onResult ? { onResult } : {}) })
       this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }), (error) => {
         if (!error) return
         const entry = this.pending.get(id)
@@ -128,14 +131,22 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
     })
   }
 
-  /** `eth_subscribe`; returns the upstream's subscription id. */
-  async subscribe(type: string, ...params: unknown[]): Promise<string> {
-    const id = await this.request<unknown>('eth_subscribe', [type, ...params])
+  /**
+   * `eth_subscribe`; returns the upstream's subscription id. The listener is attached the
+   * moment the answer is read: providers send the first notification right behind it,
+   * often in the same TCP read, before an awaiting caller could register anything.
+   * Notifications for ids without a listener are emitted as 'notification'.
+   */
+  async subscribe(params: readonly unknown[], listener?: (result: unknown) => void): Promise<string> {
+    const id = await this.request<unknown>('eth_subscribe', params, this.requestTimeoutMs, (result) => {
+      if (listener && typeof result === 'string') this.listeners.set(result, listener)
+    })
     if (typeof id !== 'string') throw new JsonRpcError(-32603, `eth_subscribe returned ${JSON.stringify(id)} instead of a subscription id`)
     return id
   }
 
   async unsubscribe(subscriptionId: string): Promise<boolean> {
+    this.listeners.delete(subscriptionId)
     return (await this.request<boolean>('eth_unsubscribe', [subscriptionId])) === true
   }
 
@@ -203,7 +214,9 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
     if (message.method === 'eth_subscription') {
       const params = message.params
       if (params && typeof params === 'object' && !Array.isArray(params) && typeof params.subscription === 'string' && 'result' in params) {
-        this.emit('notification', params.subscription, params.result)
+        const listener = this.listeners.get(params.subscription)
+        if (listener) listener(params.result)
+        else this.emit('notification', params.subscription, params.result)
       } else {
         this.protocolError('eth_subscription without params.subscription and params.result', frame)
       }
@@ -236,6 +249,7 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
       entry.reject(new JsonRpcError(-32603, `${entry.method}: answer has neither result nor error`))
       return
     }
+    entry.onResult?.(message.result)
     entry.resolve(message.result)
   }
 

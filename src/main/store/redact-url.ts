@@ -25,7 +25,7 @@ function looksLikeKey(segment: string): boolean {
 }
 
 function mask(secret: string): string {
-  return `${secret.slice(0, 4)}…`
+  return `${secret.slice(0, 4)}***`
 }
 
 /** Replaces every occurrence of the URL's secret parts in a message (for logs and errors). */

@@ -1,0 +1,142 @@
+/**
+ * Main-process wiring with Electron replaced by recording fakes: the window's security
+ * settings, navigation blocking, CSP, and the IPC transport of every contract command.
+ */
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { COMMAND_NAMES, commandChannel } from '../../shared/channels'
+import { ConnectionStore } from '../store/connection-store'
+import { openDatabase } from '../store/database'
+import { DATABASE_FILE } from '../engine/engine'
+import { runDesktopApp, type ElectronModules } from './app-main'
+import { createSafeStorageBox } from './safe-storage-box'
+
+type Handler = (event: { senderFrame?: { url: string } | null }, payload: unknown) => unknown
+
+const fakeSafeStorage = {
+  isEncryptionAvailable: () => true,
+  encryptString: (plain: string) => Buffer.from(plain, 'utf8').reverse(),
+  decryptString: (sealed: Buffer) => Buffer.from(sealed).reverse().toString('utf8'),
+}
+
+function fakeElectron(dataDir: string) {
+  const handlers = new Map<string, Handler>()
+  const windows: FakeWindow[] = []
+  const appEvents = new EventEmitter()
+  let headersHook: ((details: { responseHeaders?: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | null = null
+  let exitCode: number | null = null
+
+  class FakeWindow extends EventEmitter {
+    options: unknown
+    loaded: string | null = null
+    openHandler: (() => { action: string }) | null = null
+    contents = Object.assign(new EventEmitter(), {
+      sent: [] as [string, unknown][],
+      setWindowOpenHandler: (handler: () => { action: string }) => {
+        this.openHandler = handler
+      },
+      send: (channel: string, payload: unknown) => this.contents.sent.push([channel, payload]),
+      isDestroyed: () => false,
+    })
+    constructor(options: unknown) {
+      super()
+      this.options = options
+      windows.push(this)
+    }
+    get webContents() {
+      return this.contents
+    }
+    isDestroyed() {
+      return false
+    }
+    show() {}
+    async loadFile(file: string) {
+      this.loaded = file
+    }
+  }
+
+  const modules = {
+    app: Object.assign(appEvents, {
+      requestSingleInstanceLock: () => true,
+      whenReady: async () => undefined,
+      getPath: () => dataDir,
+      quit: () => appEvents.emit('before-quit', { preventDefault: () => undefined }),
+      exit: (code: number) => {
+        exitCode = code
+      },
+    }),
+    BrowserWindow: FakeWindow,
+    ipcMain: {
+      handle: (channel: string, handler: Handler) => handlers.set(channel, handler),
+      removeHandler: (channel: string) => handlers.delete(channel),
+    },
+    safeStorage: fakeSafeStorage,
+    session: {
+      defaultSession: {
+        webRequest: { onHeadersReceived: (hook: typeof headersHook) => (headersHook = hook) },
+        setPermissionRequestHandler: () => undefined,
+      },
+    },
+    shell: { openExternal: async () => undefined },
+  } as unknown as ElectronModules
+  return { modules, handlers, windows, appEvents, headers: () => headersHook, exitCode: () => exitCode }
+}
+
+let dataDir: string
+beforeEach(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-electron-'))
+  process.env.TIDEWATCH_DATA_DIR = dataDir
+  // A saved user endpoint means no demo chain is started for this test.
+  const db = openDatabase(path.join(dataDir, DATABASE_FILE))
+  new ConnectionStore(db, createSafeStorageBox(fakeSafeStorage)).add({ name: 'saved', url: 'ws://127.0.0.1:9/unreachable', kind: 'user' })
+  db.close()
+})
+afterEach(() => {
+  delete process.env.TIDEWATCH_DATA_DIR
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe('desktop app wiring', () => {
+  it('opens one locked-down window and serves every command over IPC to it alone', async () => {
+    const fake = fakeElectron(dataDir)
+    await runDesktopApp(fake.modules)
+
+    expect(fake.windows).toHaveLength(1)
+    const window = fake.windows[0]!
+    expect(window.options).toMatchObject({
+      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false },
+    })
+    const prefs = (window.options as { webPreferences: { preload: string } }).webPreferences
+    expect(prefs.preload).toMatch(/preload[/\\]index\.cjs$/)
+    expect(window.loaded).toMatch(/renderer[/\\]index\.html$/)
+    expect(window.openHandler?.()).toEqual({ action: 'deny' })
+    let prevented = false
+    window.webContents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://example.com')
+    expect(prevented).toBe(true)
+
+    let headers: Record<string, string[]> = {}
+    fake.headers()?.({ responseHeaders: {} }, (result) => (headers = result.responseHeaders))
+    expect(headers['Content-Security-Policy']?.[0]).toContain("script-src 'self'")
+
+    expect([...fake.handlers.keys()].sort()).toEqual(COMMAND_NAMES.map(commandChannel).sort())
+    const info = fake.handlers.get(commandChannel('app.info'))!
+    const trusted = { senderFrame: { url: `file://${window.loaded}` } }
+    await expect(info(trusted, {})).resolves.toMatchObject({ ok: true, value: { transport: 'electron', dataDir } })
+    await expect(info({ senderFrame: { url: 'https://evil.example/' } }, {})).resolves.toMatchObject({ ok: false })
+
+    const add = fake.handlers.get(commandChannel('connections.add'))!
+    await expect(add(trusted, { url: 'http://not-a-websocket' })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request', field: 'url', message: expect.stringMatching(/ws:\/\/ or wss:\/\//) },
+    })
+    const list = (await fake.handlers.get(commandChannel('connections.list'))!(trusted, {})) as { ok: boolean; value: { name: string; displayUrl: string }[] }
+    expect(list.value.map((c) => c.name)).toEqual(['saved'])
+
+    fake.appEvents.emit('before-quit', { preventDefault: () => undefined })
+    await expect.poll(() => fake.exitCode()).toBe(0)
+    expect(fake.handlers.size).toBe(0)
+  })
+})

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_PORT, OptionsError, parseServeOptions } from './options'
+
+describe('serve options', () => {
+  it('reads every documented option', () => {
+    const options = parseServeOptions(['serve', '--rpc', 'ws://127.0.0.1:8545', '--http', 'http://127.0.0.1:8545', '--data-dir', '/tmp/tw', '--host', '0.0.0.0', '--port', '9000', '--confirmations', '12'])
+    expect(options).toEqual({ rpc: 'ws://127.0.0.1:8545', http: 'http://127.0.0.1:8545', dataDir: '/tmp/tw', host: '0.0.0.0', port: 9000, confirmations: 12 })
+  })
+
+  it('has the documented defaults', () => {
+    const options = parseServeOptions([])
+    expect(options).toMatchObject({ rpc: undefined, host: '127.0.0.1', port: DEFAULT_PORT, confirmations: 64 })
+  })
+
+  it.each([
+    [['--rpc', 'http://127.0.0.1:8545'], /--rpc must be a ws:\/\/ or wss:\/\/ URL/],
+    [['--rpc', 'not a url'], /is not a URL/],
+    [['--port', 'eighty'], /--port must be a whole number/],
+    [['--port', '70000'], /between 0 and 65535/],
+    [['--confirmations', '-1'], /--confirmations/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('rejects %j with a clear message', (argv, message) => {
+    expect(() => parseServeOptions(argv)).toThrow(OptionsError)
+    expect(() => parseServeOptions(argv)).toThrow(message)
+  })
+})
