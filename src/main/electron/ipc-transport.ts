@@ -20,7 +20,7 @@ export type SenderCheck = (url: string | undefined) => boolean
 
 export function registerIpcTransport(ipc: IpcMainLike, api: Api, target: () => EventTarget | null, isTrustedSender: SenderCheck): () => void {
   for (const name of COMMAND_NAMES) {
-    ipc.handle(commandChannel(name), (event, payload) => {
+    ipc.handle(commandChannel(name), async (event, payload) => {
       if (!isTrustedSender(event.senderFrame?.url)) {
         return { ok: false, error: { code: 'invalid_request', message: 'Sender is not the Tidewatch window' } }
       }

@@ -60,7 +60,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
   private readonly pending = new Map<number, Pending>()
-  private readonly listeners = new Map<string, (result: unknown) => void>()
+  private readonly subscriptionListeners = new Map<string, (result: unknown) => void>()
   private nextId = 1
   private closed = false
   /** Time of the last frame of any kind, for liveness checks. */
@@ -139,14 +139,14 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
    */
   async subscribe(params: readonly unknown[], listener?: (result: unknown) => void): Promise<string> {
     const id = await this.request<unknown>('eth_subscribe', params, this.requestTimeoutMs, (result) => {
-      if (listener && typeof result === 'string') this.listeners.set(result, listener)
+      if (listener && typeof result === 'string') this.subscriptionListeners.set(result, listener)
     })
     if (typeof id !== 'string') throw new JsonRpcError(-32603, `eth_subscribe returned ${JSON.stringify(id)} instead of a subscription id`)
     return id
   }
 
   async unsubscribe(subscriptionId: string): Promise<boolean> {
-    this.listeners.delete(subscriptionId)
+    this.subscriptionListeners.delete(subscriptionId)
     return (await this.request<boolean>('eth_unsubscribe', [subscriptionId])) === true
   }
 
@@ -214,7 +214,7 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
     if (message.method === 'eth_subscription') {
       const params = message.params
       if (params && typeof params === 'object' && !Array.isArray(params) && typeof params.subscription === 'string' && 'result' in params) {
-        const listener = this.listeners.get(params.subscription)
+        const listener = this.subscriptionListeners.get(params.subscription)
         if (listener) listener(params.result)
         else this.emit('notification', params.subscription, params.result)
       } else {

@@ -1,0 +1,78 @@
+/** Formatting helpers; amounts arrive as decimal strings and may exceed 2^53, so they go through BigInt. */
+
+const integerFormat = new Intl.NumberFormat('en-US')
+const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 })
+
+export const DASH = '—'
+
+export function toBigInt(value: string | null | undefined): bigint | null {
+  if (value === null || value === undefined) return null
+  try {
+    return BigInt(value.trim())
+  } catch {
+    return null
+  }
+}
+
+/** 1234567 -> "1,234,567"; an unparseable value is shown as it came. */
+export function formatInteger(value: string | number | bigint): string {
+  if (typeof value === 'string') {
+    const big = toBigInt(value)
+    return big === null ? value : integerFormat.format(big)
+  }
+  return integerFormat.format(value)
+}
+
+/** 15300000 -> "15.3M", for chart axes. */
+export function formatCompact(value: number): string {
+  return compactFormat.format(value)
+}
+
+/** Share of the gas limit used, "45.3%"; '—' when the limit is zero or unreadable. */
+export function formatGasPercent(gasUsed: string, gasLimit: string): string {
+  const used = toBigInt(gasUsed)
+  const limit = toBigInt(gasLimit)
+  if (used === null || limit === null || limit <= 0n) return DASH
+  const tenths = (used * 1000n + limit / 2n) / limit
+  return `${tenths / 10n}.${tenths % 10n}%`
+}
+
+/** Wei (decimal string) to gwei with two decimals: "12.34"; "<0.01" for a non-zero dust amount. */
+export function formatGwei(wei: string | null): string {
+  if (wei === null) return DASH
+  const value = toBigInt(wei)
+  if (value === null) return wei
+  const hundredths = (value + 5_000_000n) / 10_000_000n
+  if (hundredths === 0n && value > 0n) return '<0.01'
+  const fraction = (hundredths % 100n).toString().padStart(2, '0')
+  return `${integerFormat.format(hundredths / 100n)}.${fraction}`
+}
+
+/** 0x1234…abcd */
+export function shortHash(hash: string): string {
+  return hash.length > 14 ? `${hash.slice(0, 6)}…${hash.slice(-4)}` : hash
+}
+
+/** "3 s ago", "5 min ago", "2 h ago", "4 d ago"; future times (clock skew) count as now. */
+export function formatRelative(timestampMs: number, nowMs: number): string {
+  const seconds = Math.max(0, Math.floor((nowMs - timestampMs) / 1000))
+  if (seconds < 60) return `${seconds} s ago`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return `${minutes} min ago`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 48) return `${hours} h ago`
+  return `${Math.floor(hours / 24)} d ago`
+}
+
+export function formatLocalTime(timestampMs: number): string {
+  return new Date(timestampMs).toLocaleTimeString(undefined, { hour12: false })
+}
+
+export function formatLocalDateTime(timestampMs: number): string {
+  return new Date(timestampMs).toLocaleString(undefined, { hour12: false })
+}
+
+/** A block-time delta in whole seconds: "12 s". */
+export function formatSeconds(seconds: number): string {
+  return `${integerFormat.format(seconds)} s`
+}

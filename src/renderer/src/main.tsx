@@ -1,0 +1,20 @@
+import './zod-setup'
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { App } from './App'
+import { ClientProvider } from './hooks/useClient'
+import { createClient } from './transport/client'
+import './styles.css'
+
+const container = document.getElementById('root')
+if (!container) throw new Error('index.html has no #root element')
+
+const client = createClient()
+
+createRoot(container).render(
+  <StrictMode>
+    <ClientProvider client={client}>
+      <App />
+    </ClientProvider>
+  </StrictMode>,
+)
