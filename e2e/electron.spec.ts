@@ -47,9 +47,13 @@ test('the desktop window shows live heads from the demo chain', async () => {
     const window = await app.firstWindow()
     await window.locator('body[data-app-ready="true"]').waitFor()
     await expect(window.getByTestId('head-row').nth(1)).toBeVisible({ timeout: 45_000 })
-    const prefs = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.webContents.getLastWebPreferences())
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false })
-    expect(await window.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined')
+    // Isolation as the page sees it: no Node, only the frozen contract bridge.
+    const seen = await window.evaluate(() => ({
+      require: typeof (globalThis as { require?: unknown }).require,
+      process: typeof (globalThis as { process?: unknown }).process,
+      bridgeFrozen: Object.isFrozen((globalThis as { tidewatch?: object }).tidewatch),
+    }))
+    expect(seen).toEqual({ require: 'undefined', process: 'undefined', bridgeFrozen: true })
     await saveScreenshot(window, 'electron-heads')
   } finally {
     await app.close()
