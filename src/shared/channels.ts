@@ -9,9 +9,15 @@ export const COMMAND_NAMES = [
   'connections.add',
   'connections.remove',
   'heads.list',
+  'subscriptions.list',
+  'subscriptions.create',
+  'subscriptions.pause',
+  'subscriptions.resume',
+  'subscriptions.remove',
+  'events.list',
 ] as const
 
-export const EVENT_NAMES = ['connections.status', 'heads.appended'] as const
+export const EVENT_NAMES = ['connections.status', 'heads.appended', 'subscriptions.changed', 'events.appended'] as const
 
 export type CommandName = (typeof COMMAND_NAMES)[number]
 export type EventName = (typeof EVENT_NAMES)[number]

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import type { CommandName, EventName } from './channels'
+import { SUBSCRIPTION_TYPES, subscriptionSpecSchema } from './subscription-params'
 
 export const connectionStateSchema = z.enum(['connecting', 'connected', 'reconnecting', 'failed', 'stopped'])
 export type ConnectionState = z.infer<typeof connectionStateSchema>
@@ -22,11 +23,22 @@ export const endpointUrlSchema = z
     message: 'Tidewatch subscribes over WebSocket: the URL must start with ws:// or wss://',
   })
 
+/** Optional plain-request endpoint of a connection. */
+export const httpUrlSchema = z
+  .string()
+  .trim()
+  .max(2048, 'The URL is longer than 2048 characters')
+  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), {
+    message: 'The HTTP URL must start with http:// or https://',
+  })
+
 export const connectionSchema = z.object({
   id: z.number().int(),
   name: z.string(),
   /** The URL with any API key masked; the full URL never leaves the main process. */
   displayUrl: z.string(),
+  /** Optional HTTP endpoint for plain requests (lookups, probes), masked likewise. */
+  displayHttpUrl: z.string().nullable(),
   kind: z.enum(['user', 'demo']),
   createdAt: z.number(),
 })
@@ -39,6 +51,10 @@ export const connectionStatusSchema = z.object({
   reconnectCount: z.number().int(),
   lastError: z.string().nullable(),
   headNumber: z.number().nullable(),
+  /** WebSocket connections open to this endpoint (more than one past the per-socket cap). */
+  sockets: z.number().int(),
+  /** Live upstream subscriptions across those sockets. */
+  upstreamSubscriptions: z.number().int(),
 })
 export type ConnectionStatus = z.infer<typeof connectionStatusSchema>
 
@@ -62,6 +78,50 @@ export type Head = z.infer<typeof headSchema>
 
 const idSchema = z.object({ id: z.number().int().positive() }).strict()
 
+/** Milliseconds since the epoch, for every `...At` field of the contract. */
+const epochMs = z.number()
+
+export const subscriptionSchema = z.object({
+  id: z.number().int(),
+  connectionId: z.number().int(),
+  type: z.enum(SUBSCRIPTION_TYPES),
+  params: z.record(z.string(), z.unknown()),
+  label: z.string().nullable(),
+  state: z.enum(['active', 'paused', 'pending', 'error']),
+  /** True when Tidewatch builds this type itself because the upstream does not offer it. */
+  emulated: z.boolean(),
+  /** How it is built when emulated, e.g. "from newPendingTransactions (full)". */
+  emulation: z.string().nullable(),
+  lastError: z.string().nullable(),
+  eventCount: z.number().int(),
+  lastEventAt: epochMs.nullable(),
+  createdAt: epochMs,
+})
+export type Subscription = z.infer<typeof subscriptionSchema>
+
+export const EVENT_KINDS = ['head', 'log', 'pending_transaction', 'mined_transaction', 'syncing'] as const
+export type EventKind = (typeof EVENT_KINDS)[number]
+
+export const capturedEventSchema = z.object({
+  id: z.number().int(),
+  connectionId: z.number().int(),
+  /** The local subscriptions this event was delivered to. */
+  subscriptionIds: z.array(z.number().int()),
+  kind: z.enum(EVENT_KINDS),
+  blockNumber: z.number().int().nullable(),
+  blockHash: z.string().nullable(),
+  transactionHash: z.string().nullable(),
+  logIndex: z.number().int().nullable(),
+  address: z.string().nullable(),
+  topics: z.array(z.string()),
+  data: z.string().nullable(),
+  removed: z.boolean(),
+  /** The raw JSON-RPC result, as the upstream sent it (or as Tidewatch built it when emulated). */
+  payload: z.unknown(),
+  receivedAt: epochMs,
+})
+export type CapturedEvent = z.infer<typeof capturedEventSchema>
+
 /** Commands: request and response schemas. */
 export const commands = {
   'app.info': {
@@ -81,6 +141,7 @@ export const commands = {
       .object({
         name: z.string().trim().max(100, 'Keep the name under 100 characters').optional(),
         url: endpointUrlSchema,
+        httpUrl: httpUrlSchema.optional(),
       })
       .strict(),
     response: connectionWithStatusSchema,
@@ -100,6 +161,36 @@ export const commands = {
       .strict(),
     response: z.array(headSchema),
   },
+  'subscriptions.list': {
+    request: z.object({ connectionId: z.number().int().positive().optional() }).strict(),
+    response: z.array(subscriptionSchema),
+  },
+  'subscriptions.create': {
+    request: z
+      .object({
+        connectionId: z.number().int().positive(),
+        label: z.string().trim().max(100, 'Keep the label under 100 characters').optional(),
+        spec: subscriptionSpecSchema,
+      })
+      .strict(),
+    response: subscriptionSchema,
+  },
+  'subscriptions.pause': { request: idSchema, response: subscriptionSchema },
+  'subscriptions.resume': { request: idSchema, response: subscriptionSchema },
+  'subscriptions.remove': { request: idSchema, response: z.object({ removed: z.boolean() }) },
+  'events.list': {
+    request: z
+      .object({
+        connectionId: z.number().int().positive().optional(),
+        subscriptionId: z.number().int().positive().optional(),
+        kind: z.enum(EVENT_KINDS).optional(),
+        limit: z.number().int().min(1).max(1000).default(100),
+        /** Cursor: events with an id below this one (newest first). */
+        beforeId: z.number().int().positive().optional(),
+      })
+      .strict(),
+    response: z.array(capturedEventSchema),
+  },
 } satisfies Record<CommandName, { request: z.ZodType; response: z.ZodType }>
 
 /** Events pushed from the engine; batched, so the UI re-queries instead of holding every row. */
@@ -108,6 +199,13 @@ export const events = {
   'heads.appended': z.object({
     connectionId: z.number().int(),
     /** Every head with id <= lastId is in the store. */
+    lastId: z.number().int(),
+    count: z.number().int(),
+  }),
+  'subscriptions.changed': z.object({ subscription: subscriptionSchema.nullable(), removedId: z.number().int().nullable() }),
+  'events.appended': z.object({
+    connectionId: z.number().int(),
+    /** Every event with id <= lastId is in the store. */
     lastId: z.number().int(),
     count: z.number().int(),
   }),

@@ -28,6 +28,8 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
   }
   engine.on('status', (status) => publish('connections.status', status))
   engine.on('headsAppended', (batch) => publish('heads.appended', batch))
+  engine.on('eventsAppended', (batch) => publish('events.appended', batch))
+  engine.on('subscriptionChanged', (subscription, removedId) => publish('subscriptions.changed', { subscription, removedId }))
 
   return {
     async handle(name, payload) {

@@ -1,9 +1,9 @@
 /** One handler per contract command; requests arrive already validated. */
 import type { CommandName } from '../../shared/channels'
 import type { CommandRequestParsed, CommandResponse } from '../../shared/contract'
-import type { Engine } from '../engine/engine'
+import { NotFoundError, type Engine } from '../engine/engine'
 
-export class NotFoundError extends Error {}
+export { NotFoundError }
 
 export type Handlers = {
   [N in CommandName]: (request: CommandRequestParsed<N>) => CommandResponse<N> | Promise<CommandResponse<N>>
@@ -26,5 +26,15 @@ export function createHandlers(engine: Engine, info: AppInfo): Handlers {
       return { removed }
     },
     'heads.list': (request) => engine.listHeads(request),
+    'subscriptions.list': (request) => engine.listSubscriptions(request.connectionId),
+    'subscriptions.create': (request) => engine.createSubscription(request),
+    'subscriptions.pause': (request) => engine.setSubscriptionPaused(request.id, true),
+    'subscriptions.resume': (request) => engine.setSubscriptionPaused(request.id, false),
+    'subscriptions.remove': async (request) => {
+      const removed = await engine.removeSubscription(request.id)
+      if (!removed) throw new NotFoundError(`There is no subscription ${request.id}`)
+      return { removed }
+    },
+    'events.list': (request) => engine.listEvents(request),
   }
 }

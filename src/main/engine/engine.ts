@@ -1,55 +1,87 @@
 /**
- * The Tidewatch engine: saved connections, their live upstream sockets, and the store.
- * Free of Electron, so the desktop app, headless mode and tests run the same code.
+ * The Tidewatch engine: saved connections and subscriptions, their live upstream sockets,
+ * and the store everything is captured into. Free of Electron, so the desktop app,
+ * headless mode and tests run the same code.
  */
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
-import type { ConnectionStatus, ConnectionWithStatus, Head } from '../../shared/contract'
+import type { CapturedEvent, ConnectionStatus, ConnectionWithStatus, EventKind, Head, Subscription } from '../../shared/contract'
+import type { SubscriptionSpec } from '../../shared/subscription-params'
+import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { ConnectionStore, type StoredConnection } from '../store/connection-store'
 import { openDatabase, type Db } from '../store/database'
+import { EventStore } from '../store/event-store'
 import { HeadStore, type HeadsCommitted } from '../store/head-store'
 import { redactUrl } from '../store/redact-url'
 import type { SecretBox } from '../store/secret-box'
-import type { BackoffOptions } from './backoff'
-import { UpstreamConnection } from './upstream-connection'
+import { SubscriptionStore, type StoredSubscription } from '../store/subscription-store'
+import type { BackoffOptions } from '../upstream/backoff'
+import type { HeartbeatOptions } from '../upstream/upstream-socket'
+import { LiveConnection } from './live-connection'
 
 export interface EngineOptions {
   dataDir: string
   secrets: SecretBox
   nativeBinding?: string
   backoff?: BackoffOptions
+  heartbeat?: Partial<HeartbeatOptions>
+  /** Alchemy allows 1,000 subscriptions per WebSocket; other providers differ. */
+  maxSubscriptionsPerSocket?: number
+  syncingPollMs?: number
   log?: (message: string) => void
 }
 
 export interface EngineEvents {
   status: [ConnectionStatus]
   headsAppended: [HeadsCommitted]
+  eventsAppended: [{ connectionId: number; lastId: number; count: number }]
+  subscriptionChanged: [subscription: Subscription | null, removedId: number | null]
   storeError: [Error]
 }
+
+export class NotFoundError extends Error {}
 
 export const DATABASE_FILE = 'tidewatch.sqlite'
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly db: Db
   private readonly connections: ConnectionStore
+  private readonly subscriptions: SubscriptionStore
   private readonly heads: HeadStore
-  private readonly live = new Map<number, UpstreamConnection>()
+  private readonly events: EventStore
+  private readonly live = new Map<number, LiveConnection>()
+  private readonly runners = new Map<number, SubscriptionRunner>()
+  private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
   private closed = false
 
   constructor(private readonly options: EngineOptions) {
     super()
     this.db = openDatabase(path.join(options.dataDir, DATABASE_FILE), options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
     this.connections = new ConnectionStore(this.db, options.secrets)
-    this.heads = new HeadStore(this.db, {
-      onCommitted: (batches) => batches.forEach((batch) => this.emit('headsAppended', batch)),
-      onError: (error) => {
-        this.log(`store write failed, will retry: ${error.message}`)
-        this.emit('storeError', error)
+    this.subscriptions = new SubscriptionStore(this.db)
+    const onError = (error: Error): void => {
+      this.log(`store write failed, will retry: ${error.message}`)
+      this.emit('storeError', error)
+    }
+    this.heads = new HeadStore(this.db, { onCommitted: (batches) => batches.forEach((batch) => this.emit('headsAppended', batch)), onError })
+    this.events = new EventStore(this.db, {
+      onError,
+      onCommitted: (batches) => {
+        for (const batch of batches) {
+          for (const [streamId, count] of batch.perStream) {
+            const counter = this.streamCounters.get(streamId) ?? { count: 0, lastAt: null }
+            counter.count += count
+            counter.lastAt = Date.now()
+            this.streamCounters.set(streamId, counter)
+          }
+          this.emit('eventsAppended', { connectionId: batch.connectionId, lastId: batch.lastId, count: batch.count })
+        }
       },
     })
+    this.streamCounters = this.events.countByStream()
   }
 
-  /** Connects every saved endpoint not connected yet. */
+  /** Connects every saved endpoint not connected yet, with its active subscriptions. */
   start(): void {
     for (const connection of this.connections.list()) if (!this.live.has(connection.id)) this.connect(connection)
   }
@@ -58,9 +90,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.connections.list().map((connection) => this.withStatus(connection))
   }
 
-  addConnection(input: { name?: string | undefined; url: string; kind?: 'user' | 'demo' }): ConnectionWithStatus {
+  addConnection(input: { name?: string | undefined; url: string; httpUrl?: string | undefined; kind?: 'user' | 'demo' }): ConnectionWithStatus {
     const name = input.name?.trim() || new URL(input.url).host
-    const connection = this.connections.add({ name, url: input.url, kind: input.kind ?? 'user' })
+    const connection = this.connections.add({ name, url: input.url, httpUrl: input.httpUrl ?? null, kind: input.kind ?? 'user' })
     this.log(`added connection ${connection.id} ${redactUrl(input.url)}`)
     this.connect(connection)
     return this.withStatus(connection)
@@ -68,8 +100,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Points a saved connection at a new URL (the demo chain's port changes each run). */
   async retargetConnection(id: number, url: string): Promise<void> {
-    await this.live.get(id)?.stop()
-    this.live.delete(id)
+    await this.disconnect(id)
     this.connections.updateUrl(id, url)
     const connection = this.connections.get(id)
     if (connection) this.connect(connection)
@@ -80,11 +111,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   async removeConnection(id: number): Promise<boolean> {
-    const upstream = this.live.get(id)
-    this.live.delete(id)
-    await upstream?.stop()
+    await this.disconnect(id)
     this.heads.flush()
-    return this.connections.remove(id)
+    this.events.flush()
+    const removed = this.connections.remove(id)
+    if (removed) this.events.deleteForConnection(id)
+    return removed
   }
 
   listHeads(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): Head[] {
@@ -96,38 +128,139 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.heads.deleteForConnection(connectionId)
   }
 
+  listSubscriptions(connectionId?: number): Subscription[] {
+    return this.subscriptions.list(connectionId).map((s) => this.subscriptionView(s))
+  }
+
+  createSubscription(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined }): Subscription {
+    if (!this.connections.get(input.connectionId)) throw new NotFoundError(`There is no connection ${input.connectionId}`)
+    const stored = this.subscriptions.add(input)
+    this.startRunner(stored)
+    return this.subscriptionView(stored)
+  }
+
+  async setSubscriptionPaused(id: number, paused: boolean): Promise<Subscription> {
+    const stored = this.subscriptions.get(id)
+    if (!stored) throw new NotFoundError(`There is no subscription ${id}`)
+    this.subscriptions.setPaused(id, paused)
+    if (paused) {
+      const runner = this.runners.get(id)
+      this.runners.delete(id)
+      await runner?.stop()
+    } else this.startRunner({ ...stored, paused: false })
+    const view = this.subscriptionView({ ...stored, paused })
+    this.emit('subscriptionChanged', view, null)
+    return view
+  }
+
+  /** Ends the subscription (eth_unsubscribe when it was the last user); its captured events stay. */
+  async removeSubscription(id: number): Promise<boolean> {
+    const runner = this.runners.get(id)
+    this.runners.delete(id)
+    await runner?.stop()
+    const removed = this.subscriptions.remove(id)
+    if (removed) this.emit('subscriptionChanged', null, id)
+    return removed
+  }
+
+  listEvents(query: { connectionId?: number | undefined; subscriptionId?: number | undefined; kind?: EventKind | undefined; limit: number; beforeId?: number | undefined }): CapturedEvent[] {
+    this.events.flush()
+    const subscriptions = this.subscriptions.list(query.connectionId)
+    let streamIds: number[] | undefined
+    if (query.subscriptionId !== undefined) {
+      const subscription = subscriptions.find((s) => s.id === query.subscriptionId) ?? this.subscriptions.get(query.subscriptionId)
+      if (!subscription) throw new NotFoundError(`There is no subscription ${query.subscriptionId}`)
+      streamIds = [subscription.streamId]
+    }
+    const byStream = new Map<number, number[]>()
+    for (const s of subscriptions) byStream.set(s.streamId, [...(byStream.get(s.streamId) ?? []), s.id])
+    return this.events
+      .list({ connectionId: query.connectionId, streamIds, kind: query.kind, limit: query.limit, beforeId: query.beforeId })
+      .map(({ streamId, ...event }) => ({ ...event, subscriptionIds: byStream.get(streamId) ?? [] }))
+  }
+
   /** Stops every socket, commits what is queued, closes the database. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await Promise.all([...this.live.values()].map((upstream) => upstream.stop()))
+    await Promise.all([...this.runners.values()].map((runner) => runner.stop()))
+    this.runners.clear()
+    await Promise.all([...this.live.values()].map((connection) => connection.stop()))
     this.live.clear()
     this.heads.flush()
+    this.events.flush()
     this.db.close()
   }
 
   private connect(connection: StoredConnection): void {
-    const upstream = new UpstreamConnection({
+    const live = new LiveConnection({
       id: connection.id,
       url: connection.url,
-      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+      httpUrl: connection.httpUrl,
+      maxSubscriptionsPerSocket: this.options.maxSubscriptionsPerSocket,
+      backoff: this.options.backoff,
+      heartbeat: this.options.heartbeat,
       log: (message) => this.log(message),
     })
-    upstream.on('status', (status) => {
-      if (this.live.get(connection.id) === upstream) this.emit('status', status)
+    live.on('status', (status) => {
+      if (this.live.get(connection.id) === live) this.emit('status', status)
     })
-    upstream.on('head', (head, raw) => {
-      this.heads.enqueue({
-        connectionId: connection.id,
-        ...head,
-        txCount: null,
-        receivedAt: Date.now(),
-        headerJson: JSON.stringify(raw),
-      })
+    live.on('head', (head, raw) => {
+      this.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now(), headerJson: JSON.stringify(raw) })
     })
-    upstream.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
-    this.live.set(connection.id, upstream)
-    upstream.start()
+    live.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
+    this.live.set(connection.id, live)
+    live.start()
+    for (const subscription of this.subscriptions.list(connection.id)) if (!subscription.paused) this.startRunner(subscription)
+  }
+
+  private async disconnect(connectionId: number): Promise<void> {
+    for (const subscription of this.subscriptions.list(connectionId)) {
+      const runner = this.runners.get(subscription.id)
+      this.runners.delete(subscription.id)
+      await runner?.stop()
+    }
+    const live = this.live.get(connectionId)
+    this.live.delete(connectionId)
+    await live?.stop()
+  }
+
+  private startRunner(subscription: StoredSubscription): void {
+    const live = this.live.get(subscription.connectionId)
+    if (!live || this.runners.has(subscription.id) || subscription.paused) return
+    const runner = new SubscriptionRunner({
+      pool: live.pool,
+      spec: subscription.spec,
+      sink: (event) => this.events.enqueue(subscription.connectionId, subscription.streamId, event),
+      log: (message) => this.log(`[subscription ${subscription.id}] ${message}`),
+      ...(this.options.syncingPollMs ? { syncingPollMs: this.options.syncingPollMs } : {}),
+    })
+    runner.on('status', () => {
+      if (this.runners.get(subscription.id) === runner) this.emit('subscriptionChanged', this.subscriptionView(subscription), null)
+    })
+    this.runners.set(subscription.id, runner)
+    runner.start()
+  }
+
+  private subscriptionView(subscription: StoredSubscription): Subscription {
+    const runner = this.runners.get(subscription.id)
+    const status = runner?.getStatus()
+    const counter = this.streamCounters.get(subscription.streamId)
+    const paused = subscription.paused || !runner
+    return {
+      id: subscription.id,
+      connectionId: subscription.connectionId,
+      type: subscription.spec.type,
+      params: subscription.spec.params as Record<string, unknown>,
+      label: subscription.label,
+      state: paused ? 'paused' : status!.state === 'paused' ? 'pending' : status!.state,
+      emulated: status?.emulated ?? false,
+      emulation: status?.emulation ?? null,
+      lastError: status?.lastError ?? null,
+      eventCount: counter?.count ?? 0,
+      lastEventAt: counter?.lastAt ?? null,
+      createdAt: subscription.createdAt,
+    }
   }
 
   private withStatus(connection: StoredConnection): ConnectionWithStatus {
@@ -138,9 +271,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       reconnectCount: 0,
       lastError: null,
       headNumber: null,
+      sockets: 0,
+      upstreamSubscriptions: 0,
     }
     if (status.headNumber === null) status.headNumber = this.heads.latest(connection.id)?.number ?? null
-    const { url: _secret, ...visible } = connection
+    const { url: _url, httpUrl: _httpUrl, ...visible } = connection
     return { ...visible, status }
   }
 

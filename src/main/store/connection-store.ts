@@ -10,12 +10,15 @@ interface ConnectionRow {
   kind: 'user' | 'demo'
   url_ciphertext: string
   display_url: string
+  http_url_ciphertext: string | null
+  display_http_url: string | null
   created_at: number
 }
 
 export interface StoredConnection extends Connection {
-  /** The full URL, API key included: main-process only. */
+  /** The full URLs, API key included: main-process only. */
   url: string
+  httpUrl: string | null
 }
 
 export class ConnectionStore {
@@ -34,12 +37,12 @@ export class ConnectionStore {
     return row ? this.fromRow(row) : undefined
   }
 
-  add(input: { name: string; url: string; kind: 'user' | 'demo' }): StoredConnection {
-    const createdAt = Date.now()
+  add(input: { name: string; url: string; httpUrl?: string | null | undefined; kind: 'user' | 'demo' }): StoredConnection {
+    const httpUrl = input.httpUrl ?? null
     const result = this.db
-      .prepare('INSERT INTO connections (name, kind, url_ciphertext, display_url, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(input.name, input.kind, this.secrets.encrypt(input.url), redactUrl(input.url), createdAt)
-    return { id: Number(result.lastInsertRowid), name: input.name, kind: input.kind, url: input.url, displayUrl: redactUrl(input.url), createdAt }
+      .prepare('INSERT INTO connections (name, kind, url_ciphertext, display_url, http_url_ciphertext, display_http_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(input.name, input.kind, this.secrets.encrypt(input.url), redactUrl(input.url), httpUrl ? this.secrets.encrypt(httpUrl) : null, httpUrl ? redactUrl(httpUrl) : null, Date.now())
+    return this.get(Number(result.lastInsertRowid))!
   }
 
   /** The demo chain gets a new port each run; its saved connection follows it. */
@@ -58,6 +61,8 @@ export class ConnectionStore {
       kind: row.kind,
       url: this.secrets.decrypt(row.url_ciphertext),
       displayUrl: row.display_url,
+      httpUrl: row.http_url_ciphertext ? this.secrets.decrypt(row.http_url_ciphertext) : null,
+      displayHttpUrl: row.display_http_url,
       createdAt: row.created_at,
     }
   }

@@ -40,5 +40,50 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX heads_by_connection ON heads (connection_id, id);
       CREATE INDEX heads_by_number ON heads (connection_id, number);
     `,
+  },  {
+    version: 2,
+    name: 'subscriptions and captured events',
+    sql: `
+      ALTER TABLE connections ADD COLUMN http_url_ciphertext TEXT;
+      ALTER TABLE connections ADD COLUMN display_http_url TEXT;
+      CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY,
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        params_json TEXT NOT NULL,
+        -- Canonical type+params: identical subscriptions share one stream of events.
+        stream_key TEXT NOT NULL,
+        label TEXT,
+        paused INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX subscriptions_by_stream ON subscriptions (connection_id, stream_key);
+      CREATE TABLE streams (
+        id INTEGER PRIMARY KEY,
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        stream_key TEXT NOT NULL,
+        UNIQUE (connection_id, stream_key)
+      );
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        connection_id INTEGER NOT NULL,
+        stream_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        block_number INTEGER,
+        block_hash TEXT,
+        tx_hash TEXT,
+        tx_index INTEGER,
+        log_index INTEGER,
+        address TEXT,
+        topics TEXT,
+        data TEXT,
+        removed INTEGER NOT NULL DEFAULT 0,
+        -- Raw JSON result; NULL for logs, whose columns hold all of it.
+        payload TEXT,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX events_by_stream ON events (stream_id, id);
+      CREATE INDEX events_by_connection ON events (connection_id, id);
+    `,
   },
 ]

@@ -36,16 +36,19 @@ describe('database', () => {
     const db = openDatabase(file)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     const recorded = db.prepare('SELECT version, name FROM schema_migrations').all()
-    expect(recorded).toEqual([{ version: 1, name: 'connections and heads' }])
+    expect(recorded).toEqual([
+      { version: 1, name: 'connections and heads' },
+      { version: 2, name: 'subscriptions and captured events' },
+    ])
     expect(applyMigrations(db, [{ version: 1, name: 'connections and heads', sql: 'SELECT 1' }])).toEqual([])
     db.close()
   })
 
   it('rolls back a failing migration entirely', () => {
     const db = openDatabase(path.join(tempDir(), 'db.sqlite'))
-    expect(() => applyMigrations(db, [{ version: 2, name: 'broken', sql: 'CREATE TABLE half (x); INSERT INTO missing VALUES (1);' }])).toThrow()
+    expect(() => applyMigrations(db, [{ version: 99, name: 'broken', sql: 'CREATE TABLE half (x); INSERT INTO missing VALUES (1);' }])).toThrow()
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined()
-    expect(db.prepare('SELECT version FROM schema_migrations WHERE version = 2').get()).toBeUndefined()
+    expect(db.prepare('SELECT version FROM schema_migrations WHERE version = 99').get()).toBeUndefined()
     db.close()
   })
 

@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { notify, reply, startScriptedServer, waitFor, type ScriptedServer } from '../../../test/helpers/scripted-server'
+import type { ParsedHead } from './head-parser'
+import { LiveConnection } from './live-connection'
+
+const header = (n: number) => ({
+  number: `0x${n.toString(16)}`,
+  hash: `0x${n.toString(16).padStart(64, 'a')}`,
+  parentHash: `0x${(n - 1).toString(16).padStart(64, 'a')}`,
+  timestamp: '0x6553f100',
+  gasUsed: '0x5208',
+  gasLimit: '0x1c9c380',
+  baseFeePerGas: '0x7',
+})
+
+let server: ScriptedServer | undefined
+let connection: LiveConnection | undefined
+afterEach(async () => {
+  await connection?.stop()
+  await server?.close()
+  connection = server = undefined
+})
+
+describe('LiveConnection', () => {
+  it('reports a malformed header without dropping the connection, and keeps the next one', async () => {
+    server = await startScriptedServer((request, socket) => {
+      if (request.method !== 'eth_subscribe') return reply(socket, request.id, '0x3')
+      reply(socket, request.id, '0xs')
+      notify(socket, '0xs', { number: 'twelve' })
+      notify(socket, '0xs', header(5))
+    })
+    const logs: string[] = []
+    connection = new LiveConnection({ id: 2, url: server.url, httpUrl: null, log: (m) => logs.push(m) })
+    const heads: ParsedHead[] = []
+    const txCounts: number[] = []
+    connection.on('head', (head) => heads.push(head))
+    connection.on('txCount', (_hash, n) => txCounts.push(n))
+    connection.start()
+    await waitFor('valid head after the bad one', () => heads.length === 1 && txCounts.length === 1)
+    expect(logs.join('\n')).toMatch(/newHeads payload rejected: number: expected a hex quantity/)
+    expect(connection.getStatus()).toMatchObject({ state: 'connected', headNumber: 5, sockets: 1, upstreamSubscriptions: 1 })
+    expect(txCounts).toEqual([3])
+  })
+})

@@ -1,0 +1,176 @@
+/**
+ * Captured events of every subscription type. One writer queues rows and commits them in
+ * one transaction per batch (off the socket's hot path); readers page newest-first.
+ */
+import type { CapturedEvent, EventKind } from '../../shared/contract'
+import type { NormalizedEvent } from '../subscriptions/captured-event'
+import { logPayload } from '../subscriptions/normalize'
+import type { Db } from './database'
+
+export interface EventsCommitted {
+  connectionId: number
+  lastId: number
+  count: number
+  /** New events per stream in this batch, for subscription counters. */
+  perStream: Map<number, number>
+}
+
+interface QueuedEvent {
+  connectionId: number
+  streamId: number
+  event: NormalizedEvent
+  receivedAt: number
+}
+
+interface EventRow {
+  id: number
+  connection_id: number
+  stream_id: number
+  kind: EventKind
+  block_number: number | null
+  block_hash: string | null
+  tx_hash: string | null
+  tx_index: number | null
+  log_index: number | null
+  address: string | null
+  topics: string | null
+  data: string | null
+  removed: number
+  payload: string | null
+  received_at: number
+}
+
+export interface EventWriterOptions {
+  flushIntervalMs?: number
+  maxBatch?: number
+  onCommitted?: (batches: EventsCommitted[]) => void
+  onError?: (error: Error) => void
+}
+
+export class EventStore {
+  private queue: QueuedEvent[] = []
+  private timer: NodeJS.Timeout | null = null
+  private readonly insert
+  private readonly flushIntervalMs: number
+  private readonly maxBatch: number
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: EventWriterOptions = {},
+  ) {
+    this.flushIntervalMs = options.flushIntervalMs ?? 50
+    this.maxBatch = options.maxBatch ?? 5_000
+    this.insert = db.prepare(`INSERT INTO events
+      (connection_id, stream_id, kind, block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload, received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  }
+
+  enqueue(connectionId: number, streamId: number, event: NormalizedEvent, receivedAt = Date.now()): void {
+    this.queue.push({ connectionId, streamId, event, receivedAt })
+    if (this.queue.length >= this.maxBatch) this.flush()
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs)
+  }
+
+  get pendingCount(): number {
+    return this.queue.length
+  }
+
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+    if (this.queue.length === 0) return
+    const batch = this.queue
+    const committed = new Map<number, EventsCommitted>()
+    try {
+      this.db.transaction(() => {
+        for (const { connectionId, streamId, event: e, receivedAt } of batch) {
+          const result = this.insert.run(
+            connectionId,
+            streamId,
+            e.kind,
+            e.blockNumber,
+            e.blockHash,
+            e.transactionHash,
+            e.transactionIndex,
+            e.logIndex,
+            e.address,
+            e.topics.length > 0 ? e.topics.join(',') : null,
+            e.data,
+            e.removed ? 1 : 0,
+            e.payload === null ? null : JSON.stringify(e.payload),
+            receivedAt,
+          )
+          let entry = committed.get(connectionId)
+          if (!entry) committed.set(connectionId, (entry = { connectionId, lastId: 0, count: 0, perStream: new Map() }))
+          entry.lastId = Number(result.lastInsertRowid)
+          entry.count += 1
+          entry.perStream.set(streamId, (entry.perStream.get(streamId) ?? 0) + 1)
+        }
+      })()
+    } catch (error) {
+      // Keep everything queued: a full or locked disk must not lose captured events.
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)))
+      this.timer = setTimeout(() => this.flush(), 1_000)
+      return
+    }
+    this.queue = []
+    this.options.onCommitted?.([...committed.values()])
+  }
+
+  list(query: { connectionId?: number | undefined; streamIds?: number[] | undefined; kind?: EventKind | undefined; limit: number; beforeId?: number | undefined }): (Omit<CapturedEvent, 'subscriptionIds'> & { streamId: number })[] {
+    const streams = query.streamIds ?? null
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events
+         WHERE (@connectionId IS NULL OR connection_id = @connectionId)
+           AND (@streams IS NULL OR stream_id IN (SELECT value FROM json_each(@streams)))
+           AND (@kind IS NULL OR kind = @kind)
+           AND (@beforeId IS NULL OR id < @beforeId)
+         ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ connectionId: query.connectionId ?? null, streams: streams ? JSON.stringify(streams) : null, kind: query.kind ?? null, beforeId: query.beforeId ?? null, limit: query.limit }) as EventRow[]
+    return rows.map(toEvent)
+  }
+
+  countByStream(): Map<number, { count: number; lastAt: number | null }> {
+    const rows = this.db.prepare('SELECT stream_id, COUNT(*) AS n, MAX(received_at) AS last FROM events GROUP BY stream_id').all() as { stream_id: number; n: number; last: number | null }[]
+    return new Map(rows.map((r) => [r.stream_id, { count: r.n, lastAt: r.last }]))
+  }
+
+  deleteForConnection(connectionId: number): void {
+    this.db.prepare('DELETE FROM events WHERE connection_id = ?').run(connectionId)
+  }
+}
+
+function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds'> & { streamId: number } {
+  const topics = row.topics ? row.topics.split(',') : []
+  const base = {
+    blockNumber: row.block_number,
+    blockHash: row.block_hash,
+    transactionHash: row.tx_hash,
+    transactionIndex: row.tx_index,
+    logIndex: row.log_index,
+    address: row.address,
+    topics,
+    data: row.data,
+    removed: row.removed === 1,
+  }
+  return {
+    id: row.id,
+    connectionId: row.connection_id,
+    streamId: row.stream_id,
+    kind: row.kind,
+    blockNumber: row.block_number,
+    blockHash: row.block_hash,
+    transactionHash: row.tx_hash,
+    logIndex: row.log_index,
+    address: row.address,
+    topics,
+    data: row.data,
+    removed: row.removed === 1,
+    payload: row.kind === 'log' && row.payload === null ? logPayload(base) : row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+    receivedAt: row.received_at,
+  }
+}

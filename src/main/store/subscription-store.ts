@@ -1,0 +1,80 @@
+/** Saved subscriptions: what each connection should be subscribed to, paused or not. */
+import { subscriptionKey, subscriptionSpecSchema, type SubscriptionSpec } from '../../shared/subscription-params'
+import type { Db } from './database'
+
+export interface StoredSubscription {
+  id: number
+  connectionId: number
+  spec: SubscriptionSpec
+  streamKey: string
+  streamId: number
+  label: string | null
+  paused: boolean
+  createdAt: number
+}
+
+interface Row {
+  id: number
+  connection_id: number
+  type: string
+  params_json: string
+  stream_key: string
+  label: string | null
+  paused: number
+  created_at: number
+  stream_id: number
+}
+
+export class SubscriptionStore {
+  constructor(private readonly db: Db) {}
+
+  list(connectionId?: number): StoredSubscription[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.*, st.id AS stream_id FROM subscriptions s
+         JOIN streams st ON st.connection_id = s.connection_id AND st.stream_key = s.stream_key
+         WHERE (@connectionId IS NULL OR s.connection_id = @connectionId) ORDER BY s.id`,
+      )
+      .all({ connectionId: connectionId ?? null }) as Row[]
+    return rows.map(fromRow)
+  }
+
+  get(id: number): StoredSubscription | undefined {
+    return this.list().find((s) => s.id === id)
+  }
+
+  add(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined }): StoredSubscription {
+    const key = subscriptionKey(input.spec)
+    const id = this.db.transaction(() => {
+      this.db.prepare('INSERT OR IGNORE INTO streams (connection_id, stream_key) VALUES (?, ?)').run(input.connectionId, key)
+      return Number(
+        this.db
+          .prepare('INSERT INTO subscriptions (connection_id, type, params_json, stream_key, label, paused, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)')
+          .run(input.connectionId, input.spec.type, JSON.stringify(input.spec.params), key, input.label || null, Date.now()).lastInsertRowid,
+      )
+    })()
+    return this.get(id)!
+  }
+
+  setPaused(id: number, paused: boolean): void {
+    this.db.prepare('UPDATE subscriptions SET paused = ? WHERE id = ?').run(paused ? 1 : 0, id)
+  }
+
+  remove(id: number): boolean {
+    return this.db.prepare('DELETE FROM subscriptions WHERE id = ?').run(id).changes > 0
+  }
+}
+
+function fromRow(row: Row): StoredSubscription {
+  return {
+    id: row.id,
+    connectionId: row.connection_id,
+    // Saved specs were validated on the way in; parsing again keeps the types honest.
+    spec: subscriptionSpecSchema.parse({ type: row.type, params: JSON.parse(row.params_json) }),
+    streamKey: row.stream_key,
+    streamId: row.stream_id,
+    label: row.label,
+    paused: row.paused === 1,
+    createdAt: row.created_at,
+  }
+}

@@ -1,0 +1,67 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { notify, reply, startScriptedServer, waitFor, type ScriptedServer } from '../../../test/helpers/scripted-server'
+import { UpstreamSocket } from './upstream-socket'
+
+let server: ScriptedServer | undefined
+let socket: UpstreamSocket | undefined
+afterEach(async () => {
+  await socket?.stop()
+  await server?.close()
+  socket = server = undefined
+})
+
+describe('UpstreamSocket', () => {
+  it('stops retrying when the endpoint rejects the API key, and never shows the key', async () => {
+    const key = 'SECRETkey0123456789abcdef'
+    const refusing = http.createServer()
+    refusing.on('upgrade', (_req, s) => s.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'))
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', () => resolve()))
+    const logs: string[] = []
+    socket = new UpstreamSocket({ url: `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/v2/${key}`, backoff: { initialMs: 10, maxMs: 20 }, log: (m) => logs.push(m) })
+    socket.start()
+    await waitFor('failed', () => socket!.getStatus().state === 'failed')
+    expect(socket.getStatus().lastError).toMatch(/HTTP 401.*API key was rejected/)
+    expect(socket.getStatus().reconnectCount).toBe(0)
+    expect(logs.join('\n')).not.toContain(key)
+    await new Promise<void>((resolve) => refusing.close(() => resolve()))
+  })
+
+  it('backs off harder on HTTP 429 at the upgrade and says it is rate limited', async () => {
+    const throttling = http.createServer()
+    throttling.on('upgrade', (_req, s) => s.end('HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n'))
+    await new Promise<void>((resolve) => throttling.listen(0, '127.0.0.1', () => resolve()))
+    socket = new UpstreamSocket({ url: `ws://127.0.0.1:${(throttling.address() as AddressInfo).port}`, backoff: { initialMs: 10, maxMs: 5_000 } })
+    socket.start()
+    await waitFor('rate limited', () => socket!.getStatus().state === 'reconnecting')
+    expect(socket.getStatus().lastError).toMatch(/Rate limited by the provider, backing off: .*HTTP 429/)
+    await new Promise<void>((resolve) => throttling.close(() => resolve()))
+  })
+
+  it('keeps retrying an unreachable endpoint with the reason shown', async () => {
+    socket = new UpstreamSocket({ url: 'ws://127.0.0.1:9', backoff: { initialMs: 10, maxMs: 20 } })
+    socket.start()
+    await waitFor('two retries', () => socket!.getStatus().reconnectCount >= 2)
+    expect(socket.getStatus()).toMatchObject({ state: expect.stringMatching(/reconnecting|connecting/), lastError: expect.stringMatching(/ECONNREFUSED/) })
+  })
+
+  it('waits for the connection before subscribing and rejects with the upstream error', async () => {
+    server = await startScriptedServer((request, ws) => {
+      if (request.method === 'eth_subscribe' && request.params[0] === 'syncing') {
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32603, message: 'Not implemented' } }))
+      } else if (request.method === 'eth_subscribe') {
+        reply(ws, request.id, '0xa')
+        notify(ws, '0xa', 'first')
+      }
+    })
+    socket = new UpstreamSocket({ url: server.url })
+    socket.start()
+    const got: unknown[] = []
+    // Subscribed before the socket is open: answered once it is, first notification included.
+    await socket.subscribe(['newHeads'], (r) => got.push(r), () => undefined)
+    await waitFor('first notification', () => got.length === 1)
+    await expect(socket.subscribe(['syncing'], () => undefined, () => undefined)).rejects.toThrow(/Not implemented/)
+    expect(socket.subscriptionCount).toBe(1)
+  })
+})

@@ -1,0 +1,123 @@
+/**
+ * A scripted WebSocket provider that behaves like Alchemy: native alchemy_* and syncing
+ * subscriptions, a per-connection subscription cap, rate-limit errors on demand, sockets
+ * that go silent, and abrupt closes. Tests push notifications with `emit`.
+ */
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+
+export interface FakeSubscription {
+  id: string
+  socket: WebSocket
+  params: unknown[]
+}
+
+export interface FakeProviderOptions {
+  maxSubscriptionsPerConnection?: number
+  /** Types answered with -32602, as anvil does for alchemy_*. */
+  unsupported?: string[]
+}
+
+export interface FakeProvider {
+  url: string
+  connections: Set<WebSocket>
+  subscriptions: Map<string, FakeSubscription>
+  methods: string[]
+  /** Sends `result` to every live subscription whose eth_subscribe params[0] is `type`. */
+  emit(type: string, result: unknown): number
+  /** The next N eth_subscribe calls fail with a -32005 rate-limit error. */
+  rateLimitNext(count: number): void
+  /** Stops reading from every socket: no answers, no pongs, like a half-open TCP path. */
+  goSilent(): void
+  /** New connections are answered again (sockets already silent stay silent). */
+  speakAgain(): void
+  closeAll(code?: number, reason?: string): void
+  close(): Promise<void>
+}
+
+let counter = 0
+
+export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const max = options.maxSubscriptionsPerConnection ?? 1000
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  const connections = new Set<WebSocket>()
+  const subscriptions = new Map<string, FakeSubscription>()
+  const methods: string[] = []
+  let rateLimited = 0
+  let silent = false
+
+  server.on('connection', (socket) => {
+    connections.add(socket)
+    if (silent) (socket as unknown as { _socket: { pause(): void } })._socket.pause()
+    socket.on('close', () => {
+      connections.delete(socket)
+      for (const [id, sub] of subscriptions) if (sub.socket === socket) subscriptions.delete(id)
+    })
+    socket.on('message', (data) => {
+      const request = JSON.parse(data.toString()) as { id: number; method: string; params: unknown[] }
+      methods.push(request.method)
+      const answer = (body: object): void => socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...body }))
+      switch (request.method) {
+        case 'eth_subscribe': {
+          if (rateLimited > 0) {
+            rateLimited -= 1
+            return answer({ error: { code: -32005, message: 'Your app has exceeded its compute units per second capacity' } })
+          }
+          const type = String(request.params[0])
+          if (options.unsupported?.includes(type)) return answer({ error: { code: -32602, message: 'data did not match any variant of untagged enum EthRpcCall' } })
+          const mine = [...subscriptions.values()].filter((s) => s.socket === socket).length
+          if (mine >= max) return answer({ error: { code: -32603, message: `subscription limit of ${max} per connection reached` } })
+          const id = `0x${(++counter).toString(16).padStart(32, '0')}`
+          subscriptions.set(id, { id, socket, params: request.params })
+          return answer({ result: id })
+        }
+        case 'eth_unsubscribe':
+          return answer({ result: subscriptions.delete(String(request.params[0])) })
+        case 'eth_chainId':
+          return answer({ result: '0x1' })
+        case 'eth_getBlockTransactionCountByHash':
+          return answer({ result: '0x0' })
+        case 'eth_syncing':
+          return answer({ result: false })
+        default:
+          return answer({ error: { code: -32601, message: `the method ${request.method} does not exist/is not available` } })
+      }
+    })
+  })
+
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    connections,
+    subscriptions,
+    methods,
+    emit(type, result) {
+      let sent = 0
+      for (const sub of subscriptions.values()) {
+        if (sub.params[0] !== type) continue
+        sub.socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: sub.id, result } }))
+        sent += 1
+      }
+      return sent
+    },
+    rateLimitNext(count) {
+      rateLimited = count
+    },
+    goSilent() {
+      silent = true
+      for (const socket of connections) (socket as unknown as { _socket: { pause(): void } })._socket.pause()
+    },
+    speakAgain() {
+      silent = false
+    },
+    closeAll(code = 1001, reason = 'going away') {
+      for (const socket of connections) socket.close(code, reason)
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of connections) socket.terminate()
+        server.close(() => resolve())
+      }),
+  }
+}
