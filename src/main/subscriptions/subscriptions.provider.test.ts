@@ -1,0 +1,134 @@
+/**
+ * The engine against a scripted Alchemy-like provider: native alchemy_* and syncing
+ * (no emulation), payloads captured as sent, and every subscription delivering again
+ * after the provider drops the connection.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
+import { waitFor } from '../../../test/helpers/scripted-server'
+import { subscriptionSpecSchema, SUBSCRIPTION_TYPES } from '../../shared/subscription-params'
+import { Engine } from '../engine/engine'
+import { createKeyFileSecretBox } from '../store/secret-box'
+
+const ADDRESS = '0x6b3595068778dd592e39a122f4f5a5cf09c90fe2'
+const TX = {
+  blockHash: null,
+  blockNumber: null,
+  from: '0xa36452fc31f6f482ad823cd1cf5515177d57667f',
+  gas: '0x1adb0',
+  hash: '0x50bff0736c713458c92dd1848d12f3354149be1363123dae35e94e0f2a9d56bf',
+  input: '0x',
+  nonce: '0x0',
+  to: ADDRESS,
+  value: '0x0',
+}
+const LOG = {
+  address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd',
+  blockHash: '0x61cdb2a09ab99abf791d474f20c2ea89bf8de2923a2d42bb49944c8c993cbf04',
+  blockNumber: '0x29e87',
+  data: '0x01',
+  logIndex: '0x0',
+  topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'],
+  transactionHash: '0xe044554a0a55067caafd07f8020ab9f2af60bdfe337e395ecd84b4877a3d1ab4',
+  transactionIndex: '0x0',
+}
+// The seed's syncing payload shape.
+const SYNCING = { syncing: true, status: { startingBlock: 674427, currentBlock: 67400, highestBlock: 674432, pulledStates: 0, knownStates: 0 } }
+
+let provider: FakeProvider
+let engine: Engine
+let dataDir: string
+
+beforeEach(async () => {
+  provider = await startFakeProvider()
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-provider-'))
+  engine = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir), backoff: { initialMs: 20, maxMs: 50 } })
+})
+afterEach(async () => {
+  await engine.close()
+  await provider.close()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+const specs = {
+  newHeads: {},
+  logs: { address: LOG.address, topics: [LOG.topics[0]] },
+  newPendingTransactions: {},
+  alchemy_newFullPendingTransactions: {},
+  alchemy_filteredNewFullPendingTransactions: { address: ADDRESS },
+  alchemy_pendingTransactions: { toAddress: [ADDRESS] },
+  alchemy_minedTransactions: { addresses: [{ to: ADDRESS }] },
+  syncing: {},
+} as const
+
+describe('engine on an Alchemy-like provider', () => {
+  it('uses native subscriptions for every type and keeps them across a dropped connection', async () => {
+    const { id: connectionId } = engine.addConnection({ url: provider.url })
+    const subscriptions = SUBSCRIPTION_TYPES.map((type) => engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type, params: specs[type] }) }))
+    await waitFor('all active', () => engine.listSubscriptions().every((s) => s.state === 'active'))
+    expect(engine.listSubscriptions().every((s) => !s.emulated)).toBe(true)
+    // One upstream newHeads serves both the engine's head capture and the newHeads subscription.
+    expect(provider.subscriptions.size).toBe(SUBSCRIPTION_TYPES.length)
+    expect([...provider.subscriptions.values()].find((s) => s.params[0] === 'logs')!.params[1]).toEqual({ address: LOG.address, topics: LOG.topics })
+
+    const sendAll = (n: number) => {
+      provider.emit('newHeads', { number: `0x${n.toString(16)}`, hash: `0x${n.toString(16).padStart(64, '0')}`, parentHash: `0x${'0'.repeat(64)}`, timestamp: '0x1', gasUsed: '0x0', gasLimit: '0x1' })
+      provider.emit('logs', { ...LOG, logIndex: `0x${n.toString(16)}` })
+      provider.emit('newPendingTransactions', TX.hash)
+      provider.emit('alchemy_newFullPendingTransactions', TX)
+      provider.emit('alchemy_filteredNewFullPendingTransactions', TX)
+      provider.emit('alchemy_pendingTransactions', TX)
+      provider.emit('alchemy_minedTransactions', { removed: false, transaction: { ...TX, blockHash: LOG.blockHash, blockNumber: '0x29e87' } })
+      provider.emit('syncing', SYNCING)
+    }
+    sendAll(1)
+    const counts = () => engine.listSubscriptions().map((s) => engine.listEvents({ subscriptionId: s.id, limit: 10 }).length)
+    await waitFor('one event each', () => counts().every((n) => n === 1))
+
+    provider.closeAll(4000, 'connection age limit reached')
+    await waitFor('reconnected', () => engine.listConnections()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length)
+    sendAll(2)
+    await waitFor('two events each', () => counts().every((n) => n === 2))
+
+    const syncing = engine.listEvents({ kind: 'syncing', limit: 10 })
+    expect(syncing[0]!.payload).toEqual(SYNCING)
+    const log = engine.listEvents({ kind: 'log', limit: 10 }).at(-1)!
+    expect(log).toMatchObject({ address: LOG.address, blockNumber: 0x29e87, logIndex: 1, removed: false, topics: LOG.topics })
+    expect(log.payload).toMatchObject({ ...LOG, logIndex: '0x1', removed: false })
+    const mined = engine.listEvents({ kind: 'mined_transaction', limit: 10 })[0]!
+    expect(mined).toMatchObject({ transactionHash: TX.hash, blockNumber: 0x29e87, removed: false })
+  })
+
+  it('stores removed: true logs as they arrive', async () => {
+    const { id: connectionId } = engine.addConnection({ url: provider.url })
+    const sub = engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'logs', params: {} }) })
+    await waitFor('active', () => engine.listSubscriptions()[0]!.state === 'active')
+    provider.emit('logs', LOG)
+    provider.emit('logs', { ...LOG, removed: true })
+    await waitFor('both stored', () => engine.listEvents({ subscriptionId: sub.id, limit: 10 }).length === 2)
+    expect(engine.listEvents({ subscriptionId: sub.id, limit: 10 }).map((e) => e.removed)).toEqual([true, false])
+  })
+
+  it('falls back to polling eth_syncing when the provider does not offer the syncing subscription', async () => {
+    await provider.close()
+    provider = await startFakeProvider({ unsupported: ['syncing'] })
+    const { id: connectionId } = engine.addConnection({ url: provider.url })
+    const sub = engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'syncing' }) })
+    await waitFor('emulated', () => engine.listSubscriptions()[0]!.emulated)
+    expect(engine.listSubscriptions()[0]!.emulation).toMatch(/polling eth_syncing/)
+    await waitFor('status captured', () => engine.listEvents({ subscriptionId: sub.id, limit: 10 }).length === 1)
+    expect(provider.methods).toContain('eth_syncing')
+  })
+
+  it('says so when a type cannot be served at all', async () => {
+    await provider.close()
+    provider = await startFakeProvider({ unsupported: ['newPendingTransactions'] })
+    const { id: connectionId } = engine.addConnection({ url: provider.url })
+    engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'newPendingTransactions' }) })
+    await waitFor('error', () => engine.listSubscriptions()[0]!.state === 'error')
+    expect(engine.listSubscriptions()[0]!.lastError).toMatch(/does not offer newPendingTransactions/)
+  })
+})
