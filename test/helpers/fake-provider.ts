@@ -16,6 +16,8 @@ export interface FakeProviderOptions {
   maxSubscriptionsPerConnection?: number
   /** Types answered with -32602, as anvil does for alchemy_*. */
   unsupported?: string[]
+  /** Reject `newPendingTransactions` with `true` (full transactions), as older nodes do. */
+  hashesOnlyPending?: boolean
 }
 
 export interface FakeProvider {
@@ -65,7 +67,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
             return answer({ error: { code: -32005, message: 'Your app has exceeded its compute units per second capacity' } })
           }
           const type = String(request.params[0])
-          if (options.unsupported?.includes(type)) return answer({ error: { code: -32602, message: 'data did not match any variant of untagged enum EthRpcCall' } })
+          if (options.unsupported?.includes(type) || (options.hashesOnlyPending && type === 'newPendingTransactions' && request.params[1] === true)) return answer({ error: { code: -32602, message: 'data did not match any variant of untagged enum EthRpcCall' } })
           const mine = [...subscriptions.values()].filter((s) => s.socket === socket).length
           if (mine >= max) return answer({ error: { code: -32603, message: `subscription limit of ${max} per connection reached` } })
           const id = `0x${(++counter).toString(16).padStart(32, '0')}`

@@ -16,6 +16,8 @@ export interface TidewatchOptions {
   transport: 'electron' | 'websocket'
   /** Upstream given on the command line; saved as a connection if new. */
   rpcUrl?: string | undefined
+  /** Optional HTTP URL for the --rpc endpoint's plain requests. */
+  rpcHttpUrl?: string | undefined
   /** 'auto': only when no user endpoint is saved; 'always': serve without --rpc. */
   demo: 'auto' | 'always' | 'never'
   demoBlockTime?: number
@@ -60,7 +62,7 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       await engine.removeConnection(savedDemo.id)
     }
     if (options.rpcUrl && !engine.findConnection((c) => c.url === options.rpcUrl)) {
-      engine.addConnection({ url: options.rpcUrl })
+      engine.addConnection({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
     }
     engine.start()
   } catch (error) {

@@ -35,6 +35,7 @@ export async function serve(argv: string[]): Promise<void> {
     secrets: createKeyFileSecretBox(options.dataDir),
     transport: 'websocket',
     rpcUrl: options.rpc,
+    rpcHttpUrl: options.http,
     demo: options.rpc ? 'never' : 'always',
     log,
   })

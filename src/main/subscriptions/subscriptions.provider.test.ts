@@ -4,6 +4,8 @@
  * after the provider drops the connection.
  */
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -130,5 +132,38 @@ describe('engine on an Alchemy-like provider', () => {
     engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'newPendingTransactions' }) })
     await waitFor('error', () => engine.listSubscriptions()[0]!.state === 'error')
     expect(engine.listSubscriptions()[0]!.lastError).toMatch(/does not offer newPendingTransactions/)
+  })
+
+  it('builds filtered pending transactions from hashes with lookups over the connection\'s HTTP URL', async () => {
+    await provider.close()
+    provider = await startFakeProvider({ unsupported: ['alchemy_pendingTransactions'], hashesOnlyPending: true })
+    const lookups: string[] = []
+    const other = { ...TX, hash: `0x${'1'.repeat(64)}`, to: '0x000000000000000000000000000000000000dead' }
+    const rpc = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        const request = JSON.parse(body) as { id: number; method: string; params: string[] }
+        lookups.push(request.method)
+        const result = request.method === 'eth_getTransactionByHash' ? [TX, other].find((t) => t.hash === request.params[0]) ?? null : null
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: request.id, result }))
+      })
+    })
+    await new Promise<void>((resolve) => rpc.listen(0, '127.0.0.1', () => resolve()))
+    const httpUrl = `http://127.0.0.1:${(rpc.address() as AddressInfo).port}`
+    const connection = engine.addConnection({ url: provider.url, httpUrl })
+    expect(connection.displayHttpUrl).toBe(`${httpUrl}/`)
+    const sub = engine.createSubscription({ connectionId: connection.id, spec: subscriptionSpecSchema.parse({ type: 'alchemy_pendingTransactions', params: { toAddress: ADDRESS } }) })
+    await waitFor('emulated', () => engine.listSubscriptions()[0]!.emulated)
+    expect(engine.listSubscriptions()[0]!.emulation).toMatch(/hashes and eth_getTransactionByHash lookups/)
+    provider.emit('newPendingTransactions', other.hash)
+    provider.emit('newPendingTransactions', TX.hash)
+    await waitFor('matching one captured', () => engine.listEvents({ subscriptionId: sub.id, limit: 10 }).length === 1)
+    expect(engine.listEvents({ subscriptionId: sub.id, limit: 10 })[0]!.payload).toEqual(TX)
+    expect(lookups.filter((m) => m === 'eth_getTransactionByHash')).toHaveLength(2)
+    expect(provider.methods).not.toContain('eth_getTransactionByHash')
+    rpc.closeAllConnections()
+    await new Promise<void>((resolve) => rpc.close(() => resolve()))
   })
 })
