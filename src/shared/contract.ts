@@ -230,7 +230,21 @@ export type CommandResult<N extends CommandName> =
 
 /** Turns a zod failure into the first field-level message a person can act on. */
 export function describeZodError(error: z.ZodError): CommandError {
-  const issue = error.issues[0]
+  const issue = error.issues[0] ? mostSpecific(error.issues[0]) : undefined
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : undefined
   return { code: 'invalid_request', message: issue?.message ?? 'Invalid request', ...(field ? { field } : {}) }
+}
+
+type Issue = z.core.$ZodIssue
+
+/**
+ * A value that may be one item or a list fails as a union, whose own message is only
+ * "Invalid input"; the branch that got furthest carries the message a person can act on.
+ */
+function mostSpecific(issue: Issue, prefix: PropertyKey[] = []): Issue {
+  const path = [...prefix, ...issue.path]
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { ...issue, path }
+  const candidates = issue.errors.flat().filter((inner) => inner.code !== 'invalid_type')
+  const best = candidates.sort((a, b) => b.path.length - a.path.length)[0]
+  return best ? mostSpecific(best, path) : { ...issue, path }
 }

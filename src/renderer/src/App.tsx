@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react'
 import type { ConnectionWithStatus } from '@shared/contract'
 import { ConnectionsPanel } from './components/ConnectionsPanel'
+import { DetailTabs, tabId, tabPanelId, type DetailTab } from './components/DetailTabs'
 import { Header } from './components/Header'
 import { HeadsChart } from './components/HeadsChart'
 import { HeadsTable } from './components/HeadsTable'
+import { SubscriptionsTab } from './components/SubscriptionsTab'
 import { TransportBanner } from './components/TransportBanner'
 import { useAppInfo } from './hooks/useAppInfo'
 import { useConnections } from './hooks/useConnections'
@@ -24,6 +26,7 @@ export function App() {
   const info = useAppInfo()
   const connections = useConnections()
   const [chosenId, setChosenId] = useState<number | null>(null)
+  const [tab, setTab] = useState<DetailTab>('blocks')
   const selected = pickSelection(connections.rows, chosenId)
   const selectedId = selected?.id ?? null
 
@@ -48,23 +51,42 @@ export function App() {
           hideError={status.state === 'refused'}
         />
         <div className="heads-area">
-          <div className="heads-heading" data-testid="selected-connection">
-            {selected ? (
+          <div className="detail-top">
+            <div className="heads-heading" data-testid="selected-connection">
+              {selected ? (
+                <>
+                  <span className="heads-heading-label">
+                    {tab === 'blocks' ? 'Blocks from' : 'Subscriptions on'}
+                  </span>
+                  <span className="heads-heading-name" data-testid="selected-connection-name">
+                    {selected.name}
+                  </span>
+                  <span className="heads-heading-url" title={selected.displayUrl}>
+                    {selected.displayUrl}
+                  </span>
+                </>
+              ) : (
+                <span className="heads-heading-label">No connection selected</span>
+              )}
+            </div>
+            <DetailTabs value={tab} onChange={setTab} />
+          </div>
+          <div
+            className={`tab-panel tab-panel-${tab}`}
+            role="tabpanel"
+            id={tabPanelId(tab)}
+            aria-labelledby={tabId(tab)}
+            data-testid={`tab-panel-${tab}`}
+          >
+            {tab === 'blocks' ? (
               <>
-                <span className="heads-heading-label">Blocks from</span>
-                <span className="heads-heading-name" data-testid="selected-connection-name">
-                  {selected.name}
-                </span>
-                <span className="heads-heading-url" title={selected.displayUrl}>
-                  {selected.displayUrl}
-                </span>
+                <HeadsChart connectionId={selectedId} />
+                <HeadsTable connectionId={selectedId} />
               </>
             ) : (
-              <span className="heads-heading-label">No connection selected</span>
+              <SubscriptionsTab key={selectedId ?? 'none'} connectionId={selectedId} />
             )}
           </div>
-          <HeadsChart connectionId={selectedId} />
-          <HeadsTable connectionId={selectedId} />
         </div>
       </main>
     </div>

@@ -76,3 +76,8 @@ export function formatLocalDateTime(timestampMs: number): string {
 export function formatSeconds(seconds: number): string {
   return `${integerFormat.format(seconds)} s`
 }
+
+/** 1 -> "1 socket", 1001 -> "1,001 sockets". */
+export function countLabel(count: number, singular: string, plural = `${singular}s`): string {
+  return `${integerFormat.format(count)} ${count === 1 ? singular : plural}`
+}

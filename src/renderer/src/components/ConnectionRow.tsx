@@ -1,4 +1,5 @@
 import type { ConnectionWithStatus } from '@shared/contract'
+import { countLabel } from '../format'
 import { RelativeTime } from './RelativeTime'
 import { RemoveControl } from './RemoveControl'
 import { StateBadge } from './StateBadge'
@@ -47,6 +48,11 @@ export function ConnectionRow({ row, selected, onSelect, onRemove }: Props) {
       <div className="connection-url" data-testid="connection-url" title={row.displayUrl}>
         {row.displayUrl}
       </div>
+      {row.displayHttpUrl && (
+        <div className="connection-url connection-http-url" data-testid="connection-http-url" title={row.displayHttpUrl}>
+          <span className="connection-url-kind">HTTP</span> {row.displayHttpUrl}
+        </div>
+      )}
       <dl className="connection-stats">
         <div>
           <dt>Head</dt>
@@ -63,6 +69,15 @@ export function ConnectionRow({ row, selected, onSelect, onRemove }: Props) {
           <dd data-testid="connection-reconnects">{reconnects}</dd>
         </div>
       </dl>
+      <p
+        className="connection-upstream"
+        data-testid="connection-upstream"
+        title="WebSocket connections open to this endpoint, and live upstream subscriptions across them"
+      >
+        <span data-testid="connection-sockets">{countLabel(status.sockets, 'socket')}</span>
+        {' · '}
+        <span data-testid="connection-upstream-subscriptions">{countLabel(status.upstreamSubscriptions, 'sub')}</span>
+      </p>
       {status.lastError && (
         <p className="connection-error" data-testid="connection-error" title={status.lastError}>
           {status.lastError}

@@ -1,7 +1,15 @@
 import { useEffect, useRef, useState } from 'react'
 
+interface Props {
+  label: string
+  /** Resolves to an error message, or null when the thing was removed. */
+  onConfirm: () => Promise<string | null>
+  /** Prefix of the test ids: `${prefix}-remove`, `${prefix}-remove-confirm`, ... */
+  testIdPrefix?: string
+}
+
 /** A remove button that asks "Remove? Yes / No" in place before acting. */
-export function RemoveControl({ label, onConfirm }: { label: string; onConfirm: () => Promise<string | null> }) {
+export function RemoveControl({ label, onConfirm, testIdPrefix = 'connection' }: Props) {
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -45,7 +53,7 @@ export function RemoveControl({ label, onConfirm }: { label: string; onConfirm: 
             type="button"
             ref={yesRef}
             className="button button-danger button-small"
-            data-testid="connection-remove-confirm"
+            data-testid={`${testIdPrefix}-remove-confirm`}
             disabled={busy}
             onClick={() => void confirm()}
           >
@@ -54,7 +62,7 @@ export function RemoveControl({ label, onConfirm }: { label: string; onConfirm: 
           <button
             type="button"
             className="button button-small"
-            data-testid="connection-remove-cancel"
+            data-testid={`${testIdPrefix}-remove-cancel`}
             disabled={busy}
             onClick={() => setConfirming(false)}
           >
@@ -65,7 +73,7 @@ export function RemoveControl({ label, onConfirm }: { label: string; onConfirm: 
         <button
           type="button"
           className="icon-button"
-          data-testid="connection-remove"
+          data-testid={`${testIdPrefix}-remove`}
           aria-label={`Remove ${label}`}
           title={`Remove ${label}`}
           onClick={() => setConfirming(true)}
@@ -76,7 +84,7 @@ export function RemoveControl({ label, onConfirm }: { label: string; onConfirm: 
         </button>
       )}
       {error && (
-        <span className="remove-error" role="alert" data-testid="connection-remove-error">
+        <span className="remove-error" role="alert" data-testid={`${testIdPrefix}-remove-error`}>
           {error}
         </span>
       )}

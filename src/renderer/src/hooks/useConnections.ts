@@ -8,7 +8,8 @@ export interface ConnectionsState {
   loaded: boolean
   /** The last failure of connections.list, cleared by the next success. */
   error: string | null
-  add(name: string, url: string): Promise<CommandResult<'connections.add'>>
+  /** An empty name or HTTP URL is left out of the request. */
+  add(name: string, url: string, httpUrl?: string): Promise<CommandResult<'connections.add'>>
   remove(id: number): Promise<CommandResult<'connections.remove'>>
 }
 
@@ -93,9 +94,14 @@ export function useConnections(): ConnectionsState {
   }, [client, commit])
 
   const add = useCallback(
-    async (name: string, url: string) => {
+    async (name: string, url: string, httpUrl?: string) => {
       const trimmedName = name.trim()
-      const result = await client.call('connections.add', trimmedName ? { name: trimmedName, url } : { url })
+      const trimmedHttpUrl = httpUrl?.trim() ?? ''
+      const result = await client.call('connections.add', {
+        ...(trimmedName ? { name: trimmedName } : {}),
+        url,
+        ...(trimmedHttpUrl ? { httpUrl: trimmedHttpUrl } : {}),
+      })
       if (result.ok) {
         const created = result.value
         const known = rowsRef.current.find((row) => row.id === created.id)

@@ -1,0 +1,217 @@
+// Deterministic, mainnet-shaped `logs` for the ingest benchmark. Plain JavaScript so the
+// flood server (a separate `node` process) and the TypeScript bench share one generator:
+// log number `seq` has the same field values in both, which is what lets the bench check
+// every stored row and feed the raw-insert baseline the very rows Tidewatch stored.
+//
+// A pool of POOL_SIZE log templates covers BLOCKS_PER_ROUND blocks of realistic
+// transactions (token transfers, approvals, Uniswap V2 and V3 swaps with their transfers,
+// WETH deposits). Log `seq` is template `seq % POOL_SIZE` in round `seq / POOL_SIZE`; every
+// round moves to new block numbers with new block and transaction hashes, so all rows are
+// distinct: (blockHash, logIndex) is unique, as on chain.
+
+export const POOL_SIZE = 10_000
+export const BLOCKS_PER_ROUND = 40
+export const FIRST_BLOCK = 23_000_000
+export const FIRST_TIMESTAMP = 1_755_000_000
+
+// keccak256 of the event signatures (checked against viem's toEventSelector).
+export const TOPIC = {
+  transfer: '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', // Transfer(address,address,uint256)
+  approval: '0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925', // Approval(address,address,uint256)
+  v2Swap: '0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822', // Swap(address,uint256,uint256,uint256,uint256,address)
+  v2Sync: '0x1c411e9a96e071241c2f21f7726b17ae89e3cab4c78be50e062b03a9fffbbad1', // Sync(uint112,uint112)
+  v3Swap: '0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67', // Swap(address,address,int256,int256,uint160,uint128,int24)
+  deposit: '0xe1fffcc4923d04b559f4d29a8bfc6cda04eb5b0d3c460751c2402c5c5cc9109c', // Deposit(address,uint256)
+}
+
+const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2'
+const TOKENS = [
+  '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48', // USDC
+  '0xdac17f958d2ee523a2206206994597c13d831ec7', // USDT
+  WETH,
+  '0x6b175474e89094c44da98b954eedeac495271d0f', // DAI
+  '0x2260fac5e5542a773aa44fbcfedf7c193bc2c599', // WBTC
+  '0x514910771af9ca656af840dff83e8264ecf986ca', // LINK
+  '0x95ad61b0a150d79219dcf64e1e6cc01f0b64c4ce', // SHIB
+  '0x1f9840a85d5af5bf1d1762f925bdaddc4201f984', // UNI
+]
+const V2_PAIRS = ['0xb4e16d0168e52d35cacd2c6185b44281ec28c9dc', '0x0d4a11d5eeaac28ec3f61d100daf4d40471f1852', '0xa478c2975ab1ea89e8196811f51a7b7ade33eb11']
+const V3_POOLS = ['0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640', '0x11b815efb8f581194ae79006d24e0d814b7697f6', '0xcbcdf9626bc03e24f779434178a73a0b4bad62ed']
+const V2_ROUTER = '0x7a250d5630b4cf539739df2c5dacb4c659f2488d'
+const UNIVERSAL_ROUTER = '0x66a9893cc07d91d95644aedd05d03f95e1dba8af'
+
+/** @typedef {{ blockSlot: number, txSlot: number, transactionIndex: number, logIndex: number, address: string, topics: string[], topicsJoined: string, data: string }} LogTemplate */
+
+/** splitmix32: small, fast, deterministic. */
+function prng(seed) {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x9e3779b9) >>> 0
+    let z = state
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
+    return (z ^ (z >>> 16)) >>> 0
+  }
+}
+
+const hex8 = (n) => n.toString(16).padStart(8, '0')
+const hexBytes = (next, words32) => {
+  let out = ''
+  for (let i = 0; i < words32; i++) out += hex8(next())
+  return out
+}
+const hash32 = (next) => `0x${hexBytes(next, 8)}`
+const address = (next) => `0x${hexBytes(next, 5)}`
+/** A 32-byte ABI word holding an address (what indexed address topics look like). */
+const addressWord = (addr) => `0x${'0'.repeat(24)}${addr.slice(2)}`
+/** A uint256 word with a realistic magnitude: `digits` significant hex digits. */
+const uintWord = (next, digits) => {
+  let value = (1 + (next() % 15)).toString(16)
+  while (value.length < digits) value += hex8(next())
+  return value.slice(0, digits).padStart(64, '0')
+}
+/** A negative int256 word (two's complement: leading f's). */
+const negativeWord = (next, digits) => uintWord(next, digits).replace(/^0+/, (zeros) => 'f'.repeat(zeros.length))
+
+/** @returns {LogTemplate[]} POOL_SIZE templates, in chain order. */
+function buildTemplates() {
+  const next = prng(0x7dea5eed)
+  const users = Array.from({ length: 2_000 }, () => address(next))
+  const user = () => users[next() % users.length]
+  const pick = (list) => list[next() % list.length]
+  /** @type {LogTemplate[]} */
+  const templates = []
+  const logsPerBlock = POOL_SIZE / BLOCKS_PER_ROUND
+  let txSlot = 0
+  for (let blockSlot = 0; blockSlot < BLOCKS_PER_ROUND; blockSlot++) {
+    let logIndex = 0
+    let transactionIndex = 0
+    while (logIndex < logsPerBlock) {
+      // Not every transaction emits logs (plain ETH transfers); skip some indexes.
+      transactionIndex += 1 + (next() % 3 === 0 ? next() % 3 : 0)
+      /** @type {[string, string[], string][]} address, topics, data (without 0x) */
+      const logs = []
+      const from = user()
+      const roll = next() % 100
+      if (roll < 45) {
+        logs.push([pick(TOKENS), [TOPIC.transfer, addressWord(from), addressWord(user())], uintWord(next, 10 + (next() % 12))])
+      } else if (roll < 53) {
+        logs.push([pick(TOKENS), [TOPIC.approval, addressWord(from), addressWord(pick([V2_ROUTER, UNIVERSAL_ROUTER]))], next() % 2 ? 'f'.repeat(64) : uintWord(next, 16)])
+      } else if (roll < 73) {
+        // Uniswap V2 swap through the router: transfer in, transfer out, Sync, Swap.
+        const pair = pick(V2_PAIRS)
+        const [tokenIn, tokenOut] = next() % 2 ? [TOKENS[0], WETH] : [WETH, TOKENS[0]]
+        logs.push([tokenIn, [TOPIC.transfer, addressWord(from), addressWord(pair)], uintWord(next, 14)])
+        logs.push([tokenOut, [TOPIC.transfer, addressWord(pair), addressWord(from)], uintWord(next, 14)])
+        logs.push([pair, [TOPIC.v2Sync], uintWord(next, 20) + uintWord(next, 22)])
+        const amountIn = uintWord(next, 14)
+        const amountOut = uintWord(next, 14)
+        const zero = '0'.repeat(64)
+        const data = next() % 2 ? amountIn + zero + zero + amountOut : zero + amountIn + amountOut + zero
+        logs.push([pair, [TOPIC.v2Swap, addressWord(V2_ROUTER), addressWord(from)], data])
+      } else if (roll < 93) {
+        // Uniswap V3 swap through the universal router, sometimes wrapping ETH first.
+        const pool = pick(V3_POOLS)
+        if (next() % 4 === 0) logs.push([WETH, [TOPIC.deposit, addressWord(UNIVERSAL_ROUTER)], uintWord(next, 15)])
+        logs.push([TOKENS[0], [TOPIC.transfer, addressWord(pool), addressWord(from)], uintWord(next, 12)])
+        logs.push([WETH, [TOPIC.transfer, addressWord(UNIVERSAL_ROUTER), addressWord(pool)], uintWord(next, 16)])
+        const tick = (195_000 + (next() % 5_000)).toString(16).padStart(64, '0')
+        logs.push([
+          pool,
+          [TOPIC.v3Swap, addressWord(UNIVERSAL_ROUTER), addressWord(from)],
+          negativeWord(next, 12) + uintWord(next, 16) + uintWord(next, 40) + uintWord(next, 19) + tick,
+        ])
+      } else {
+        logs.push([WETH, [TOPIC.deposit, addressWord(from)], uintWord(next, 15)])
+      }
+      for (const [addr, topics, data] of logs) {
+        if (logIndex >= logsPerBlock) break
+        templates.push({ blockSlot, txSlot, transactionIndex, logIndex, address: addr, topics, topicsJoined: topics.join(','), data: `0x${data}` })
+        logIndex += 1
+      }
+      txSlot += 1
+    }
+  }
+  return templates
+}
+
+/** Per-round hashes, derived from the round number alone. */
+export class MainnetLogs {
+  /** @readonly */ templates = buildTemplates()
+  /** @readonly */ txSlots = this.templates[this.templates.length - 1].txSlot + 1
+  /** @type {string[]} block hash of block slot b in round r at r * BLOCKS_PER_ROUND + b */
+  blockHashes = []
+  /** @type {string[]} tx hash of tx slot t in round r at r * txSlots + t */
+  txHashes = []
+  rounds = 0
+
+  /** Computes hashes for the first `count` logs (do it before timing anything). */
+  prepare(count) {
+    const rounds = Math.ceil(count / POOL_SIZE)
+    for (let r = this.rounds; r < rounds; r++) {
+      const next = prng(0x51ed0000 + r)
+      const hashes = BLOCKS_PER_ROUND + this.txSlots
+      const bytes = Buffer.allocUnsafe(hashes * 32)
+      for (let offset = 0; offset < bytes.length; offset += 4) bytes.writeUInt32LE(next(), offset)
+      // toString('hex') gives flat strings: cheap to keep around and to hand to SQLite.
+      for (let h = 0; h < hashes; h++) (h < BLOCKS_PER_ROUND ? this.blockHashes : this.txHashes).push(`0x${bytes.toString('hex', h * 32, h * 32 + 32)}`)
+    }
+    this.rounds = Math.max(this.rounds, rounds)
+  }
+
+  /** The values Tidewatch stores for log `seq` (after prepare). */
+  row(seq) {
+    const round = (seq / POOL_SIZE) | 0
+    const t = this.templates[seq % POOL_SIZE]
+    const block = round * BLOCKS_PER_ROUND + t.blockSlot
+    return {
+      blockNumber: FIRST_BLOCK + block,
+      blockHash: this.blockHashes[block],
+      transactionHash: this.txHashes[round * this.txSlots + t.txSlot],
+      transactionIndex: t.transactionIndex,
+      logIndex: t.logIndex,
+      address: t.address,
+      topics: t.topicsJoined,
+      data: t.data,
+    }
+  }
+
+  /**
+   * A builder of complete `eth_subscription` frames, in geth's field order (including
+   * `blockTimestamp`, which geth adds to logs since 1.16). Static parts are joined once;
+   * a frame costs one string concatenation.
+   * @param {string} subscriptionId
+   * @returns {(seq: number) => string}
+   */
+  frameBuilder(subscriptionId) {
+    const parts = this.templates.map((t) => ({
+      head: `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${subscriptionId}","result":{"address":"${t.address}","topics":${JSON.stringify(t.topics)},"data":"${t.data}","blockNumber":"0x`,
+      txIndex: `","transactionIndex":"0x${t.transactionIndex.toString(16)}","blockHash":"`,
+      tail: `","logIndex":"0x${t.logIndex.toString(16)}","removed":false}}}`,
+    }))
+    const blockNumbers = []
+    const timestamps = []
+    for (let block = 0; block < this.rounds * BLOCKS_PER_ROUND; block++) {
+      blockNumbers.push((FIRST_BLOCK + block).toString(16))
+      timestamps.push((FIRST_TIMESTAMP + 12 * block).toString(16))
+    }
+    return (seq) => {
+      const round = (seq / POOL_SIZE) | 0
+      const index = seq % POOL_SIZE
+      const t = this.templates[index]
+      const p = parts[index]
+      const block = round * BLOCKS_PER_ROUND + t.blockSlot
+      return (
+        p.head +
+        blockNumbers[block] +
+        '","transactionHash":"' +
+        this.txHashes[round * this.txSlots + t.txSlot] +
+        p.txIndex +
+        this.blockHashes[block] +
+        '","blockTimestamp":"0x' +
+        timestamps[block] +
+        p.tail
+      )
+    }
+  }
+}

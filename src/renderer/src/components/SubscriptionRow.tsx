@@ -1,0 +1,140 @@
+import { useEffect, useRef, useState } from 'react'
+import type { CommandResult, Subscription } from '@shared/contract'
+import { formatInteger } from '../format'
+import { RelativeTime } from './RelativeTime'
+import { RemoveControl } from './RemoveControl'
+import { SubscriptionStateBadge } from './SubscriptionStateBadge'
+import { summarizeParams } from './subscriptionSummary'
+
+interface Props {
+  subscription: Subscription
+  selected: boolean
+  onSelect(id: number): void
+  onPause(id: number): Promise<CommandResult<'subscriptions.pause'>>
+  onResume(id: number): Promise<CommandResult<'subscriptions.resume'>>
+  /** Resolves to an error message, or null when the subscription was removed. */
+  onRemove(id: number): Promise<string | null>
+}
+
+export function SubscriptionRow({ subscription, selected, onSelect, onPause, onResume, onRemove }: Props) {
+  const { id, type, label, state } = subscription
+  const [busy, setBusy] = useState(false)
+  const [actionError, setActionError] = useState<string | null>(null)
+  const mounted = useRef(true)
+  const name = label ?? type
+
+  useEffect(() => {
+    mounted.current = true
+    return () => {
+      mounted.current = false
+    }
+  }, [])
+
+  const act = async (
+    action: (id: number) => Promise<CommandResult<'subscriptions.pause'> | CommandResult<'subscriptions.resume'>>,
+  ): Promise<void> => {
+    setBusy(true)
+    setActionError(null)
+    const result = await action(id)
+    if (!mounted.current) return
+    setBusy(false)
+    if (!result.ok) setActionError(result.error.message)
+  }
+
+  return (
+    <li
+      className={`subscription-row${selected ? ' is-selected' : ''}`}
+      data-testid="subscription-row"
+      data-subscription-id={id}
+      data-state={state}
+      data-type={type}
+      data-selected={selected ? 'true' : 'false'}
+      aria-current={selected ? 'true' : undefined}
+      tabIndex={0}
+      title={selected ? undefined : 'Show only this subscription’s events'}
+      onClick={() => onSelect(id)}
+      onKeyDown={(event) => {
+        if (event.target === event.currentTarget && (event.key === 'Enter' || event.key === ' ')) {
+          event.preventDefault()
+          onSelect(id)
+        }
+      }}
+    >
+      <div className="subscription-top">
+        <span className="subscription-name" data-testid="subscription-name" title={name}>
+          {name}
+        </span>
+        {label !== null && (
+          <span className="subscription-type mono" title={type}>
+            {type}
+          </span>
+        )}
+        {subscription.emulated && (
+          <span
+            className="tag tag-emulated"
+            data-testid="subscription-emulated"
+            title={subscription.emulation ?? 'Built by Tidewatch because the endpoint does not offer this type'}
+          >
+            emulated
+          </span>
+        )}
+        <span className="connection-top-spacer" />
+        <SubscriptionStateBadge state={state} />
+        <div className="row-actions" onClick={(event) => event.stopPropagation()} onKeyDown={(event) => event.stopPropagation()}>
+          {state === 'paused' ? (
+            <button
+              type="button"
+              className="button button-small"
+              data-testid="subscription-resume"
+              disabled={busy}
+              onClick={() => void act(onResume)}
+            >
+              Resume
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button button-small"
+              data-testid="subscription-pause"
+              disabled={busy}
+              onClick={() => void act(onPause)}
+            >
+              Pause
+            </button>
+          )}
+          <RemoveControl label={name} testIdPrefix="subscription" onConfirm={() => onRemove(id)} />
+        </div>
+      </div>
+      <div className="subscription-params mono" data-testid="subscription-params" title={JSON.stringify(subscription.params)}>
+        {summarizeParams(subscription)}
+      </div>
+      <div className="subscription-stats">
+        <span>
+          <span className="subscription-count" data-testid="subscription-event-count" data-count={subscription.eventCount}>
+            {formatInteger(subscription.eventCount)}
+          </span>{' '}
+          {subscription.eventCount === 1 ? 'event' : 'events'}
+        </span>
+        <span className="subtle">·</span>
+        <span>
+          last{' '}
+          {subscription.lastEventAt === null ? (
+            <span data-testid="subscription-last-event">never</span>
+          ) : (
+            <RelativeTime at={subscription.lastEventAt} testId="subscription-last-event" />
+          )}
+        </span>
+      </div>
+      {subscription.lastError && (
+        <p className="subscription-error-text" data-testid="subscription-error-text" title={subscription.lastError}>
+          {subscription.lastError}
+        </p>
+      )}
+      {actionError && (
+        <p className="subscription-error-text" role="alert" data-testid="subscription-action-error">
+          {actionError}
+        </p>
+      )}
+    </li>
+  )
+}

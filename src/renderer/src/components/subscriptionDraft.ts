@@ -1,0 +1,329 @@
+/**
+ * The subscription form's state as typed, turned into a `{type, params}` spec and checked
+ * with the contract's own schema. Pure functions, so the form component only renders.
+ */
+import type { z } from 'zod'
+import { commands } from '@shared/contract'
+import {
+  ethSubscribeParams,
+  subscriptionSpecSchema,
+  type SubscriptionSpec,
+  type SubscriptionType,
+} from '@shared/subscription-params'
+
+/** Short human descriptions shown next to each type in the picker. */
+export const TYPE_DESCRIPTIONS: Record<SubscriptionType, string> = {
+  newHeads: 'every new block header',
+  logs: 'event logs matching an address and topic filter',
+  newPendingTransactions: 'hashes of new pending transactions',
+  alchemy_newFullPendingTransactions: 'full pending transactions (Alchemy)',
+  alchemy_filteredNewFullPendingTransactions: 'full pending transactions touching given addresses (Alchemy, legacy)',
+  alchemy_pendingTransactions: 'pending transactions filtered by sender / recipient (Alchemy)',
+  alchemy_minedTransactions: 'mined transactions filtered by from / to pairs (Alchemy)',
+  syncing: 'changes of the node’s sync status',
+}
+
+export const MAX_TOPIC_POSITIONS = 4
+
+export const TOPIC_MODES = ['any', 'one', 'several'] as const
+export type TopicMode = (typeof TOPIC_MODES)[number]
+
+export interface TopicDraft {
+  mode: TopicMode
+  text: string
+}
+
+export interface MinedPairDraft {
+  from: string
+  to: string
+}
+
+export interface SubscriptionDraft {
+  type: SubscriptionType
+  label: string
+  /** logs and alchemy_filteredNewFullPendingTransactions: one per line or comma separated. */
+  addresses: string
+  topics: TopicDraft[]
+  fromAddresses: string
+  toAddresses: string
+  hashesOnly: boolean
+  includeRemoved: boolean
+  minedPairs: MinedPairDraft[]
+}
+
+export function initialDraft(type: SubscriptionType = 'newHeads'): SubscriptionDraft {
+  return {
+    type,
+    label: '',
+    addresses: '',
+    topics: [],
+    fromAddresses: '',
+    toAddresses: '',
+    hashesOnly: false,
+    includeRemoved: false,
+    minedPairs: [{ from: '', to: '' }],
+  }
+}
+
+/** Where an issue is shown: next to one input, or only in the form's message list. */
+export type FieldKey =
+  | 'general'
+  | 'label'
+  | 'addresses'
+  | 'fromAddresses'
+  | 'toAddresses'
+  | 'topics'
+  | 'mined'
+  | `topic-${number}`
+  | `mined-from-${number}`
+  | `mined-to-${number}`
+
+export interface FieldIssue {
+  field: FieldKey
+  message: string
+}
+
+export interface SpecInput {
+  type: SubscriptionType
+  params: Record<string, unknown>
+}
+
+export interface DraftValidation {
+  /** The spec as built from the inputs, before the schema ran. */
+  input: SpecInput
+  /** The schema's output when valid (addresses and topics lowercased), else null. */
+  spec: SubscriptionSpec | null
+  /** The trimmed label, undefined when empty. */
+  label: string | undefined
+  issues: FieldIssue[]
+  /** The exact `eth_subscribe` request, compact JSON. */
+  preview: string
+  /** Built pair index -> form row index (empty pairs are left out of the params). */
+  minedRows: number[]
+}
+
+/** "a, b\nc" -> ["a", "b", "c"] */
+export function splitList(text: string): string[] {
+  return text.split(/[\s,]+/).filter((value) => value.length > 0)
+}
+
+/** One value as a plain string, several as an array, none left out. */
+function oneOrMany(values: string[]): string | string[] | undefined {
+  if (values.length === 0) return undefined
+  return values.length === 1 ? values[0] : values
+}
+
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) target[key] = value
+}
+
+export function buildSpecInput(draft: SubscriptionDraft): { input: SpecInput; minedRows: number[] } {
+  const params: Record<string, unknown> = {}
+  const minedRows: number[] = []
+  switch (draft.type) {
+    case 'logs': {
+      put(params, 'address', oneOrMany(splitList(draft.addresses)))
+      const topics: unknown[] = draft.topics.map((topic) => {
+        if (topic.mode === 'any') return null
+        if (topic.mode === 'one') return topic.text.trim()
+        return splitList(topic.text)
+      })
+      // A trailing "any" says nothing; one in the middle keeps its position as null.
+      while (topics.length > 0 && topics[topics.length - 1] === null) topics.pop()
+      if (topics.length > 0) params.topics = topics
+      break
+    }
+    case 'alchemy_filteredNewFullPendingTransactions':
+      put(params, 'address', oneOrMany(splitList(draft.addresses)))
+      break
+    case 'alchemy_pendingTransactions':
+      put(params, 'fromAddress', oneOrMany(splitList(draft.fromAddresses)))
+      put(params, 'toAddress', oneOrMany(splitList(draft.toAddresses)))
+      if (draft.hashesOnly) params.hashesOnly = true
+      break
+    case 'alchemy_minedTransactions': {
+      const pairs: Record<string, string>[] = []
+      draft.minedPairs.forEach((pair, row) => {
+        const built: Record<string, string> = {}
+        if (pair.from.trim()) built.from = pair.from.trim()
+        if (pair.to.trim()) built.to = pair.to.trim()
+        if (Object.keys(built).length === 0) return
+        pairs.push(built)
+        minedRows.push(row)
+      })
+      if (pairs.length > 0) params.addresses = pairs
+      if (draft.includeRemoved) params.includeRemoved = true
+      if (draft.hashesOnly) params.hashesOnly = true
+      break
+    }
+    default:
+      break
+  }
+  return { input: { type: draft.type, params }, minedRows }
+}
+
+type Issue = z.ZodError['issues'][number]
+type Path = readonly PropertyKey[]
+
+function isRootTypeMismatch(issue: Issue): boolean {
+  return issue.code === 'invalid_type' && issue.path.length === 0
+}
+
+/**
+ * zod reports a failed `value | value[]` union as one "Invalid input" issue; take the
+ * branch that got past the type check instead, which carries the contract's own message.
+ */
+function flattenIssue(issue: Issue, prefix: Path = []): { path: Path; message: string }[] {
+  const path = [...prefix, ...issue.path]
+  if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors)) {
+    const branches = issue.errors as Issue[][]
+    const informative = branches.find((branch) => branch.length > 0 && !branch.every(isRootTypeMismatch))
+    if (informative) return informative.flatMap((inner) => flattenIssue(inner, path))
+  }
+  return [{ path, message: issue.message }]
+}
+
+function valueAt(root: unknown, path: Path): unknown {
+  let current = root
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined
+    current = (current as Record<PropertyKey, unknown>)[key]
+  }
+  return current
+}
+
+/** A path below the spec (`params.topics.1`) to the input that shows its issue. */
+export function fieldForPath(path: Path, minedRows: readonly number[] = []): FieldKey {
+  const [root, key, index, sub] = path
+  if (root === 'label') return 'label'
+  if (root !== 'params') return 'general'
+  switch (key) {
+    case 'address':
+      return 'addresses'
+    case 'fromAddress':
+      return 'fromAddresses'
+    case 'toAddress':
+      return 'toAddresses'
+    case 'topics':
+      return typeof index === 'number' ? `topic-${index}` : 'topics'
+    case 'addresses': {
+      if (typeof index !== 'number') return 'mined'
+      const row = minedRows[index] ?? index
+      return sub === 'to' ? `mined-to-${row}` : `mined-from-${row}`
+    }
+    default:
+      return 'general'
+  }
+}
+
+/** A CommandError's `field` ("spec.params.address.1") as a path below the spec. */
+export function pathFromServerField(field: string | undefined): Path {
+  if (!field) return []
+  const parts: PropertyKey[] = field.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part))
+  if (parts[0] === 'spec') parts.shift()
+  return parts
+}
+
+/** Whether the path points at one value inside a list the person typed (so the value is worth quoting). */
+function isInsideList(path: Path): boolean {
+  const [, key] = path
+  if (key === 'topics') return path.length > 3
+  if (key === 'address' || key === 'fromAddress' || key === 'toAddress') return path.length > 2
+  return false
+}
+
+function quote(value: string): string {
+  return value.length > 24 ? `${value.slice(0, 12)}…${value.slice(-6)}` : value
+}
+
+function describe(input: SpecInput, path: Path, message: string, field: FieldKey): string {
+  const value = valueAt(input, path)
+  if (value === undefined && field === 'addresses') {
+    return 'Enter at least one address: this type only delivers transactions touching them'
+  }
+  if (value === undefined) return `Required: ${message}`
+  if (typeof value === 'string' && value !== '' && isInsideList(path)) return `${quote(value)}: ${message}`
+  return message
+}
+
+export function validateDraft(draft: SubscriptionDraft): DraftValidation {
+  const { input, minedRows } = buildSpecInput(draft)
+  const issues: FieldIssue[] = []
+
+  const parsed = subscriptionSpecSchema.safeParse(input)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      for (const flat of flattenIssue(issue)) {
+        const field = fieldForPath(flat.path, minedRows)
+        issues.push({ field, message: describe(input, flat.path, flat.message, field) })
+      }
+    }
+  }
+
+  const trimmedLabel = draft.label.trim()
+  const label = trimmedLabel === '' ? undefined : trimmedLabel
+  const labelResult = commands['subscriptions.create'].request.shape.label.safeParse(label)
+  if (!labelResult.success) {
+    for (const issue of labelResult.error.issues) issues.push({ field: 'label', message: issue.message })
+  }
+
+  const spec = parsed.success ? parsed.data : null
+  const request = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'eth_subscribe',
+    params: ethSubscribeParams(spec ?? (input as SubscriptionSpec)),
+  }
+  return { input, spec, label, issues, preview: JSON.stringify(request), minedRows }
+}
+
+/** The name of a field in the form's message list. */
+export function fieldLabel(field: FieldKey): string | null {
+  switch (field) {
+    case 'general':
+      return null
+    case 'label':
+      return 'Label'
+    case 'addresses':
+      return 'Addresses'
+    case 'fromAddresses':
+      return 'From'
+    case 'toAddresses':
+      return 'To'
+    case 'topics':
+      return 'Topics'
+    case 'mined':
+      return 'Address pairs'
+  }
+  const topic = /^topic-(\d+)$/.exec(field)
+  if (topic) return `Topic ${topic[1]}`
+  const mined = /^mined-(from|to)-(\d+)$/.exec(field)
+  if (mined) return `Pair ${Number(mined[2]) + 1} ${mined[1]}`
+  return null
+}
+
+/** Whether the person has put something into the input behind a field (then its issues show at once). */
+export function isFieldFilled(draft: SubscriptionDraft, field: FieldKey): boolean {
+  switch (field) {
+    case 'general':
+    case 'topics':
+    case 'mined':
+      return true
+    case 'label':
+      return draft.label.trim() !== ''
+    case 'addresses':
+      return draft.addresses.trim() !== ''
+    case 'fromAddresses':
+      return draft.fromAddresses.trim() !== ''
+    case 'toAddresses':
+      return draft.toAddresses.trim() !== ''
+  }
+  const topic = /^topic-(\d+)$/.exec(field)
+  if (topic) return (draft.topics[Number(topic[1])]?.text.trim() ?? '') !== ''
+  const mined = /^mined-(from|to)-(\d+)$/.exec(field)
+  if (mined) {
+    const pair = draft.minedPairs[Number(mined[2])]
+    return ((mined[1] === 'from' ? pair?.from : pair?.to) ?? '').trim() !== ''
+  }
+  return true
+}
