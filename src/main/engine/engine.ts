@@ -28,6 +28,9 @@ export interface EngineOptions {
   /** Alchemy allows 1,000 subscriptions per WebSocket; other providers differ. */
   maxSubscriptionsPerSocket?: number
   syncingPollMs?: number
+  /** Finality depth where the upstream has no 'finalized' tag. */
+  confirmations?: number
+  maxReorgDepth?: number
   log?: (message: string) => void
 }
 
@@ -128,6 +131,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.heads.deleteForConnection(connectionId)
   }
 
+  /** The chain tracker and pool of a live connection (for /v1/stream watches). */
+  liveConnection(connectionId: number): LiveConnection | undefined {
+    return this.live.get(connectionId)
+  }
+
   listSubscriptions(connectionId?: number): Subscription[] {
     return this.subscriptions.list(connectionId).map((s) => this.subscriptionView(s))
   }
@@ -200,6 +208,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       maxSubscriptionsPerSocket: this.options.maxSubscriptionsPerSocket,
       backoff: this.options.backoff,
       heartbeat: this.options.heartbeat,
+      db: this.db,
+      confirmations: this.options.confirmations,
+      maxReorgDepth: this.options.maxReorgDepth,
       log: (message) => this.log(message),
     })
     live.on('status', (status) => {

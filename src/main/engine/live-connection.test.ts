@@ -1,4 +1,8 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { openDatabase } from '../store/database'
 import { notify, reply, startScriptedServer, waitFor, type ScriptedServer } from '../../../test/helpers/scripted-server'
 import type { ParsedHead } from './head-parser'
 import { LiveConnection } from './live-connection'
@@ -30,7 +34,10 @@ describe('LiveConnection', () => {
       notify(socket, '0xs', header(5))
     })
     const logs: string[] = []
-    connection = new LiveConnection({ id: 2, url: server.url, httpUrl: null, log: (m) => logs.push(m) })
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-live-'))
+    const db = openDatabase(path.join(dir, 'db.sqlite'))
+    db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (2, 'x', 'user', 'x', 'x', 0)").run()
+    connection = new LiveConnection({ id: 2, url: server.url, httpUrl: null, db, log: (m) => logs.push(m) })
     const heads: ParsedHead[] = []
     const txCounts: number[] = []
     connection.on('head', (head) => heads.push(head))

@@ -4,6 +4,8 @@
  */
 import { EventEmitter } from 'node:events'
 import type { ConnectionStatus } from '../../shared/contract'
+import { ChainTracker } from '../chain/chain-tracker'
+import type { Db } from '../store/database'
 import type { BackoffOptions } from '../upstream/backoff'
 import { ConnectionPool, type SubscriptionHandle } from '../upstream/connection-pool'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -16,6 +18,9 @@ export interface LiveConnectionOptions {
   maxSubscriptionsPerSocket?: number | undefined
   backoff?: BackoffOptions | undefined
   heartbeat?: Partial<HeartbeatOptions> | undefined
+  db: Db
+  confirmations?: number | undefined
+  maxReorgDepth?: number | undefined
   log: (message: string) => void
 }
 
@@ -27,6 +32,7 @@ export interface LiveConnectionEvents {
 
 export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
   readonly pool: ConnectionPool
+  readonly tracker: ChainTracker
   private heads: SubscriptionHandle | null = null
   private headNumber: number | null = null
   private headError: string | null = null
@@ -43,6 +49,16 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       log: (message) => options.log(`[connection ${options.id}] ${message}`),
     })
     this.pool.on('status', () => this.emit('status', this.getStatus()))
+    this.tracker = new ChainTracker({
+      connectionId: options.id,
+      db: options.db,
+      pool: this.pool,
+      ...(options.confirmations !== undefined ? { confirmations: options.confirmations } : {}),
+      ...(options.maxReorgDepth !== undefined ? { maxReorgDepth: options.maxReorgDepth } : {}),
+      log: (message) => options.log(`[connection ${options.id}] ${message}`),
+    })
+    // After any reconnect the tracker fills the gap from its cursor before live events resume.
+    this.pool.on('ready', () => this.tracker.poke())
   }
 
   get id(): number {
@@ -56,6 +72,8 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.tracker.stop()
+    await this.tracker.idle().catch(() => undefined)
     await this.heads?.release()
     await this.pool.stop()
   }
@@ -98,6 +116,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     this.headError = null
     this.headNumber = parsed.head.number
     this.emit('head', parsed.head, raw)
+    this.tracker.poke()
     this.emit('status', this.getStatus())
     // newHeads carries no transaction count; ask without holding up the head.
     this.pool

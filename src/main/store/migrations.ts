@@ -85,5 +85,45 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX events_by_stream ON events (stream_id, id);
       CREATE INDEX events_by_connection ON events (connection_id, id);
     `,
+  },  {
+    version: 3,
+    name: 'canonical chain tracker',
+    sql: `
+      -- Every block the tracker processed, orphaned ones kept with canonical = 0.
+      CREATE TABLE chain_blocks (
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        parent_hash TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        canonical INTEGER NOT NULL,
+        header_json TEXT NOT NULL,
+        PRIMARY KEY (connection_id, hash)
+      );
+      CREATE INDEX chain_blocks_canonical ON chain_blocks (connection_id, canonical, number);
+      -- All logs of each processed block (not filtered), so any request's history can be served from here.
+      CREATE TABLE chain_logs (
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        block_hash TEXT NOT NULL,
+        block_number INTEGER NOT NULL,
+        log_index INTEGER NOT NULL,
+        tx_hash TEXT NOT NULL,
+        tx_index INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        topics TEXT NOT NULL,
+        data TEXT NOT NULL,
+        canonical INTEGER NOT NULL,
+        PRIMARY KEY (connection_id, block_hash, log_index)
+      );
+      CREATE INDEX chain_logs_canonical ON chain_logs (connection_id, canonical, block_number, log_index);
+      -- The last block fully processed (block and all its logs stored), and where tracking began.
+      CREATE TABLE chain_cursor (
+        connection_id INTEGER PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+        first_block INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        finalized INTEGER NOT NULL DEFAULT -1
+      );
+    `,
   },
 ]

@@ -39,6 +39,7 @@ describe('database', () => {
     expect(recorded).toEqual([
       { version: 1, name: 'connections and heads' },
       { version: 2, name: 'subscriptions and captured events' },
+      { version: 3, name: 'canonical chain tracker' },
     ])
     expect(applyMigrations(db, [{ version: 1, name: 'connections and heads', sql: 'SELECT 1' }])).toEqual([])
     db.close()

@@ -1,0 +1,304 @@
+/**
+ * A logs or newHeads watch over the chain tracker: history from upstream (below the first
+ * tracked block) or from the store, then live blocks as the tracker stores them, one
+ * block at a time in order. Delivered blocks are remembered until final so that a reorg
+ * can take back exactly what was sent (`removed: true`) before the replacements arrive.
+ */
+import type { ConnectionPool } from '../upstream/connection-pool'
+import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from '../stream/watch-types'
+import { rawLog, type ChainBlock, type ChainLog } from './chain-store'
+import type { ChainTracker, TrackedBlock } from './chain-tracker'
+import { backfillRange } from './backfill-range'
+import { matchesFilter, rpcFilter } from './log-filter'
+
+type Send = (message: WatchMessage) => void
+
+interface RawLog {
+  blockHash: string
+  blockNumber: string
+  logIndex: string
+  transactionHash: string
+  transactionIndex: string
+  address: string
+  topics: string[]
+  data: string
+  [key: string]: unknown
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`
+
+export function createTrackerWatchProvider(tracker: ChainTracker, pool: ConnectionPool): WatchProvider {
+  return {
+    async latestBlock() {
+      return Number(await pool.request<string>('eth_blockNumber', []))
+    },
+    open(request, send) {
+      const watch = new TrackerWatch(tracker, pool, request, send)
+      watch.start()
+      return watch
+    },
+  }
+}
+
+class TrackerWatch implements WatchHandle {
+  private next: number
+  private readonly delivered = new Map<number, { hash: string; logs: ChainLog[]; header: ChainBlock }>()
+  private historyDone = false
+  private ended = false
+  private pumping = false
+  private pumpAgain = false
+  private readonly detach: (() => void)[] = []
+
+  constructor(
+    private readonly tracker: ChainTracker,
+    private readonly pool: ConnectionPool,
+    private readonly request: WatchRequest,
+    private readonly send: Send,
+  ) {
+    this.next = request.startBlock
+  }
+
+  start(): void {
+    const onBlock = (): void => this.pump()
+    const onFinalized = (finalized: number): void => {
+      for (const number of this.delivered.keys()) if (number <= finalized) this.delivered.delete(number)
+      this.pump()
+    }
+    const onReorg = (orphaned: TrackedBlock[], ancestor: { number: number }): void => this.onReorg(orphaned, ancestor.number)
+    this.tracker.on('block', onBlock)
+    this.tracker.on('finalized', onFinalized)
+    this.tracker.on('reorg', onReorg)
+    this.detach.push(() => this.tracker.off('block', onBlock), () => this.tracker.off('finalized', onFinalized), () => this.tracker.off('reorg', onReorg))
+    void this.begin()
+  }
+
+  stop(): void {
+    this.ended = true
+    this.detach.forEach((off) => off())
+  }
+
+  private async begin(): Promise<void> {
+    try {
+      if (this.request.kind === 'newHeads' && this.request.fetchSnapshot) {
+        const block = await this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(this.request.head), false])
+        if (block) this.sendHead(toChainBlock(block), false)
+      }
+      if (!this.tracker.cursor) this.tracker.poke()
+      this.checkHistoryDone(this.next - 1)
+      this.pump()
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+
+  private get finalized(): number {
+    return this.tracker.cursor?.finalized ?? -1
+  }
+
+  /** The highest block this watch may deliver now. */
+  private limit(): number {
+    const cursor = this.tracker.cursor
+    if (!cursor) return -1
+    let limit = cursor.number
+    if (this.request.irreversibleOnly) limit = Math.min(limit, this.finalized)
+    if (!this.request.listen) limit = Math.min(limit, this.request.head)
+    return limit
+  }
+
+  /** Delivers everything deliverable, in order; re-entrant calls coalesce. */
+  private pump(): void {
+    if (this.ended) return
+    if (this.pumping) {
+      this.pumpAgain = true
+      return
+    }
+    this.pumping = true
+    void this.drain()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.pumping = false
+        if (this.pumpAgain && !this.ended) {
+          this.pumpAgain = false
+          this.pump()
+        }
+      })
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.ended) return
+      const cursor = this.tracker.cursor
+      const limit = this.limit()
+      if (!cursor || this.next > limit) return
+      if (this.next < cursor.firstBlock) {
+        await this.fromUpstream(this.next, Math.min(limit, cursor.firstBlock - 1))
+        continue
+      }
+      // From the store, synchronously: no tracker event can interleave with this loop.
+      const blocks = this.tracker.store.canonicalRange(this.next, limit)
+      if (blocks.length === 0 || blocks[0]!.block.number !== this.next) return
+      for (const { block, logs } of blocks) {
+        if (block.number !== this.next || this.ended) break
+        this.deliverBlock(block, logs, true)
+      }
+    }
+  }
+
+  /** History below the tracker's first block: eth_getLogs ranges (logs) or block by block (heads). */
+  private async fromUpstream(from: number, to: number): Promise<void> {
+    if (this.request.kind === 'newHeads') {
+      for (let n = from; n <= to && !this.ended; n++) {
+        const raw = await this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(n), false])
+        if (!raw) throw new Error(`the upstream has no block ${n}`)
+        this.deliverBlock(toChainBlock(raw), [], false)
+      }
+      return
+    }
+    const filter = rpcFilter(this.request.filter)
+    const ranges = backfillRange((a, b) => this.pool.request<RawLog[]>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }], 60_000), from, to)
+    for await (const range of ranges) {
+      if (this.ended) return
+      const byBlock = new Map<number, ChainLog[]>()
+      for (const raw of range.items) {
+        const log = toChainLog(raw)
+        byBlock.set(log.blockNumber, [...(byBlock.get(log.blockNumber) ?? []), log])
+      }
+      for (let n = range.from; n <= range.to; n++) {
+        const logs = (byBlock.get(n) ?? []).sort((a, b) => a.logIndex - b.logIndex)
+        const needsHash = this.progressDue(n) || n === this.request.head
+        const hash = logs[0]?.blockHash ?? (needsHash ? await this.blockHash(n) : '')
+        this.deliverBlock({ number: n, hash, parentHash: '', timestamp: 0, header: {} }, logs, false)
+        if (this.ended) return
+      }
+    }
+  }
+
+  private async blockHash(n: number): Promise<string> {
+    const block = await this.pool.request<{ hash: string } | null>('eth_getBlockByNumber', [hex(n), false])
+    return block?.hash.toLowerCase() ?? ''
+  }
+
+  private deliverBlock(block: ChainBlock, logs: ChainLog[], remember: boolean): void {
+    const irreversible = block.number <= this.finalized
+    if (this.request.kind === 'newHeads') {
+      this.sendHead(block, false)
+    } else {
+      for (const log of logs) {
+        if (!matchesFilter(log, this.request.filter)) continue
+        this.send({
+          type: 'log',
+          data: {
+            block_number: log.blockNumber,
+            block_hash: log.blockHash,
+            transaction_hash: log.transactionHash,
+            log_index: log.logIndex,
+            removed: false,
+            irreversible,
+            log: rawLog(log, false),
+          },
+        })
+      }
+    }
+    if (remember && !this.request.irreversibleOnly && !irreversible) {
+      this.delivered.set(block.number, { hash: block.hash, logs: logs.filter((log) => matchesFilter(log, this.request.filter)), header: block })
+    }
+    this.next = block.number + 1
+    if (this.progressDue(block.number) || (block.number === this.request.head && this.request.withProgress > 0 && !this.historyDone)) {
+      this.send({ type: 'progress', data: { block_number: block.number, block_hash: block.hash } })
+    }
+    this.checkHistoryDone(block.number)
+  }
+
+  private progressDue(number: number): boolean {
+    const every = this.request.withProgress
+    return every > 0 && number >= this.request.startBlock && (number - this.request.startBlock + 1) % every === 0
+  }
+
+  /** After block H: `listening` (then live) or `complete`. */
+  private checkHistoryDone(processed: number): void {
+    if (this.historyDone || processed < this.request.head) return
+    this.historyDone = true
+    if (this.request.listen) {
+      this.send({ type: 'listening', data: { next_block: this.request.head + 1 } })
+    } else {
+      this.send({ type: 'complete', data: {} })
+      this.stop()
+    }
+  }
+
+  private onReorg(orphaned: TrackedBlock[], ancestor: number): void {
+    if (this.ended) return
+    // Irreversible-only watches never delivered a block that can be orphaned.
+    if (!this.request.irreversibleOnly) {
+      for (const { block } of orphaned) {
+        const sent = this.delivered.get(block.number)
+        if (!sent || sent.hash !== block.hash) continue
+        this.delivered.delete(block.number)
+        if (this.request.kind === 'newHeads') this.sendHead(sent.header, true)
+        else {
+          for (const log of [...sent.logs].reverse()) {
+            this.send({
+              type: 'log',
+              data: {
+                block_number: log.blockNumber,
+                block_hash: log.blockHash,
+                transaction_hash: log.transactionHash,
+                log_index: log.logIndex,
+                removed: true,
+                irreversible: false,
+                log: rawLog(log, true),
+              },
+            })
+          }
+        }
+      }
+    }
+    if (this.next > ancestor + 1) this.next = ancestor + 1
+    this.pump()
+  }
+
+  private sendHead(block: ChainBlock, removed: boolean): void {
+    const { transactions: _t, uncles: _u, withdrawals: _w, ...header } = block.header
+    this.send({
+      type: 'head',
+      data: {
+        block_number: block.number,
+        block_hash: block.hash,
+        parent_hash: block.parentHash,
+        timestamp: block.timestamp,
+        removed,
+        irreversible: !removed && block.number <= this.finalized,
+        header,
+      },
+    })
+  }
+
+  private fail(error: unknown): void {
+    if (this.ended) return
+    this.send({ type: 'error', data: { code: 'upstream_error', message: error instanceof Error ? error.message : String(error) } })
+    this.stop()
+  }
+}
+
+function toChainBlock(raw: Record<string, unknown>): ChainBlock {
+  return {
+    number: Number(raw.number),
+    hash: String(raw.hash).toLowerCase(),
+    parentHash: String(raw.parentHash).toLowerCase(),
+    timestamp: Number(raw.timestamp),
+    header: raw,
+  }
+}
+
+function toChainLog(raw: RawLog): ChainLog {
+  return {
+    blockHash: raw.blockHash.toLowerCase(),
+    blockNumber: Number(raw.blockNumber),
+    logIndex: Number(raw.logIndex),
+    transactionHash: raw.transactionHash.toLowerCase(),
+    transactionIndex: Number(raw.transactionIndex),
+    address: raw.address.toLowerCase(),
+    topics: raw.topics.map((t) => t.toLowerCase()),
+    data: raw.data,
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `logs` and `newHeads` requests: resolve start_block against the upstream's head H, hand a
+ * WatchRequest to the chain tracker, and relay what the watch sends under the request's
+ * req_id. The tracker keeps the ordering promises; this layer only frames its messages.
+ */
+import { STREAM_ERROR_CODES, type StreamErrorCode, type StreamRequestOf } from '../../shared/stream-protocol'
+import { errorText, upstreamErrorDetails, type LiveRequest } from './session-request'
+import type { LogFilter, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
+
+export type WatchStreamRequest = StreamRequestOf<'logs'> | StreamRequestOf<'newHeads'>
+
+/** Absolute first block, or null when start_block lies above H + 1 or before genesis. */
+export function resolveStartBlock(startBlock: number | null, head: number): number | null {
+  if (startBlock === null) return head + 1
+  const absolute = startBlock < 0 ? head + startBlock : startBlock
+  return absolute < 0 || absolute > head + 1 ? null : absolute
+}
+
+export function watchFilter(request: WatchStreamRequest): LogFilter {
+  if (request.type === 'newHeads') return {}
+  const { address, topics } = request.data
+  const filter: LogFilter = {}
+  // The param schemas already lowercased every address and topic.
+  if (address !== undefined) filter.address = Array.isArray(address) ? address : [address]
+  if (topics !== undefined) filter.topics = topics.map((position) => (position === null ? null : Array.isArray(position) ? position : [position]))
+  return filter
+}
+
+export async function openWatch(request: WatchStreamRequest, live: LiveRequest, watches: WatchProvider, log: (message: string) => void): Promise<void> {
+  let head: number
+  try {
+    head = await watches.latestBlock()
+  } catch (error) {
+    live.fail('upstream_error', `Could not read the upstream's latest block: ${errorText(error)}`, upstreamErrorDetails(error))
+    return
+  }
+  if (live.ended) return
+  const startBlock = resolveStartBlock(request.start_block, head)
+  if (startBlock === null) {
+    const reach = request.start_block! < 0 ? `reaches block ${head + request.start_block!}, before genesis` : `is above the next block ${head + 1}`
+    live.fail('start_block_out_of_range', `start_block ${request.start_block} ${reach} (latest block ${head})`, { field: 'start_block', start_block: request.start_block, latest_block: head })
+    return
+  }
+  const watchRequest: WatchRequest = {
+    kind: request.type,
+    filter: watchFilter(request),
+    startBlock,
+    head,
+    fetchSnapshot: request.type === 'newHeads' && request.fetch && request.start_block === null,
+    listen: request.listen,
+    irreversibleOnly: request.irreversible_only,
+    withProgress: request.with_progress,
+  }
+  try {
+    const handle = watches.open(watchRequest, (message) => relay(live, message, log))
+    live.onStop(() => handle.stop())
+  } catch (error) {
+    live.fail('upstream_error', `Could not start the ${request.type} request: ${errorText(error)}`, upstreamErrorDetails(error))
+  }
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(STREAM_ERROR_CODES)
+
+function relay(live: LiveRequest, message: WatchMessage, log: (message: string) => void): void {
+  switch (message.type) {
+    case 'complete':
+      return live.complete()
+    case 'error': {
+      const { code, message: text, details } = message.data
+      if (KNOWN_CODES.has(code)) return live.fail(code as StreamErrorCode, text, details)
+      // The contract has a closed list of codes; anything else the tracker reports is a failure to serve from the upstream.
+      log(`request ${live.reqId}: watch error code ${code} is not in the protocol; sent as upstream_error`)
+      return live.fail('upstream_error', text, { ...details, reason: code })
+    }
+    default:
+      return live.send(message.type, message.data)
+  }
+}
