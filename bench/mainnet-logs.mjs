@@ -153,8 +153,19 @@ export class MainnetLogs {
       const hashes = BLOCKS_PER_ROUND + this.txSlots
       const bytes = Buffer.allocUnsafe(hashes * 32)
       for (let offset = 0; offset < bytes.length; offset += 4) bytes.writeUInt32LE(next(), offset)
-      // toString('hex') gives flat strings: cheap to keep around and to hand to SQLite.
-      for (let h = 0; h < hashes; h++) (h < BLOCKS_PER_ROUND ? this.blockHashes : this.txHashes).push(`0x${bytes.toString('hex', h * 32, h * 32 + 32)}`)
+      // "0x…" text for every hash in one buffer, then one flat string each (as JSON.parse
+      // would make them), not a concatenation V8 has to flatten on first use.
+      const text = Buffer.allocUnsafe(hashes * 66)
+      for (let h = 0; h < hashes; h++) {
+        text.write('0x', h * 66, 'latin1')
+        bytes.copy(text, h * 66 + 2, h * 32, h * 32 + 32)
+      }
+      for (let h = 0; h < hashes; h++) {
+        const at = h * 66
+        // Hex-encode in place: the 32 raw bytes copied above become 64 hex digits.
+        text.write(text.toString('hex', at + 2, at + 34), at + 2, 'latin1')
+        ;(h < BLOCKS_PER_ROUND ? this.blockHashes : this.txHashes).push(text.toString('latin1', at, at + 66))
+      }
     }
     this.rounds = Math.max(this.rounds, rounds)
   }
@@ -177,13 +188,11 @@ export class MainnetLogs {
   }
 
   /**
-   * A builder of complete `eth_subscription` frames, in geth's field order (including
-   * `blockTimestamp`, which geth adds to logs since 1.16). Static parts are joined once;
-   * a frame costs one string concatenation.
+   * Complete `eth_subscription` notifications, in geth's field order (including
+   * `blockTimestamp`, which geth adds to logs since 1.16). Static parts are prepared once.
    * @param {string} subscriptionId
-   * @returns {(seq: number) => string}
    */
-  frameBuilder(subscriptionId) {
+  notifications(subscriptionId) {
     const parts = this.templates.map((t) => ({
       head: `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${subscriptionId}","result":{"address":"${t.address}","topics":${JSON.stringify(t.topics)},"data":"${t.data}","blockNumber":"0x`,
       txIndex: `","transactionIndex":"0x${t.transactionIndex.toString(16)}","blockHash":"`,
@@ -195,23 +204,42 @@ export class MainnetLogs {
       blockNumbers.push((FIRST_BLOCK + block).toString(16))
       timestamps.push((FIRST_TIMESTAMP + 12 * block).toString(16))
     }
-    return (seq) => {
+    const TX_HASH = '","transactionHash":"'
+    const TIMESTAMP = '","blockTimestamp":"0x'
+    /** The pieces of notification `seq`, in order (all ASCII). */
+    const pieces = (seq) => {
       const round = (seq / POOL_SIZE) | 0
       const index = seq % POOL_SIZE
       const t = this.templates[index]
       const p = parts[index]
       const block = round * BLOCKS_PER_ROUND + t.blockSlot
-      return (
-        p.head +
-        blockNumbers[block] +
-        '","transactionHash":"' +
-        this.txHashes[round * this.txSlots + t.txSlot] +
-        p.txIndex +
-        this.blockHashes[block] +
-        '","blockTimestamp":"0x' +
-        timestamps[block] +
-        p.tail
-      )
+      return [p.head, blockNumbers[block], TX_HASH, this.txHashes[round * this.txSlots + t.txSlot], p.txIndex, this.blockHashes[block], TIMESTAMP, timestamps[block], p.tail]
+    }
+    return {
+      /** Notification `seq` as a string. */
+      text: (seq) => pieces(seq).join(''),
+      /**
+       * Writes notification `seq` as a complete server-to-client WebSocket text frame (FIN,
+       * unmasked: the bytes `ws` itself would put on the wire) into `buffer` at `offset`.
+       * Returns the offset after it, or -1 when it does not fit.
+       */
+      writeFrame: (seq, buffer, offset) => {
+        const list = pieces(seq)
+        let length = 0
+        for (let i = 0; i < list.length; i++) length += list[i].length
+        const header = length < 126 ? 2 : 4
+        if (length >= 65_536) throw new Error('notification too large for this writer')
+        if (offset + header + length > buffer.length) return -1
+        buffer[offset] = 0x81
+        if (header === 2) buffer[offset + 1] = length
+        else {
+          buffer[offset + 1] = 126
+          buffer.writeUInt16BE(length, offset + 2)
+        }
+        let at = offset + header
+        for (let i = 0; i < list.length; i++) at += buffer.write(list[i], at, 'latin1')
+        return at
+      },
     }
   }
 }

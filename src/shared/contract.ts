@@ -81,6 +81,33 @@ const idSchema = z.object({ id: z.number().int().positive() }).strict()
 /** Milliseconds since the epoch, for every `...At` field of the contract. */
 const epochMs = z.number()
 
+/**
+ * dfuse-style options of a logs or newHeads subscription (PROTOCOL.md section 1 semantics):
+ * where to start, whether to keep listening, finality, progress.
+ */
+export const watchOptionsSchema = z
+  .object({
+    /** Absolute block, or negative: that many blocks before the head. Default: the next block. */
+    startBlock: z.number().int('start_block must be a whole number').optional(),
+    fetch: z.boolean().default(false),
+    listen: z.boolean().default(true),
+    irreversibleOnly: z.boolean().default(false),
+    withProgress: z.number().int().min(1, 'Progress every N blocks needs N of at least 1').max(1_000_000).optional(),
+    reqId: z.string().trim().min(1).max(100).optional(),
+  })
+  .strict()
+export type WatchOptions = z.output<typeof watchOptionsSchema>
+
+export const historyProgressSchema = z.object({
+  fromBlock: z.number().int(),
+  toBlock: z.number().int(),
+  /** Blocks processed so far (from fromBlock). */
+  done: z.number().int(),
+  blocksPerSecond: z.number().nullable(),
+  secondsLeft: z.number().nullable(),
+})
+export type HistoryProgress = z.infer<typeof historyProgressSchema>
+
 export const subscriptionSchema = z.object({
   id: z.number().int(),
   connectionId: z.number().int(),
@@ -96,6 +123,14 @@ export const subscriptionSchema = z.object({
   eventCount: z.number().int(),
   lastEventAt: epochMs.nullable(),
   createdAt: epochMs,
+  /** Watch options (logs and newHeads only). */
+  watch: watchOptionsSchema.nullable(),
+  /** Last block fully processed for this watch, persisted across restarts. */
+  cursor: z.object({ number: z.number().int(), hash: z.string() }).nullable(),
+  /** While a watch works through history. */
+  history: historyProgressSchema.nullable(),
+  /** A watch with listen: false that delivered everything up to its head. */
+  complete: z.boolean(),
 })
 export type Subscription = z.infer<typeof subscriptionSchema>
 
@@ -116,6 +151,8 @@ export const capturedEventSchema = z.object({
   topics: z.array(z.string()),
   data: z.string().nullable(),
   removed: z.boolean(),
+  /** The event's block is final (at or below the upstream's finalized block) as of this answer. */
+  irreversible: z.boolean(),
   /** The raw JSON-RPC result, as the upstream sent it (or as Tidewatch built it when emulated). */
   payload: z.unknown(),
   receivedAt: epochMs,
@@ -171,8 +208,13 @@ export const commands = {
         connectionId: z.number().int().positive(),
         label: z.string().trim().max(100, 'Keep the label under 100 characters').optional(),
         spec: subscriptionSpecSchema,
+        watch: watchOptionsSchema.optional(),
       })
-      .strict(),
+      .strict()
+      .refine((request) => !request.watch || request.spec.type === 'logs' || request.spec.type === 'newHeads', {
+        message: 'Watch options (start block, finality, progress) apply to logs and newHeads subscriptions only',
+        path: ['watch'],
+      }),
     response: subscriptionSchema,
   },
   'subscriptions.pause': { request: idSchema, response: subscriptionSchema },

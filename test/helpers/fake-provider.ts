@@ -20,8 +20,22 @@ export interface FakeProviderOptions {
   hashesOnlyPending?: boolean
 }
 
+export interface FakeBlock {
+  number: string
+  hash: string
+  parentHash: string
+  timestamp: string
+  gasUsed: string
+  gasLimit: string
+  logsBloom: string
+}
+
 export interface FakeProvider {
   url: string
+  /** The provider's chain: blocks by number, each with its logs. */
+  chain: { block: FakeBlock; logs: Record<string, unknown>[] }[]
+  /** Appends a block with these logs (filled in with block fields) and emits it on newHeads. */
+  mine(logs?: { address: string; topics: string[]; data: string }[]): FakeBlock
   connections: Set<WebSocket>
   subscriptions: Map<string, FakeSubscription>
   methods: string[]
@@ -48,6 +62,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const methods: string[] = []
   let rateLimited = 0
   let silent = false
+  const hex = (n: number) => `0x${n.toString(16)}`
+  const hash = (n: number, salt = 0) => `0x${(n * 1000 + salt).toString(16).padStart(64, '0')}`
+  const genesis: FakeBlock = { number: '0x0', hash: hash(0), parentHash: `0x${'0'.repeat(64)}`, timestamp: '0x0', gasUsed: '0x0', gasLimit: '0x1c9c380', logsBloom: `0x${'0'.repeat(512)}` }
+  const chain: { block: FakeBlock; logs: Record<string, unknown>[] }[] = [{ block: genesis, logs: [] }]
+  const blockAt = (tag: unknown) => {
+    const n = tag === 'latest' || tag === 'finalized' || tag === 'safe' ? chain.length - 1 : Number(tag)
+    return chain[tag === 'finalized' ? Math.max(0, n - 64) : n]
+  }
 
   server.on('connection', (socket) => {
     connections.add(socket)
@@ -82,6 +104,15 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
           return answer({ result: '0x0' })
         case 'eth_syncing':
           return answer({ result: false })
+        case 'eth_blockNumber':
+          return answer({ result: hex(chain.length - 1) })
+        case 'eth_getBlockByNumber':
+          return answer({ result: blockAt(request.params[0])?.block ?? null })
+        case 'eth_getLogs': {
+          const filter = request.params[0] as { blockHash?: string; fromBlock?: string; toBlock?: string }
+          const entries = filter.blockHash ? chain.filter((e) => e.block.hash === filter.blockHash) : chain.slice(Number(filter.fromBlock), Number(filter.toBlock) + 1)
+          return answer({ result: entries.flatMap((e) => e.logs) })
+        }
         default:
           return answer({ error: { code: -32601, message: `the method ${request.method} does not exist/is not available` } })
       }
@@ -89,8 +120,20 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   })
 
   const { port } = server.address() as AddressInfo
-  return {
+  const provider: FakeProvider = {
     url: `ws://127.0.0.1:${port}`,
+    chain,
+    mine(logs = []) {
+      const n = chain.length
+      const parent = chain[n - 1]!.block
+      const block: FakeBlock = { ...genesis, number: hex(n), hash: hash(n), parentHash: parent.hash, timestamp: hex(n * 12), logsBloom: logs.length ? `0x${'f'.repeat(512)}` : genesis.logsBloom }
+      chain.push({
+        block,
+        logs: logs.map((log, i) => ({ ...log, blockNumber: block.number, blockHash: block.hash, logIndex: hex(i), transactionHash: hash(n, i + 1), transactionIndex: hex(i), removed: false })),
+      })
+      provider.emit('newHeads', block)
+      return block
+    },
     connections,
     subscriptions,
     methods,
@@ -122,4 +165,5 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         server.close(() => resolve())
       }),
   }
+  return provider
 }

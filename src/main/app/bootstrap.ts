@@ -21,6 +21,8 @@ export interface TidewatchOptions {
   /** 'auto': only when no user endpoint is saved; 'always': serve without --rpc. */
   demo: 'auto' | 'always' | 'never'
   demoBlockTime?: number
+  /** Finality depth where the upstream has no 'finalized' tag. */
+  confirmations?: number | undefined
   nativeBinding?: string | undefined
   log: (message: string) => void
 }
@@ -29,6 +31,8 @@ export interface RunningTidewatch {
   engine: Engine
   api: Api
   demo: DemoChain | null
+  /** The connection the local stream API serves: the --rpc endpoint, else the demo chain. */
+  primaryConnectionId: number | null
   close(): Promise<void>
 }
 
@@ -39,9 +43,11 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     dataDir: options.dataDir,
     secrets: options.secrets,
     log: options.log,
+    ...(options.confirmations !== undefined ? { confirmations: options.confirmations } : {}),
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
   })
   let demo: DemoChain | null = null
+  let primaryConnectionId: number | null = null
   try {
     const savedDemo = engine.findConnection((c) => c.kind === 'demo')
     const hasUserEndpoint = options.rpcUrl !== undefined || engine.findConnection((c) => c.kind === 'user') !== undefined
@@ -65,6 +71,11 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       engine.addConnection({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
     }
     engine.start()
+    primaryConnectionId =
+      (options.rpcUrl ? engine.findConnection((c) => c.url === options.rpcUrl)?.id : undefined) ??
+      engine.findConnection((c) => c.kind === 'demo')?.id ??
+      engine.findConnection(() => true)?.id ??
+      null
   } catch (error) {
     await engine.close()
     await demo?.stop()
@@ -75,6 +86,7 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     engine,
     api,
     demo,
+    primaryConnectionId,
     async close() {
       await engine.close()
       await demo?.stop()

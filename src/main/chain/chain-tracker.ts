@@ -35,7 +35,8 @@ export interface TrackerEvents {
   /** Blocks that left the canonical chain, newest first; `ancestor` is the common ancestor. */
   reorg: [orphaned: TrackedBlock[], ancestor: { number: number; hash: string }]
   finalized: [number]
-  error: [string]
+  /** A sync attempt failed (it is retried); not named 'error' so an unheard one never throws. */
+  trouble: [string]
 }
 
 interface RawBlock {
@@ -91,7 +92,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       .catch((error: unknown) => {
         const message = `chain tracker: ${error instanceof Error ? error.message : String(error)}`
         this.options.log(message)
-        this.emit('error', message)
+        this.emit('trouble', message)
         // The next head pokes again; a quiet chain gets a timed retry.
         if (!this.retryTimer && !this.stopped) this.retryTimer = setTimeout(() => ((this.retryTimer = null), this.poke()), 2_000).unref()
       })
@@ -118,8 +119,20 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     return this.options.pool.request<T>(method, params, 30_000)
   }
 
+  /** A block by number or tag, checked: a peer's malformed answer must not be stored. */
+  private async block(tag: string): Promise<RawBlock | null> {
+    const block = await this.request<unknown>('eth_getBlockByNumber', [tag, false])
+    if (block === null) return null
+    const b = block as Partial<RawBlock> | undefined
+    const hash32 = (v: unknown) => typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v)
+    if (!b || typeof b !== 'object' || !hash32(b.hash) || !hash32(b.parentHash) || typeof b.number !== 'string' || !/^0x[0-9a-fA-F]+$/.test(b.number)) {
+      throw new Error(`the upstream answered eth_getBlockByNumber(${tag}) with something that is not a block: ${JSON.stringify(block)?.slice(0, 200)}`)
+    }
+    return b as RawBlock
+  }
+
   private async sync(): Promise<void> {
-    const latest = await this.request<RawBlock | null>('eth_getBlockByNumber', ['latest', false])
+    const latest = await this.block('latest')
     if (!latest) return
     const latestNumber = Number(latest.number)
     let cursor = this.store.cursor()
@@ -131,14 +144,14 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     }
     // The upstream's head is at or below ours: a replaced tip (same-height reorg) or a lagging node.
     if (latestNumber <= cursor.number) {
-      const theirs = latestNumber === cursor.number ? latest : await this.request<RawBlock | null>('eth_getBlockByNumber', [hex(cursor.number), false])
+      const theirs = latestNumber === cursor.number ? latest : await this.block(hex(cursor.number))
       // A lagging node has no block at our height yet: not a reorg, just wait for it.
       if (theirs && theirs.hash.toLowerCase() !== cursor.hash) await this.handleFork(cursor.number)
       else if (latestNumber < cursor.number - this.maxReorgDepth) this.options.log(`upstream head ${latestNumber} is far below ours (${cursor.number}); waiting for the node to catch up`)
       cursor = this.store.cursor()!
     }
     while (!this.stopped && cursor.number < latestNumber) {
-      const next = await this.request<RawBlock | null>('eth_getBlockByNumber', [hex(cursor.number + 1), false])
+      const next = await this.block(hex(cursor.number + 1))
       if (!next) break
       if (next.parentHash.toLowerCase() !== cursor.hash) {
         await this.handleFork(cursor.number)
@@ -157,7 +170,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     for (;;) {
       const ours = this.store.canonicalHash(number)
       if (ours === undefined) break
-      const theirs = await this.request<RawBlock | null>('eth_getBlockByNumber', [hex(number), false])
+      const theirs = await this.block(hex(number))
       if (theirs && theirs.hash.toLowerCase() === ours) break
       number -= 1
       depth += 1
@@ -192,7 +205,9 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
    */
   private async fetchLogs(block: ChainBlock, bloom: string | undefined): Promise<ChainLog[]> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const raw = await this.request<RawLog[]>('eth_getLogs', [{ blockHash: block.hash }])
+      const answer = await this.request<unknown>('eth_getLogs', [{ blockHash: block.hash }])
+      const raw = Array.isArray(answer) && answer.every(isRawLog) ? answer : null
+      if (!raw) throw new Error(`the upstream answered eth_getLogs for block ${block.number} with something that is not a list of logs`)
       const wrongBlock = raw.some((log) => log.blockHash.toLowerCase() !== block.hash)
       const missing = raw.length === 0 && bloom !== undefined && !EMPTY_BLOOM.test(bloom)
       if (!wrongBlock && !missing) {
@@ -218,7 +233,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private async updateFinality(latestNumber: number): Promise<void> {
     let finalized = latestNumber - this.confirmations
     try {
-      const block = await this.request<RawBlock | null>('eth_getBlockByNumber', ['finalized', false])
+      const block = await this.block('finalized')
       if (block) finalized = Number(block.number)
     } catch {
       // No 'finalized' tag (older nodes, some L2s): the confirmation depth stands in.
@@ -231,3 +246,19 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`
+
+function isRawLog(value: unknown): value is RawLog {
+  const log = value as Partial<RawLog> | null
+  return (
+    typeof log === 'object' &&
+    log !== null &&
+    typeof log.blockHash === 'string' &&
+    typeof log.transactionHash === 'string' &&
+    typeof log.address === 'string' &&
+    typeof log.data === 'string' &&
+    typeof log.logIndex === 'string' &&
+    typeof log.transactionIndex === 'string' &&
+    Array.isArray(log.topics) &&
+    log.topics.every((t) => typeof t === 'string')
+  )
+}

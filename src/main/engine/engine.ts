@@ -5,7 +5,10 @@
  */
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
-import type { CapturedEvent, ConnectionStatus, ConnectionWithStatus, EventKind, Head, Subscription } from '../../shared/contract'
+import type { CapturedEvent, ConnectionStatus, ConnectionWithStatus, EventKind, Head, Subscription, WatchOptions } from '../../shared/contract'
+import { watchOptionsSchema } from '../../shared/contract'
+import { createTrackerWatchProvider } from '../chain/tracker-watch'
+import { WatchCapture } from '../subscriptions/watch-capture'
 import type { SubscriptionSpec } from '../../shared/subscription-params'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { ConnectionStore, type StoredConnection } from '../store/connection-store'
@@ -53,7 +56,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly heads: HeadStore
   private readonly events: EventStore
   private readonly live = new Map<number, LiveConnection>()
-  private readonly runners = new Map<number, SubscriptionRunner>()
+  private readonly runners = new Map<number, SubscriptionRunner | WatchCapture>()
   private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
   private closed = false
 
@@ -140,9 +143,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.subscriptions.list(connectionId).map((s) => this.subscriptionView(s))
   }
 
-  createSubscription(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined }): Subscription {
+  /** logs and newHeads subscriptions are always watches (default: from the next block, listening). */
+  createSubscription(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined; watch?: WatchOptions | undefined }): Subscription {
     if (!this.connections.get(input.connectionId)) throw new NotFoundError(`There is no connection ${input.connectionId}`)
-    const stored = this.subscriptions.add(input)
+    const isWatch = input.spec.type === 'logs' || input.spec.type === 'newHeads'
+    const stored = this.subscriptions.add({ ...input, watch: isWatch ? (input.watch ?? watchOptionsSchema.parse({})) : undefined })
     this.startRunner(stored)
     return this.subscriptionView(stored)
   }
@@ -182,9 +187,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const byStream = new Map<number, number[]>()
     for (const s of subscriptions) byStream.set(s.streamId, [...(byStream.get(s.streamId) ?? []), s.id])
+    const finalized = new Map<number, number>()
+    const finalityOf = (connectionId: number): number => {
+      if (!finalized.has(connectionId)) finalized.set(connectionId, this.live.get(connectionId)?.tracker.cursor?.finalized ?? -1)
+      return finalized.get(connectionId)!
+    }
     return this.events
       .list({ connectionId: query.connectionId, streamIds, kind: query.kind, limit: query.limit, beforeId: query.beforeId })
-      .map(({ streamId, ...event }) => ({ ...event, subscriptionIds: byStream.get(streamId) ?? [] }))
+      .map(({ streamId, ...event }) => ({
+        ...event,
+        subscriptionIds: byStream.get(streamId) ?? [],
+        irreversible: !event.removed && event.blockNumber !== null && event.blockNumber <= finalityOf(event.connectionId),
+      }))
   }
 
   /** Stops every socket, commits what is queued, closes the database. */
@@ -239,13 +253,38 @@ export class Engine extends EventEmitter<EngineEvents> {
   private startRunner(subscription: StoredSubscription): void {
     const live = this.live.get(subscription.connectionId)
     if (!live || this.runners.has(subscription.id) || subscription.paused) return
-    const runner = new SubscriptionRunner({
-      pool: live.pool,
-      spec: subscription.spec,
-      sink: (event) => this.events.enqueue(subscription.connectionId, subscription.streamId, event),
-      log: (message) => this.log(`[subscription ${subscription.id}] ${message}`),
-      ...(this.options.syncingPollMs ? { syncingPollMs: this.options.syncingPollMs } : {}),
-    })
+    const log = (message: string): void => this.log(`[subscription ${subscription.id}] ${message}`)
+    const { spec } = subscription
+    let runner: SubscriptionRunner | WatchCapture
+    if ((spec.type === 'logs' || spec.type === 'newHeads') && subscription.watch) {
+      if (subscription.complete) return
+      const { connectionId, streamId, id } = subscription
+      runner = new WatchCapture({
+        spec,
+        watch: subscription.watch,
+        provider: createTrackerWatchProvider(live.tracker, live.pool),
+        resume: { startBlock: subscription.startBlock, cursor: subscription.cursor, complete: subscription.complete },
+        store: {
+          insert: (event) => this.events.enqueue(connectionId, streamId, event),
+          remove: (blockHash, logIndex) => this.events.enqueueRemoved(streamId, blockHash, logIndex),
+          cursor: (number, hash) => this.events.enqueueCursor(id, number, hash),
+          resolvedStart: (startBlock, head) => this.subscriptions.setStart(id, startBlock, head),
+          complete: () => {
+            this.events.flush()
+            this.subscriptions.setComplete(id)
+          },
+        },
+        log,
+      })
+    } else {
+      runner = new SubscriptionRunner({
+        pool: live.pool,
+        spec,
+        sink: (event) => this.events.enqueue(subscription.connectionId, subscription.streamId, event),
+        log,
+        ...(this.options.syncingPollMs ? { syncingPollMs: this.options.syncingPollMs } : {}),
+      })
+    }
     runner.on('status', () => {
       if (this.runners.get(subscription.id) === runner) this.emit('subscriptionChanged', this.subscriptionView(subscription), null)
     })
@@ -253,7 +292,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     runner.start()
   }
 
-  private subscriptionView(subscription: StoredSubscription): Subscription {
+  private subscriptionView(given: StoredSubscription): Subscription {
+    // Cursor, start and completion change as the watch runs: read them fresh.
+    const subscription = { ...given, ...(this.subscriptions.get(given.id) ?? {}), paused: given.paused }
     const runner = this.runners.get(subscription.id)
     const status = runner?.getStatus()
     const counter = this.streamCounters.get(subscription.streamId)
@@ -271,6 +312,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       eventCount: counter?.count ?? 0,
       lastEventAt: counter?.lastAt ?? null,
       createdAt: subscription.createdAt,
+      watch: subscription.watch,
+      cursor: subscription.cursor,
+      history: runner instanceof WatchCapture ? runner.getStatus().history : null,
+      complete: subscription.complete,
     }
   }
 

@@ -8,6 +8,8 @@ import { rendererRoot } from '../app/project-paths'
 import { loadOrCreateApiToken } from '../server/api-token'
 import { startHttpServer, uiRoute } from '../server/http-server'
 import { serveUiSocket } from '../server/ui-socket'
+import { streamRoute } from '../stream/stream-endpoint'
+import { primaryWatchProvider } from '../stream/primary-watches'
 import { createKeyFileSecretBox } from '../store/secret-box'
 import { OptionsError, parseServeOptions, USAGE } from './options'
 
@@ -36,6 +38,7 @@ export async function serve(argv: string[]): Promise<void> {
     transport: 'websocket',
     rpcUrl: options.rpc,
     rpcHttpUrl: options.http,
+    confirmations: options.confirmations,
     demo: options.rpc ? 'never' : 'always',
     log,
   })
@@ -44,7 +47,14 @@ export async function serve(argv: string[]): Promise<void> {
     port: options.port,
     token,
     rendererRoot,
-    routes: [uiRoute((socket) => serveUiSocket(socket, app.api))],
+    routes: [
+      uiRoute((socket) => serveUiSocket(socket, app.api)),
+      streamRoute({
+        watches: primaryWatchProvider(app.engine, () => app.primaryConnectionId),
+        pool: () => (app.primaryConnectionId === null ? null : (app.engine.liveConnection(app.primaryConnectionId)?.pool ?? null)),
+        log,
+      }),
+    ],
   })
   let stopping = false
   const shutdown = (signal: string): void => {

@@ -15,12 +15,12 @@ export interface EventsCommitted {
   perStream: Map<number, number>
 }
 
-interface QueuedEvent {
-  connectionId: number
-  streamId: number
-  event: NormalizedEvent
-  receivedAt: number
-}
+type QueuedEvent =
+  | { op: 'insert'; connectionId: number; streamId: number; event: NormalizedEvent; receivedAt: number }
+  /** A watch took back a delivered log or head (reorg): mark the stored row removed. */
+  | { op: 'remove'; streamId: number; blockHash: string; logIndex: number | null }
+  /** A watch processed every block up to this one: persisted with the events before it. */
+  | { op: 'cursor'; subscriptionId: number; number: number; hash: string }
 
 interface EventRow {
   id: number
@@ -51,6 +51,8 @@ export class EventStore {
   private queue: QueuedEvent[] = []
   private timer: NodeJS.Timeout | null = null
   private readonly insert
+  private readonly markRemoved
+  private readonly saveCursor
   private readonly flushIntervalMs: number
   private readonly maxBatch: number
 
@@ -60,13 +62,28 @@ export class EventStore {
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 50
     this.maxBatch = options.maxBatch ?? 5_000
-    this.insert = db.prepare(`INSERT INTO events
+    this.markRemoved = db.prepare('UPDATE events SET removed = 1 WHERE stream_id = ? AND block_hash = ? AND COALESCE(log_index, -1) = ? AND removed = 0')
+    this.saveCursor = db.prepare('UPDATE subscriptions SET cursor_number = ?, cursor_hash = ? WHERE id = ?')
+    // OR IGNORE: a watch resuming after a crash may deliver a block again; the unique index keeps one copy.
+    this.insert = db.prepare(`INSERT OR IGNORE INTO events
       (connection_id, stream_id, kind, block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   }
 
   enqueue(connectionId: number, streamId: number, event: NormalizedEvent, receivedAt = Date.now()): void {
-    this.queue.push({ connectionId, streamId, event, receivedAt })
+    this.push({ op: 'insert', connectionId, streamId, event, receivedAt })
+  }
+
+  enqueueRemoved(streamId: number, blockHash: string, logIndex: number | null): void {
+    this.push({ op: 'remove', streamId, blockHash, logIndex })
+  }
+
+  enqueueCursor(subscriptionId: number, number: number, hash: string): void {
+    this.push({ op: 'cursor', subscriptionId, number, hash })
+  }
+
+  private push(entry: QueuedEvent): void {
+    this.queue.push(entry)
     if (this.queue.length >= this.maxBatch) this.flush()
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs)
   }
@@ -85,7 +102,16 @@ export class EventStore {
     const committed = new Map<number, EventsCommitted>()
     try {
       this.db.transaction(() => {
-        for (const { connectionId, streamId, event: e, receivedAt } of batch) {
+        for (const entry of batch) {
+          if (entry.op === 'remove') {
+            this.markRemoved.run(entry.streamId, entry.blockHash, entry.logIndex ?? -1)
+            continue
+          }
+          if (entry.op === 'cursor') {
+            this.saveCursor.run(entry.number, entry.hash, entry.subscriptionId)
+            continue
+          }
+          const { connectionId, streamId, event: e, receivedAt } = entry
           const result = this.insert.run(
             connectionId,
             streamId,
@@ -102,11 +128,12 @@ export class EventStore {
             e.payload === null ? null : JSON.stringify(e.payload),
             receivedAt,
           )
-          let entry = committed.get(connectionId)
-          if (!entry) committed.set(connectionId, (entry = { connectionId, lastId: 0, count: 0, perStream: new Map() }))
-          entry.lastId = Number(result.lastInsertRowid)
-          entry.count += 1
-          entry.perStream.set(streamId, (entry.perStream.get(streamId) ?? 0) + 1)
+          if (result.changes === 0) continue
+          let batchEntry = committed.get(connectionId)
+          if (!batchEntry) committed.set(connectionId, (batchEntry = { connectionId, lastId: 0, count: 0, perStream: new Map() }))
+          batchEntry.lastId = Number(result.lastInsertRowid)
+          batchEntry.count += 1
+          batchEntry.perStream.set(streamId, (batchEntry.perStream.get(streamId) ?? 0) + 1)
         }
       })()
     } catch (error) {
@@ -119,7 +146,7 @@ export class EventStore {
     this.options.onCommitted?.([...committed.values()])
   }
 
-  list(query: { connectionId?: number | undefined; streamIds?: number[] | undefined; kind?: EventKind | undefined; limit: number; beforeId?: number | undefined }): (Omit<CapturedEvent, 'subscriptionIds'> & { streamId: number })[] {
+  list(query: { connectionId?: number | undefined; streamIds?: number[] | undefined; kind?: EventKind | undefined; limit: number; beforeId?: number | undefined }): (Omit<CapturedEvent, 'subscriptionIds' | 'irreversible'> & { streamId: number })[] {
     const streams = query.streamIds ?? null
     const rows = this.db
       .prepare(
@@ -144,7 +171,7 @@ export class EventStore {
   }
 }
 
-function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds'> & { streamId: number } {
+function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreversible'> & { streamId: number } {
   const topics = row.topics ? row.topics.split(',') : []
   const base = {
     blockNumber: row.block_number,

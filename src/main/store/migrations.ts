@@ -125,5 +125,18 @@ export const migrations: readonly Migration[] = [
         finalized INTEGER NOT NULL DEFAULT -1
       );
     `,
+  },  {
+    version: 4,
+    name: 'watches: options, cursors, unique chain events',
+    sql: `
+      ALTER TABLE subscriptions ADD COLUMN watch_json TEXT;
+      ALTER TABLE subscriptions ADD COLUMN start_block INTEGER;
+      ALTER TABLE subscriptions ADD COLUMN head_at_start INTEGER;
+      ALTER TABLE subscriptions ADD COLUMN cursor_number INTEGER;
+      ALTER TABLE subscriptions ADD COLUMN cursor_hash TEXT;
+      ALTER TABLE subscriptions ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;
+      -- A watch stores each log (block hash + log index) and each head (block hash) once.
+      CREATE UNIQUE INDEX events_unique_chain ON events (stream_id, block_hash, COALESCE(log_index, -1)) WHERE kind IN ('log', 'head') AND block_hash IS NOT NULL;
+    `,
   },
 ]

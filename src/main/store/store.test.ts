@@ -40,6 +40,7 @@ describe('database', () => {
       { version: 1, name: 'connections and heads' },
       { version: 2, name: 'subscriptions and captured events' },
       { version: 3, name: 'canonical chain tracker' },
+      { version: 4, name: 'watches: options, cursors, unique chain events' },
     ])
     expect(applyMigrations(db, [{ version: 1, name: 'connections and heads', sql: 'SELECT 1' }])).toEqual([])
     db.close()

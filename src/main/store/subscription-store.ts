@@ -1,4 +1,5 @@
 /** Saved subscriptions: what each connection should be subscribed to, paused or not. */
+import { watchOptionsSchema, type WatchOptions } from '../../shared/contract'
 import { subscriptionKey, subscriptionSpecSchema, type SubscriptionSpec } from '../../shared/subscription-params'
 import type { Db } from './database'
 
@@ -11,6 +12,12 @@ export interface StoredSubscription {
   label: string | null
   paused: boolean
   createdAt: number
+  watch: WatchOptions | null
+  /** Absolute first block, resolved when the watch first ran. */
+  startBlock: number | null
+  headAtStart: number | null
+  cursor: { number: number; hash: string } | null
+  complete: boolean
 }
 
 interface Row {
@@ -23,6 +30,12 @@ interface Row {
   paused: number
   created_at: number
   stream_id: number
+  watch_json: string | null
+  start_block: number | null
+  head_at_start: number | null
+  cursor_number: number | null
+  cursor_hash: string | null
+  complete: number
 }
 
 export class SubscriptionStore {
@@ -43,14 +56,15 @@ export class SubscriptionStore {
     return this.list().find((s) => s.id === id)
   }
 
-  add(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined }): StoredSubscription {
+  add(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined; watch?: WatchOptions | undefined }): StoredSubscription {
     const key = subscriptionKey(input.spec)
     const id = this.db.transaction(() => {
       this.db.prepare('INSERT OR IGNORE INTO streams (connection_id, stream_key) VALUES (?, ?)').run(input.connectionId, key)
       return Number(
         this.db
-          .prepare('INSERT INTO subscriptions (connection_id, type, params_json, stream_key, label, paused, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)')
-          .run(input.connectionId, input.spec.type, JSON.stringify(input.spec.params), key, input.label || null, Date.now()).lastInsertRowid,
+          .prepare('INSERT INTO subscriptions (connection_id, type, params_json, stream_key, label, paused, created_at, watch_json) VALUES (?, ?, ?, ?, ?, 0, ?, ?)')
+          .run(input.connectionId, input.spec.type, JSON.stringify(input.spec.params), key, input.label || null, Date.now(), input.watch ? JSON.stringify(input.watch) : null)
+          .lastInsertRowid,
       )
     })()
     return this.get(id)!
@@ -58,6 +72,15 @@ export class SubscriptionStore {
 
   setPaused(id: number, paused: boolean): void {
     this.db.prepare('UPDATE subscriptions SET paused = ? WHERE id = ?').run(paused ? 1 : 0, id)
+  }
+
+  /** Where a watch began: resolved once, so a restart resumes instead of starting over. */
+  setStart(id: number, startBlock: number, headAtStart: number): void {
+    this.db.prepare('UPDATE subscriptions SET start_block = ?, head_at_start = ? WHERE id = ? AND start_block IS NULL').run(startBlock, headAtStart, id)
+  }
+
+  setComplete(id: number): void {
+    this.db.prepare('UPDATE subscriptions SET complete = 1 WHERE id = ?').run(id)
   }
 
   remove(id: number): boolean {
@@ -76,5 +99,10 @@ function fromRow(row: Row): StoredSubscription {
     label: row.label,
     paused: row.paused === 1,
     createdAt: row.created_at,
+    watch: row.watch_json ? watchOptionsSchema.parse(JSON.parse(row.watch_json)) : null,
+    startBlock: row.start_block,
+    headAtStart: row.head_at_start,
+    cursor: row.cursor_number !== null && row.cursor_hash !== null ? { number: row.cursor_number, hash: row.cursor_hash } : null,
+    complete: row.complete === 1,
   }
 }

@@ -72,13 +72,13 @@ describe('engine on an Alchemy-like provider', () => {
     const subscriptions = SUBSCRIPTION_TYPES.map((type) => engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type, params: specs[type] }) }))
     await waitFor('all active', () => engine.listSubscriptions().every((s) => s.state === 'active'))
     expect(engine.listSubscriptions().every((s) => !s.emulated)).toBe(true)
-    // One upstream newHeads serves both the engine's head capture and the newHeads subscription.
-    expect(provider.subscriptions.size).toBe(SUBSCRIPTION_TYPES.length)
-    expect([...provider.subscriptions.values()].find((s) => s.params[0] === 'logs')!.params[1]).toEqual({ address: LOG.address, topics: LOG.topics })
+    // logs and newHeads are watches over the chain tracker, fed by the one upstream newHeads;
+    // the six others each hold their own upstream subscription.
+    expect([...provider.subscriptions.values()].map((s) => s.params[0]).sort()).toEqual(SUBSCRIPTION_TYPES.filter((t) => t !== 'logs').sort())
+    expect(subscriptions.filter((s) => s.watch !== null).map((s) => s.type).sort()).toEqual(['logs', 'newHeads'])
 
-    const sendAll = (n: number) => {
-      provider.emit('newHeads', { number: `0x${n.toString(16)}`, hash: `0x${n.toString(16).padStart(64, '0')}`, parentHash: `0x${'0'.repeat(64)}`, timestamp: '0x1', gasUsed: '0x0', gasLimit: '0x1' })
-      provider.emit('logs', { ...LOG, logIndex: `0x${n.toString(16)}` })
+    const sendAll = () => {
+      provider.mine([{ address: LOG.address, topics: LOG.topics, data: LOG.data }, { address: ADDRESS, topics: LOG.topics, data: '0x' }])
       provider.emit('newPendingTransactions', TX.hash)
       provider.emit('alchemy_newFullPendingTransactions', TX)
       provider.emit('alchemy_filteredNewFullPendingTransactions', TX)
@@ -86,32 +86,23 @@ describe('engine on an Alchemy-like provider', () => {
       provider.emit('alchemy_minedTransactions', { removed: false, transaction: { ...TX, blockHash: LOG.blockHash, blockNumber: '0x29e87' } })
       provider.emit('syncing', SYNCING)
     }
-    sendAll(1)
+    sendAll()
     const counts = () => engine.listSubscriptions().map((s) => engine.listEvents({ subscriptionId: s.id, limit: 10 }).length)
     await waitFor('one event each', () => counts().every((n) => n === 1))
 
     provider.closeAll(4000, 'connection age limit reached')
-    await waitFor('reconnected', () => engine.listConnections()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length)
-    sendAll(2)
+    await waitFor('reconnected', () => engine.listConnections()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length - 1)
+    sendAll()
     await waitFor('two events each', () => counts().every((n) => n === 2))
 
     const syncing = engine.listEvents({ kind: 'syncing', limit: 10 })
     expect(syncing[0]!.payload).toEqual(SYNCING)
-    const log = engine.listEvents({ kind: 'log', limit: 10 }).at(-1)!
-    expect(log).toMatchObject({ address: LOG.address, blockNumber: 0x29e87, logIndex: 1, removed: false, topics: LOG.topics })
-    expect(log.payload).toMatchObject({ ...LOG, logIndex: '0x1', removed: false })
+    const logs = engine.listEvents({ kind: 'log', limit: 10 })
+    expect(logs.map((l) => l.blockNumber)).toEqual([2, 1])
+    expect(logs[0]).toMatchObject({ address: LOG.address, logIndex: 0, removed: false, topics: LOG.topics, blockHash: provider.chain[2]!.block.hash })
+    expect(logs[0]!.payload).toMatchObject({ address: LOG.address, data: LOG.data, blockNumber: '0x2', logIndex: '0x0', removed: false })
     const mined = engine.listEvents({ kind: 'mined_transaction', limit: 10 })[0]!
     expect(mined).toMatchObject({ transactionHash: TX.hash, blockNumber: 0x29e87, removed: false })
-  })
-
-  it('stores removed: true logs as they arrive', async () => {
-    const { id: connectionId } = engine.addConnection({ url: provider.url })
-    const sub = engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'logs', params: {} }) })
-    await waitFor('active', () => engine.listSubscriptions()[0]!.state === 'active')
-    provider.emit('logs', LOG)
-    provider.emit('logs', { ...LOG, removed: true })
-    await waitFor('both stored', () => engine.listEvents({ subscriptionId: sub.id, limit: 10 }).length === 2)
-    expect(engine.listEvents({ subscriptionId: sub.id, limit: 10 }).map((e) => e.removed)).toEqual([true, false])
   })
 
   it('falls back to polling eth_syncing when the provider does not offer the syncing subscription', async () => {

@@ -78,9 +78,9 @@ describe('ConnectionPool', () => {
     const heads: unknown[] = []
     await pool.acquire(['newHeads'], (r) => heads.push(r))
     provider.goSilent()
-    await waitFor('declared dead', () => /heartbeat/.test(pool!.getStatus().lastError ?? '') || pool!.getStatus().reconnectCount > 0, 5_000)
+    await waitFor('declared dead', () => /heartbeat/.test(pool!.getStatus().lastError ?? '') || pool!.getStatus().reconnectCount > 0, 15_000)
     provider.speakAgain()
-    await waitFor('reconnected', () => pool!.getStatus().state === 'connected' && pool!.getStatus().reconnectCount >= 1 && provider!.subscriptions.size >= 1, 5_000)
+    await waitFor('reconnected', () => pool!.getStatus().state === 'connected' && pool!.getStatus().reconnectCount >= 1 && provider!.subscriptions.size >= 1, 15_000)
     // The silent socket is gone from the server's side too once the client dropped it.
     const live = [...provider.subscriptions.values()].filter((s) => !(s.socket as unknown as { _socket: { isPaused(): boolean } })._socket.isPaused())
     expect(live).toHaveLength(1)

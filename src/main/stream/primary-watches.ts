@@ -1,0 +1,17 @@
+/** Watches on whichever live connection the local stream API serves, looked up per call. */
+import { createTrackerWatchProvider } from '../chain/tracker-watch'
+import type { Engine } from '../engine/engine'
+import type { WatchProvider } from './watch-types'
+
+export function primaryWatchProvider(engine: Engine, connectionId: () => number | null): WatchProvider {
+  const current = (): WatchProvider => {
+    const id = connectionId()
+    const live = id === null ? undefined : engine.liveConnection(id)
+    if (!live) throw new Error('No upstream connection is configured for the stream API')
+    return createTrackerWatchProvider(live.tracker, live.pool)
+  }
+  return {
+    latestBlock: () => current().latestBlock(),
+    open: (request, send) => current().open(request, send),
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Captures a logs or newHeads subscription as a watch over the chain tracker: exactly one
+ * stored row per log or head of each canonical block from the watch's start, rows of
+ * orphaned blocks marked removed, and a cursor persisted with the rows it covers, so a
+ * restart resumes at cursor + 1 with no gap and no duplicate.
+ */
+import { EventEmitter } from 'node:events'
+import type { HistoryProgress, WatchOptions } from '../../shared/contract'
+import type { SubscriptionSpec } from '../../shared/subscription-params'
+import type { WatchHandle, WatchMessage, WatchProvider } from '../stream/watch-types'
+import type { NormalizedEvent } from './captured-event'
+import type { RunnerEvents, RunnerStatus } from './subscription-runner'
+
+export interface WatchCaptureStore {
+  insert(event: NormalizedEvent): void
+  remove(blockHash: string, logIndex: number | null): void
+  cursor(number: number, hash: string): void
+  resolvedStart(startBlock: number, head: number): void
+  complete(): void
+}
+
+export interface WatchCaptureOptions {
+  spec: Extract<SubscriptionSpec, { type: 'logs' | 'newHeads' }>
+  watch: WatchOptions
+  provider: WatchProvider
+  store: WatchCaptureStore
+  /** Saved state from an earlier run. */
+  resume: { startBlock: number | null; cursor: { number: number } | null; complete: boolean }
+  log: (message: string) => void
+}
+
+export interface WatchCaptureStatus extends RunnerStatus {
+  history: HistoryProgress | null
+}
+
+export class WatchCapture extends EventEmitter<RunnerEvents> {
+  private handle: WatchHandle | null = null
+  private running = false
+  private status: WatchCaptureStatus = { state: 'paused', emulated: false, emulation: null, lastError: null, history: null }
+  private historyStart: { at: number; block: number } | null = null
+  private lastStatusAt = 0
+
+  constructor(private readonly options: WatchCaptureOptions) {
+    super()
+  }
+
+  getStatus(): WatchCaptureStatus {
+    return { ...this.status }
+  }
+
+  start(): void {
+    if (this.running || this.options.resume.complete) return
+    this.running = true
+    this.update({ state: 'pending' })
+    void this.open()
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    this.handle?.stop()
+    this.handle = null
+    this.update({ state: 'paused', history: null })
+  }
+
+  private async open(): Promise<void> {
+    const { watch, spec, resume, provider } = this.options
+    let head: number
+    try {
+      head = await provider.latestBlock()
+    } catch (error) {
+      this.update({ state: 'pending', lastError: `cannot read the head block: ${error instanceof Error ? error.message : String(error)}; retrying` })
+      setTimeout(() => this.running && void this.open(), 3_000).unref()
+      return
+    }
+    if (!this.running) return
+    let startBlock = resume.startBlock
+    if (startBlock === null) {
+      startBlock = watch.startBlock === undefined ? head + 1 : watch.startBlock < 0 ? Math.max(0, head + watch.startBlock) : watch.startBlock
+      this.options.store.resolvedStart(startBlock, head)
+    }
+    // Resume after the last block fully processed; the first run starts where asked.
+    const from = resume.cursor ? resume.cursor.number + 1 : startBlock
+    this.historyStart = from <= head ? { at: Date.now(), block: from } : null
+    this.handle = provider.open(
+      {
+        kind: spec.type,
+        filter: spec.type === 'logs' ? toFilter(spec.params) : {},
+        startBlock: from,
+        head,
+        fetchSnapshot: spec.type === 'newHeads' && watch.fetch && watch.startBlock === undefined && !resume.cursor,
+        listen: watch.listen,
+        irreversibleOnly: watch.irreversibleOnly,
+        // Every block: the cursor advances (and is persisted) block by block.
+        withProgress: 1,
+      },
+      (message) => this.onMessage(message, from, head),
+    )
+    this.update({ state: 'active', lastError: null, history: this.historyProgress(from - 1, from, head) })
+  }
+
+  private onMessage(message: WatchMessage, from: number, head: number): void {
+    const { store } = this.options
+    switch (message.type) {
+      case 'log':
+        if (message.data.removed) store.remove(message.data.block_hash, message.data.log_index)
+        else store.insert(logEvent(message.data))
+        return
+      case 'head':
+        if (message.data.removed) store.remove(message.data.block_hash, null)
+        else store.insert(headEvent(message.data))
+        return
+      case 'progress': {
+        store.cursor(message.data.block_number, message.data.block_hash)
+        const inHistory = message.data.block_number <= head
+        // The UI hears about history progress at most twice a second.
+        if (inHistory && Date.now() - this.lastStatusAt > 500) this.update({ history: this.historyProgress(message.data.block_number, from, head) })
+        return
+      }
+      case 'listening':
+        this.update({ history: null })
+        return
+      case 'complete':
+        store.complete()
+        this.running = false
+        this.update({ state: 'paused', history: null })
+        return
+      case 'error':
+        this.options.log(`watch failed: ${message.data.message}; restarting from the cursor`)
+        this.update({ state: 'pending', lastError: message.data.message })
+        this.handle = null
+        // The cursor was saved with the rows: reopening resumes exactly where it stopped.
+        setTimeout(() => this.running && void this.open(), 3_000).unref()
+        return
+    }
+  }
+
+  private historyProgress(processed: number, from: number, head: number): HistoryProgress | null {
+    if (!this.historyStart || processed >= head) return null
+    const done = Math.max(0, processed - from + 1)
+    const seconds = (Date.now() - this.historyStart.at) / 1000
+    const rate = seconds > 0.5 && done > 0 ? done / seconds : null
+    return { fromBlock: from, toBlock: head, done, blocksPerSecond: rate, secondsLeft: rate ? Math.round((head - processed) / rate) : null }
+  }
+
+  private update(patch: Partial<WatchCaptureStatus>): void {
+    this.status = { ...this.status, ...patch }
+    this.lastStatusAt = Date.now()
+    this.emit('status', this.getStatus())
+  }
+}
+
+function toFilter(params: Extract<SubscriptionSpec, { type: 'logs' }>['params']) {
+  const address = params.address === undefined ? undefined : Array.isArray(params.address) ? params.address : [params.address]
+  const topics = params.topics?.map((t) => (t === null ? null : Array.isArray(t) ? t : [t]))
+  return { ...(address ? { address } : {}), ...(topics ? { topics } : {}) }
+}
+
+function logEvent(data: Extract<WatchMessage, { type: 'log' }>['data']): NormalizedEvent {
+  const log = data.log as { address: string; topics: string[]; data: string; transactionIndex: string }
+  return {
+    kind: 'log',
+    blockNumber: data.block_number,
+    blockHash: data.block_hash,
+    transactionHash: data.transaction_hash,
+    transactionIndex: Number(log.transactionIndex),
+    logIndex: data.log_index,
+    address: log.address,
+    topics: log.topics,
+    data: log.data,
+    removed: false,
+    payload: null,
+  }
+}
+
+function headEvent(data: Extract<WatchMessage, { type: 'head' }>['data']): NormalizedEvent {
+  return {
+    kind: 'head',
+    blockNumber: data.block_number,
+    blockHash: data.block_hash,
+    transactionHash: null,
+    transactionIndex: null,
+    logIndex: null,
+    address: null,
+    topics: [],
+    data: null,
+    removed: false,
+    payload: data.header,
+  }
+}
