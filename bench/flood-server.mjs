@@ -1,39 +1,80 @@
 // The upstream of the ingest benchmark: a local `ws` JSON-RPC server, run as its own
-// process (forked by the bench, so its CPU and memory are not counted as Tidewatch's). It
-// answers what Tidewatch asks (eth_subscribe, eth_unsubscribe, eth_chainId, the head
-// path's eth_getBlockTransactionCountByHash; anything else gets a null result) and, on
-// each `logs` subscription, sends the planned number of `eth_subscription` notifications
-// as fast as the client reads them.
+// process (forked by the bench, so its CPU and memory are not counted as Tidewatch's).
+// It serves the same deterministic mainnet-shaped logs (mainnet-logs.mjs) two ways:
 //
-// The flood bypasses `ws`'s per-message send: it writes the very bytes `ws` would write
-// (unmasked text frames, one notification each) to the upgraded TCP socket, many frames
-// per write, while less than HIGH_WATER bytes wait in the socket's buffer, then waits for
-// 'drain'. One `ws.send` per frame costs the server a syscall per log and made it, not the
-// client, the bottleneck (about 200k frames/s on two cores); this way the server's share
-// stays small, and the bench's "transport ceiling" shows how much room is left.
+// Notification flood: each `logs` eth_subscribe gets the planned number of
+// `eth_subscription` notifications, as fast as the client reads them. The flood bypasses
+// `ws`'s per-message send: it writes the very bytes `ws` would write (unmasked text
+// frames, one notification each) to the upgraded TCP socket, many frames per write, while
+// less than HIGH_WATER bytes wait in the socket's buffer, then waits for 'drain'. One
+// `ws.send` per frame costs the server a syscall per log and made the server, not the
+// client, the bottleneck on two cores.
 //
-// Parent → server (IPC): { type: 'plan', count } → { type: 'planned' }
+// Chain: blocks of LOGS_PER_BLOCK logs served the way a node serves them: newHeads
+// notifications, eth_blockNumber, eth_getBlockByNumber (latest, finalized = head - 64, by
+// number), eth_getLogs by block hash. The chain starts at block FIRST_BLOCK - 1 (no logs)
+// and, once told to go, stays CHAIN_LEAD blocks (env BENCH_CHAIN_LEAD, default 16) ahead
+// of the newest block whose logs a client fetched, announcing each new block with a
+// newHeads notification: the client never waits for the chain (as when catching up, or on
+// a chain faster than the client), so the client is what limits the rate.
+//
+// Anything else gets a null result (eth_getBlockTransactionCountByHash: a count).
+//
+// Parent → server (IPC): { type: 'plan', count }           (logs subscriptions) → { type: 'planned' }
+//                        { type: 'chain', blocks }         (reset the chain)     → { type: 'planned' }
+//                        { type: 'go' }                    (first new block)
 // Server → parent:       { type: 'ready', port }, { type: 'flood-start', at, count },
-//                        { type: 'flood-done', at, sent, cpuMs }
+//                        { type: 'flood-done', at, sent, cpuMs }, { type: 'chain-done', at, blocks, cpuMs }
 import { WebSocketServer } from 'ws'
-import { MainnetLogs, POOL_SIZE } from './mainnet-logs.mjs'
+import { FIRST_BLOCK, LOGS_PER_BLOCK, MainnetLogs, POOL_SIZE } from './mainnet-logs.mjs'
 
-export const LOGS_SUBSCRIPTION_ID = '0x9cef478923ff08bf67fde6c64013158d'
+const LOGS_SUBSCRIPTION_ID = '0x9cef478923ff08bf67fde6c64013158d'
 const HEADS_SUBSCRIPTION_ID = '0x4a8a4c0517381924f9838102c5a4dcb7'
 const HIGH_WATER = 4 * 1024 * 1024
 const SLAB_BYTES = 128 * 1024
 /** Slabs written per event-loop turn, so requests (eth_unsubscribe, pings) are still served. */
 const SLABS_PER_TURN = 8
+const FINALITY_DEPTH = 64
+/** How far the chain's head runs ahead of the newest block whose logs a client fetched. */
+const CHAIN_LEAD = Math.max(1, Number(process.env.BENCH_CHAIN_LEAD ?? 16))
 
 const logs = new MainnetLogs()
-logs.prepare(Number(process.env.BENCH_FLOOD_PREPARE ?? POOL_SIZE))
-let notifications = logs.notifications(LOGS_SUBSCRIPTION_ID)
+/** Block index by hash, for eth_getLogs({ blockHash }). */
+let blockIndex = new Map()
+let wire = prepare(Number(process.env.BENCH_FLOOD_PREPARE ?? POOL_SIZE))
 let plannedCount = 0
+
+function prepare(count) {
+  logs.prepare(count)
+  const built = logs.wire(LOGS_SUBSCRIPTION_ID)
+  blockIndex = new Map(logs.blockHashes.map((hash, k) => [hash, k]))
+  blockIndex.set(JSON.parse(built.blockJson(-1)).hash, -1)
+  return built
+}
+
+const chain = { head: -1, last: -1, going: false, startCpuMs: 0 }
+/** Sockets with a newHeads subscription. */
+const headListeners = new Set()
 
 const send = (message) => process.connected && process.send?.(message)
 const cpuMs = () => {
   const { user, system } = process.cpuUsage()
   return (user + system) / 1000
+}
+const hex = (n) => `0x${n.toString(16)}`
+
+function announce(k) {
+  const frame = `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${HEADS_SUBSCRIPTION_ID}","result":${wire.headJson(k)}}}`
+  for (const ws of headListeners) if (ws.readyState === ws.OPEN) ws.send(frame)
+}
+
+/** The block a tag or number names, as an index from FIRST_BLOCK, or null when there is none. */
+function blockOf(tag) {
+  if (tag === 'latest' || tag === 'pending' || tag === 'safe') return chain.head
+  if (tag === 'finalized') return Math.max(-1, chain.head - FINALITY_DEPTH)
+  if (typeof tag !== 'string' || !/^0x[0-9a-f]+$/i.test(tag)) return null
+  const k = Number(tag) - FIRST_BLOCK
+  return k >= -1 && k <= chain.head ? k : null
 }
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 16 * 1024 * 1024 })
@@ -47,7 +88,7 @@ wss.on('connection', (ws, request) => {
     const run = { stopped: false }
     flood = run
     const count = plannedCount
-    const { writeFrame } = notifications
+    const { writeNotificationFrame } = wire
     const cpuAtStart = cpuMs()
     let seq = 0
     send({ type: 'flood-start', at: Date.now(), count })
@@ -57,7 +98,7 @@ wss.on('connection', (ws, request) => {
         const slab = Buffer.allocUnsafe(SLAB_BYTES)
         let used = 0
         while (seq < count) {
-          const end = writeFrame(seq, slab, used)
+          const end = writeNotificationFrame(seq, slab, used)
           if (end < 0) break
           used = end
           seq += 1
@@ -85,42 +126,72 @@ wss.on('connection', (ws, request) => {
     } catch {
       return
     }
-    const answer = (result) => ws.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, result }))
+    const params = Array.isArray(request.params) ? request.params : []
+    const answerJson = (json) => ws.send(`{"jsonrpc":"2.0","id":${JSON.stringify(request.id)},"result":${json}}`)
+    const answer = (result) => answerJson(JSON.stringify(result))
     switch (request.method) {
       case 'eth_subscribe': {
-        const type = request.params?.[0]
+        const type = params[0]
         if (type === 'logs') {
           answer(LOGS_SUBSCRIPTION_ID)
           startFlood()
-        } else if (type === 'newHeads') answer(HEADS_SUBSCRIPTION_ID)
-        else ws.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32601, message: `unsupported subscription ${type}` } }))
+        } else if (type === 'newHeads') {
+          headListeners.add(ws)
+          answer(HEADS_SUBSCRIPTION_ID)
+        } else ws.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32601, message: `unsupported subscription ${type}` } }))
         return
       }
       case 'eth_unsubscribe':
-        if (request.params?.[0] === LOGS_SUBSCRIPTION_ID && flood) flood.stopped = true
+        if (params[0] === LOGS_SUBSCRIPTION_ID && flood) flood.stopped = true
+        if (params[0] === HEADS_SUBSCRIPTION_ID) headListeners.delete(ws)
         return answer(true)
       case 'eth_chainId':
         return answer('0x1')
+      case 'eth_blockNumber':
+        return answer(hex(FIRST_BLOCK + chain.head))
+      case 'eth_getBlockByNumber': {
+        const k = blockOf(params[0])
+        return k === null ? answer(null) : answerJson(wire.blockJson(k))
+      }
       case 'eth_getBlockTransactionCountByHash':
-        return answer('0x0')
+        return answer('0x7d')
+      case 'eth_getLogs': {
+        const filter = params[0] ?? {}
+        const k = typeof filter.blockHash === 'string' ? blockIndex.get(filter.blockHash.toLowerCase()) : undefined
+        if (k === undefined || k > chain.head) return answer([])
+        answerJson(wire.logsOfBlock(k))
+        if (!chain.going) return
+        // The client has block k: the chain moves on to stay CHAIN_LEAD blocks ahead of it.
+        while (chain.head < Math.min(chain.last, k + CHAIN_LEAD)) announce(++chain.head)
+        if (k === chain.last) {
+          chain.going = false
+          send({ type: 'chain-done', at: Date.now(), blocks: chain.last + 1, cpuMs: cpuMs() - chain.startCpuMs })
+        }
+        return
+      }
       default:
         return answer(null)
     }
   })
   ws.on('close', () => {
     if (flood) flood.stopped = true
+    headListeners.delete(ws)
   })
   ws.on('error', () => undefined)
 })
 
 process.on('message', (message) => {
-  if (message?.type === 'plan') {
-    if (message.count > logs.rounds * POOL_SIZE) {
-      logs.prepare(message.count)
-      notifications = logs.notifications(LOGS_SUBSCRIPTION_ID)
-    }
-    plannedCount = message.count
+  if (message?.type === 'plan' || message?.type === 'chain') {
+    const count = message.type === 'plan' ? message.count : message.blocks * LOGS_PER_BLOCK
+    if (count > logs.rounds * POOL_SIZE) wire = prepare(count)
+    if (message.type === 'plan') plannedCount = message.count
+    else Object.assign(chain, { head: -1, last: message.blocks - 1, going: false })
     send({ type: 'planned' })
+  } else if (message?.type === 'go') {
+    chain.going = true
+    chain.startCpuMs = cpuMs()
+    chain.head = 0
+    announce(0)
   }
 })
 process.on('disconnect', () => process.exit(0))

@@ -1,6 +1,8 @@
 // Types for mainnet-logs.mjs (plain JavaScript, shared with the flood server process).
 export declare const POOL_SIZE: number
 export declare const BLOCKS_PER_ROUND: number
+export declare const LOGS_PER_BLOCK: number
+export declare const PRE_FIRST_HASH: string
 export declare const FIRST_BLOCK: number
 export declare const FIRST_TIMESTAMP: number
 export declare const TOPIC: Record<'transfer' | 'approval' | 'v2Swap' | 'v2Sync' | 'v3Swap' | 'deposit', string>
@@ -35,10 +37,15 @@ export declare class MainnetLogs {
   blockHashes: string[]
   txHashes: string[]
   rounds: number
+  readonly blocks: number
   prepare(count: number): void
   row(seq: number): LogRow
-  notifications(subscriptionId: string): {
-    text(seq: number): string
-    writeFrame(seq: number, buffer: Buffer, offset: number): number
+  wire(subscriptionId: string): {
+    logJson(seq: number): string
+    logsOfBlock(k: number): string
+    blockJson(k: number): string
+    headJson(k: number): string
+    notificationText(seq: number): string
+    writeNotificationFrame(seq: number, buffer: Buffer, offset: number): number
   }
 }

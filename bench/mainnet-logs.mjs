@@ -11,6 +11,9 @@
 
 export const POOL_SIZE = 10_000
 export const BLOCKS_PER_ROUND = 40
+export const LOGS_PER_BLOCK = POOL_SIZE / BLOCKS_PER_ROUND
+/** Hash of block FIRST_BLOCK - 1, the head a client finds when it connects. */
+export const PRE_FIRST_HASH = '0x5f1d0c6b7e6a4c1f0f3b9d2e8a7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716'
 export const FIRST_BLOCK = 23_000_000
 export const FIRST_TIMESTAMP = 1_755_000_000
 
@@ -81,7 +84,7 @@ function buildTemplates() {
   const pick = (list) => list[next() % list.length]
   /** @type {LogTemplate[]} */
   const templates = []
-  const logsPerBlock = POOL_SIZE / BLOCKS_PER_ROUND
+  const logsPerBlock = LOGS_PER_BLOCK
   let txSlot = 0
   for (let blockSlot = 0; blockSlot < BLOCKS_PER_ROUND; blockSlot++) {
     let logIndex = 0
@@ -187,26 +190,33 @@ export class MainnetLogs {
     }
   }
 
+  /** Blocks (each LOGS_PER_BLOCK logs) covered by prepare(): FIRST_BLOCK + 0 … FIRST_BLOCK + blocks - 1. */
+  get blocks() {
+    return this.rounds * BLOCKS_PER_ROUND
+  }
+
   /**
-   * Complete `eth_subscription` notifications, in geth's field order (including
-   * `blockTimestamp`, which geth adds to logs since 1.16). Static parts are prepared once.
-   * @param {string} subscriptionId
+   * The JSON-RPC wire form of logs and blocks, in geth's field order (logs include
+   * `blockTimestamp`, which geth adds since 1.16). Static parts are prepared once; a log
+   * costs one string concatenation.
+   * @param {string} subscriptionId the `logs` subscription id notifications carry
    */
-  notifications(subscriptionId) {
+  wire(subscriptionId) {
     const parts = this.templates.map((t) => ({
-      head: `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${subscriptionId}","result":{"address":"${t.address}","topics":${JSON.stringify(t.topics)},"data":"${t.data}","blockNumber":"0x`,
+      head: `{"address":"${t.address}","topics":${JSON.stringify(t.topics)},"data":"${t.data}","blockNumber":"0x`,
       txIndex: `","transactionIndex":"0x${t.transactionIndex.toString(16)}","blockHash":"`,
-      tail: `","logIndex":"0x${t.logIndex.toString(16)}","removed":false}}}`,
+      tail: `","logIndex":"0x${t.logIndex.toString(16)}","removed":false}`,
     }))
     const blockNumbers = []
     const timestamps = []
-    for (let block = 0; block < this.rounds * BLOCKS_PER_ROUND; block++) {
+    for (let block = 0; block < this.blocks; block++) {
       blockNumbers.push((FIRST_BLOCK + block).toString(16))
       timestamps.push((FIRST_TIMESTAMP + 12 * block).toString(16))
     }
+    const ENVELOPE = `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${subscriptionId}","result":`
     const TX_HASH = '","transactionHash":"'
     const TIMESTAMP = '","blockTimestamp":"0x'
-    /** The pieces of notification `seq`, in order (all ASCII). */
+    /** The pieces of log `seq`'s JSON object, in order (all ASCII). */
     const pieces = (seq) => {
       const round = (seq / POOL_SIZE) | 0
       const index = seq % POOL_SIZE
@@ -215,20 +225,68 @@ export class MainnetLogs {
       const block = round * BLOCKS_PER_ROUND + t.blockSlot
       return [p.head, blockNumbers[block], TX_HASH, this.txHashes[round * this.txSlots + t.txSlot], p.txIndex, this.blockHashes[block], TIMESTAMP, timestamps[block], p.tail]
     }
+    const logJson = (seq) => pieces(seq).join('')
+
+    // Block headers: a mainnet-sized header (bloom, roots, withdrawals root, blob fields);
+    // eth_getBlockByNumber(n, false) adds the transaction hashes and the withdrawals.
+    const txSlotsOfBlock = Array.from({ length: BLOCKS_PER_ROUND }, () => /** @type {number[]} */ ([]))
+    for (const t of this.templates) {
+      const list = txSlotsOfBlock[t.blockSlot]
+      if (list[list.length - 1] !== t.txSlot) list.push(t.txSlot)
+    }
+    const next = prng(0xb10c)
+    const blooms = Array.from({ length: BLOCKS_PER_ROUND }, () => hexBytes(next, 64))
+    const roots = Array.from({ length: 6 }, () => hash32(next))
+    const miner = address(next)
+    const withdrawals = Array.from({ length: 16 }, (_, i) => `{"index":"0x${(90_000_000 + i).toString(16)}","validatorIndex":"0x${(1_000_000 + (next() % 900_000)).toString(16)}","address":"${address(next)}","amount":"0x${(1_000_000 + (next() % 30_000_000)).toString(16)}"}`)
+    /** -1 is the block before FIRST_BLOCK: where the chain stands when a client arrives. */
+    const blockHash = (k) => (k === -1 ? PRE_FIRST_HASH : k < -1 ? `0x${'11'.repeat(32)}` : this.blockHashes[k])
+    const header = (k) => {
+      const slot = ((k % BLOCKS_PER_ROUND) + BLOCKS_PER_ROUND) % BLOCKS_PER_ROUND
+      const number = FIRST_BLOCK + k
+      return (
+        `{"baseFeePerGas":"0x${(400_000_000 + ((k * 7919) % 300_000_000)).toString(16)}","blobGasUsed":"0x${((k % 7) * 131072).toString(16)}","difficulty":"0x0","excessBlobGas":"0x0",` +
+        `"extraData":"0x6265617665726275696c642e6f7267","gasLimit":"0x2255100","gasUsed":"0x${(18_000_000 + ((k * 104729) % 17_000_000)).toString(16)}",` +
+        `"hash":"${blockHash(k)}","logsBloom":"0x${k < 0 ? '0'.repeat(512) : blooms[slot]}","miner":"${miner}","mixHash":"${roots[0]}","nonce":"0x0000000000000000",` +
+        `"number":"0x${number.toString(16)}","parentBeaconBlockRoot":"${roots[1]}","parentHash":"${blockHash(k - 1)}","receiptsRoot":"${roots[2]}",` +
+        `"requestsHash":"0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","sha3Uncles":"0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347",` +
+        `"size":"0x${(90_000 + ((k * 31) % 60_000)).toString(16)}","stateRoot":"${roots[3]}","timestamp":"0x${(FIRST_TIMESTAMP + 12 * k).toString(16)}",` +
+        `"transactionsRoot":"${roots[4]}","withdrawalsRoot":"${roots[5]}"`
+      )
+    }
     return {
+      /** Log `seq` as a JSON object, as eth_getLogs and notifications carry it. */
+      logJson,
+      /** The logs of block FIRST_BLOCK + k as a JSON array (block -1 has none). */
+      logsOfBlock: (k) => {
+        if (k < 0) return '[]'
+        const from = k * LOGS_PER_BLOCK
+        const list = new Array(LOGS_PER_BLOCK)
+        for (let i = 0; i < LOGS_PER_BLOCK; i++) list[i] = logJson(from + i)
+        return `[${list.join(',')}]`
+      },
+      /** Block FIRST_BLOCK + k as eth_getBlockByNumber(…, false) answers it. */
+      blockJson: (k) => {
+        const round = Math.floor(k / BLOCKS_PER_ROUND)
+        const slot = ((k % BLOCKS_PER_ROUND) + BLOCKS_PER_ROUND) % BLOCKS_PER_ROUND
+        const transactions = k < 0 ? [] : txSlotsOfBlock[slot].map((t) => `"${this.txHashes[round * this.txSlots + t]}"`)
+        return `${header(k)},"transactions":[${transactions.join(',')}],"uncles":[],"withdrawals":[${withdrawals.join(',')}]}`
+      },
+      /** Block FIRST_BLOCK + k as a newHeads notification carries it (the header only). */
+      headJson: (k) => `${header(k)}}`,
       /** Notification `seq` as a string. */
-      text: (seq) => pieces(seq).join(''),
+      notificationText: (seq) => `${ENVELOPE}${logJson(seq)}}}`,
       /**
        * Writes notification `seq` as a complete server-to-client WebSocket text frame (FIN,
        * unmasked: the bytes `ws` itself would put on the wire) into `buffer` at `offset`.
        * Returns the offset after it, or -1 when it does not fit.
        */
-      writeFrame: (seq, buffer, offset) => {
+      writeNotificationFrame: (seq, buffer, offset) => {
         const list = pieces(seq)
-        let length = 0
+        let length = ENVELOPE.length + 2
         for (let i = 0; i < list.length; i++) length += list[i].length
-        const header = length < 126 ? 2 : 4
         if (length >= 65_536) throw new Error('notification too large for this writer')
+        const header = length < 126 ? 2 : 4
         if (offset + header + length > buffer.length) return -1
         buffer[offset] = 0x81
         if (header === 2) buffer[offset + 1] = length
@@ -237,7 +295,9 @@ export class MainnetLogs {
           buffer.writeUInt16BE(length, offset + 2)
         }
         let at = offset + header
+        at += buffer.write(ENVELOPE, at, 'latin1')
         for (let i = 0; i < list.length; i++) at += buffer.write(list[i], at, 'latin1')
+        at += buffer.write('}}', at, 'latin1')
         return at
       },
     }

@@ -18,6 +18,8 @@ export interface FakeProviderOptions {
   unsupported?: string[]
   /** Reject `newPendingTransactions` with `true` (full transactions), as older nodes do. */
   hashesOnlyPending?: boolean
+  /** 'finalized' is this many blocks below the head (default 64). */
+  finalityDepth?: number
 }
 
 export interface FakeBlock {
@@ -36,6 +38,8 @@ export interface FakeProvider {
   chain: { block: FakeBlock; logs: Record<string, unknown>[] }[]
   /** Appends a block with these logs (filled in with block fields) and emits it on newHeads. */
   mine(logs?: { address: string; topics: string[]; data: string }[]): FakeBlock
+  /** Replaces the newest `depth` blocks by a branch of `depth` blocks (announced on newHeads), like anvil_reorg. */
+  reorg(depth: number, logs?: { address: string; topics: string[]; data: string }[]): void
   connections: Set<WebSocket>
   subscriptions: Map<string, FakeSubscription>
   methods: string[]
@@ -62,13 +66,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const methods: string[] = []
   let rateLimited = 0
   let silent = false
+  let branch = 0
   const hex = (n: number) => `0x${n.toString(16)}`
   const hash = (n: number, salt = 0) => `0x${(n * 1000 + salt).toString(16).padStart(64, '0')}`
   const genesis: FakeBlock = { number: '0x0', hash: hash(0), parentHash: `0x${'0'.repeat(64)}`, timestamp: '0x0', gasUsed: '0x0', gasLimit: '0x1c9c380', logsBloom: `0x${'0'.repeat(512)}` }
   const chain: { block: FakeBlock; logs: Record<string, unknown>[] }[] = [{ block: genesis, logs: [] }]
   const blockAt = (tag: unknown) => {
     const n = tag === 'latest' || tag === 'finalized' || tag === 'safe' ? chain.length - 1 : Number(tag)
-    return chain[tag === 'finalized' ? Math.max(0, n - 64) : n]
+    return chain[tag === 'finalized' ? Math.max(0, n - (options.finalityDepth ?? 64)) : n]
   }
 
   server.on('connection', (socket) => {
@@ -123,13 +128,18 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const provider: FakeProvider = {
     url: `ws://127.0.0.1:${port}`,
     chain,
+    reorg(depth, logs = []) {
+      chain.splice(chain.length - depth, depth)
+      branch += 1
+      for (let i = 0; i < depth; i++) provider.mine(logs)
+    },
     mine(logs = []) {
       const n = chain.length
       const parent = chain[n - 1]!.block
-      const block: FakeBlock = { ...genesis, number: hex(n), hash: hash(n), parentHash: parent.hash, timestamp: hex(n * 12), logsBloom: logs.length ? `0x${'f'.repeat(512)}` : genesis.logsBloom }
+      const block: FakeBlock = { ...genesis, number: hex(n), hash: hash(n, branch * 100), parentHash: parent.hash, timestamp: hex(n * 12), logsBloom: logs.length ? `0x${'f'.repeat(512)}` : genesis.logsBloom }
       chain.push({
         block,
-        logs: logs.map((log, i) => ({ ...log, blockNumber: block.number, blockHash: block.hash, logIndex: hex(i), transactionHash: hash(n, i + 1), transactionIndex: hex(i), removed: false })),
+        logs: logs.map((log, i) => ({ ...log, blockNumber: block.number, blockHash: block.hash, logIndex: hex(i), transactionHash: hash(n, branch * 100 + i + 1), transactionIndex: hex(i), removed: false })),
       })
       provider.emit('newHeads', block)
       return block

@@ -5,6 +5,7 @@
  * can take back exactly what was sent (`removed: true`) before the replacements arrive.
  */
 import type { ConnectionPool } from '../upstream/connection-pool'
+import { withRetry } from '../upstream/retry-request'
 import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from '../stream/watch-types'
 import { rawLog, type ChainBlock, type ChainLog } from './chain-store'
 import type { ChainTracker, TrackedBlock } from './chain-tracker'
@@ -30,7 +31,7 @@ const hex = (n: number): string => `0x${n.toString(16)}`
 export function createTrackerWatchProvider(tracker: ChainTracker, pool: ConnectionPool): WatchProvider {
   return {
     async latestBlock() {
-      return Number(await pool.request<string>('eth_blockNumber', []))
+      return Number(await withRetry(() => pool.request<string>('eth_blockNumber', []), 3))
     },
     open(request, send) {
       const watch = new TrackerWatch(tracker, pool, request, send)
@@ -80,7 +81,7 @@ class TrackerWatch implements WatchHandle {
   private async begin(): Promise<void> {
     try {
       if (this.request.kind === 'newHeads' && this.request.fetchSnapshot) {
-        const block = await this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(this.request.head), false])
+        const block = await withRetry(() => this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(this.request.head), false]))
         if (block) this.sendHead(toChainBlock(block), false)
       }
       if (!this.tracker.cursor) this.tracker.poke()
@@ -148,14 +149,14 @@ class TrackerWatch implements WatchHandle {
   private async fromUpstream(from: number, to: number): Promise<void> {
     if (this.request.kind === 'newHeads') {
       for (let n = from; n <= to && !this.ended; n++) {
-        const raw = await this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(n), false])
+        const raw = await withRetry(() => this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(n), false]))
         if (!raw) throw new Error(`the upstream has no block ${n}`)
         this.deliverBlock(toChainBlock(raw), [], false)
       }
       return
     }
     const filter = rpcFilter(this.request.filter)
-    const ranges = backfillRange((a, b) => this.pool.request<RawLog[]>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }], 60_000), from, to)
+    const ranges = backfillRange((a, b) => withRetry(() => this.pool.request<RawLog[]>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }], 60_000)), from, to)
     for await (const range of ranges) {
       if (this.ended) return
       const byBlock = new Map<number, ChainLog[]>()
@@ -174,7 +175,7 @@ class TrackerWatch implements WatchHandle {
   }
 
   private async blockHash(n: number): Promise<string> {
-    const block = await this.pool.request<{ hash: string } | null>('eth_getBlockByNumber', [hex(n), false])
+    const block = await withRetry(() => this.pool.request<{ hash: string } | null>('eth_getBlockByNumber', [hex(n), false]))
     return block?.hash.toLowerCase() ?? ''
   }
 

@@ -72,11 +72,30 @@ export class ConnectionPool extends EventEmitter<PoolEvents> {
   }
 
   /** Plain requests go over HTTP when the connection has an HTTP URL, as providers advise. */
-  request<T>(method: string, params: readonly unknown[] = [], timeoutMs?: number): Promise<T> {
+  async request<T>(method: string, params: readonly unknown[] = [], timeoutMs = 30_000): Promise<T> {
     if (this.options.httpUrl) return httpRequest<T>(this.options.httpUrl, method, params, timeoutMs)
-    const socket = this.sockets.find((s) => s.isConnected) ?? this.sockets[0]
-    if (!socket) return Promise.reject(new Error('The connection is not started'))
+    const socket = this.sockets.find((s) => s.isConnected) ?? (await this.connectedSocket(Math.min(timeoutMs, 15_000)))
     return socket.request<T>(method, params, timeoutMs)
+  }
+
+  /** A request made while every socket is reconnecting waits for one to come back. */
+  private connectedSocket(timeoutMs: number): Promise<UpstreamSocket> {
+    if (this.sockets.length === 0) return Promise.reject(new Error('The connection is not started'))
+    return new Promise((resolve, reject) => {
+      const onReady = (): void => {
+        const socket = this.sockets.find((s) => s.isConnected)
+        if (!socket) return
+        clearTimeout(timer)
+        this.off('ready', onReady)
+        resolve(socket)
+      }
+      const timer = setTimeout(() => {
+        this.off('ready', onReady)
+        const status = this.getStatus()
+        reject(new Error(`Not connected to the endpoint after ${timeoutMs} ms (${status.lastError ?? status.state})`))
+      }, timeoutMs)
+      this.on('ready', onReady)
+    })
   }
 
   /**

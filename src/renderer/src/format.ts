@@ -81,3 +81,22 @@ export function formatSeconds(seconds: number): string {
 export function countLabel(count: number, singular: string, plural = `${singular}s`): string {
   return `${integerFormat.format(count)} ${count === 1 ? singular : plural}`
 }
+
+/** 1234.5 -> "1,235 blocks/s", 2.34 -> "2.3 blocks/s". */
+export function formatRate(perSecond: number, unit = 'blocks/s'): string {
+  const rounded = perSecond >= 10 ? Math.round(perSecond) : Math.round(perSecond * 10) / 10
+  return `${integerFormat.format(rounded)} ${unit}`
+}
+
+/** Seconds remaining as "about 40 s left", "about 3 min left", "about 2 h 5 min left"; "almost done" under a second. */
+export function formatTimeLeft(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return ''
+  if (seconds < 1) return 'almost done'
+  if (seconds < 60) return `about ${Math.ceil(seconds)} s left`
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 60) return `about ${minutes} min left`
+  const hours = Math.floor(minutes / 60)
+  const rest = minutes % 60
+  if (hours >= 48) return `about ${Math.round(hours / 24)} d left`
+  return rest === 0 ? `about ${hours} h left` : `about ${hours} h ${rest} min left`
+}

@@ -21,6 +21,7 @@ export function EventRow({ event }: { event: CapturedEvent }) {
         data-event-id={event.id}
         data-kind={event.kind}
         data-removed={event.removed ? 'true' : 'false'}
+        data-irreversible={event.irreversible ? 'true' : 'false'}
         aria-expanded={expanded}
         tabIndex={0}
         title={expanded ? 'Hide the raw payload' : 'Show the raw payload'}
@@ -39,6 +40,15 @@ export function EventRow({ event }: { event: CapturedEvent }) {
           {event.removed && (
             <span className="tag tag-removed" data-testid="event-removed" title="Removed by a chain reorganisation">
               removed
+            </span>
+          )}
+          {event.irreversible && (
+            <span
+              className="tag tag-final"
+              data-testid="event-irreversible"
+              title="Final: the block is at or below the upstream’s finalized block and cannot be reorganised away"
+            >
+              final
             </span>
           )}
         </td>

@@ -33,7 +33,13 @@ export function EventsTable({ connectionId, subscription, onShowAll }: Props) {
             Show all
           </button>
         )}
-        {events && events.length > 0 && <span className="panel-hint">latest {events.length} · click a row for its payload</span>}
+        {events && events.length > 0 && (
+          <span className="panel-hint">
+            latest {events.length} · click a row for its payload
+            {events.some((event) => event.irreversible) && ' · final = block can no longer be reorganised'}
+            {events.some((event) => event.removed) && ' · struck through = removed by a reorg'}
+          </span>
+        )}
       </div>
       {error && (
         <p className="panel-error" role="alert" data-testid="events-error">

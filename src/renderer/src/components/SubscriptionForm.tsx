@@ -11,6 +11,7 @@ import {
   fieldLabel,
   initialDraft,
   isFieldFilled,
+  isWatchType,
   MAX_TOPIC_POSITIONS,
   pathFromServerField,
   TYPE_DESCRIPTIONS,
@@ -21,6 +22,7 @@ import {
   type TopicDraft,
 } from './subscriptionDraft'
 import { TopicPositionRow } from './TopicPositionRow'
+import { WatchOptionsFields } from './WatchOptionsFields'
 
 interface Props {
   /** Null when no connection is selected: the form stays visible but cannot submit. */
@@ -97,9 +99,12 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
     setSubmitting(true)
     setServerError(null)
     setCreatedNote(null)
+    const watching = isWatchType(validation.spec.type)
+    if (watching && !validation.watch) return
     const result = await onCreate({
       ...(validation.label === undefined ? {} : { label: validation.label }),
       spec: validation.spec,
+      ...(watching && validation.watch ? { watch: validation.watch } : {}),
     })
     setSubmitting(false)
     if (result.ok) {
@@ -316,6 +321,16 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
           </p>
         )}
 
+        {isWatchType(draft.type) && (
+          <WatchOptionsFields
+            draft={draft}
+            startBlockMessages={messagesFor('startBlock')}
+            withProgressMessages={messagesFor('withProgress')}
+            onChange={edit}
+            onBlur={touch}
+          />
+        )}
+
         <div className="request-preview">
           <div className="request-preview-header">
             <span className="field-label">Request</span>
@@ -327,6 +342,22 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
             <pre className={`mono${valid ? '' : ' is-invalid'}`}>{validation.preview}</pre>
           </div>
         </div>
+
+        {validation.streamPreview !== null && (
+          <div className="request-preview">
+            <div className="request-preview-header">
+              <span className="field-label">
+                Same stream on <span className="mono">/v1/stream</span>
+              </span>
+              {!valid && <span className="field-hint">not valid yet</span>}
+              <span className="connection-top-spacer" />
+              <CopyButton text={validation.streamPreview} testId="stream-preview-copy" />
+            </div>
+            <div className="request-preview-body" data-testid="stream-preview" data-valid={valid}>
+              <pre className={`mono${valid ? '' : ' is-invalid'}`}>{validation.streamPreview}</pre>
+            </div>
+          </div>
+        )}
 
         {listed.length > 0 && (
           <ul id={generalErrorId} className="form-errors" role="alert" data-testid="subscription-error">

@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'react'
 import type { CommandResult, Subscription } from '@shared/contract'
 import { formatInteger } from '../format'
+import { HistoryBar } from './HistoryBar'
 import { RelativeTime } from './RelativeTime'
 import { RemoveControl } from './RemoveControl'
 import { SubscriptionStateBadge } from './SubscriptionStateBadge'
-import { summarizeParams } from './subscriptionSummary'
+import { explainWatch, summarizeParams, summarizeWatch } from './subscriptionSummary'
 
 interface Props {
   subscription: Subscription
@@ -17,7 +18,7 @@ interface Props {
 }
 
 export function SubscriptionRow({ subscription, selected, onSelect, onPause, onResume, onRemove }: Props) {
-  const { id, type, label, state } = subscription
+  const { id, type, label, state, watch, cursor, history, complete } = subscription
   const [busy, setBusy] = useState(false)
   const [actionError, setActionError] = useState<string | null>(null)
   const mounted = useRef(true)
@@ -49,6 +50,7 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
       data-state={state}
       data-type={type}
       data-selected={selected ? 'true' : 'false'}
+      data-complete={complete ? 'true' : 'false'}
       aria-current={selected ? 'true' : undefined}
       tabIndex={0}
       title={selected ? undefined : 'Show only this subscription’s events'}
@@ -81,7 +83,16 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
         <span className="connection-top-spacer" />
         <SubscriptionStateBadge state={state} />
         <div className="row-actions" onClick={(event) => event.stopPropagation()} onKeyDown={(event) => event.stopPropagation()}>
-          {state === 'paused' ? (
+          {complete ? (
+            <span
+              className="badge badge-sub-complete"
+              data-testid="subscription-complete"
+              title="Delivered everything up to its head; with listen off it takes no new blocks"
+            >
+              <span className="badge-dot" aria-hidden="true" />
+              complete
+            </span>
+          ) : state === 'paused' ? (
             <button
               type="button"
               className="button button-small"
@@ -108,6 +119,11 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
       <div className="subscription-params mono" data-testid="subscription-params" title={JSON.stringify(subscription.params)}>
         {summarizeParams(subscription)}
       </div>
+      {watch && (
+        <div className="subscription-watch mono" data-testid="subscription-watch" title={explainWatch(type, watch)}>
+          {summarizeWatch(type, watch)}
+        </div>
+      )}
       <div className="subscription-stats">
         <span>
           <span className="subscription-count" data-testid="subscription-event-count" data-count={subscription.eventCount}>
@@ -124,7 +140,21 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
             <RelativeTime at={subscription.lastEventAt} testId="subscription-last-event" />
           )}
         </span>
+        {cursor && (
+          <>
+            <span className="subtle">·</span>
+            <span
+              className="subscription-cursor"
+              data-testid="subscription-cursor"
+              data-block={cursor.number}
+              title={`Every block up to ${formatInteger(cursor.number)} (${cursor.hash}) is processed`}
+            >
+              processed to #{formatInteger(cursor.number)}
+            </span>
+          </>
+        )}
       </div>
+      {history && <HistoryBar history={history} />}
       {subscription.lastError && (
         <p className="subscription-error-text" data-testid="subscription-error-text" title={subscription.lastError}>
           {subscription.lastError}

@@ -3,7 +3,7 @@
  * with the contract's own schema. Pure functions, so the form component only renders.
  */
 import type { z } from 'zod'
-import { commands } from '@shared/contract'
+import { commands, watchOptionsSchema, type WatchOptions } from '@shared/contract'
 import {
   ethSubscribeParams,
   subscriptionSpecSchema,
@@ -49,6 +49,20 @@ export interface SubscriptionDraft {
   hashesOnly: boolean
   includeRemoved: boolean
   minedPairs: MinedPairDraft[]
+  /** Watch options (logs and newHeads): kept while switching between the two. */
+  startBlock: string
+  fetch: boolean
+  listen: boolean
+  irreversibleOnly: boolean
+  withProgress: string
+}
+
+/** The types that are watches: history from a start block, finality, progress, cursor. */
+export const WATCH_TYPES = ['logs', 'newHeads'] as const
+export type WatchType = (typeof WATCH_TYPES)[number]
+
+export function isWatchType(type: SubscriptionType): type is WatchType {
+  return type === 'logs' || type === 'newHeads'
 }
 
 export function initialDraft(type: SubscriptionType = 'newHeads'): SubscriptionDraft {
@@ -62,6 +76,11 @@ export function initialDraft(type: SubscriptionType = 'newHeads'): SubscriptionD
     hashesOnly: false,
     includeRemoved: false,
     minedPairs: [{ from: '', to: '' }],
+    startBlock: '',
+    fetch: false,
+    listen: true,
+    irreversibleOnly: false,
+    withProgress: '',
   }
 }
 
@@ -74,6 +93,8 @@ export type FieldKey =
   | 'toAddresses'
   | 'topics'
   | 'mined'
+  | 'startBlock'
+  | 'withProgress'
   | `topic-${number}`
   | `mined-from-${number}`
   | `mined-to-${number}`
@@ -100,6 +121,10 @@ export interface DraftValidation {
   preview: string
   /** Built pair index -> form row index (empty pairs are left out of the params). */
   minedRows: number[]
+  /** Watch options as the contract parsed them; null for other types or while invalid. */
+  watch: WatchOptions | null
+  /** The equivalent `/v1/stream` request (PROTOCOL.md section 1), compact JSON; null for other types. */
+  streamPreview: string | null
 }
 
 /** "a, b\nc" -> ["a", "b", "c"] */
@@ -196,6 +221,11 @@ function valueAt(root: unknown, path: Path): unknown {
 export function fieldForPath(path: Path, minedRows: readonly number[] = []): FieldKey {
   const [root, key, index, sub] = path
   if (root === 'label') return 'label'
+  if (root === 'watch') {
+    if (key === 'startBlock') return 'startBlock'
+    if (key === 'withProgress') return 'withProgress'
+    return 'general'
+  }
   if (root !== 'params') return 'general'
   switch (key) {
     case 'address':
@@ -274,7 +304,94 @@ export function validateDraft(draft: SubscriptionDraft): DraftValidation {
     method: 'eth_subscribe',
     params: ethSubscribeParams(spec ?? (input as SubscriptionSpec)),
   }
-  return { input, spec, label, issues, preview: JSON.stringify(request), minedRows }
+
+  let watch: WatchOptions | null = null
+  let streamPreview: string | null = null
+  if (isWatchType(draft.type)) {
+    const built = buildWatchInput(draft)
+    issues.push(...built.issues)
+    const watchResult = watchOptionsSchema.safeParse(built.input)
+    if (watchResult.success) {
+      if (built.issues.length === 0) watch = watchResult.data
+    } else {
+      for (const issue of watchResult.error.issues) {
+        const field = fieldForPath(['watch', ...issue.path])
+        // A value the text check already explained is not reported twice.
+        if (!built.issues.some((existing) => existing.field === field)) issues.push({ field, message: issue.message })
+      }
+    }
+    streamPreview = JSON.stringify(streamRequest(draft.type, label, built.input, spec?.params ?? input.params))
+  }
+
+  return { input, spec, label, issues, preview: JSON.stringify(request), minedRows, watch, streamPreview }
+}
+
+/** Watch options as typed, before the contract's schema ran (numbers where the text reads as one). */
+export interface WatchInput {
+  startBlock?: number
+  fetch: boolean
+  listen: boolean
+  irreversibleOnly: boolean
+  withProgress?: number
+}
+
+/** "18,000,000", "18_000_000" and "18 000 000" read as 18000000; null when the text is not a number. */
+function readNumber(text: string): number | null {
+  const compact = text.replace(/[\s,_]/g, '')
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(compact)) return null
+  const value = Number(compact)
+  return Number.isFinite(value) ? value : null
+}
+
+export function buildWatchInput(draft: SubscriptionDraft): { input: WatchInput; issues: FieldIssue[] } {
+  const issues: FieldIssue[] = []
+  const input: WatchInput = {
+    // Only newHeads has a snapshot to fetch; logs accept the flag and ignore it.
+    fetch: draft.type === 'newHeads' && draft.fetch,
+    listen: draft.listen,
+    irreversibleOnly: draft.irreversibleOnly,
+  }
+  const startText = draft.startBlock.trim()
+  if (startText !== '') {
+    const value = readNumber(startText)
+    if (value === null) {
+      issues.push({ field: 'startBlock', message: 'Enter a whole block number such as 18000000, or a negative count such as -500' })
+    } else if (!Number.isSafeInteger(value)) {
+      issues.push({ field: 'startBlock', message: 'The start block must be a whole number (within ±9,007,199,254,740,991)' })
+    } else {
+      input.startBlock = value
+    }
+  }
+  const progressText = draft.withProgress.trim()
+  if (progressText !== '') {
+    const value = readNumber(progressText)
+    if (value === null || !Number.isInteger(value)) {
+      issues.push({ field: 'withProgress', message: 'Enter a whole number of blocks such as 10, or leave it empty for no progress' })
+    } else {
+      input.withProgress = value
+    }
+  }
+  return { input, issues }
+}
+
+/** The `/v1/stream` request with the same meaning, snake_case as PROTOCOL.md section 1 has it. */
+export function streamRequest(
+  type: WatchType,
+  label: string | undefined,
+  watch: WatchInput,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
+  const request: Record<string, unknown> = { type }
+  // The label is the natural request id: it names the request on every answer.
+  if (label !== undefined) request.req_id = label
+  request.fetch = watch.fetch
+  // Explicit: the stream endpoint's default is listen: false, the app's is true.
+  request.listen = watch.listen
+  if (watch.startBlock !== undefined) request.start_block = watch.startBlock
+  request.irreversible_only = watch.irreversibleOnly
+  if (watch.withProgress !== undefined) request.with_progress = watch.withProgress
+  request.data = params
+  return request
 }
 
 /** The name of a field in the form's message list. */
@@ -294,6 +411,10 @@ export function fieldLabel(field: FieldKey): string | null {
       return 'Topics'
     case 'mined':
       return 'Address pairs'
+    case 'startBlock':
+      return 'Start block'
+    case 'withProgress':
+      return 'Progress every'
   }
   const topic = /^topic-(\d+)$/.exec(field)
   if (topic) return `Topic ${topic[1]}`
@@ -317,6 +438,10 @@ export function isFieldFilled(draft: SubscriptionDraft, field: FieldKey): boolea
       return draft.fromAddresses.trim() !== ''
     case 'toAddresses':
       return draft.toAddresses.trim() !== ''
+    case 'startBlock':
+      return draft.startBlock.trim() !== ''
+    case 'withProgress':
+      return draft.withProgress.trim() !== ''
   }
   const topic = /^topic-(\d+)$/.exec(field)
   if (topic) return (draft.topics[Number(topic[1])]?.text.trim() ?? '') !== ''

@@ -1,6 +1,7 @@
 /** Compact one-line descriptions of subscription params and captured events, for rows and tables. */
-import type { CapturedEvent, EventKind, Subscription } from '@shared/contract'
-import { countLabel, shortHash } from '../format'
+import type { CapturedEvent, EventKind, Subscription, WatchOptions } from '@shared/contract'
+import { countLabel, formatInteger, shortHash } from '../format'
+import { buildWatchInput, isWatchType, type SubscriptionDraft } from './subscriptionDraft'
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -67,6 +68,69 @@ export function summarizeParams(subscription: Pick<Subscription, 'type' | 'param
   }
   if (params.hashesOnly === true) parts.push('hashes only')
   return parts.length > 0 ? parts.join(' · ') : 'no parameters'
+}
+
+/** Where a watch starts, compactly: "live", "from -500", "from genesis", "from #18,000,000". */
+function startText(startBlock: number | undefined): string {
+  if (startBlock === undefined) return 'live'
+  if (startBlock < 0) return `from ${startBlock}`
+  if (startBlock === 0) return 'from genesis'
+  return `from #${formatInteger(startBlock)}`
+}
+
+/** "from -500 · irreversible · progress/10", "live · fetch", "from #18,000,000 · history only". */
+export function summarizeWatch(type: Subscription['type'], watch: WatchOptions): string {
+  const parts = [startText(watch.startBlock)]
+  if (type === 'newHeads' && watch.fetch) parts.push('fetch')
+  if (!watch.listen) parts.push('history only')
+  if (watch.irreversibleOnly) parts.push('irreversible')
+  if (watch.withProgress !== undefined) parts.push(`progress/${formatInteger(watch.withProgress)}`)
+  return parts.join(' · ')
+}
+
+/** A longer title for the same options. */
+export function explainWatch(type: Subscription['type'], watch: WatchOptions): string {
+  const start =
+    watch.startBlock === undefined
+      ? 'Starts with the next block'
+      : watch.startBlock < 0
+        ? `Starts ${formatInteger(-watch.startBlock)} blocks before the head at creation`
+        : `Starts at block ${formatInteger(watch.startBlock)}`
+  const lines = [start]
+  if (type === 'newHeads' && watch.fetch) lines.push('sends the current head first')
+  lines.push(watch.listen ? 'keeps listening' : 'stops at the head (listen off)')
+  if (watch.irreversibleOnly) lines.push('final blocks only')
+  if (watch.withProgress !== undefined) lines.push(`progress every ${countLabel(watch.withProgress, 'block')}`)
+  return lines.join('; ')
+}
+
+/** What a watch being built will deliver, in a sentence; null for other types or unreadable input. */
+export function describeWatchPlan(draft: SubscriptionDraft): string | null {
+  if (!isWatchType(draft.type)) return null
+  const { input, issues } = buildWatchInput(draft)
+  if (issues.length > 0) return null
+  const what = draft.type === 'logs' ? 'matching logs' : 'block headers'
+  const { startBlock, listen } = input
+  const fetching = input.fetch && startBlock === undefined
+  let sentence: string
+  if (startBlock === undefined) {
+    if (!listen && !fetching) return 'With no start block and listen off there is nothing to deliver: it completes at once.'
+    sentence = fetching
+      ? listen
+        ? 'Sends the current head, then every new block.'
+        : 'Sends the current head, then completes.'
+      : `Delivers ${what} from the next block on.`
+  } else {
+    const from =
+      startBlock < 0
+        ? `from ${formatInteger(-startBlock)} blocks before the head`
+        : startBlock === 0
+          ? 'from genesis'
+          : `from block ${formatInteger(startBlock)}`
+    sentence = `Delivers ${what} ${from}${listen ? ', then keeps listening.' : ' up to the head, then completes.'}`
+  }
+  if (input.irreversibleOnly) sentence += ' Final blocks only: events wait for finality.'
+  return sentence
 }
 
 export const EVENT_KIND_LABELS: Record<EventKind, string> = {
