@@ -63,7 +63,16 @@ const cpuMs = () => {
 }
 const hex = (n) => `0x${n.toString(16)}`
 
+/** Answers for announced blocks, built while the client is busy with earlier ones. */
+const prebuilt = new Map()
+function answersFor(k) {
+  let answers = prebuilt.get(k)
+  if (!answers) prebuilt.set(k, (answers = { block: wire.blockJson(k), logs: wire.logsOfBlock(k) }))
+  return answers
+}
+
 function announce(k) {
+  setImmediate(() => k > chain.head - 2 * CHAIN_LEAD && answersFor(k))
   const frame = `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"${HEADS_SUBSCRIPTION_ID}","result":${wire.headJson(k)}}}`
   for (const ws of headListeners) if (ws.readyState === ws.OPEN) ws.send(frame)
 }
@@ -151,7 +160,7 @@ wss.on('connection', (ws, request) => {
         return answer(hex(FIRST_BLOCK + chain.head))
       case 'eth_getBlockByNumber': {
         const k = blockOf(params[0])
-        return k === null ? answer(null) : answerJson(wire.blockJson(k))
+        return k === null ? answer(null) : answerJson(answersFor(k).block)
       }
       case 'eth_getBlockTransactionCountByHash':
         return answer('0x7d')
@@ -159,7 +168,9 @@ wss.on('connection', (ws, request) => {
         const filter = params[0] ?? {}
         const k = typeof filter.blockHash === 'string' ? blockIndex.get(filter.blockHash.toLowerCase()) : undefined
         if (k === undefined || k > chain.head) return answer([])
-        answerJson(wire.logsOfBlock(k))
+        answerJson(answersFor(k).logs)
+        // Older blocks are still asked for ('finalized', reorg checks) but rarely: rebuilt then.
+        prebuilt.delete(k - 2 * FINALITY_DEPTH)
         if (!chain.going) return
         // The client has block k: the chain moves on to stay CHAIN_LEAD blocks ahead of it.
         while (chain.head < Math.min(chain.last, k + CHAIN_LEAD)) announce(++chain.head)
@@ -185,7 +196,10 @@ process.on('message', (message) => {
     const count = message.type === 'plan' ? message.count : message.blocks * LOGS_PER_BLOCK
     if (count > logs.rounds * POOL_SIZE) wire = prepare(count)
     if (message.type === 'plan') plannedCount = message.count
-    else Object.assign(chain, { head: -1, last: message.blocks - 1, going: false })
+    else {
+      Object.assign(chain, { head: -1, last: message.blocks - 1, going: false })
+      prebuilt.clear()
+    }
     send({ type: 'planned' })
   } else if (message?.type === 'go') {
     chain.going = true

@@ -14,10 +14,14 @@ export interface FakeSubscription {
 
 export interface FakeProviderOptions {
   maxSubscriptionsPerConnection?: number
+  /** The next answers to eth_getLogs by block hash misbehave: 'empty' (none despite the bloom) or 'wrong-block'. */
+  badLogAnswers?: ('empty' | 'wrong-block')[]
   /** Types answered with -32602, as anvil does for alchemy_*. */
   unsupported?: string[]
   /** Reject `newPendingTransactions` with `true` (full transactions), as older nodes do. */
   hashesOnlyPending?: boolean
+  /** eth_getLogs over a range refuses more results than this, as Infura does at 10,000. */
+  maxLogsPerQuery?: number
   /** 'finalized' is this many blocks below the head (default 64). */
   finalityDepth?: number
 }
@@ -116,7 +120,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         case 'eth_getLogs': {
           const filter = request.params[0] as { blockHash?: string; fromBlock?: string; toBlock?: string }
           const entries = filter.blockHash ? chain.filter((e) => e.block.hash === filter.blockHash) : chain.slice(Number(filter.fromBlock), Number(filter.toBlock) + 1)
-          return answer({ result: entries.flatMap((e) => e.logs) })
+          const result = entries.flatMap((e) => e.logs)
+          const bad = filter.blockHash && result.length > 0 ? options.badLogAnswers?.shift() : undefined
+          if (bad === 'empty') return answer({ result: [] })
+          if (bad === 'wrong-block') return answer({ result: result.map((l) => ({ ...l, blockHash: hash(999_999) })) })
+          if (filter.fromBlock && options.maxLogsPerQuery !== undefined && result.length > options.maxLogsPerQuery) {
+            return answer({ error: { code: -32005, message: `query returned more than ${options.maxLogsPerQuery} results` } })
+          }
+          return answer({ result })
         }
         default:
           return answer({ error: { code: -32601, message: `the method ${request.method} does not exist/is not available` } })

@@ -91,6 +91,30 @@ export class ChainStore {
     this.db.prepare('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number)
   }
 
+  /**
+   * The highest canonical block on the branch of `hash`, following parent links through
+   * orphaned blocks; undefined when the branch leaves what the store holds.
+   */
+  canonicalAncestorOf(hash: string): number | undefined {
+    const find = this.db.prepare('SELECT number, parent_hash, canonical FROM chain_blocks WHERE connection_id = ? AND hash = ?')
+    let current = hash
+    for (let steps = 0; steps < 10_000; steps++) {
+      const row = find.get(this.connectionId, current) as { number: number; parent_hash: string; canonical: number } | undefined
+      if (!row) return undefined
+      if (row.canonical === 1) return row.number
+      current = row.parent_hash
+    }
+    return undefined
+  }
+
+  /** Any stored block at this height (canonical preferred), for comparing parents. */
+  blockAt(number: number): { hash: string; parentHash: string } | undefined {
+    const row = this.db
+      .prepare('SELECT hash, parent_hash FROM chain_blocks WHERE connection_id = ? AND number = ? ORDER BY canonical DESC LIMIT 1')
+      .get(this.connectionId, number) as { hash: string; parent_hash: string } | undefined
+    return row ? { hash: row.hash, parentHash: row.parent_hash } : undefined
+  }
+
   canonicalHash(number: number): string | undefined {
     const row = this.db.prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number = ?').get(this.connectionId, number) as { hash: string } | undefined
     return row?.hash

@@ -178,12 +178,28 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
         throw new Error(`fork deeper than ${this.maxReorgDepth} blocks below ${height}: not applied; raise the maximum reorg depth or check the upstream`)
       }
     }
-    const ancestorHash = this.store.canonicalHash(number)
-    if (ancestorHash === undefined) throw new Error(`fork reaches below the first tracked block (${number}); cannot find a common ancestor`)
-    const orphaned = this.store.orphanAbove({ number, hash: ancestorHash })
+    let ancestor = { number, hash: this.store.canonicalHash(number) ?? '' }
+    if (!ancestor.hash) ancestor = await this.anchorBelowTrackedRange()
+    const orphaned = this.store.orphanAbove(ancestor)
     if (orphaned.length === 0) return
-    this.options.log(`reorg: ${orphaned.length} block(s) above ${number} left the canonical chain`)
-    this.emit('reorg', orphaned, { number, hash: ancestorHash })
+    this.options.log(`reorg: ${orphaned.length} block(s) above ${ancestor.number} left the canonical chain`)
+    this.emit('reorg', orphaned, ancestor)
+  }
+
+  /**
+   * The fork reaches the first tracked block. Its stored parent is the ancestor when the
+   * upstream agrees on it; otherwise the fork is older than anything tracked: re-anchor on
+   * the upstream's branch and say that deliveries below the first block cannot be corrected.
+   */
+  private async anchorBelowTrackedRange(): Promise<{ number: number; hash: string }> {
+    const first = this.store.cursor()!.firstBlock
+    const ours = this.store.blockAt(first)
+    const theirs = await this.block(hex(first))
+    if (!ours || !theirs) throw new Error(`cannot compare block ${first} with the upstream`)
+    if (theirs.parentHash.toLowerCase() !== ours.parentHash) {
+      this.options.log(`fork older than the first tracked block ${first}: re-anchoring on the upstream's branch; events delivered below it cannot be taken back`)
+    }
+    return { number: first - 1, hash: theirs.parentHash.toLowerCase() }
   }
 
   private async processBlock(raw: RawBlock, firstBlock: number): Promise<void> {

@@ -234,6 +234,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now(), headerJson: JSON.stringify(raw) })
     })
     live.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
+    // Whatever was captured from blocks that left the chain is marked removed, for every watch at once.
+    live.tracker.on('reorg', (orphaned) => this.events.enqueueOrphaned(connection.id, orphaned.map((o) => o.block.hash)))
     this.live.set(connection.id, live)
     live.start()
     for (const subscription of this.subscriptions.list(connection.id)) if (!subscription.paused) this.startRunner(subscription)
@@ -264,6 +266,12 @@ export class Engine extends EventEmitter<EngineEvents> {
         watch: subscription.watch,
         provider: createTrackerWatchProvider(live.tracker, live.pool),
         resume: { startBlock: subscription.startBlock, cursor: subscription.cursor, complete: subscription.complete },
+        resumePoint: (cursor) => {
+          const store = live.tracker.store
+          if (store.canonicalHash(cursor.number) === cursor.hash) return cursor.number
+          // Reorged while away: resume from the fork point; rows above it were marked removed with the reorg.
+          return store.canonicalAncestorOf(cursor.hash) ?? Math.max(0, cursor.number - 64)
+        },
         store: {
           insert: (event) => this.events.enqueue(connectionId, streamId, event),
           remove: (blockHash, logIndex) => this.events.enqueueRemoved(streamId, blockHash, logIndex),

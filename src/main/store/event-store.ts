@@ -19,6 +19,8 @@ type QueuedEvent =
   | { op: 'insert'; connectionId: number; streamId: number; event: NormalizedEvent; receivedAt: number }
   /** A watch took back a delivered log or head (reorg): mark the stored row removed. */
   | { op: 'remove'; streamId: number; blockHash: string; logIndex: number | null }
+  /** Blocks that left the canonical chain: every stored log and head of them is marked removed. */
+  | { op: 'orphan'; connectionId: number; blockHashes: string[] }
   /** A watch processed every block up to this one: persisted with the events before it. */
   | { op: 'cursor'; subscriptionId: number; number: number; hash: string }
 
@@ -52,6 +54,7 @@ export class EventStore {
   private timer: NodeJS.Timeout | null = null
   private readonly insert
   private readonly markRemoved
+  private readonly markOrphaned
   private readonly saveCursor
   private readonly flushIntervalMs: number
   private readonly maxBatch: number
@@ -63,6 +66,9 @@ export class EventStore {
     this.flushIntervalMs = options.flushIntervalMs ?? 50
     this.maxBatch = options.maxBatch ?? 5_000
     this.markRemoved = db.prepare('UPDATE events SET removed = 1 WHERE stream_id = ? AND block_hash = ? AND COALESCE(log_index, -1) = ? AND removed = 0')
+    this.markOrphaned = db.prepare(
+      "UPDATE events SET removed = 1 WHERE connection_id = ? AND kind IN ('log', 'head') AND removed = 0 AND block_hash IN (SELECT value FROM json_each(?))",
+    )
     this.saveCursor = db.prepare('UPDATE subscriptions SET cursor_number = ?, cursor_hash = ? WHERE id = ?')
     // OR IGNORE: a watch resuming after a crash may deliver a block again; the unique index keeps one copy.
     this.insert = db.prepare(`INSERT OR IGNORE INTO events
@@ -76,6 +82,10 @@ export class EventStore {
 
   enqueueRemoved(streamId: number, blockHash: string, logIndex: number | null): void {
     this.push({ op: 'remove', streamId, blockHash, logIndex })
+  }
+
+  enqueueOrphaned(connectionId: number, blockHashes: string[]): void {
+    this.push({ op: 'orphan', connectionId, blockHashes })
   }
 
   enqueueCursor(subscriptionId: number, number: number, hash: string): void {
@@ -105,6 +115,10 @@ export class EventStore {
         for (const entry of batch) {
           if (entry.op === 'remove') {
             this.markRemoved.run(entry.streamId, entry.blockHash, entry.logIndex ?? -1)
+            continue
+          }
+          if (entry.op === 'orphan') {
+            this.markOrphaned.run(entry.connectionId, JSON.stringify(entry.blockHashes))
             continue
           }
           if (entry.op === 'cursor') {

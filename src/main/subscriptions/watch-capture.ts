@@ -25,7 +25,12 @@ export interface WatchCaptureOptions {
   provider: WatchProvider
   store: WatchCaptureStore
   /** Saved state from an earlier run. */
-  resume: { startBlock: number | null; cursor: { number: number } | null; complete: boolean }
+  resume: { startBlock: number | null; cursor: { number: number; hash: string } | null; complete: boolean }
+  /**
+   * The block to resume after: the cursor itself while it is canonical, else the common
+   * ancestor of its branch (a reorg happened while Tidewatch was away).
+   */
+  resumePoint: (cursor: { number: number; hash: string }) => number
   log: (message: string) => void
 }
 
@@ -78,8 +83,8 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
       startBlock = watch.startBlock === undefined ? head + 1 : watch.startBlock < 0 ? Math.max(0, head + watch.startBlock) : watch.startBlock
       this.options.store.resolvedStart(startBlock, head)
     }
-    // Resume after the last block fully processed; the first run starts where asked.
-    const from = resume.cursor ? resume.cursor.number + 1 : startBlock
+    // Resume after the last block fully processed (and still canonical); the first run starts where asked.
+    const from = resume.cursor ? Math.max(startBlock, this.options.resumePoint(resume.cursor) + 1) : startBlock
     this.historyStart = from <= head ? { at: Date.now(), block: from } : null
     this.handle = provider.open(
       {

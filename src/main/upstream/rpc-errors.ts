@@ -8,6 +8,8 @@ import { JsonRpcError } from '../rpc/json-rpc-client'
 
 export function isRateLimit(error: unknown): boolean {
   if (!(error instanceof Error)) return false
+  // Infura answers -32005 for result-size limits too ("query returned more than 10000 results"): not a rate limit.
+  if (/query returned more than|block range|range (is )?too (large|wide)/i.test(error.message)) return false
   const code = error instanceof JsonRpcError ? error.code : undefined
   return code === -32005 || code === 429 || /rate.?limit|too many requests|\b429\b|exceeded.*(capacity|limit|quota)|compute units/i.test(error.message)
 }

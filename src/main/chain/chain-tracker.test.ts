@@ -1,0 +1,132 @@
+/** The chain tracker against a scripted chain: the cases a real node will not produce on demand. */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
+import { waitFor } from '../../../test/helpers/scripted-server'
+import { openDatabase, type Db } from '../store/database'
+import { ConnectionPool } from '../upstream/connection-pool'
+import { ChainTracker } from './chain-tracker'
+import { createTrackerWatchProvider } from './tracker-watch'
+import type { WatchMessage } from '../stream/watch-types'
+
+const LOG = { address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd', topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'], data: '0x01' }
+
+let provider: FakeProvider | undefined
+let pool: ConnectionPool | undefined
+let tracker: ChainTracker | undefined
+let db: Db | undefined
+let dir: string | undefined
+
+afterEach(async () => {
+  tracker?.stop()
+  await tracker?.idle()
+  await pool?.stop()
+  await provider?.close()
+  db?.close()
+  if (dir) fs.rmSync(dir, { recursive: true, force: true })
+  provider = pool = tracker = db = dir = undefined
+})
+
+async function setup(options: Parameters<typeof startFakeProvider>[0] = {}, trackerOptions: { maxReorgDepth?: number } = {}) {
+  provider = await startFakeProvider(options)
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-tracker-unit-'))
+  db = openDatabase(path.join(dir, 'db.sqlite'))
+  db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)").run()
+  pool = new ConnectionPool({ url: provider.url })
+  pool.start()
+  const logs: string[] = []
+  tracker = new ChainTracker({ connectionId: 1, db, pool, ...trackerOptions, log: (m) => logs.push(m) })
+  return { provider, tracker, pool, logs }
+}
+
+describe('ChainTracker', () => {
+  it('refetches a block whose logs contradict its bloom or belong to another block', async () => {
+    const { provider, tracker, logs } = await setup({ badLogAnswers: ['empty', 'wrong-block'] })
+    provider.mine([LOG])
+    tracker.poke()
+    await waitFor('block 1', () => tracker.cursor?.number === 1)
+    provider.mine([LOG, LOG])
+    tracker.poke()
+    await waitFor('block 2', () => tracker.cursor?.number === 2)
+    expect(logs.filter((m) => m.includes('refetching'))).toHaveLength(2)
+    expect(tracker.store.canonicalLogs(0, 2).map((l) => [l.blockNumber, l.blockHash])).toEqual([
+      [1, provider.chain[1]!.block.hash],
+      [2, provider.chain[2]!.block.hash],
+      [2, provider.chain[2]!.block.hash],
+    ])
+  })
+
+  it('fills a long gap block by block after being away', async () => {
+    const { provider, tracker } = await setup()
+    provider.mine([LOG])
+    tracker.poke()
+    await waitFor('start', () => tracker.cursor?.number === 1)
+    // 300 blocks mined while nobody listened: the peer that keeps only the last 120 would lose some.
+    for (let i = 0; i < 300; i++) provider.mine([LOG])
+    tracker.poke()
+    await waitFor('caught up', () => tracker.cursor?.number === 301, 30_000)
+    expect(tracker.store.canonicalLogs(1, 301)).toHaveLength(301)
+    expect(tracker.store.canonicalRange(1, 301).map((b) => b.block.number)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1))
+  })
+
+  it('reports a fork deeper than the maximum instead of applying it', async () => {
+    const { provider, tracker, logs } = await setup({}, { maxReorgDepth: 3 })
+    for (let i = 0; i < 3; i++) provider.mine([LOG])
+    tracker.poke()
+    await waitFor('start', () => tracker.cursor?.number === 3)
+    for (let i = 0; i < 6; i++) provider.mine([LOG])
+    tracker.poke()
+    await waitFor('at 9', () => tracker.cursor?.number === 9)
+    const troubles: string[] = []
+    tracker.on('trouble', (m) => troubles.push(m))
+    provider.reorg(5, [LOG])
+    provider.mine([LOG])
+    tracker.poke()
+    await waitFor('deep fork reported', () => troubles.some((m) => /fork deeper than 3 blocks/.test(m)))
+    expect(tracker.cursor?.number).toBe(9)
+    expect(tracker.store.canonicalHash(9)).not.toBe(provider.chain[9]!.block.hash)
+    expect(logs.some((m) => /fork deeper than 3/.test(m))).toBe(true)
+  })
+
+  it('does not take a lagging node for a deep reorg', async () => {
+    const { provider, tracker } = await setup()
+    for (let i = 0; i < 10; i++) provider.mine([LOG])
+    tracker.poke()
+    await waitFor('start', () => tracker.cursor?.number === 10)
+    let reorgs = 0
+    tracker.on('reorg', () => reorgs++)
+    // A node behind the others answers with an older head and has no block at our height.
+    const saved = provider.chain.splice(6)
+    tracker.poke()
+    await tracker.idle()
+    expect(reorgs).toBe(0)
+    expect(tracker.cursor?.number).toBe(10)
+    provider.chain.push(...saved)
+    provider.mine([LOG])
+    tracker.poke()
+    await waitFor('continues', () => tracker.cursor?.number === 11)
+    expect(reorgs).toBe(0)
+  })
+
+  it('serves history below the first tracked block through eth_getLogs ranges that split when refused', async () => {
+    const { provider, tracker, pool } = await setup({ maxLogsPerQuery: 50 })
+    for (let i = 0; i < 400; i++) provider.mine([LOG])
+    tracker.poke()
+    await waitFor('start', () => tracker.cursor?.number === 400)
+    const messages: WatchMessage[] = []
+    createTrackerWatchProvider(tracker, pool).open(
+      { kind: 'logs', filter: { address: [LOG.address] }, startBlock: 1, head: 400, fetchSnapshot: false, listen: false, irreversibleOnly: false, withProgress: 100 },
+      (m) => messages.push(m),
+    )
+    await waitFor('complete', () => messages.some((m) => m.type === 'complete'), 30_000)
+    const logs = messages.filter((m) => m.type === 'log')
+    expect(logs.map((m) => (m.type === 'log' ? m.data.block_number : 0))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1))
+    expect(messages.filter((m) => m.type === 'progress').map((m) => (m.type === 'progress' ? m.data.block_number : 0))).toEqual([100, 200, 300, 400])
+    const progress400 = messages.find((m) => m.type === 'progress' && m.data.block_number === 400)
+    expect(progress400?.type === 'progress' && progress400.data.block_hash).toBe(provider.chain[400]!.block.hash)
+    // Refused ranges were split: more than one eth_getLogs call, none returning over 50.
+    expect(provider.methods.filter((m) => m === 'eth_getLogs').length).toBeGreaterThan(8)
+  })
+})
