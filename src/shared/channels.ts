@@ -15,6 +15,8 @@ export const COMMAND_NAMES = [
   'subscriptions.resume',
   'subscriptions.remove',
   'events.list',
+  'localApi.get',
+  'localApi.set',
 ] as const
 
 export const EVENT_NAMES = ['connections.status', 'heads.appended', 'subscriptions.changed', 'events.appended'] as const

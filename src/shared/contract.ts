@@ -159,6 +159,20 @@ export const capturedEventSchema = z.object({
 })
 export type CapturedEvent = z.infer<typeof capturedEventSchema>
 
+/** The local stream API (/v1/stream): always on in headless mode, opt-in in the desktop app. */
+export const localApiStatusSchema = z.object({
+  enabled: z.boolean(),
+  /** 'headless': served by `tidewatch serve` itself and cannot be turned off from here. */
+  mode: z.enum(['desktop', 'headless']),
+  port: z.number().int(),
+  /** Base URL while listening, e.g. http://127.0.0.1:7458/ */
+  url: z.string().nullable(),
+  /** Where the API token is kept (the token itself never crosses the contract). */
+  tokenFile: z.string(),
+  error: z.string().nullable(),
+})
+export type LocalApiStatus = z.infer<typeof localApiStatusSchema>
+
 /** Commands: request and response schemas. */
 export const commands = {
   'app.info': {
@@ -232,6 +246,16 @@ export const commands = {
       })
       .strict(),
     response: z.array(capturedEventSchema),
+  },
+  'localApi.get': { request: z.object({}).strict(), response: localApiStatusSchema },
+  'localApi.set': {
+    request: z
+      .object({
+        enabled: z.boolean(),
+        port: z.number().int().min(1, 'Pick a port between 1 and 65535').max(65535, 'Pick a port between 1 and 65535').optional(),
+      })
+      .strict(),
+    response: localApiStatusSchema,
   },
 } satisfies Record<CommandName, { request: z.ZodType; response: z.ZodType }>
 

@@ -6,7 +6,7 @@
 import { COMMAND_NAMES, type CommandName, type EventName } from '../../shared/channels'
 import { commands, describeZodError, events, type CommandResult, type EventPayload } from '../../shared/contract'
 import type { Engine } from '../engine/engine'
-import { createHandlers, NotFoundError, type AppInfo, type Handlers } from './handlers'
+import { createHandlers, NotFoundError, type AppInfo, type HandlerDeps, type Handlers } from './handlers'
 
 export type EventListener = <N extends EventName>(name: N, payload: EventPayload<N>) => void
 
@@ -19,8 +19,8 @@ export function isCommandName(name: string): name is CommandName {
   return (COMMAND_NAMES as readonly string[]).includes(name)
 }
 
-export function createApi(engine: Engine, info: AppInfo, log: (message: string) => void = () => undefined): Api {
-  const handlers: Handlers = createHandlers(engine, info)
+export function createApi(engine: Engine, info: AppInfo, log: (message: string) => void = () => undefined, deps: HandlerDeps = { localApi: () => null }): Api {
+  const handlers: Handlers = createHandlers(engine, info, deps)
   const listeners = new Set<EventListener>()
   const publish = <N extends EventName>(name: N, payload: EventPayload<N>): void => {
     const checked = events[name].parse(payload) as EventPayload<N>

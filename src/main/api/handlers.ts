@@ -2,6 +2,7 @@
 import type { CommandName } from '../../shared/channels'
 import type { CommandRequestParsed, CommandResponse } from '../../shared/contract'
 import { NotFoundError, type Engine } from '../engine/engine'
+import type { LocalApiController } from '../server/local-api'
 
 export { NotFoundError }
 
@@ -15,7 +16,17 @@ export interface AppInfo {
   dataDir: string
 }
 
-export function createHandlers(engine: Engine, info: AppInfo): Handlers {
+export interface HandlerDeps {
+  /** Set once the transport side has decided how the local stream API runs. */
+  localApi: () => LocalApiController | null
+}
+
+export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps): Handlers {
+  const localApi = (): LocalApiController => {
+    const controller = deps.localApi()
+    if (!controller) throw new Error('The local API is not available yet')
+    return controller
+  }
   return {
     'app.info': () => info,
     'connections.list': () => engine.listConnections(),
@@ -36,5 +47,7 @@ export function createHandlers(engine: Engine, info: AppInfo): Handlers {
       return { removed }
     },
     'events.list': (request) => engine.listEvents(request),
+    'localApi.get': () => localApi().get(),
+    'localApi.set': (request) => localApi().set(request.enabled, request.port),
   }
 }

@@ -8,6 +8,7 @@ import type { DemoChain } from '../demo/demo-chain'
 import { startDemoChain } from '../demo/demo-chain'
 import { Engine } from '../engine/engine'
 import type { SecretBox } from '../store/secret-box'
+import type { LocalApiController } from '../server/local-api'
 import { demoTokenArtifact, packageVersion } from './project-paths'
 
 export interface TidewatchOptions {
@@ -31,8 +32,10 @@ export interface RunningTidewatch {
   engine: Engine
   api: Api
   demo: DemoChain | null
-  /** The connection the local stream API serves: the --rpc endpoint, else the demo chain. */
-  primaryConnectionId: number | null
+  /** The connection the local stream API serves: the --rpc endpoint, else the demo chain, else the first one. */
+  primaryConnectionId(): number | null
+  /** Installs how the local stream API runs (the desktop's opt-in server, or headless mode's own). */
+  setLocalApi(controller: LocalApiController): void
   close(): Promise<void>
 }
 
@@ -47,7 +50,6 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
   })
   let demo: DemoChain | null = null
-  let primaryConnectionId: number | null = null
   try {
     const savedDemo = engine.findConnection((c) => c.kind === 'demo')
     const hasUserEndpoint = options.rpcUrl !== undefined || engine.findConnection((c) => c.kind === 'user') !== undefined
@@ -71,23 +73,27 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       engine.addConnection({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
     }
     engine.start()
-    primaryConnectionId =
-      (options.rpcUrl ? engine.findConnection((c) => c.url === options.rpcUrl)?.id : undefined) ??
-      engine.findConnection((c) => c.kind === 'demo')?.id ??
-      engine.findConnection(() => true)?.id ??
-      null
   } catch (error) {
     await engine.close()
     await demo?.stop()
     throw error
   }
-  const api = createApi(engine, { version: packageVersion(), transport: options.transport, dataDir: options.dataDir }, options.log)
+  let localApi: LocalApiController | null = null
+  const api = createApi(engine, { version: packageVersion(), transport: options.transport, dataDir: options.dataDir }, options.log, { localApi: () => localApi })
   return {
     engine,
     api,
     demo,
-    primaryConnectionId,
+    primaryConnectionId: () =>
+      (options.rpcUrl ? engine.findConnection((c) => c.url === options.rpcUrl)?.id : undefined) ??
+      engine.findConnection((c) => c.kind === 'demo')?.id ??
+      engine.findConnection(() => true)?.id ??
+      null,
+    setLocalApi(controller) {
+      localApi = controller
+    },
     async close() {
+      await localApi?.close()
       await engine.close()
       await demo?.stop()
     },

@@ -6,7 +6,9 @@ import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import net from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StreamClient } from '../../../test/helpers/stream-client'
 import { COMMAND_NAMES, commandChannel } from '../../shared/channels'
 import { ConnectionStore } from '../store/connection-store'
 import { openDatabase } from '../store/database'
@@ -138,5 +140,40 @@ describe('desktop app wiring', () => {
     fake.appEvents.emit('before-quit', { preventDefault: () => undefined })
     await expect.poll(() => fake.exitCode()).toBe(0)
     expect(fake.handlers.size).toBe(0)
+  })
+
+  it('serves /v1/stream on 127.0.0.1 only once the person turns the local API on, and remembers it', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as net.AddressInfo
+        probe.close(() => resolve(free))
+      })
+    })
+    const fake = fakeElectron(dataDir)
+    await runDesktopApp(fake.modules)
+    const trusted = { senderFrame: { url: `file://${fake.windows[0]!.loaded}` } }
+    const get = fake.handlers.get(commandChannel('localApi.get'))!
+    const set = fake.handlers.get(commandChannel('localApi.set'))!
+    await expect(get(trusted, {})).resolves.toMatchObject({ ok: true, value: { enabled: false, mode: 'desktop', url: null } })
+    const on = (await set(trusted, { enabled: true, port })) as { ok: boolean; value: { url: string; tokenFile: string } }
+    expect(on.value.url).toBe(`http://127.0.0.1:${port}/`)
+    const token = fs.readFileSync(on.value.tokenFile, 'utf8').trim()
+    expect((fs.statSync(on.value.tokenFile).mode & 0o777).toString(8)).toBe('600')
+    const client = await StreamClient.connect(on.value.url, token)
+    client.send({ type: 'ping', req_id: 'p', data: {} })
+    await client.until('pong', (m) => m.some((x) => x.type === 'pong' && x.req_id === 'p'), 5_000)
+    client.close()
+    fake.appEvents.emit('before-quit', { preventDefault: () => undefined })
+    await expect.poll(() => fake.exitCode()).toBe(0)
+
+    // The setting survives a restart; turning it off closes the port.
+    const again = fakeElectron(dataDir)
+    await runDesktopApp(again.modules)
+    const trusted2 = { senderFrame: { url: `file://${again.windows[0]!.loaded}` } }
+    await expect(again.handlers.get(commandChannel('localApi.get'))!(trusted2, {})).resolves.toMatchObject({ value: { enabled: true, url: `http://127.0.0.1:${port}/` } })
+    await again.handlers.get(commandChannel('localApi.set'))!(trusted2, { enabled: false })
+    await expect(StreamClient.connect(`http://127.0.0.1:${port}/`, token)).rejects.toThrow(/ECONNREFUSED/)
+    again.appEvents.emit('before-quit', { preventDefault: () => undefined })
+    await expect.poll(() => again.exitCode()).toBe(0)
   })
 })

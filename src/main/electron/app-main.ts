@@ -8,6 +8,9 @@ import type { App, BrowserWindow as BrowserWindowType, IpcMain, SafeStorage, Ses
 import { startTidewatch, type RunningTidewatch } from '../app/bootstrap'
 import { CONTENT_SECURITY_POLICY } from '../server/static-files'
 import { registerIpcTransport } from './ipc-transport'
+import { createDesktopLocalApi } from '../server/local-api'
+import { SettingsStore } from '../store/settings-store'
+import { primaryPool, primaryWatchProvider } from '../stream/primary-watches'
 import { createSafeStorageBox } from './safe-storage-box'
 import { secureWindowOptions } from './window-options'
 
@@ -45,10 +48,11 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
   })
   electron.session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'))
 
+  const dataDir = process.env.TIDEWATCH_DATA_DIR || app.getPath('userData')
   let running: RunningTidewatch
   try {
     running = await startTidewatch({
-      dataDir: process.env.TIDEWATCH_DATA_DIR || app.getPath('userData'),
+      dataDir,
       secrets: createSafeStorageBox(electron.safeStorage),
       transport: 'electron',
       demo: 'auto',
@@ -60,6 +64,16 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
     app.exit(1)
     return
   }
+
+  const started = running
+  running.setLocalApi(
+    await createDesktopLocalApi({
+      dataDir,
+      settings: new SettingsStore(running.engine.db),
+      rendererRoot: path.join(here, '../renderer'),
+      stream: { watches: primaryWatchProvider(started.engine, started.primaryConnectionId), pool: () => primaryPool(started), log },
+    }),
+  )
 
   const window = new BrowserWindow(secureWindowOptions(preloadPath))
   window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))

@@ -9,7 +9,8 @@ import { loadOrCreateApiToken } from '../server/api-token'
 import { startHttpServer, uiRoute } from '../server/http-server'
 import { serveUiSocket } from '../server/ui-socket'
 import { streamRoute } from '../stream/stream-endpoint'
-import { primaryWatchProvider } from '../stream/primary-watches'
+import { primaryPool, primaryWatchProvider } from '../stream/primary-watches'
+import { headlessLocalApi } from '../server/local-api'
 import { createKeyFileSecretBox } from '../store/secret-box'
 import { OptionsError, parseServeOptions, USAGE } from './options'
 
@@ -50,12 +51,13 @@ export async function serve(argv: string[]): Promise<void> {
     routes: [
       uiRoute((socket) => serveUiSocket(socket, app.api)),
       streamRoute({
-        watches: primaryWatchProvider(app.engine, () => app.primaryConnectionId),
-        pool: () => (app.primaryConnectionId === null ? null : (app.engine.liveConnection(app.primaryConnectionId)?.pool ?? null)),
+        watches: primaryWatchProvider(app.engine, app.primaryConnectionId),
+        pool: () => primaryPool(app),
         log,
       }),
     ],
   })
+  app.setLocalApi(headlessLocalApi(options.dataDir, () => server.url, server.port))
   let stopping = false
   const shutdown = (signal: string): void => {
     if (stopping) return

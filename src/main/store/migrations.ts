@@ -138,5 +138,9 @@ export const migrations: readonly Migration[] = [
       -- A watch stores each log (block hash + log index) and each head (block hash) once.
       CREATE UNIQUE INDEX events_unique_chain ON events (stream_id, block_hash, COALESCE(log_index, -1)) WHERE kind IN ('log', 'head') AND block_hash IS NOT NULL;
     `,
+  },  {
+    version: 5,
+    name: 'settings',
+    sql: `CREATE TABLE settings (key TEXT PRIMARY KEY, value_json TEXT NOT NULL);`,
   },
 ]

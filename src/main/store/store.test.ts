@@ -41,6 +41,7 @@ describe('database', () => {
       { version: 2, name: 'subscriptions and captured events' },
       { version: 3, name: 'canonical chain tracker' },
       { version: 4, name: 'watches: options, cursors, unique chain events' },
+      { version: 5, name: 'settings' },
     ])
     expect(applyMigrations(db, [{ version: 1, name: 'connections and heads', sql: 'SELECT 1' }])).toEqual([])
     db.close()

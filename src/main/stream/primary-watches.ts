@@ -1,6 +1,7 @@
 /** Watches on whichever live connection the local stream API serves, looked up per call. */
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
 import type { Engine } from '../engine/engine'
+import type { ConnectionPool } from '../upstream/connection-pool'
 import type { WatchProvider } from './watch-types'
 
 export function primaryWatchProvider(engine: Engine, connectionId: () => number | null): WatchProvider {
@@ -14,4 +15,10 @@ export function primaryWatchProvider(engine: Engine, connectionId: () => number 
     latestBlock: () => current().latestBlock(),
     open: (request, send) => current().open(request, send),
   }
+}
+
+/** The pool of the primary connection, for the stream types that are not watches. */
+export function primaryPool(app: { engine: Engine; primaryConnectionId: () => number | null }): ConnectionPool | null {
+  const id = app.primaryConnectionId()
+  return id === null ? null : (app.engine.liveConnection(id)?.pool ?? null)
 }
