@@ -17,9 +17,27 @@ export const COMMAND_NAMES = [
   'events.list',
   'localApi.get',
   'localApi.set',
+  'subscriptions.update',
+  'abis.list',
+  'abis.add',
+  'abis.remove',
+  'watchlist.list',
+  'watchlist.upsert',
+  'watchlist.remove',
+  'watchlist.activity',
+  'export.start',
+  'export.cancel',
 ] as const
 
-export const EVENT_NAMES = ['connections.status', 'heads.appended', 'subscriptions.changed', 'events.appended'] as const
+export const EVENT_NAMES = [
+  'connections.status',
+  'heads.appended',
+  'subscriptions.changed',
+  'events.appended',
+  'export.progress',
+  'notification',
+  'watchlist.changed',
+] as const
 
 export type CommandName = (typeof COMMAND_NAMES)[number]
 export type EventName = (typeof EVENT_NAMES)[number]

@@ -55,6 +55,18 @@ export const connectionStatusSchema = z.object({
   sockets: z.number().int(),
   /** Live upstream subscriptions across those sockets. */
   upstreamSubscriptions: z.number().int(),
+  /** Unix seconds of the newest head, for the lag against the wall clock. */
+  headTimestamp: z.number().nullable(),
+  /** The node's own syncing status (eth_syncing, polled), decimal numbers; null until known. */
+  syncing: z
+    .object({
+      syncing: z.boolean(),
+      startingBlock: z.number().nullable(),
+      currentBlock: z.number().nullable(),
+      highestBlock: z.number().nullable(),
+      checkedAt: z.number(),
+    })
+    .nullable(),
 })
 export type ConnectionStatus = z.infer<typeof connectionStatusSchema>
 
@@ -131,8 +143,59 @@ export const subscriptionSchema = z.object({
   history: historyProgressSchema.nullable(),
   /** A watch with listen: false that delivered everything up to its head. */
   complete: z.boolean(),
+  /** The person asked for desktop notifications of new events (rate-limited). */
+  notify: z.boolean(),
 })
 export type Subscription = z.infer<typeof subscriptionSchema>
+
+export const decodedEventSchema = z.object({
+  event: z.string(),
+  /** e.g. "Transfer(address,address,uint256)" */
+  signature: z.string(),
+  /** Where the ABI came from: a built-in label or the user ABI's name. */
+  source: z.string(),
+  args: z.record(z.string(), z.unknown()),
+})
+export type DecodedEvent = z.infer<typeof decodedEventSchema>
+
+export const abiEntrySchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  /** Event signatures it contributes, e.g. "Transfer(address,address,uint256)". */
+  events: z.array(z.string()),
+  createdAt: epochMs,
+})
+export type AbiEntry = z.infer<typeof abiEntrySchema>
+
+const addressField = z
+  .string()
+  .trim()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'Not an address: expected 0x followed by 40 hex digits')
+  .transform((v) => v.toLowerCase())
+
+export const watchlistEntrySchema = z.object({
+  address: z.string(),
+  label: z.string(),
+  /** CSS colour, e.g. #3b82f6 */
+  color: z.string(),
+  notify: z.boolean(),
+  createdAt: epochMs,
+})
+export type WatchlistEntry = z.infer<typeof watchlistEntrySchema>
+
+export const EXPORT_FORMATS = ['csv', 'ndjson', 'json'] as const
+export const exportProgressSchema = z.object({
+  exportId: z.string(),
+  state: z.enum(['running', 'done', 'cancelled', 'failed']),
+  rows: z.number().int(),
+  totalRows: z.number().int(),
+  /** The file written (desktop) or its name (browser download). */
+  file: z.string().nullable(),
+  /** Headless mode: where the browser downloads it (add ?token=). */
+  downloadUrl: z.string().nullable(),
+  error: z.string().nullable(),
+})
+export type ExportProgress = z.infer<typeof exportProgressSchema>
 
 export const EVENT_KINDS = ['head', 'log', 'pending_transaction', 'mined_transaction', 'syncing'] as const
 export type EventKind = (typeof EVENT_KINDS)[number]
@@ -156,6 +219,8 @@ export const capturedEventSchema = z.object({
   /** The raw JSON-RPC result, as the upstream sent it (or as Tidewatch built it when emulated). */
   payload: z.unknown(),
   receivedAt: epochMs,
+  /** A log decoded with a built-in or user ABI; big numbers as decimal strings. */
+  decoded: decodedEventSchema.nullable(),
 })
 export type CapturedEvent = z.infer<typeof capturedEventSchema>
 
@@ -240,13 +305,95 @@ export const commands = {
         connectionId: z.number().int().positive().optional(),
         subscriptionId: z.number().int().positive().optional(),
         kind: z.enum(EVENT_KINDS).optional(),
+        /** Emitting contract (logs) or counterparty (transactions: from or to). */
+        address: addressField.optional(),
+        /** Decoded event name, e.g. "Transfer" (logs whose topic0 matches a known event of that name). */
+        eventName: z.string().trim().min(1).max(100).optional(),
+        fromBlock: z.number().int().nonnegative().optional(),
+        toBlock: z.number().int().nonnegative().optional(),
+        /** Free text: matched against hashes, addresses, topics and data. */
+        text: z.string().trim().min(1).max(200).optional(),
         limit: z.number().int().min(1).max(1000).default(100),
         /** Cursor: events with an id below this one (newest first). */
         beforeId: z.number().int().positive().optional(),
+        /** Events with an id above this one (newest first): the rows that arrived while paused. */
+        afterId: z.number().int().nonnegative().optional(),
       })
       .strict(),
     response: z.array(capturedEventSchema),
   },
+  'subscriptions.update': {
+    request: z
+      .object({
+        id: z.number().int().positive(),
+        label: z.string().trim().max(100, 'Keep the label under 100 characters').nullable().optional(),
+        notify: z.boolean().optional(),
+      })
+      .strict(),
+    response: subscriptionSchema,
+  },
+  'abis.list': { request: z.object({}).strict(), response: z.array(abiEntrySchema) },
+  'abis.add': {
+    request: z
+      .object({
+        name: z.string().trim().min(1, 'Name the ABI').max(100),
+        /** A JSON ABI, or event signatures one per line ("event Transfer(address indexed from, ...)" or "Transfer(address indexed,address indexed,uint256)"). */
+        abi: z.string().min(1, 'Paste an ABI or an event signature').max(2_000_000),
+      })
+      .strict(),
+    response: abiEntrySchema,
+  },
+  'abis.remove': { request: idSchema, response: z.object({ removed: z.boolean() }) },
+  'watchlist.list': { request: z.object({}).strict(), response: z.array(watchlistEntrySchema) },
+  'watchlist.upsert': {
+    request: z
+      .object({
+        address: addressField,
+        label: z.string().trim().min(1, 'Give the address a label').max(60, 'Keep the label under 60 characters'),
+        color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'Pick a colour like #3b82f6').default('#3b82f6'),
+        notify: z.boolean().default(false),
+      })
+      .strict(),
+    response: watchlistEntrySchema,
+  },
+  'watchlist.remove': { request: z.object({ address: addressField }).strict(), response: z.object({ removed: z.boolean() }) },
+  'watchlist.activity': {
+    request: z.object({ address: addressField, limit: z.number().int().min(1).max(500).default(50) }).strict(),
+    response: z.object({
+      /** Token transfers in or out (Transfer logs with the address as from or to), newest first. */
+      transfers: z.array(
+        z.object({
+          direction: z.enum(['in', 'out']),
+          token: z.string(),
+          counterparty: z.string(),
+          value: z.string(),
+          blockNumber: z.number().int(),
+          transactionHash: z.string(),
+          removed: z.boolean(),
+        }),
+      ),
+      /** Captured transactions (pending or mined) with the address as from or to. */
+      transactions: z.array(capturedEventSchema),
+    }),
+  },
+  'export.start': {
+    request: z
+      .object({
+        subscriptionIds: z.array(z.number().int().positive()).max(1000).optional(),
+        connectionId: z.number().int().positive().optional(),
+        kind: z.enum(EVENT_KINDS).optional(),
+        fromBlock: z.number().int().nonnegative().optional(),
+        toBlock: z.number().int().nonnegative().optional(),
+        /** Received between these times (ms since the epoch). */
+        fromTime: epochMs.optional(),
+        toTime: epochMs.optional(),
+        format: z.enum(EXPORT_FORMATS),
+      })
+      .strict(),
+    /** `exportId: null` when the person dismissed the save dialog. */
+    response: z.object({ exportId: z.string().nullable() }),
+  },
+  'export.cancel': { request: z.object({ exportId: z.string() }).strict(), response: z.object({ cancelled: z.boolean() }) },
   'localApi.get': { request: z.object({}).strict(), response: localApiStatusSchema },
   'localApi.set': {
     request: z
@@ -275,6 +422,10 @@ export const events = {
     lastId: z.number().int(),
     count: z.number().int(),
   }),
+  'export.progress': exportProgressSchema,
+  /** A desktop notification to show (already rate-limited by the engine). */
+  notification: z.object({ title: z.string(), body: z.string(), subscriptionId: z.number().int().nullable() }),
+  'watchlist.changed': z.object({}),
 } satisfies Record<EventName, z.ZodType>
 
 export type CommandRequest<N extends CommandName> = z.input<(typeof commands)[N]['request']>

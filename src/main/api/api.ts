@@ -6,7 +6,7 @@
 import { COMMAND_NAMES, type CommandName, type EventName } from '../../shared/channels'
 import { commands, describeZodError, events, type CommandResult, type EventPayload } from '../../shared/contract'
 import type { Engine } from '../engine/engine'
-import { createHandlers, NotFoundError, type AppInfo, type HandlerDeps, type Handlers } from './handlers'
+import { createHandlers, InvalidInputError, NotFoundError, type AppInfo, type HandlerDeps, type Handlers } from './handlers'
 
 export type EventListener = <N extends EventName>(name: N, payload: EventPayload<N>) => void
 
@@ -19,7 +19,7 @@ export function isCommandName(name: string): name is CommandName {
   return (COMMAND_NAMES as readonly string[]).includes(name)
 }
 
-export function createApi(engine: Engine, info: AppInfo, log: (message: string) => void = () => undefined, deps: HandlerDeps = { localApi: () => null }): Api {
+export function createApi(engine: Engine, info: AppInfo, log: (message: string) => void, deps: HandlerDeps): Api {
   const handlers: Handlers = createHandlers(engine, info, deps)
   const listeners = new Set<EventListener>()
   const publish = <N extends EventName>(name: N, payload: EventPayload<N>): void => {
@@ -30,6 +30,9 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
   engine.on('headsAppended', (batch) => publish('heads.appended', batch))
   engine.on('eventsAppended', (batch) => publish('events.appended', batch))
   engine.on('subscriptionChanged', (subscription, removedId) => publish('subscriptions.changed', { subscription, removedId }))
+  engine.on('exportProgress', (progress) => publish('export.progress', progress))
+  engine.on('notification', (notification) => publish('notification', notification))
+  engine.on('watchlistChanged', () => publish('watchlist.changed', {}))
 
   return {
     async handle(name, payload) {
@@ -42,6 +45,7 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
         return { ok: true, value: commands[name].response.parse(value) } as CommandResult<CommandName>
       } catch (error) {
         if (error instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: error.message } }
+        if (error instanceof InvalidInputError) return { ok: false, error: { code: 'invalid_request', message: error.message, ...(error.field ? { field: error.field } : {}) } }
         const message = error instanceof Error ? error.message : String(error)
         log(`command ${name} failed: ${message}`)
         return { ok: false, error: { code: 'internal', message } }

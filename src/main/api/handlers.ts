@@ -3,6 +3,17 @@ import type { CommandName } from '../../shared/channels'
 import type { CommandRequestParsed, CommandResponse } from '../../shared/contract'
 import { NotFoundError, type Engine } from '../engine/engine'
 import type { LocalApiController } from '../server/local-api'
+import type { ExportDestination } from '../export/export-service'
+import { AbiInputError } from '../decode/abi-input'
+
+export class InvalidInputError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+  }
+}
 
 export { NotFoundError }
 
@@ -19,6 +30,8 @@ export interface AppInfo {
 export interface HandlerDeps {
   /** Set once the transport side has decided how the local stream API runs. */
   localApi: () => LocalApiController | null
+  /** Where an export goes: a save dialog on the desktop, the exports folder in headless mode; null = dismissed. */
+  exportDestination: (suggestedName: string) => Promise<ExportDestination | null>
 }
 
 export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps): Handlers {
@@ -47,6 +60,33 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
       return { removed }
     },
     'events.list': (request) => engine.listEvents(request),
+    'subscriptions.update': (request) => engine.updateSubscription(request.id, request),
+    'abis.list': () => engine.abis.list(),
+    'abis.add': (request) => {
+      try {
+        return engine.addAbi(request.name, request.abi)
+      } catch (error) {
+        if (error instanceof AbiInputError) throw new InvalidInputError(error.message, 'abi')
+        throw error
+      }
+    },
+    'abis.remove': (request) => {
+      const removed = engine.removeAbi(request.id)
+      if (!removed) throw new NotFoundError(`There is no ABI ${request.id}`)
+      return { removed }
+    },
+    'watchlist.list': () => engine.watchlist.list(),
+    'watchlist.upsert': (request) => engine.upsertWatchlist(request),
+    'watchlist.remove': (request) => ({ removed: engine.removeWatchlist(request.address) }),
+    'watchlist.activity': (request) => engine.watchlistActivity(request.address, request.limit),
+    'export.start': async (request) => {
+      const { format, ...query } = request
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
+      const destination = await deps.exportDestination(`tidewatch-${query.kind ?? 'events'}-${stamp}.${format === 'ndjson' ? 'ndjson' : format}`)
+      if (!destination) return { exportId: null }
+      return { exportId: engine.startExport(query, format, destination) }
+    },
+    'export.cancel': (request) => ({ cancelled: engine.cancelExport(request.exportId) }),
     'localApi.get': () => localApi().get(),
     'localApi.set': (request) => localApi().set(request.enabled, request.port),
   }

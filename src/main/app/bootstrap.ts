@@ -9,6 +9,8 @@ import { startDemoChain } from '../demo/demo-chain'
 import { Engine } from '../engine/engine'
 import type { SecretBox } from '../store/secret-box'
 import type { LocalApiController } from '../server/local-api'
+import { exportsFolderDestination } from '../export/exports-folder'
+import type { ExportDestination } from '../export/export-service'
 import { demoTokenArtifact, packageVersion } from './project-paths'
 
 export interface TidewatchOptions {
@@ -25,6 +27,8 @@ export interface TidewatchOptions {
   /** Finality depth where the upstream has no 'finalized' tag. */
   confirmations?: number | undefined
   nativeBinding?: string | undefined
+  /** Desktop: a save dialog. Default: the data directory's exports folder, downloadable over HTTP. */
+  exportDestination?: (suggestedName: string) => Promise<ExportDestination | null>
   log: (message: string) => void
 }
 
@@ -79,7 +83,10 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     throw error
   }
   let localApi: LocalApiController | null = null
-  const api = createApi(engine, { version: packageVersion(), transport: options.transport, dataDir: options.dataDir }, options.log, { localApi: () => localApi })
+  const api = createApi(engine, { version: packageVersion(), transport: options.transport, dataDir: options.dataDir }, options.log, {
+    localApi: () => localApi,
+    exportDestination: options.exportDestination ?? exportsFolderDestination(options.dataDir),
+  })
   return {
     engine,
     api,

@@ -55,6 +55,13 @@ function fakeElectron(dataDir: string) {
       return false
     }
     show() {}
+    maximize() {}
+    isMaximized() {
+      return false
+    }
+    getNormalBounds() {
+      return { x: 10, y: 20, width: 1100, height: 700 }
+    }
     async loadFile(file: string) {
       this.loaded = file
     }
@@ -64,7 +71,7 @@ function fakeElectron(dataDir: string) {
     app: Object.assign(appEvents, {
       requestSingleInstanceLock: () => true,
       whenReady: async () => undefined,
-      getPath: () => dataDir,
+      getPath: (name: string) => (name === 'downloads' ? os.tmpdir() : dataDir),
       quit: () => appEvents.emit('before-quit', { preventDefault: () => undefined }),
       exit: (code: number) => {
         exitCode = code
@@ -83,6 +90,7 @@ function fakeElectron(dataDir: string) {
       },
     },
     shell: { openExternal: async () => undefined },
+    dialog: { showSaveDialog: async (options: { defaultPath: string }) => ({ canceled: false, filePath: path.join(dataDir, path.basename(options.defaultPath)) }) },
   } as unknown as ElectronModules
   return { modules, handlers, windows, appEvents, headers: () => headersHook, exitCode: () => exitCode }
 }
@@ -137,6 +145,15 @@ describe('desktop app wiring', () => {
     const list = (await fake.handlers.get(commandChannel('connections.list'))!(trusted, {})) as { ok: boolean; value: { name: string; displayUrl: string }[] }
     expect(list.value.map((c) => c.name)).toEqual(['saved'])
 
+    // Export goes where the save dialog says.
+    const started = (await fake.handlers.get(commandChannel('export.start'))!(trusted, { format: 'csv' })) as { ok: boolean; value: { exportId: string } }
+    expect(started.ok).toBe(true)
+    await expect.poll(() => window.contents.sent.some(([channel, p]) => channel.endsWith('export.progress') && (p as { state: string }).state === 'done')).toBe(true)
+    const done = window.contents.sent.find(([channel, p]) => channel.endsWith('export.progress') && (p as { state: string }).state === 'done')![1] as { file: string; downloadUrl: string | null }
+    expect(done.downloadUrl).toBeNull()
+    expect(fs.readFileSync(done.file, 'utf8').split('\n')[0]).toMatch(/^id,received_at,connection_id/)
+
+    window.emit('close')
     fake.appEvents.emit('before-quit', { preventDefault: () => undefined })
     await expect.poll(() => fake.exitCode()).toBe(0)
     expect(fake.handlers.size).toBe(0)
@@ -163,12 +180,14 @@ describe('desktop app wiring', () => {
     client.send({ type: 'ping', req_id: 'p', data: {} })
     await client.until('pong', (m) => m.some((x) => x.type === 'pong' && x.req_id === 'p'), 5_000)
     client.close()
+    fake.windows[0]!.emit('close')
     fake.appEvents.emit('before-quit', { preventDefault: () => undefined })
     await expect.poll(() => fake.exitCode()).toBe(0)
 
-    // The setting survives a restart; turning it off closes the port.
+    // The setting and the window's place survive a restart; turning the API off closes the port.
     const again = fakeElectron(dataDir)
     await runDesktopApp(again.modules)
+    expect(again.windows[0]!.options).toMatchObject({ x: 10, y: 20, width: 1100, height: 700 })
     const trusted2 = { senderFrame: { url: `file://${again.windows[0]!.loaded}` } }
     await expect(again.handlers.get(commandChannel('localApi.get'))!(trusted2, {})).resolves.toMatchObject({ value: { enabled: true, url: `http://127.0.0.1:${port}/` } })
     await again.handlers.get(commandChannel('localApi.set'))!(trusted2, { enabled: false })

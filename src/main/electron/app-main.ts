@@ -4,7 +4,8 @@
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { App, BrowserWindow as BrowserWindowType, IpcMain, SafeStorage, Session, Shell } from 'electron'
+import type { App, BrowserWindow as BrowserWindowType, Dialog, IpcMain, SafeStorage, Session, Shell } from 'electron'
+import { z } from 'zod'
 import { startTidewatch, type RunningTidewatch } from '../app/bootstrap'
 import { CONTENT_SECURITY_POLICY } from '../server/static-files'
 import { registerIpcTransport } from './ipc-transport'
@@ -21,7 +22,10 @@ export interface ElectronModules {
   safeStorage: SafeStorage
   session: { defaultSession: Session }
   shell: Pick<Shell, 'openExternal'>
+  dialog: Pick<Dialog, 'showSaveDialog'>
 }
+
+const boundsSchema = z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().min(400), height: z.number().int().min(300), maximized: z.boolean() })
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -57,6 +61,10 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
       transport: 'electron',
       demo: 'auto',
       nativeBinding: process.env.TIDEWATCH_SQLITE_BINDING || undefined,
+      exportDestination: async (suggestedName) => {
+        const choice = await electron.dialog.showSaveDialog({ defaultPath: path.join(app.getPath('downloads'), suggestedName) })
+        return choice.canceled || !choice.filePath ? null : { file: choice.filePath, downloadUrl: null }
+      },
       log,
     })
   } catch (error) {
@@ -69,13 +77,21 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
   running.setLocalApi(
     await createDesktopLocalApi({
       dataDir,
-      settings: new SettingsStore(running.engine.db),
+      settings: new SettingsStore(started.engine.db),
       rendererRoot: path.join(here, '../renderer'),
       stream: { watches: primaryWatchProvider(started.engine, started.primaryConnectionId), pool: () => primaryPool(started), log },
     }),
   )
 
-  const window = new BrowserWindow(secureWindowOptions(preloadPath))
+  // The window comes back where the person left it.
+  const settings = new SettingsStore(running.engine.db)
+  const bounds = settings.get('windowBounds', boundsSchema, null)
+  const window = new BrowserWindow({ ...secureWindowOptions(preloadPath), ...(bounds ? { x: bounds.x, y: bounds.y, width: bounds.width, height: bounds.height } : {}) })
+  if (bounds?.maximized) window.maximize()
+  window.on('close', () => {
+    const { x, y, width, height } = window.getNormalBounds()
+    settings.set('windowBounds', { x, y, width, height, maximized: window.isMaximized() })
+  })
   window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
   window.webContents.on('will-navigate', (event) => event.preventDefault())
   window.once('ready-to-show', () => window.show())

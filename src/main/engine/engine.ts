@@ -9,6 +9,15 @@ import type { CapturedEvent, ConnectionStatus, ConnectionWithStatus, EventKind, 
 import { watchOptionsSchema } from '../../shared/contract'
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
 import { WatchCapture } from '../subscriptions/watch-capture'
+import { parseAbiInput } from '../decode/abi-input'
+import { EventDecoder } from '../decode/event-decoder'
+import { AbiStore } from '../store/abi-store'
+import { WatchlistStore } from '../store/watchlist-store'
+import type { EventQuery } from '../store/event-store'
+import { Notifier, type Notification } from './notifier'
+import { ExportService, type ExportDestination, type ExportFormat } from '../export/export-service'
+import type { ExportProgress } from '../../shared/contract'
+import { transfersOf } from './watchlist-activity'
 import type { SubscriptionSpec } from '../../shared/subscription-params'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { ConnectionStore, type StoredConnection } from '../store/connection-store'
@@ -42,6 +51,9 @@ export interface EngineEvents {
   headsAppended: [HeadsCommitted]
   eventsAppended: [{ connectionId: number; lastId: number; count: number }]
   subscriptionChanged: [subscription: Subscription | null, removedId: number | null]
+  notification: [Notification]
+  watchlistChanged: []
+  exportProgress: [ExportProgress]
   storeError: [Error]
 }
 
@@ -58,6 +70,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly live = new Map<number, LiveConnection>()
   private readonly runners = new Map<number, SubscriptionRunner | WatchCapture>()
   private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
+  readonly abis: AbiStore
+  readonly watchlist: WatchlistStore
+  private decoder: EventDecoder
+  private readonly notifier: Notifier
+  private readonly exports = new ExportService((progress) => this.emit('exportProgress', progress))
   private closed = false
 
   constructor(private readonly options: EngineOptions) {
@@ -81,10 +98,15 @@ export class Engine extends EventEmitter<EngineEvents> {
             this.streamCounters.set(streamId, counter)
           }
           this.emit('eventsAppended', { connectionId: batch.connectionId, lastId: batch.lastId, count: batch.count })
+          this.noteForNotifications(batch)
         }
       },
     })
     this.streamCounters = this.events.countByStream()
+    this.abis = new AbiStore(this.db)
+    this.watchlist = new WatchlistStore(this.db)
+    this.decoder = new EventDecoder(this.abis.all())
+    this.notifier = new Notifier((notification) => this.emit('notification', notification))
   }
 
   /** Connects every saved endpoint not connected yet, with its active subscriptions. */
@@ -176,7 +198,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     return removed
   }
 
-  listEvents(query: { connectionId?: number | undefined; subscriptionId?: number | undefined; kind?: EventKind | undefined; limit: number; beforeId?: number | undefined }): CapturedEvent[] {
+  listEvents(query: {
+    connectionId?: number | undefined
+    subscriptionId?: number | undefined
+    kind?: EventKind | undefined
+    address?: string | undefined
+    eventName?: string | undefined
+    fromBlock?: number | undefined
+    toBlock?: number | undefined
+    text?: string | undefined
+    limit: number
+    beforeId?: number | undefined
+    afterId?: number | undefined
+  }): CapturedEvent[] {
     this.events.flush()
     const subscriptions = this.subscriptions.list(query.connectionId)
     let streamIds: number[] | undefined
@@ -185,6 +219,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (!subscription) throw new NotFoundError(`There is no subscription ${query.subscriptionId}`)
       streamIds = [subscription.streamId]
     }
+    const { subscriptionId: _s, eventName, ...rest } = query
+    const filter: EventQuery = { ...rest, streamIds, ...(eventName ? { selectors: this.decoder.selectorsNamed(eventName) } : {}) }
+    return this.decorate(this.events.list(filter), subscriptions)
+  }
+
+  /** Adds what the store does not hold: subscription ids, finality, decoded arguments. */
+  private decorate(rows: ReturnType<EventStore['list']>, subscriptions: StoredSubscription[] = this.subscriptions.list()): CapturedEvent[] {
     const byStream = new Map<number, number[]>()
     for (const s of subscriptions) byStream.set(s.streamId, [...(byStream.get(s.streamId) ?? []), s.id])
     const finalized = new Map<number, number>()
@@ -192,19 +233,104 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (!finalized.has(connectionId)) finalized.set(connectionId, this.live.get(connectionId)?.tracker.cursor?.finalized ?? -1)
       return finalized.get(connectionId)!
     }
-    return this.events
-      .list({ connectionId: query.connectionId, streamIds, kind: query.kind, limit: query.limit, beforeId: query.beforeId })
-      .map(({ streamId, ...event }) => ({
-        ...event,
-        subscriptionIds: byStream.get(streamId) ?? [],
-        irreversible: !event.removed && event.blockNumber !== null && event.blockNumber <= finalityOf(event.connectionId),
-      }))
+    return rows.map(({ streamId, ...event }) => ({
+      ...event,
+      subscriptionIds: byStream.get(streamId) ?? [],
+      irreversible: !event.removed && event.blockNumber !== null && event.blockNumber <= finalityOf(event.connectionId),
+      decoded: event.kind === 'log' ? this.decoder.decode(event.topics, event.data) : null,
+    }))
+  }
+
+  /** Export: rows oldest first as a lazy sequence, decorated like listEvents. */
+  exportRows(query: { subscriptionIds?: number[] | undefined; connectionId?: number | undefined; kind?: EventKind | undefined; fromBlock?: number | undefined; toBlock?: number | undefined; fromTime?: number | undefined; toTime?: number | undefined }): { total: number; rows: Iterable<CapturedEvent> } {
+    this.events.flush()
+    const subscriptions = this.subscriptions.list()
+    const streamIds = query.subscriptionIds?.map((id) => {
+      const subscription = subscriptions.find((s) => s.id === id)
+      if (!subscription) throw new NotFoundError(`There is no subscription ${id}`)
+      return subscription.streamId
+    })
+    const { subscriptionIds: _ids, ...rest } = query
+    const { total, rows } = this.events.iterate({ ...rest, streamIds })
+    const decorate = (row: ReturnType<EventStore['list']>[number]) => this.decorate([row], subscriptions)[0]!
+    return {
+      total,
+      rows: {
+        *[Symbol.iterator]() {
+          for (const row of rows) yield decorate(row)
+        },
+      },
+    }
+  }
+
+  startExport(query: Parameters<Engine['exportRows']>[0], format: ExportFormat, destination: ExportDestination): string {
+    return this.exports.start(this.exportRows(query), format, destination)
+  }
+
+  cancelExport(exportId: string): boolean {
+    return this.exports.cancel(exportId)
+  }
+
+  updateSubscription(id: number, patch: { label?: string | null | undefined; notify?: boolean | undefined }): Subscription {
+    const stored = this.subscriptions.get(id)
+    if (!stored) throw new NotFoundError(`There is no subscription ${id}`)
+    this.subscriptions.update(id, patch)
+    const view = this.subscriptionView(this.subscriptions.get(id)!)
+    this.emit('subscriptionChanged', view, null)
+    return view
+  }
+
+  addAbi(name: string, abiText: string) {
+    const entry = this.abis.add(name, parseAbiInput(abiText))
+    this.decoder = new EventDecoder(this.abis.all())
+    return entry
+  }
+
+  removeAbi(id: number): boolean {
+    const removed = this.abis.remove(id)
+    this.decoder = new EventDecoder(this.abis.all())
+    return removed
+  }
+
+  upsertWatchlist(entry: { address: string; label: string; color: string; notify: boolean }) {
+    const saved = this.watchlist.upsert(entry)
+    this.emit('watchlistChanged')
+    return saved
+  }
+
+  removeWatchlist(address: string): boolean {
+    const removed = this.watchlist.remove(address)
+    if (removed) this.emit('watchlistChanged')
+    return removed
+  }
+
+  watchlistActivity(address: string, limit: number) {
+    this.events.flush()
+    const transactions = this.decorate(this.events.list({ address, limit: limit * 4 })).filter((e) => e.kind === 'pending_transaction' || e.kind === 'mined_transaction')
+    return { transfers: transfersOf(this.db, address, limit), transactions: transactions.slice(0, limit) }
+  }
+
+  private noteForNotifications(batch: { connectionId: number; lastId: number; count: number; perStream: Map<number, number> }): void {
+    const watched = this.watchlist.list().filter((w) => w.notify)
+    const subscriptions = this.subscriptions.list(batch.connectionId).filter((s) => s.notify && batch.perStream.has(s.streamId))
+    if (watched.length === 0 && subscriptions.length === 0) return
+    const recent = this.decorate(this.events.list({ connectionId: batch.connectionId, afterId: batch.lastId - batch.count, limit: Math.min(batch.count, 1000) }))
+    const describe = (e: CapturedEvent): string => `${e.decoded?.event ?? e.kind.replace('_', ' ')}${e.blockNumber !== null ? ` in block ${e.blockNumber}` : ''}${e.transactionHash ? ` (tx ${e.transactionHash.slice(0, 10)}…)` : ''}`
+    for (const subscription of subscriptions) {
+      const mine = recent.filter((e) => e.subscriptionIds.includes(subscription.id) && !e.removed)
+      if (mine.length > 0) this.notifier.note(`subscription:${subscription.id}`, subscription.label ?? `${subscription.spec.type} subscription`, describe(mine[0]!), mine.length, subscription.id)
+    }
+    for (const entry of watched) {
+      const touching = recent.filter((e) => !e.removed && JSON.stringify(e.decoded?.args ?? e.payload ?? '').toLowerCase().includes(entry.address))
+      if (touching.length > 0) this.notifier.note(`address:${entry.address}`, `${entry.label}`, describe(touching[0]!), touching.length, null)
+    }
   }
 
   /** Stops every socket, commits what is queued, closes the database. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.notifier.stop()
     await Promise.all([...this.runners.values()].map((runner) => runner.stop()))
     this.runners.clear()
     await Promise.all([...this.live.values()].map((connection) => connection.stop()))
@@ -324,6 +450,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       cursor: subscription.cursor,
       history: runner instanceof WatchCapture ? runner.getStatus().history : null,
       complete: subscription.complete,
+      notify: subscription.notify,
     }
   }
 
@@ -335,6 +462,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       reconnectCount: 0,
       lastError: null,
       headNumber: null,
+      headTimestamp: null,
+      syncing: null,
       sockets: 0,
       upstreamSubscriptions: 0,
     }

@@ -35,6 +35,9 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
   readonly tracker: ChainTracker
   private heads: SubscriptionHandle | null = null
   private headNumber: number | null = null
+  private headTimestamp: number | null = null
+  private syncing: ConnectionStatus['syncing'] = null
+  private syncingTimer: NodeJS.Timeout | null = null
   private headError: string | null = null
   private stopped = false
 
@@ -68,10 +71,24 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
   start(): void {
     this.pool.start()
     void this.subscribeHeads()
+    void this.pollSyncing()
+  }
+
+  /** The node's own syncing status for the Node panel; cheap enough to ask every 15 s. */
+  private async pollSyncing(): Promise<void> {
+    if (this.stopped) return
+    try {
+      this.syncing = toSyncingStatus(await this.pool.request<unknown>('eth_syncing', [], 10_000))
+      this.emit('status', this.getStatus())
+    } catch {
+      // Some providers do not answer eth_syncing; the panel then shows the head lag only.
+    }
+    if (!this.stopped) this.syncingTimer = setTimeout(() => void this.pollSyncing(), 15_000).unref()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
+    if (this.syncingTimer) clearTimeout(this.syncingTimer)
     this.tracker.stop()
     await this.tracker.idle().catch(() => undefined)
     await this.heads?.release()
@@ -87,6 +104,8 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       reconnectCount: pool.reconnectCount,
       lastError: pool.lastError ?? this.headError,
       headNumber: this.headNumber,
+      headTimestamp: this.headTimestamp,
+      syncing: this.syncing,
       sockets: pool.sockets,
       upstreamSubscriptions: pool.upstreamSubscriptions,
     }
@@ -115,6 +134,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     }
     this.headError = null
     this.headNumber = parsed.head.number
+    this.headTimestamp = parsed.head.timestamp
     this.emit('head', parsed.head, raw)
     this.tracker.poke()
     this.emit('status', this.getStatus())
@@ -126,4 +146,13 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       })
       .catch(() => undefined)
   }
+}
+
+/** eth_syncing answers false or an object of hex (or decimal) quantities. */
+export function toSyncingStatus(result: unknown): ConnectionStatus['syncing'] {
+  const checkedAt = Date.now()
+  if (result === false || result === null) return { syncing: false, startingBlock: null, currentBlock: null, highestBlock: null, checkedAt }
+  const o = (typeof result === 'object' ? result : {}) as Record<string, unknown>
+  const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : null)
+  return { syncing: true, startingBlock: num(o.startingBlock), currentBlock: num(o.currentBlock), highestBlock: num(o.highestBlock), checkedAt }
 }

@@ -11,6 +11,7 @@ import { serveUiSocket } from '../server/ui-socket'
 import { streamRoute } from '../stream/stream-endpoint'
 import { primaryPool, primaryWatchProvider } from '../stream/primary-watches'
 import { headlessLocalApi } from '../server/local-api'
+import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
 import { OptionsError, parseServeOptions, USAGE } from './options'
 
@@ -48,6 +49,7 @@ export async function serve(argv: string[]): Promise<void> {
     port: options.port,
     token,
     rendererRoot,
+    downloads: { path: EXPORTS_PATH, dir: exportsDir(options.dataDir) },
     routes: [
       uiRoute((socket) => serveUiSocket(socket, app.api)),
       streamRoute({

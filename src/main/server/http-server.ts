@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { UI_SOCKET_PATH } from '../../shared/ws-protocol'
 import { requestHasToken } from './api-token'
-import { serveStatic } from './static-files'
+import { serveDownload, serveStatic } from './static-files'
 
 export interface SocketRoute {
   path: string
@@ -21,6 +21,8 @@ export interface HttpServerOptions {
   token: string
   rendererRoot: string
   routes: SocketRoute[]
+  /** Files downloadable with the token, e.g. exports: GET <path><name>?token=… */
+  downloads?: { path: string; dir: string }
 }
 
 export interface RunningHttpServer {
@@ -38,6 +40,15 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningHttp
   const server = http.createServer((request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405).end()
+      return
+    }
+    const downloads = options.downloads
+    if (downloads && (request.url ?? '').startsWith(downloads.path)) {
+      if (!requestHasToken(request, options.token)) {
+        response.writeHead(401, { 'content-type': 'text/plain' }).end('Missing or invalid Tidewatch API token.')
+        return
+      }
+      serveDownload(downloads, request, response)
       return
     }
     serveStatic(options.rendererRoot, request, response)

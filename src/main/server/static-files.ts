@@ -42,3 +42,27 @@ export function serveStatic(root: string, request: IncomingMessage, response: Se
     fs.createReadStream(file).pipe(response)
   })
 }
+
+/** A file from a download folder, as an attachment; names only, no paths. */
+export function serveDownload(downloads: { path: string; dir: string }, request: IncomingMessage, response: ServerResponse): void {
+  const url = new URL(request.url ?? '/', 'http://localhost')
+  const name = decodeURIComponent(url.pathname.slice(downloads.path.length))
+  if (!/^[\w.-]+$/.test(name)) {
+    response.writeHead(400, { 'content-type': 'text/plain' }).end('Bad file name')
+    return
+  }
+  const file = path.join(downloads.dir, name)
+  fs.stat(file, (error, stats) => {
+    if (error || !stats.isFile()) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found')
+      return
+    }
+    response.writeHead(200, {
+      'content-type': name.endsWith('.csv') ? 'text/csv; charset=utf-8' : name.endsWith('.json') ? 'application/json' : 'application/x-ndjson',
+      'content-length': stats.size,
+      'content-disposition': `attachment; filename="${name}"`,
+      'x-content-type-options': 'nosniff',
+    })
+    fs.createReadStream(file).pipe(response)
+  })
+}

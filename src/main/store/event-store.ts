@@ -24,6 +24,21 @@ type QueuedEvent =
   /** A watch processed every block up to this one: persisted with the events before it. */
   | { op: 'cursor'; subscriptionId: number; number: number; hash: string }
 
+export interface EventQuery {
+  connectionId?: number | undefined
+  streamIds?: number[] | undefined
+  kind?: EventKind | undefined
+  limit: number
+  beforeId?: number | undefined
+  afterId?: number | undefined
+  fromBlock?: number | undefined
+  toBlock?: number | undefined
+  /** topic0 values (event selectors) to match. */
+  selectors?: string[] | undefined
+  address?: string | undefined
+  text?: string | undefined
+}
+
 interface EventRow {
   id: number
   connection_id: number
@@ -160,8 +175,8 @@ export class EventStore {
     this.options.onCommitted?.([...committed.values()])
   }
 
-  list(query: { connectionId?: number | undefined; streamIds?: number[] | undefined; kind?: EventKind | undefined; limit: number; beforeId?: number | undefined }): (Omit<CapturedEvent, 'subscriptionIds' | 'irreversible'> & { streamId: number })[] {
-    const streams = query.streamIds ?? null
+  list(query: EventQuery): (Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number })[] {
+    const text = query.text ? `%${query.text.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` : null
     const rows = this.db
       .prepare(
         `SELECT * FROM events
@@ -169,10 +184,62 @@ export class EventStore {
            AND (@streams IS NULL OR stream_id IN (SELECT value FROM json_each(@streams)))
            AND (@kind IS NULL OR kind = @kind)
            AND (@beforeId IS NULL OR id < @beforeId)
+           AND (@afterId IS NULL OR id > @afterId)
+           AND (@fromBlock IS NULL OR block_number >= @fromBlock)
+           AND (@toBlock IS NULL OR block_number <= @toBlock)
+           AND (@selectors IS NULL OR substr(topics, 1, 66) IN (SELECT value FROM json_each(@selectors)))
+           AND (@address IS NULL OR address = @address
+                OR lower(json_extract(payload, '$.from')) = @address
+                OR lower(json_extract(payload, '$.transaction.from')) = @address
+                OR lower(json_extract(payload, '$.transaction.to')) = @address)
+           AND (@text IS NULL OR tx_hash LIKE @text ESCAPE '\\' OR block_hash LIKE @text ESCAPE '\\' OR address LIKE @text ESCAPE '\\'
+                OR topics LIKE @text ESCAPE '\\' OR lower(data) LIKE @text ESCAPE '\\' OR lower(payload) LIKE @text ESCAPE '\\')
          ORDER BY id DESC LIMIT @limit`,
       )
-      .all({ connectionId: query.connectionId ?? null, streams: streams ? JSON.stringify(streams) : null, kind: query.kind ?? null, beforeId: query.beforeId ?? null, limit: query.limit }) as EventRow[]
+      .all({
+        connectionId: query.connectionId ?? null,
+        streams: query.streamIds ? JSON.stringify(query.streamIds) : null,
+        kind: query.kind ?? null,
+        beforeId: query.beforeId ?? null,
+        afterId: query.afterId ?? null,
+        fromBlock: query.fromBlock ?? null,
+        toBlock: query.toBlock ?? null,
+        selectors: query.selectors ? JSON.stringify(query.selectors) : null,
+        address: query.address ?? null,
+        text,
+        limit: query.limit,
+      }) as EventRow[]
     return rows.map(toEvent)
+  }
+
+  /** Rows for an export, oldest first, without holding them all: constant memory for millions. */
+  iterate(query: Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & { fromTime?: number | undefined; toTime?: number | undefined }): {
+    total: number
+    rows: IterableIterator<Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number }>
+  } {
+    const where = `WHERE (@connectionId IS NULL OR connection_id = @connectionId)
+      AND (@streams IS NULL OR stream_id IN (SELECT value FROM json_each(@streams)))
+      AND (@kind IS NULL OR kind = @kind)
+      AND (@fromBlock IS NULL OR block_number >= @fromBlock)
+      AND (@toBlock IS NULL OR block_number <= @toBlock)
+      AND (@fromTime IS NULL OR received_at >= @fromTime)
+      AND (@toTime IS NULL OR received_at <= @toTime)`
+    const params = {
+      connectionId: query.connectionId ?? null,
+      streams: query.streamIds ? JSON.stringify(query.streamIds) : null,
+      kind: query.kind ?? null,
+      fromBlock: query.fromBlock ?? null,
+      toBlock: query.toBlock ?? null,
+      fromTime: query.fromTime ?? null,
+      toTime: query.toTime ?? null,
+    }
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(params) as { n: number }).n
+    const statement = this.db.prepare(`SELECT * FROM events ${where} ORDER BY id`)
+    const source = statement.iterate(params) as IterableIterator<EventRow>
+    function* mapped() {
+      for (const row of source) yield toEvent(row)
+    }
+    return { total, rows: mapped() }
   }
 
   countByStream(): Map<number, { count: number; lastAt: number | null }> {
@@ -185,7 +252,7 @@ export class EventStore {
   }
 }
 
-function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreversible'> & { streamId: number } {
+function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number } {
   const topics = row.topics ? row.topics.split(',') : []
   const base = {
     blockNumber: row.block_number,

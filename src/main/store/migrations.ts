@@ -142,5 +142,15 @@ export const migrations: readonly Migration[] = [
     version: 5,
     name: 'settings',
     sql: `CREATE TABLE settings (key TEXT PRIMARY KEY, value_json TEXT NOT NULL);`,
+  },  {
+    version: 6,
+    name: 'abis, watchlist, notifications',
+    sql: `
+      ALTER TABLE subscriptions ADD COLUMN notify INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE abis (id INTEGER PRIMARY KEY, name TEXT NOT NULL, abi_json TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE watchlist (address TEXT PRIMARY KEY, label TEXT NOT NULL, color TEXT NOT NULL, notify INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+      -- Watchlist activity looks up Transfer logs by their indexed from/to.
+      CREATE INDEX chain_logs_by_topics ON chain_logs (connection_id, topics);
+    `,
   },
 ]

@@ -18,6 +18,7 @@ export interface StoredSubscription {
   headAtStart: number | null
   cursor: { number: number; hash: string } | null
   complete: boolean
+  notify: boolean
 }
 
 interface Row {
@@ -36,6 +37,7 @@ interface Row {
   cursor_number: number | null
   cursor_hash: string | null
   complete: number
+  notify: number
 }
 
 export class SubscriptionStore {
@@ -79,6 +81,11 @@ export class SubscriptionStore {
     this.db.prepare('UPDATE subscriptions SET start_block = ?, head_at_start = ? WHERE id = ? AND start_block IS NULL').run(startBlock, headAtStart, id)
   }
 
+  update(id: number, patch: { label?: string | null | undefined; notify?: boolean | undefined }): void {
+    if (patch.label !== undefined) this.db.prepare('UPDATE subscriptions SET label = ? WHERE id = ?').run(patch.label || null, id)
+    if (patch.notify !== undefined) this.db.prepare('UPDATE subscriptions SET notify = ? WHERE id = ?').run(patch.notify ? 1 : 0, id)
+  }
+
   setComplete(id: number): void {
     this.db.prepare('UPDATE subscriptions SET complete = 1 WHERE id = ?').run(id)
   }
@@ -104,5 +111,6 @@ function fromRow(row: Row): StoredSubscription {
     headAtStart: row.head_at_start,
     cursor: row.cursor_number !== null && row.cursor_hash !== null ? { number: row.cursor_number, hash: row.cursor_hash } : null,
     complete: row.complete === 1,
+    notify: row.notify === 1,
   }
 }
