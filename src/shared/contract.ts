@@ -161,7 +161,7 @@ export type DecodedEvent = z.infer<typeof decodedEventSchema>
 export const abiEntrySchema = z.object({
   id: z.number().int(),
   name: z.string(),
-  /** Event signatures it contributes, e.g. "Transfer(address,address,uint256)". */
+  /** Its events as human-readable signatures, e.g. "event Transfer(address indexed from, address indexed to, uint256 value)". */
   events: z.array(z.string()),
   createdAt: epochMs,
 })

@@ -41,3 +41,9 @@ export function parseAbiInput(text: string): AbiEvent[] {
 export function eventSignature(event: AbiEvent): string {
   return `${event.name}(${event.inputs.map((input) => input.type).join(',')})`
 }
+
+/** "event Transfer(address indexed from, address indexed to, uint256 value)": what parseAbiItem reads back. */
+export function humanReadableEvent(event: AbiEvent): string {
+  const params = event.inputs.map((input) => [input.type, input.indexed ? 'indexed' : '', input.name ?? ''].filter(Boolean).join(' '))
+  return `event ${event.name}(${params.join(', ')})`
+}

@@ -193,7 +193,8 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
 
   private handleFrame(data: WebSocket.RawData, isBinary: boolean): void {
     this.lastMessageAt = Date.now()
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
+    // ws hands over a Buffer for most frames; only fragmented or ArrayBuffer frames need assembling.
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8')
     let parsed: Json
     try {
       parsed = JSON.parse(text) as Json

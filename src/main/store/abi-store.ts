@@ -1,7 +1,7 @@
 /** The person's ABIs, kept as the parsed events (so a bad paste never reaches the decoder). */
 import type { AbiEvent } from 'viem'
+import { humanReadableEvent } from '../decode/abi-input'
 import type { AbiEntry } from '../../shared/contract'
-import { eventSignature } from '../decode/abi-input'
 import type { Db } from './database'
 
 export class AbiStore {
@@ -13,13 +13,13 @@ export class AbiStore {
   }
 
   list(): AbiEntry[] {
-    return this.all().map((a) => ({ id: a.id, name: a.name, events: a.events.map(eventSignature), createdAt: a.createdAt }))
+    return this.all().map((a) => ({ id: a.id, name: a.name, events: a.events.map(humanReadableEvent), createdAt: a.createdAt }))
   }
 
   add(name: string, events: AbiEvent[]): AbiEntry {
     const createdAt = Date.now()
     const id = Number(this.db.prepare('INSERT INTO abis (name, abi_json, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(events), createdAt).lastInsertRowid)
-    return { id, name, events: events.map(eventSignature), createdAt }
+    return { id, name, events: events.map(humanReadableEvent), createdAt }
   }
 
   remove(id: number): boolean {

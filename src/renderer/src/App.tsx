@@ -1,15 +1,25 @@
-import { useEffect, useState } from 'react'
+import { useCallback, useEffect, useState } from 'react'
 import type { ConnectionWithStatus } from '@shared/contract'
 import { ConnectionsPanel } from './components/ConnectionsPanel'
 import { DetailTabs, tabId, tabPanelId, type DetailTab } from './components/DetailTabs'
+import { ExportDialog, type ExportActivity } from './components/ExportDialog'
 import { Header } from './components/Header'
 import { HeadsChart } from './components/HeadsChart'
 import { HeadsTable } from './components/HeadsTable'
+import { LiveLogView } from './components/LiveLogView'
+import { NotificationToasts } from './components/NotificationToasts'
+import { SettingsPanel } from './components/SettingsPanel'
+import { ShortcutsHelp } from './components/SettingsShortcutsHelp'
 import { SubscriptionsTab } from './components/SubscriptionsTab'
+import { SyncingPanel } from './components/SyncingPanel'
 import { TransportBanner } from './components/TransportBanner'
+import { WatchlistPanel } from './components/WatchlistPanel'
 import { useAppInfo } from './hooks/useAppInfo'
 import { useConnections } from './hooks/useConnections'
+import { NotificationsProvider } from './hooks/useNotifications'
+import { useShortcuts } from './hooks/useShortcuts'
 import { useTransportStatus } from './hooks/useTransportStatus'
+import { WatchlistProvider } from './hooks/useWatchlist'
 
 /** The explicit choice if it still exists, else the first connected row, else the first row. */
 function pickSelection(rows: readonly ConnectionWithStatus[], chosenId: number | null): ConnectionWithStatus | null {
@@ -21,12 +31,39 @@ function pickSelection(rows: readonly ConnectionWithStatus[], chosenId: number |
   )
 }
 
+/** What the heading says before the connection's name, per tab; null: the tab is not about one connection. */
+const HEADING: Record<DetailTab, string | null> = {
+  blocks: 'Blocks from',
+  'live-log': 'Live log of',
+  subscriptions: 'Subscriptions on',
+  watchlist: null,
+  node: 'Node status of',
+}
+
+type Dialog = 'export' | 'settings' | 'shortcuts'
+
+/** The first field of "a new filter": the subscription type, or the connection URL while there is none. */
+const NEW_FILTER_TARGETS = ['[data-testid="subscription-type"]', '[data-testid="connection-url-input"]']
+
 export function App() {
+  return (
+    <WatchlistProvider>
+      <NotificationsProvider>
+        <AppShell />
+      </NotificationsProvider>
+    </WatchlistProvider>
+  )
+}
+
+function AppShell() {
   const status = useTransportStatus()
   const info = useAppInfo()
   const connections = useConnections()
   const [chosenId, setChosenId] = useState<number | null>(null)
   const [tab, setTab] = useState<DetailTab>('blocks')
+  const [dialog, setDialog] = useState<Dialog | null>(null)
+  const [exportActivity, setExportActivity] = useState<ExportActivity | null>(null)
+  const [focusRequest, setFocusRequest] = useState(0)
   const selected = pickSelection(connections.rows, chosenId)
   const selectedId = selected?.id ?? null
 
@@ -39,9 +76,46 @@ export function App() {
     if (connections.loaded) document.body.dataset.appReady = 'true'
   }, [connections.loaded])
 
+  const closeDialog = useCallback(() => setDialog(null), [])
+
+  useShortcuts(
+    {
+      n: () => {
+        setTab('subscriptions')
+        setFocusRequest((count) => count + 1)
+      },
+      '?': () => setDialog('shortcuts'),
+    },
+    dialog === null,
+  )
+
+  // "n": focus the type select once the Subscriptions tab has rendered.
+  useEffect(() => {
+    if (focusRequest === 0) return
+    const frame = requestAnimationFrame(() => {
+      for (const selector of NEW_FILTER_TARGETS) {
+        const target = document.querySelector<HTMLElement>(selector)
+        if (target) {
+          target.focus()
+          target.scrollIntoView({ block: 'nearest' })
+          return
+        }
+      }
+    })
+    return () => cancelAnimationFrame(frame)
+  }, [focusRequest])
+
+  const heading = HEADING[tab]
+
   return (
     <div className="app">
-      <Header status={status} info={info} />
+      <Header
+        status={status}
+        info={info}
+        onExport={selectedId === null ? undefined : () => setDialog('export')}
+        exportActivity={exportActivity}
+        onSettings={() => setDialog('settings')}
+      />
       <TransportBanner status={status} />
       <main className="app-main">
         <ConnectionsPanel
@@ -53,11 +127,11 @@ export function App() {
         <div className="heads-area">
           <div className="detail-top">
             <div className="heads-heading" data-testid="selected-connection">
-              {selected ? (
+              {heading === null ? (
+                <span className="heads-heading-label">Labelled addresses, across every connection</span>
+              ) : selected ? (
                 <>
-                  <span className="heads-heading-label">
-                    {tab === 'blocks' ? 'Blocks from' : 'Subscriptions on'}
-                  </span>
+                  <span className="heads-heading-label">{heading}</span>
                   <span className="heads-heading-name" data-testid="selected-connection-name">
                     {selected.name}
                   </span>
@@ -66,7 +140,11 @@ export function App() {
                   </span>
                 </>
               ) : (
-                <span className="heads-heading-label">No connection selected</span>
+                <span className="heads-heading-label">
+                  {connections.loaded && connections.rows.length === 0
+                    ? 'No connection yet: add a WebSocket endpoint on the left to start watching'
+                    : 'No connection selected'}
+                </span>
               )}
             </div>
             <DetailTabs value={tab} onChange={setTab} />
@@ -83,12 +161,30 @@ export function App() {
                 <HeadsChart connectionId={selectedId} />
                 <HeadsTable connectionId={selectedId} />
               </>
-            ) : (
+            ) : tab === 'live-log' ? (
+              <LiveLogView connectionId={selectedId} />
+            ) : tab === 'subscriptions' ? (
               <SubscriptionsTab key={selectedId ?? 'none'} connectionId={selectedId} />
+            ) : tab === 'watchlist' ? (
+              <WatchlistPanel />
+            ) : (
+              <SyncingPanel connectionId={selectedId} />
             )}
           </div>
         </div>
       </main>
+      <ExportDialog
+        open={dialog === 'export'}
+        connectionId={selectedId}
+        connectionName={selected?.name ?? null}
+        onClose={closeDialog}
+        onActivity={setExportActivity}
+      />
+      {dialog === 'settings' && (
+        <SettingsPanel info={info} onClose={closeDialog} onShowShortcuts={() => setDialog('shortcuts')} />
+      )}
+      {dialog === 'shortcuts' && <ShortcutsHelp onClose={closeDialog} />}
+      <NotificationToasts />
     </div>
   )
 }

@@ -7,7 +7,14 @@ export function BlockTooltip({ active, datum }: { active: boolean | undefined; d
   const { head } = datum
   return (
     <div className="chart-tooltip" data-testid="chart-tooltip">
-      <div className="chart-tooltip-title">Block {head.number}</div>
+      <div className="chart-tooltip-title">
+        Block {head.number}
+        {datum.received > 1 && (
+          <span className="tag tag-reorg" title={`${datum.received} different blocks were received at this height`}>
+            reorg ×{datum.received}
+          </span>
+        )}
+      </div>
       <dl>
         <dt>Hash</dt>
         <dd className="mono">{shortHash(head.hash)}</dd>

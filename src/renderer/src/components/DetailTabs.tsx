@@ -1,9 +1,15 @@
 import { useRef, type KeyboardEvent } from 'react'
 
-export const DETAIL_TABS = ['blocks', 'subscriptions'] as const
+export const DETAIL_TABS = ['blocks', 'live-log', 'subscriptions', 'watchlist', 'node'] as const
 export type DetailTab = (typeof DETAIL_TABS)[number]
 
-const LABELS: Record<DetailTab, string> = { blocks: 'Blocks', subscriptions: 'Subscriptions' }
+export const DETAIL_TAB_LABELS: Record<DetailTab, string> = {
+  blocks: 'Blocks',
+  'live-log': 'Live log',
+  subscriptions: 'Subscriptions',
+  watchlist: 'Watchlist',
+  node: 'Node',
+}
 
 export const tabId = (tab: DetailTab): string => `detail-tab-${tab}`
 export const tabPanelId = (tab: DetailTab): string => `detail-panel-${tab}`
@@ -46,7 +52,7 @@ export function DetailTabs({ value, onChange }: { value: DetailTab; onChange(tab
             data-testid={`tab-${tab}`}
             onClick={() => onChange(tab)}
           >
-            {LABELS[tab]}
+            {DETAIL_TAB_LABELS[tab]}
           </button>
         )
       })}

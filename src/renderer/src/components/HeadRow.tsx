@@ -2,12 +2,27 @@ import type { Head } from '@shared/contract'
 import { DASH, formatGasPercent, formatGwei, formatInteger, formatLocalTime, shortHash } from '../format'
 import { RelativeTime } from './RelativeTime'
 
-export function HeadRow({ head }: { head: Head }) {
+/** One head; `reorg` when the table holds another head of the same number (a reorg replaced one of them). */
+export function HeadRow({ head, reorg = false }: { head: Head; reorg?: boolean }) {
   const timestampMs = head.timestamp * 1000
   return (
-    <tr data-testid="head-row" data-number={head.number}>
-      <td className="num" data-testid="head-number">
-        {head.number}
+    <tr
+      className={reorg ? 'head-row is-reorg' : 'head-row'}
+      data-testid="head-row"
+      data-number={head.number}
+      data-reorg={reorg ? 'true' : undefined}
+    >
+      <td className="num">
+        {reorg && (
+          <span
+            className="tag tag-reorg"
+            data-testid="head-reorg"
+            title="More than one block was received at this height: a chain reorganisation replaced one"
+          >
+            reorg
+          </span>
+        )}
+        <span data-testid="head-number">{head.number}</span>
       </td>
       <td className="mono" title={head.hash} data-testid="head-hash">
         {shortHash(head.hash)}

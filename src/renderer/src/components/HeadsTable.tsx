@@ -1,5 +1,8 @@
+import { useMemo } from 'react'
 import { useHeads } from '../hooks/useHeads'
+import { repeatedNumbers } from './chartData'
 import { HeadRow } from './HeadRow'
+import '../panels.css'
 
 const TABLE_LIMIT = 50
 
@@ -9,6 +12,8 @@ export const NO_BLOCKS_TEXT =
 /** The newest heads of the selected connection, newest first. */
 export function HeadsTable({ connectionId }: { connectionId: number | null }) {
   const { heads, error } = useHeads(connectionId, TABLE_LIMIT)
+  // A height received more than once was replaced by a reorg.
+  const reorged = useMemo(() => repeatedNumbers(heads ?? []), [heads])
 
   return (
     <section className="panel heads-table-panel" data-testid="heads-table" aria-labelledby="heads-table-title">
@@ -42,7 +47,7 @@ export function HeadsTable({ connectionId }: { connectionId: number | null }) {
             </thead>
             <tbody>
               {heads.map((head) => (
-                <HeadRow key={head.id} head={head} />
+                <HeadRow key={head.id} head={head} reorg={reorged.has(head.number)} />
               ))}
             </tbody>
           </table>

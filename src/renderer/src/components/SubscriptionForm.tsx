@@ -1,12 +1,18 @@
 import { useId, useMemo, useState, type FormEvent } from 'react'
+import { getAddress, isAddress } from 'viem'
 import type { CommandResult, Subscription } from '@shared/contract'
 import { SUBSCRIPTION_TYPES, type SubscriptionType } from '@shared/subscription-params'
 import type { CreateSubscriptionRequest } from '../hooks/useSubscriptions'
+import { useWatchlist } from '../hooks/useWatchlist'
+import { AddressLabel } from './AddressLabel'
 import { AddressListField } from './AddressListField'
 import { CopyButton } from './CopyButton'
+import { EventPicker } from './EventPicker'
+import { indexedArgs } from './eventTopics'
 import { FieldError } from './FieldError'
 import { MinedPairRow } from './MinedPairRow'
 import {
+  eventPickerTopics,
   fieldForPath,
   fieldLabel,
   initialDraft,
@@ -14,6 +20,8 @@ import {
   isWatchType,
   MAX_TOPIC_POSITIONS,
   pathFromServerField,
+  splitList,
+  topicsToRows,
   TYPE_DESCRIPTIONS,
   validateDraft,
   type FieldKey,
@@ -23,6 +31,89 @@ import {
 } from './subscriptionDraft'
 import { TopicPositionRow } from './TopicPositionRow'
 import { WatchOptionsFields } from './WatchOptionsFields'
+import '../panels.css'
+
+/** Where the wscat command connects: the real URL (with its key) never reaches the renderer. */
+const WSCAT_URL_PLACEHOLDER = '<your endpoint>'
+
+/** The request as a wscat command line; the JSON single-quoted for a POSIX shell. */
+function wscatCommand(requestJson: string, url: string = WSCAT_URL_PLACEHOLDER): string {
+  return `wscat -c ${url} -x '${requestJson.replace(/'/g, `'\\''`)}'`
+}
+
+/** Each address of a list field as typed: checksummed when valid, the reason when not. */
+function AddressChecks({ text, testId }: { text: string; testId: string }) {
+  const values = splitList(text)
+  if (values.length === 0) return null
+  return (
+    <ul className="address-checks" data-testid={`${testId}-checked`} aria-label="Addresses as read">
+      {values.map((value, index) => {
+        const wellFormed = /^0x[0-9a-fA-F]{40}$/.test(value)
+        const checksumOk = wellFormed && isAddress(value, { strict: true })
+        const valid = wellFormed && checksumOk
+        return (
+          <li
+            key={`${index}:${value}`}
+            className={`address-check${valid ? '' : ' is-invalid'}`}
+            data-testid="subscription-address-item"
+            data-valid={valid ? 'true' : 'false'}
+          >
+            <span className="address-check-mark" aria-hidden="true">
+              {valid ? '✓' : '✗'}
+            </span>
+            {valid ? (
+              <>
+                <span className="mono">{getAddress(value)}</span>
+                <AddressLabel address={value} />
+              </>
+            ) : (
+              <>
+                <span className="mono">{value}</span>
+                <span className="address-check-why">
+                  {wellFormed
+                    ? `checksum does not match (a typo?) — ${getAddress(value.toLowerCase())} is valid`
+                    : 'not an address: 0x and 40 hex digits'}
+                </span>
+              </>
+            )}
+          </li>
+        )
+      })}
+    </ul>
+  )
+}
+
+/** "Add from watchlist…": appends the chosen entry's address to the field. */
+function WatchlistAddressPick({ text, onAdd }: { text: string; onAdd(address: string): void }) {
+  const { entries } = useWatchlist()
+  const present = new Set(splitList(text).map((value) => value.toLowerCase()))
+  return (
+    <select
+      className="address-pick"
+      value=""
+      aria-label="Add an address from the watchlist"
+      disabled={entries.length === 0}
+      title={entries.length === 0 ? 'The watchlist is empty' : undefined}
+      data-testid="subscription-addresses-pick"
+      onChange={(event) => {
+        if (event.target.value) onAdd(event.target.value)
+      }}
+    >
+      <option value="">{entries.length === 0 ? 'Watchlist is empty' : 'Add from watchlist…'}</option>
+      {entries.map((entry) => (
+        <option key={entry.address} value={entry.address} disabled={present.has(entry.address.toLowerCase())}>
+          {entry.label} — {entry.address.slice(0, 8)}…{entry.address.slice(-6)}
+        </option>
+      ))}
+    </select>
+  )
+}
+
+function appendAddress(text: string, address: string): string {
+  if (splitList(text).some((value) => value.toLowerCase() === address.toLowerCase())) return text
+  const trimmed = text.replace(/[\s,]+$/, '')
+  return trimmed === '' ? getAddress(address) : `${trimmed}\n${getAddress(address)}`
+}
 
 interface Props {
   /** Null when no connection is selected: the form stays visible but cannot submit. */
@@ -53,6 +144,11 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
   const generalErrorId = useId()
 
   const validation = useMemo(() => validateDraft(draft), [draft])
+  const picked = useMemo(
+    () => (draft.type === 'logs' && draft.eventPicker.source !== 'none' ? eventPickerTopics(draft.eventPicker) : null),
+    [draft.type, draft.eventPicker],
+  )
+  const wscat = wscatCommand(validation.preview)
 
   const visibleIssues = validation.issues.filter((issue) => touched.has(issue.field) || isFieldFilled(draft, issue.field))
   const messagesFor = (field: FieldKey): string[] => [
@@ -180,55 +276,118 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
               onChange={(addresses) => edit({ addresses })}
               onBlur={() => touch('addresses')}
             />
-            <fieldset className="field-group" aria-labelledby={topicsTitleId}>
+            <div className="address-tools">
+              <AddressChecks text={draft.addresses} testId="subscription-addresses" />
+              <WatchlistAddressPick text={draft.addresses} onAdd={(address) => edit({ addresses: appendAddress(draft.addresses, address) })} />
+            </div>
+            <EventPicker
+              picker={draft.eventPicker}
+              messagesFor={messagesFor}
+              onChange={(eventPicker) => edit({ eventPicker })}
+              onBlur={touch}
+            />
+            <fieldset className="field-group" aria-labelledby={topicsTitleId} data-topic-source={picked ? 'event' : 'raw'}>
               <div className="field-group-header">
                 <span id={topicsTitleId} className="field-label">
                   Topics
                 </span>
-                <span className="field-hint">topic 0 is the event signature; later ones are indexed arguments</span>
+                <span className="field-hint">
+                  {picked
+                    ? 'computed from the event above; “Edit as raw topics” to change them by hand'
+                    : 'topic 0 is the event signature; later ones are indexed arguments'}
+                </span>
               </div>
-              {draft.topics.length === 0 && <p className="field-hint">Any topics.</p>}
-              {draft.topics.map((topic, index) => (
-                <TopicPositionRow
-                  key={index}
-                  index={index}
-                  topic={topic}
-                  messages={messagesFor(`topic-${index}`)}
-                  onChange={(next) => setTopic(index, next)}
-                  onBlur={() => touch(`topic-${index}`)}
-                  onRemove={() => {
-                    edit({ topics: draft.topics.filter((_, i) => i !== index) })
-                    forgetTouched('topic-')
-                  }}
-                />
-              ))}
-              <FieldError id={`${topicsTitleId}-error`} field="topics" messages={messagesFor('topics')} />
-              <button
-                type="button"
-                className="button button-small"
-                data-testid="topic-add"
-                disabled={draft.topics.length >= MAX_TOPIC_POSITIONS}
-                title={draft.topics.length >= MAX_TOPIC_POSITIONS ? 'A log has at most 4 topics' : undefined}
-                onClick={() => edit({ topics: [...draft.topics, { mode: 'one', text: '' }] })}
-              >
-                Add topic position
-              </button>
+              {picked ? (
+                <>
+                  {picked.topics.length === 0 && <p className="field-hint">Any topics.</p>}
+                  {topicsToRows(picked.topics).map((topic, index) => {
+                    const arg = picked.event ? indexedArgs(picked.event).find((candidate) => candidate.position === index) : undefined
+                    const caption =
+                      index === 0 && picked.event && !picked.event.anonymous
+                        ? `${picked.event.name} selector`
+                        : arg
+                          ? `${arg.name || arg.key} · ${arg.type}`
+                          : undefined
+                    return (
+                      <TopicPositionRow
+                        key={index}
+                        index={index}
+                        topic={topic}
+                        readOnly
+                        caption={caption}
+                        messages={messagesFor(`topic-${index}`)}
+                        onChange={() => undefined}
+                        onBlur={() => undefined}
+                        onRemove={() => undefined}
+                      />
+                    )
+                  })}
+                  <FieldError id={`${topicsTitleId}-error`} field="topics" messages={messagesFor('topics')} />
+                  <button
+                    type="button"
+                    className="button button-small"
+                    data-testid="event-topics-to-raw"
+                    title="Copy these topics into editable rows and stop using the event"
+                    onClick={() => {
+                      edit({ topics: topicsToRows(picked.topics), eventPicker: { ...draft.eventPicker, source: 'none' } })
+                      forgetTouched('topic-')
+                    }}
+                  >
+                    Edit as raw topics
+                  </button>
+                </>
+              ) : (
+                <>
+                  {draft.topics.length === 0 && <p className="field-hint">Any topics.</p>}
+                  {draft.topics.map((topic, index) => (
+                    <TopicPositionRow
+                      key={index}
+                      index={index}
+                      topic={topic}
+                      messages={messagesFor(`topic-${index}`)}
+                      onChange={(next) => setTopic(index, next)}
+                      onBlur={() => touch(`topic-${index}`)}
+                      onRemove={() => {
+                        edit({ topics: draft.topics.filter((_, i) => i !== index) })
+                        forgetTouched('topic-')
+                      }}
+                    />
+                  ))}
+                  <FieldError id={`${topicsTitleId}-error`} field="topics" messages={messagesFor('topics')} />
+                  <button
+                    type="button"
+                    className="button button-small"
+                    data-testid="topic-add"
+                    disabled={draft.topics.length >= MAX_TOPIC_POSITIONS}
+                    title={draft.topics.length >= MAX_TOPIC_POSITIONS ? 'A log has at most 4 topics' : undefined}
+                    onClick={() => edit({ topics: [...draft.topics, { mode: 'one', text: '' }] })}
+                  >
+                    Add topic position
+                  </button>
+                </>
+              )}
             </fieldset>
           </>
         )}
 
         {draft.type === 'alchemy_filteredNewFullPendingTransactions' && (
-          <AddressListField
-            label="Addresses"
-            required
-            hint="Delivers pending transactions sent from or to any of these."
-            value={draft.addresses}
-            testId="subscription-addresses"
-            field="addresses"
-            messages={messagesFor('addresses')}
-            onChange={(addresses) => edit({ addresses })}
-            onBlur={() => touch('addresses')}
-          />
+          <>
+            <AddressListField
+              label="Addresses"
+              required
+              hint="Delivers pending transactions sent from or to any of these."
+              value={draft.addresses}
+              testId="subscription-addresses"
+              field="addresses"
+              messages={messagesFor('addresses')}
+              onChange={(addresses) => edit({ addresses })}
+              onBlur={() => touch('addresses')}
+            />
+            <div className="address-tools">
+              <AddressChecks text={draft.addresses} testId="subscription-addresses" />
+              <WatchlistAddressPick text={draft.addresses} onAdd={(address) => edit({ addresses: appendAddress(draft.addresses, address) })} />
+            </div>
+          </>
         )}
 
         {draft.type === 'alchemy_pendingTransactions' && (
@@ -341,6 +500,24 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
           <div className="request-preview-body" data-testid="subscription-preview" data-valid={valid}>
             <pre className={`mono${valid ? '' : ' is-invalid'}`}>{validation.preview}</pre>
           </div>
+        </div>
+
+        <div className="request-preview">
+          <div className="request-preview-header">
+            <span className="field-label">
+              Try it with <span className="mono">wscat</span>
+            </span>
+            {!valid && <span className="field-hint">not valid yet</span>}
+            <span className="connection-top-spacer" />
+            <CopyButton text={wscat} testId="subscription-wscat-copy" />
+          </div>
+          <div className="request-preview-body" data-testid="subscription-wscat" data-valid={valid}>
+            <pre className={`mono${valid ? '' : ' is-invalid'}`}>{wscat}</pre>
+          </div>
+          <span className="field-hint">
+            Replace {WSCAT_URL_PLACEHOLDER} with the endpoint URL (with its key); add -w 3600 to keep listening for an hour
+            instead of wscat’s few seconds.
+          </span>
         </div>
 
         {validation.streamPreview !== null && (

@@ -1,3 +1,5 @@
+import { useCallback } from 'react'
+import { useClient } from '../hooks/useClient'
 import type { SubscriptionsState } from '../hooks/useSubscriptions'
 import { SubscriptionRow } from './SubscriptionRow'
 
@@ -10,6 +12,8 @@ interface Props {
 /** The subscriptions of the selected connection; clicking one filters the events below to it. */
 export function SubscriptionList({ subscriptions, selectedId, onSelect }: Props) {
   const { rows, loaded, error } = subscriptions
+  const client = useClient()
+  const setNotify = useCallback((id: number, notify: boolean) => client.call('subscriptions.update', { id, notify }), [client])
 
   const remove = async (id: number): Promise<string | null> => {
     const result = await subscriptions.remove(id)
@@ -33,7 +37,8 @@ export function SubscriptionList({ subscriptions, selectedId, onSelect }: Props)
           <p className="muted-text">Loading subscriptions…</p>
         ) : rows.length === 0 ? (
           <p className="empty-text" data-testid="subscriptions-empty">
-            No subscriptions on this connection yet. Create one with the form.
+            No subscriptions on this connection yet. Pick a type in the form (or press <kbd>n</kbd>) and press
+            Subscribe to start capturing events.
           </p>
         ) : (
           <ul className="subscription-rows">
@@ -46,6 +51,7 @@ export function SubscriptionList({ subscriptions, selectedId, onSelect }: Props)
                 onPause={subscriptions.pause}
                 onResume={subscriptions.resume}
                 onRemove={remove}
+                onNotify={setNotify}
               />
             ))}
           </ul>

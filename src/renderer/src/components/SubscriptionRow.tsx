@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react'
 import type { CommandResult, Subscription } from '@shared/contract'
 import { formatInteger } from '../format'
+import { useNotifications, type DesktopPermission } from '../hooks/useNotifications'
 import { HistoryBar } from './HistoryBar'
 import { RelativeTime } from './RelativeTime'
 import { RemoveControl } from './RemoveControl'
@@ -15,14 +16,40 @@ interface Props {
   onResume(id: number): Promise<CommandResult<'subscriptions.resume'>>
   /** Resolves to an error message, or null when the subscription was removed. */
   onRemove(id: number): Promise<string | null>
+  /** Turns the engine's notifications for this subscription on or off (subscriptions.update). */
+  onNotify?(id: number, notify: boolean): Promise<CommandResult<'subscriptions.update'>>
 }
 
-export function SubscriptionRow({ subscription, selected, onSelect, onPause, onResume, onRemove }: Props) {
+/** Why notifications of a subscription that has them on only show inside the window. */
+function notifyHint(permission: DesktopPermission): string | null {
+  switch (permission) {
+    case 'granted':
+      return null
+    case 'denied':
+      return 'Desktop notifications are blocked for Tidewatch, so they show inside this window only. Allow notifications for this site in the browser’s settings to get them on the desktop.'
+    case 'default':
+      return 'Desktop notifications are not allowed yet, so they show inside this window only.'
+    case 'unsupported':
+      return 'This browser cannot show desktop notifications, so they show inside this window only.'
+  }
+}
+
+export function SubscriptionRow({ subscription, selected, onSelect, onPause, onResume, onRemove, onNotify }: Props) {
   const { id, type, label, state, watch, cursor, history, complete } = subscription
   const [busy, setBusy] = useState(false)
   const [actionError, setActionError] = useState<string | null>(null)
   const mounted = useRef(true)
   const name = label ?? type
+  const notifications = useNotifications()
+  /** The answer of subscriptions.update, shown until the list catches up with it. */
+  const [notifyOverride, setNotifyOverride] = useState<boolean | null>(null)
+  const [notifyBusy, setNotifyBusy] = useState(false)
+  const notify = notifyOverride ?? subscription.notify
+  const hint = notify ? notifyHint(notifications.permission) : null
+
+  useEffect(() => {
+    if (notifyOverride !== null && subscription.notify === notifyOverride) setNotifyOverride(null)
+  }, [subscription.notify, notifyOverride])
 
   useEffect(() => {
     mounted.current = true
@@ -40,6 +67,20 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
     if (!mounted.current) return
     setBusy(false)
     if (!result.ok) setActionError(result.error.message)
+  }
+
+  const toggleNotify = async (next: boolean): Promise<void> => {
+    if (!onNotify) return
+    setNotifyBusy(true)
+    setActionError(null)
+    // Asked on the first switch-on, within the click (a browser asks once; Electron grants it).
+    // Not awaited: the engine's setting does not wait for the person to answer the prompt.
+    if (next) void notifications.requestPermission()
+    const result = await onNotify(id, next)
+    if (!mounted.current) return
+    setNotifyBusy(false)
+    if (result.ok) setNotifyOverride(result.value.notify)
+    else setActionError(result.error.message)
   }
 
   return (
@@ -83,6 +124,26 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
         <span className="connection-top-spacer" />
         <SubscriptionStateBadge state={state} />
         <div className="row-actions" onClick={(event) => event.stopPropagation()} onKeyDown={(event) => event.stopPropagation()}>
+          {onNotify && (
+            <label
+              className={`notify-toggle${notify ? ' is-on' : ''}`}
+              title={notify ? 'Notifications on: click to stop them' : 'Get a notification when new events arrive (rate-limited)'}
+            >
+              <input
+                type="checkbox"
+                data-testid="subscription-notify"
+                data-notify={notify ? 'true' : 'false'}
+                checked={notify}
+                disabled={notifyBusy}
+                onChange={(event) => void toggleNotify(event.target.checked)}
+              />
+              <svg viewBox="0 0 24 24" width="13" height="13" aria-hidden="true">
+                <path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15z" />
+                <path d="M10 20.5a2 2 0 0 0 4 0" />
+              </svg>
+              <span className="notify-toggle-text">Notify me</span>
+            </label>
+          )}
           {complete ? (
             <span
               className="badge badge-sub-complete"
@@ -158,6 +219,27 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
       {subscription.lastError && (
         <p className="subscription-error-text" data-testid="subscription-error-text" title={subscription.lastError}>
           {subscription.lastError}
+        </p>
+      )}
+      {hint && (
+        <p className="subscription-notify-hint" data-testid="subscription-notify-hint" data-permission={notifications.permission}>
+          {hint}
+          {notifications.permission === 'default' && (
+            <>
+              {' '}
+              <button
+                type="button"
+                className="link-button"
+                data-testid="subscription-notify-allow"
+                onClick={(event) => {
+                  event.stopPropagation()
+                  void notifications.requestPermission()
+                }}
+              >
+                Allow desktop notifications
+              </button>
+            </>
+          )}
         </p>
       )}
       {actionError && (

@@ -4,12 +4,22 @@
  */
 import type { z } from 'zod'
 import { commands, watchOptionsSchema, type WatchOptions } from '@shared/contract'
+import { getAddress, isAddress, type AbiEvent } from 'viem'
 import {
   ethSubscribeParams,
   subscriptionSpecSchema,
   type SubscriptionSpec,
   type SubscriptionType,
 } from '@shared/subscription-params'
+import {
+  builtInEvent,
+  computeEventTopics,
+  findAbiEvent,
+  parseAbiEvents,
+  parseEventSignature,
+  type ArgDraft,
+  type Topic,
+} from './eventTopics'
 
 /** Short human descriptions shown next to each type in the picker. */
 export const TYPE_DESCRIPTIONS: Record<SubscriptionType, string> = {
@@ -33,6 +43,30 @@ export interface TopicDraft {
   text: string
 }
 
+/** Where the event of a logs filter comes from; 'none' means the raw topic rows are used. */
+export const EVENT_SOURCES = ['none', 'builtin', 'signature', 'abi', 'saved'] as const
+export type EventSource = (typeof EVENT_SOURCES)[number]
+
+/** The event picker as typed: every source keeps its text, `source` says which one is in use. */
+export interface EventPickerDraft {
+  source: EventSource
+  /** Index into BUILT_IN_EVENTS. */
+  builtin: number
+  signature: string
+  abi: string
+  /** eventKey() of the chosen event of the pasted ABI; '' for its first event. */
+  abiEvent: string
+  /** The saved ABI in use and the chosen event's signature (with `indexed` where known). */
+  savedId: number | null
+  savedSignature: string
+  /** Indexed argument values, by IndexedArg.key (kept across event changes, so from/to survive a switch). */
+  args: Record<string, ArgDraft>
+}
+
+export function initialEventPicker(): EventPickerDraft {
+  return { source: 'none', builtin: 0, signature: '', abi: '', abiEvent: '', savedId: null, savedSignature: '', args: {} }
+}
+
 export interface MinedPairDraft {
   from: string
   to: string
@@ -43,7 +77,10 @@ export interface SubscriptionDraft {
   label: string
   /** logs and alchemy_filteredNewFullPendingTransactions: one per line or comma separated. */
   addresses: string
+  /** The raw topic rows; kept while an event is picked, so switching back restores them. */
   topics: TopicDraft[]
+  /** logs: topics built from an event and its indexed arguments instead of the raw rows. */
+  eventPicker: EventPickerDraft
   fromAddresses: string
   toAddresses: string
   hashesOnly: boolean
@@ -71,6 +108,7 @@ export function initialDraft(type: SubscriptionType = 'newHeads'): SubscriptionD
     label: '',
     addresses: '',
     topics: [],
+    eventPicker: initialEventPicker(),
     fromAddresses: '',
     toAddresses: '',
     hashesOnly: false,
@@ -98,6 +136,8 @@ export type FieldKey =
   | `topic-${number}`
   | `mined-from-${number}`
   | `mined-to-${number}`
+  | 'event'
+  | `event-arg-${string}`
 
 export interface FieldIssue {
   field: FieldKey
@@ -142,17 +182,79 @@ function put(target: Record<string, unknown>, key: string, value: unknown): void
   if (value !== undefined) target[key] = value
 }
 
-export function buildSpecInput(draft: SubscriptionDraft): { input: SpecInput; minedRows: number[] } {
+export interface ResolvedEvent {
+  event: AbiEvent | null
+  /** Why no event could be read from the source in use (null when one was, or when none is in use). */
+  error: string | null
+}
+
+/** The event the picker's source in use describes. */
+export function resolveEvent(picker: EventPickerDraft): ResolvedEvent {
+  switch (picker.source) {
+    case 'none':
+      return { event: null, error: null }
+    case 'builtin': {
+      const event = builtInEvent(picker.builtin)
+      return event ? { event, error: null } : { event: null, error: 'Choose an event from the list' }
+    }
+    case 'signature': {
+      const parsed = parseEventSignature(picker.signature)
+      return 'event' in parsed ? { event: parsed.event, error: null } : { event: null, error: parsed.error }
+    }
+    case 'abi': {
+      const parsed = parseAbiEvents(picker.abi)
+      if ('error' in parsed) return { event: null, error: parsed.error }
+      const event = picker.abiEvent === '' ? parsed.events[0]! : findAbiEvent(parsed.events, picker.abiEvent)
+      return event ? { event, error: null } : { event: null, error: 'Choose one of the ABI’s events' }
+    }
+    case 'saved': {
+      if (picker.savedSignature === '') return { event: null, error: 'Choose a saved ABI’s event' }
+      const parsed = parseEventSignature(picker.savedSignature)
+      return 'event' in parsed ? { event: parsed.event, error: null } : { event: null, error: parsed.error }
+    }
+  }
+}
+
+/** Topics from the event picker: the computed topics and the per-field issues. */
+export function eventPickerTopics(picker: EventPickerDraft): { event: AbiEvent | null; topics: Topic[]; issues: FieldIssue[] } {
+  const resolved = resolveEvent(picker)
+  if (!resolved.event) {
+    return { event: null, topics: [], issues: resolved.error ? [{ field: 'event', message: resolved.error }] : [] }
+  }
+  const computed = computeEventTopics(resolved.event, picker.args)
+  return {
+    event: resolved.event,
+    topics: computed.topics,
+    issues: computed.issues.map((issue) => ({ field: `event-arg-${issue.key}` as const, message: issue.message })),
+  }
+}
+
+/** Computed topics as (read-only) topic rows: null is "any", an OR list is "several". */
+export function topicsToRows(topics: readonly Topic[]): TopicDraft[] {
+  return topics.map((topic) =>
+    topic === null ? { mode: 'any', text: '' } : typeof topic === 'string' ? { mode: 'one', text: topic } : { mode: 'several', text: topic.join('\n') },
+  )
+}
+
+export function buildSpecInput(draft: SubscriptionDraft): { input: SpecInput; minedRows: number[]; issues: FieldIssue[] } {
   const params: Record<string, unknown> = {}
   const minedRows: number[] = []
+  const issues: FieldIssue[] = []
   switch (draft.type) {
     case 'logs': {
       put(params, 'address', oneOrMany(splitList(draft.addresses)))
-      const topics: unknown[] = draft.topics.map((topic) => {
-        if (topic.mode === 'any') return null
-        if (topic.mode === 'one') return topic.text.trim()
-        return splitList(topic.text)
-      })
+      let topics: unknown[]
+      if (draft.eventPicker.source === 'none') {
+        topics = draft.topics.map((topic) => {
+          if (topic.mode === 'any') return null
+          if (topic.mode === 'one') return topic.text.trim()
+          return splitList(topic.text)
+        })
+      } else {
+        const computed = eventPickerTopics(draft.eventPicker)
+        topics = [...computed.topics]
+        issues.push(...computed.issues)
+      }
       // A trailing "any" says nothing; one in the middle keeps its position as null.
       while (topics.length > 0 && topics[topics.length - 1] === null) topics.pop()
       if (topics.length > 0) params.topics = topics
@@ -184,7 +286,7 @@ export function buildSpecInput(draft: SubscriptionDraft): { input: SpecInput; mi
     default:
       break
   }
-  return { input: { type: draft.type, params }, minedRows }
+  return { input: { type: draft.type, params }, minedRows, issues }
 }
 
 type Issue = z.ZodError['issues'][number]
@@ -276,9 +378,44 @@ function describe(input: SpecInput, path: Path, message: string, field: FieldKey
   return message
 }
 
-export function validateDraft(draft: SubscriptionDraft): DraftValidation {
-  const { input, minedRows } = buildSpecInput(draft)
+/** The address lists the draft's type sends. */
+function addressFields(draft: SubscriptionDraft): { field: FieldKey; text: string }[] {
+  switch (draft.type) {
+    case 'logs':
+    case 'alchemy_filteredNewFullPendingTransactions':
+      return [{ field: 'addresses', text: draft.addresses }]
+    case 'alchemy_pendingTransactions':
+      return [
+        { field: 'fromAddresses', text: draft.fromAddresses },
+        { field: 'toAddresses', text: draft.toAddresses },
+      ]
+    default:
+      return []
+  }
+}
+
+/**
+ * A mixed-case address whose EIP-55 checksum does not match is almost certainly a typo: the
+ * contract would accept it (it lowercases), so it is caught here. All-lowercase or all-uppercase
+ * addresses carry no checksum and pass.
+ */
+function checksumIssues(draft: SubscriptionDraft): FieldIssue[] {
   const issues: FieldIssue[] = []
+  for (const { field, text } of addressFields(draft)) {
+    for (const value of splitList(text)) {
+      if (!/^0x[0-9a-fA-F]{40}$/.test(value) || isAddress(value, { strict: true })) continue
+      issues.push({
+        field,
+        message: `${quote(value)}: the mixed-case checksum does not match (a typo?); ${getAddress(value.toLowerCase())} is the checksummed form`,
+      })
+    }
+  }
+  return issues
+}
+
+export function validateDraft(draft: SubscriptionDraft): DraftValidation {
+  const { input, minedRows, issues: builtIssues } = buildSpecInput(draft)
+  const issues: FieldIssue[] = [...builtIssues]
 
   const parsed = subscriptionSpecSchema.safeParse(input)
   if (!parsed.success) {
@@ -289,6 +426,8 @@ export function validateDraft(draft: SubscriptionDraft): DraftValidation {
       }
     }
   }
+
+  issues.push(...checksumIssues(draft))
 
   const trimmedLabel = draft.label.trim()
   const label = trimmedLabel === '' ? undefined : trimmedLabel
@@ -415,7 +554,11 @@ export function fieldLabel(field: FieldKey): string | null {
       return 'Start block'
     case 'withProgress':
       return 'Progress every'
+    case 'event':
+      return 'Event'
   }
+  const argument = /^event-arg-(.+)$/.exec(field)
+  if (argument) return `Argument ${argument[1]}`
   const topic = /^topic-(\d+)$/.exec(field)
   if (topic) return `Topic ${topic[1]}`
   const mined = /^mined-(from|to)-(\d+)$/.exec(field)
@@ -442,7 +585,11 @@ export function isFieldFilled(draft: SubscriptionDraft, field: FieldKey): boolea
       return draft.startBlock.trim() !== ''
     case 'withProgress':
       return draft.withProgress.trim() !== ''
+    case 'event':
+      return true
   }
+  const argument = /^event-arg-(.+)$/.exec(field)
+  if (argument) return (draft.eventPicker.args[argument[1]!]?.text.trim() ?? '') !== ''
   const topic = /^topic-(\d+)$/.exec(field)
   if (topic) return (draft.topics[Number(topic[1])]?.text.trim() ?? '') !== ''
   const mined = /^mined-(from|to)-(\d+)$/.exec(field)

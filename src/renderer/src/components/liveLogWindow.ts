@@ -1,0 +1,199 @@
+/**
+ * The live log's window onto the event store: a bounded, contiguous run of rows, newest
+ * first, that grows at either end by cursor paging and is trimmed at the end farther from
+ * what the person is looking at. Pure: no React, no transport.
+ */
+import type { CapturedEvent } from '@shared/contract'
+
+/** The first page, and each page of older rows. */
+export const LIVE_PAGE_SIZE = 200
+/** Pages fetched while catching up with new rows (the contract allows up to 1000). */
+export const LIVE_CATCH_UP_PAGE_SIZE = 500
+/** Rows held at most; beyond it the far end is dropped and paged in again on demand. */
+export const LIVE_WINDOW_CAP = 5000
+
+export interface LiveWindow {
+  /** Newest first, unique ids, contiguous: no matching event between two of them is missing. */
+  readonly rows: readonly CapturedEvent[]
+  /** Older matching events may exist below the last row (page them with beforeId). */
+  readonly hasOlder: boolean
+  /** The first row was the newest matching event when last checked: new rows join on top. */
+  readonly atHead: boolean
+}
+
+export const EMPTY_WINDOW: LiveWindow = { rows: [], hasOlder: false, atHead: true }
+
+export function newestId(window: LiveWindow): number | null {
+  return window.rows[0]?.id ?? null
+}
+
+export function oldestId(window: LiveWindow): number | null {
+  return window.rows[window.rows.length - 1]?.id ?? null
+}
+
+/** Newest first with each id once; a later list's copy of a row wins (it is the fresher answer). */
+export function mergeRows(...lists: ReadonlyArray<readonly CapturedEvent[]>): CapturedEvent[] {
+  const byId = new Map<number, CapturedEvent>()
+  for (const list of lists) for (const row of list) byId.set(row.id, row)
+  return [...byId.values()].sort((a, b) => b.id - a.id)
+}
+
+/** The window a newest-first page (no cursor) starts. */
+export function windowFromNewest(page: readonly CapturedEvent[], limit: number): LiveWindow {
+  return { rows: mergeRows(page), hasOlder: page.length >= limit, atHead: true }
+}
+
+/**
+ * Adds a page asked for with `beforeId` below the window; null when the window's last row
+ * is no longer that cursor (the answer is stale). A full page that brought nothing new
+ * means the server did not honour the cursor, so paging stops there instead of looping.
+ */
+export function appendOlder(
+  window: LiveWindow,
+  page: readonly CapturedEvent[],
+  limit: number,
+  beforeId: number,
+): LiveWindow | null {
+  if (oldestId(window) !== beforeId) return null
+  const older = mergeRows(page.filter((row) => row.id < beforeId))
+  return {
+    rows: older.length > 0 ? [...window.rows, ...older] : window.rows,
+    hasOlder: older.length > 0 && page.length >= limit,
+    atHead: window.atHead,
+  }
+}
+
+/**
+ * Puts rows newer than the window's first row on top (older or known ids are ignored, so
+ * an answer that overlaps what is shown adds nothing twice). `reachedHead` says whether
+ * these rows reach the newest matching event.
+ */
+export function prependNewer(
+  window: LiveWindow,
+  rows: readonly CapturedEvent[],
+  reachedHead: boolean,
+): { window: LiveWindow; added: number } {
+  const top = newestId(window) ?? 0
+  const newer = mergeRows(rows.filter((row) => row.id > top))
+  return {
+    window: {
+      rows: newer.length > 0 ? [...newer, ...window.rows] : window.rows,
+      hasOlder: window.hasOlder,
+      atHead: reachedHead,
+    },
+    added: newer.length,
+  }
+}
+
+export type WindowEnd = 'newest' | 'oldest'
+
+/** Keeps at most `cap` rows, dropping from `dropFrom`; `droppedFromTop` is how far the rows moved up. */
+export function capWindow(
+  window: LiveWindow,
+  cap: number,
+  dropFrom: WindowEnd,
+): { window: LiveWindow; droppedFromTop: number } {
+  const excess = window.rows.length - cap
+  if (excess <= 0) return { window, droppedFromTop: 0 }
+  if (dropFrom === 'oldest') {
+    return { window: { rows: window.rows.slice(0, cap), hasOlder: true, atHead: window.atHead }, droppedFromTop: 0 }
+  }
+  return { window: { rows: window.rows.slice(excess), hasOlder: window.hasOlder, atHead: false }, droppedFromTop: excess }
+}
+
+/** The end of the window farther from the rows on screen (indexes into the window, newest first). */
+export function farEnd(viewport: { first: number; last: number }, length: number): WindowEnd {
+  return (viewport.first + viewport.last) / 2 < length / 2 ? 'oldest' : 'newest'
+}
+
+/** Ids strictly between `afterId` and `beforeId` (null: no upper bound) not known yet. */
+export interface IdGap {
+  readonly afterId: number
+  readonly beforeId: number | null
+}
+
+export interface PageRequest {
+  afterId?: number
+  beforeId?: number
+  limit: number
+}
+
+/** One events.list call with the view's filters; throws when it fails. */
+export type FetchPage = (request: PageRequest) => Promise<readonly CapturedEvent[]>
+
+export interface CollectedNewer {
+  /** Rows above `afterId` found so far, newest first. */
+  rows: CapturedEvent[]
+  /** Gaps still unknown, lowest first; none when `rows` is everything above `afterId`. */
+  gaps: IdGap[]
+}
+
+export interface CollectOptions {
+  pageSize: number
+  /** Stop once this many rows connect to `afterId`. */
+  maxRows: number
+  /** And once this many were found at all (connected or not); default twice maxRows. */
+  maxFound?: number
+  /** And after this many requests whatever was found. */
+  maxRequests: number
+}
+
+const isEmptyGap = (gap: IdGap): boolean => gap.beforeId !== null && gap.beforeId - gap.afterId <= 1
+
+/**
+ * Everything above `afterId`, by `afterId` (and `beforeId`) paging. The contract says a page
+ * is newest first but not which end of the range a full page comes from (the rows just
+ * above `afterId`, or the newest ones), so a full page splits its range into the gap below
+ * it and the gap above it, and both are asked for: whichever reading the engine implements,
+ * nothing is skipped. The lowest gap is asked first, so the rows found connect to `afterId`.
+ */
+export async function collectNewer(fetchPage: FetchPage, afterId: number, options: CollectOptions): Promise<CollectedNewer> {
+  // Gaps sorted highest first, so the lowest one is popped first.
+  const pending: IdGap[] = [{ afterId, beforeId: null }]
+  const found = new Map<number, CapturedEvent>()
+  const maxFound = options.maxFound ?? options.maxRows * 2
+  let requests = 0
+  while (pending.length > 0 && requests < options.maxRequests && found.size < maxFound) {
+    if (countConnected(found, pending) >= options.maxRows) break
+    const gap = pending.pop()!
+    if (isEmptyGap(gap)) continue
+    const page = await fetchPage({
+      afterId: gap.afterId,
+      ...(gap.beforeId === null ? {} : { beforeId: gap.beforeId }),
+      limit: options.pageSize,
+    })
+    requests += 1
+    const inGap = page.filter((row) => row.id > gap.afterId && (gap.beforeId === null || row.id < gap.beforeId))
+    for (const row of inGap) found.set(row.id, row)
+    // A short page is all of the gap. A page with rows outside the gap comes from an engine
+    // that ignores a bound: around the rows it did send, it will not send more either.
+    if (page.length < options.pageSize || inGap.length < page.length || inGap.length === 0) continue
+    let low = Infinity
+    let high = -Infinity
+    for (const row of inGap) {
+      low = Math.min(low, row.id)
+      high = Math.max(high, row.id)
+    }
+    const above: IdGap = { afterId: high, beforeId: gap.beforeId }
+    const below: IdGap = { afterId: gap.afterId, beforeId: low }
+    if (!isEmptyGap(above)) pending.push(above)
+    if (!isEmptyGap(below)) pending.push(below)
+  }
+  return { rows: mergeRows([...found.values()]), gaps: pending.filter((gap) => !isEmptyGap(gap)).reverse() }
+}
+
+/** How many found rows connect to the start without a gap in between. */
+function countConnected(found: ReadonlyMap<number, CapturedEvent>, pendingHighestFirst: readonly IdGap[]): number {
+  const lowestGap = pendingHighestFirst[pendingHighestFirst.length - 1]
+  if (!lowestGap) return found.size
+  let count = 0
+  for (const id of found.keys()) if (id <= lowestGap.afterId) count += 1
+  return count
+}
+
+/** The rows of `collected` that connect to its start: below the first unknown gap. */
+export function connectedRows(collected: CollectedNewer): CapturedEvent[] {
+  const first = collected.gaps[0]
+  if (!first) return collected.rows
+  return collected.rows.filter((row) => row.id <= first.afterId)
+}
