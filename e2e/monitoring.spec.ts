@@ -1,0 +1,122 @@
+/**
+ * The monitoring UI as a person uses it, in Chromium against headless mode on the demo
+ * chain: a Transfer filter built from the event picker, decoded rows in the live log,
+ * pause and resume without losing rows, a CSV export checked against the store, a
+ * watchlist label showing up in the log. Screenshots of each screen are saved.
+ */
+import fs from 'node:fs'
+import { getAddress } from 'viem'
+import { mnemonicToAccount } from 'viem/accounts'
+import WebSocket from 'ws'
+import { expect, openApp, saveScreenshot, startHeadless, test, type HeadlessTidewatch } from './fixtures'
+
+const ALICE = getAddress(mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: 1 }).address)
+
+let tidewatch: HeadlessTidewatch
+let token: string
+let tokenAddress: string
+
+test.beforeAll(async () => {
+  tidewatch = await startHeadless()
+  token = new URL(tidewatch.uiUrl).hash.replace('#token=', '')
+  tokenAddress = tidewatch.output().match(/token (0x[0-9a-fA-F]{40})/)![1]!
+})
+test.afterAll(async () => {
+  expect(await tidewatch.stop('SIGTERM'), tidewatch.output()).toBe(0)
+})
+
+/** The contract over the UI socket, as the app itself speaks it: to check the store. */
+async function call<T>(command: string, payload: unknown): Promise<T> {
+  const socket = new WebSocket(`${tidewatch.baseUrl.replace('http', 'ws')}ui?token=${token}`)
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject))
+  socket.send(JSON.stringify({ id: 1, command, payload }))
+  const answer = await new Promise<{ ok: boolean; value: T }>((resolve) => {
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { id?: number; ok: boolean; value: T }
+      if (frame.id === 1) resolve(frame)
+    })
+  })
+  socket.close()
+  if (!answer.ok) throw new Error(JSON.stringify(answer))
+  return answer.value
+}
+
+test('build a Transfer filter, watch decoded rows, pause, export, label', async ({ page }) => {
+  test.setTimeout(180_000)
+  await openApp(page, tidewatch.uiUrl)
+  await expect(page.getByTestId('connection-row').first()).toHaveAttribute('data-state', 'connected')
+  await expect(page.getByTestId('head-row').nth(1)).toBeVisible({ timeout: 30_000 })
+  await saveScreenshot(page, 'screen-blocks')
+
+  // The filter: the demo token's Transfer events from one sender.
+  await page.getByTestId('tab-subscriptions').click()
+  await page.getByTestId('subscription-type').selectOption('logs')
+  await page.getByTestId('subscription-label-input').fill('Transfers from account 1')
+  await page.getByTestId('subscription-addresses').fill(tokenAddress)
+  await page.getByTestId('event-picker-builtin').selectOption('ERC-20 Transfer')
+  await page.getByTestId('event-arg-mode-from').selectOption('one')
+  await page.getByTestId('event-arg-input-from').fill(ALICE)
+  const request = JSON.parse((await page.getByTestId('subscription-preview').locator('pre, code').first().textContent()) ?? '{}') as { params: [string, { topics: unknown[] }] }
+  expect(request.params[1].topics).toEqual(['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', `0x000000000000000000000000${ALICE.slice(2).toLowerCase()}`])
+  await saveScreenshot(page, 'screen-filter-builder')
+  await page.getByTestId('subscription-create-button').click()
+  const row = page.locator('[data-testid="subscription-row"][data-type="logs"]').first()
+  await expect(row).toHaveAttribute('data-state', 'active')
+  const subscriptionId = Number(await row.getAttribute('data-subscription-id'))
+
+  // Decoded rows arrive in the live log.
+  await page.getByTestId('tab-live-log').click()
+  await page.getByTestId('live-filter-subscription').selectOption(String(subscriptionId))
+  const rows = page.locator('[data-testid="live-row"][data-event="Transfer"]')
+  await expect(rows.nth(1)).toBeVisible({ timeout: 60_000 })
+  await rows.first().click()
+  await expect(page.getByTestId('live-detail-args')).toContainText(ALICE)
+  await saveScreenshot(page, 'screen-live-log')
+  await page.keyboard.press('Escape')
+
+  // Pause: the rows stand still while new ones are counted; resume shows every one of them.
+  await page.getByTestId('live-pause').click()
+  const frozen = await page.getByTestId('live-row').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-id'))))
+  await expect.poll(async () => Number(await page.getByTestId('live-new-count').getAttribute('data-count')), { timeout: 60_000 }).toBeGreaterThan(0)
+  expect(await page.getByTestId('live-row').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-id'))))).toEqual(frozen)
+  await page.getByTestId('live-pause').click()
+  await expect.poll(async () => (await page.getByTestId('live-row').count()) > frozen.length).toBe(true)
+  const shown = await page.getByTestId('live-row').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-id'))))
+  const stored = (await call<{ id: number }[]>('events.list', { subscriptionId, limit: 1000 })).map((e) => e.id)
+  // Everything stored up to the newest row shown is shown, in order: nothing lost while paused.
+  expect(shown).toEqual(stored.filter((id) => id <= shown[0]!))
+
+  // Export the subscription as CSV and compare with the store.
+  await page.getByTestId('export-open').click()
+  await page.locator(`[data-testid="export-subscription"][data-subscription-id="${subscriptionId}"] input, [data-testid="export-subscription"][data-subscription-id="${subscriptionId}"]`).first().check()
+  await page.getByTestId('export-format').selectOption('csv')
+  const download = page.waitForEvent('download')
+  await page.getByTestId('export-start').click()
+  await expect(page.getByTestId('export-progress')).toHaveAttribute('data-state', 'done', { timeout: 30_000 })
+  await saveScreenshot(page, 'screen-export')
+  const file = await (await download).path()
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n')
+  expect(lines[0]).toMatch(/^id,received_at,connection_id,subscription_ids,kind,/)
+  const exportedIds = lines.slice(1).map((line) => Number(line.split(',')[0]))
+  const storedAsc = (await call<{ id: number }[]>('events.list', { subscriptionId, limit: 1000 })).map((e) => e.id).reverse()
+  expect(exportedIds).toEqual(storedAsc.slice(0, exportedIds.length))
+  expect(exportedIds.length).toBe(Number(await page.getByTestId('export-progress').getAttribute('data-rows')))
+  expect(lines.slice(1).every((line) => line.includes(',Transfer,'))).toBe(true)
+  await page.getByTestId('export-close').click()
+
+  // A watchlist label appears wherever the address does.
+  await page.getByTestId('tab-watchlist').click()
+  await page.getByTestId('watchlist-address-input').fill(ALICE)
+  await page.getByTestId('watchlist-label-input').fill('Alice')
+  await page.getByTestId('watchlist-add-button').click()
+  await expect(page.locator(`[data-testid="watchlist-row"][data-address="${ALICE.toLowerCase()}"]`)).toBeVisible()
+  await page.locator(`[data-testid="watchlist-row"][data-address="${ALICE.toLowerCase()}"]`).click()
+  await expect(page.getByTestId('watchlist-activity')).toBeVisible()
+  await saveScreenshot(page, 'screen-watchlist')
+  await page.getByTestId('tab-live-log').click()
+  await expect(page.getByTestId('live-row').first().getByTestId('address-label').filter({ hasText: 'Alice' }).first()).toBeVisible()
+
+  await page.getByTestId('tab-node').click()
+  await expect(page.getByTestId('syncing-state').first()).toHaveText(/no/)
+  await saveScreenshot(page, 'screen-node')
+})
