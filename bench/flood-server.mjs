@@ -67,7 +67,7 @@ const hex = (n) => `0x${n.toString(16)}`
 const prebuilt = new Map()
 function answersFor(k) {
   let answers = prebuilt.get(k)
-  if (!answers) prebuilt.set(k, (answers = { block: wire.blockJson(k), logs: wire.logsOfBlock(k) }))
+  if (!answers) prebuilt.set(k, (answers = { block: wire.blockJson(k), logs: wire.logsOfBlockBuffer(k) }))
   return answers
 }
 
@@ -168,7 +168,7 @@ wss.on('connection', (ws, request) => {
         const filter = params[0] ?? {}
         const k = typeof filter.blockHash === 'string' ? blockIndex.get(filter.blockHash.toLowerCase()) : undefined
         if (k === undefined || k > chain.head) return answer([])
-        answerJson(answersFor(k).logs)
+        ws.send(Buffer.concat([Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(request.id)},"result":`), answersFor(k).logs, Buffer.from('}')]), { binary: false })
         // Older blocks are still asked for ('finalized', reorg checks) but rarely: rebuilt then.
         prebuilt.delete(k - 2 * FINALITY_DEPTH)
         if (!chain.going) return

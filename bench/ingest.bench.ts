@@ -254,6 +254,15 @@ async function until(what: string, check: () => boolean): Promise<void> {
   }
 }
 
+/** Share of all cores' time spent busy over `ms`: other work on the machine skews the numbers. */
+async function cpuBusy(ms: number): Promise<number> {
+  const sample = () => os.cpus().reduce((sum, cpu) => ({ idle: sum.idle + cpu.times.idle, total: sum.total + Object.values(cpu.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 })
+  const before = sample()
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  const after = sample()
+  return 1 - (after.idle - before.idle) / Math.max(1, after.total - before.total)
+}
+
 /** A full GC when the worker runs with --expose-gc (the bench config passes it). */
 function collectGarbage(): void {
   ;(globalThis as { gc?: () => void }).gc?.()
@@ -564,7 +573,7 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
   let engine: PathResult | null = null
   let notifications: PathResult | null = null
   const ceilings = { receive: 0, parse: 0, chain: 0 }
-  const loadBefore = os.loadavg()[0]!
+  const busyBefore = await cpuBusy(1_000)
   try {
     // Capture phases first, each from a collected heap, so their RSS is their own.
     collectGarbage()
@@ -628,7 +637,7 @@ A local \`ws\` server (\`bench/flood-server.mjs\`, its own process) serves ${int
 
 A rate runs from the first block or notification the server sends to the commit of the last log; afterwards every stored row is compared with the log sent at its position. The raw baseline, in the same run, inserts the same rows into a fresh database opened the same way (\`openDatabase\`: WAL, \`synchronous = NORMAL\`, same migrations) with \`EventStore\`'s own prepared \`INSERT\`, in transactions of its batch size: no network, no JSON. The ratio is the figure: the share of SQLite's own insert rate a capture path keeps. Peak RSS is the bench process's (\`process.memoryUsage().rss\` every 100 ms during the phase).
 
-Measured ${date} at commit ${commit} on ${machine()}; load average ${loadBefore.toFixed(2)} when the run began${loadBefore > 0.5 ? ' (other processes were busy: expect lower and noisier numbers)' : ''}.
+Measured ${date} at commit ${commit} on ${machine()}; the CPUs were ${pct(busyBefore * 100)} busy in the second before the run${busyBefore > 0.15 ? ' (other work was running: expect lower and noisier numbers)' : ''}.
 
 ${mainTable}
 
@@ -645,7 +654,7 @@ Profile a capture path with \`BENCH_PROFILE=1 BENCH_ONLY=engine npm run bench:in
   console.log(
     [
       '',
-      `ingest benchmark, ${date}, commit ${commit}: ${machine()}; load average ${loadBefore.toFixed(2)} at start`,
+      `ingest benchmark, ${date}, commit ${commit}: ${machine()}; CPUs ${pct(busyBefore * 100)} busy before the run`,
       ...paths.map(([label, r]) => `  ${strip(label.split(' (')[0]!).padEnd(34)} ${int(r.rate).padStart(9)} logs/s  ${pct((r.rate / raw.rate) * 100).padStart(7)} of raw  target ${verdict(r)}  peak RSS ${int(r.rssPeakMb)} MiB  ${lossFree(r) ? 'no loss' : 'LOSS'}`),
       `  ${'Raw better-sqlite3 inserts'.padEnd(34)} ${int(raw.rate).padStart(9)} rows/s`,
       ...context.map(([label, value]) => `  ${strip(label)}: ${strip(value)}`),

@@ -43,6 +43,7 @@ export declare class MainnetLogs {
   wire(subscriptionId: string): {
     logJson(seq: number): string
     logsOfBlock(k: number): string
+    logsOfBlockBuffer(k: number): Buffer
     blockJson(k: number): string
     headJson(k: number): string
     notificationText(seq: number): string

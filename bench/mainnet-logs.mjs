@@ -265,6 +265,26 @@ export class MainnetLogs {
         for (let i = 0; i < LOGS_PER_BLOCK; i++) list[i] = logJson(from + i)
         return `[${list.join(',')}]`
       },
+      /** logsOfBlock(k) as bytes, written piece by piece (several times faster than joining strings). */
+      logsOfBlockBuffer: (k) => {
+        if (k < 0) return Buffer.from('[]')
+        const from = k * LOGS_PER_BLOCK
+        const lists = new Array(LOGS_PER_BLOCK)
+        let length = 1 + LOGS_PER_BLOCK
+        for (let i = 0; i < LOGS_PER_BLOCK; i++) {
+          const list = (lists[i] = pieces(from + i))
+          for (let j = 0; j < list.length; j++) length += list[j].length
+        }
+        const buffer = Buffer.allocUnsafe(length)
+        let at = buffer.write('[', 0, 'latin1')
+        for (let i = 0; i < LOGS_PER_BLOCK; i++) {
+          if (i > 0) at += buffer.write(',', at, 'latin1')
+          const list = lists[i]
+          for (let j = 0; j < list.length; j++) at += buffer.write(list[j], at, 'latin1')
+        }
+        buffer.write(']', at, 'latin1')
+        return buffer
+      },
       /** Block FIRST_BLOCK + k as eth_getBlockByNumber(…, false) answers it. */
       blockJson: (k) => {
         const round = Math.floor(k / BLOCKS_PER_ROUND)

@@ -62,14 +62,17 @@ console.log(`${path.basename(file)}: ${(total / 1000).toFixed(2)} s sampled`)
 show('Self time by function', byFunction, top)
 show('Self time by file', byFile, 15)
 const interesting = [
-  ['EventStore.flush (SQLite batch, incl. callbacks)', (f) => f.functionName === 'flush' && f.url.includes('event-store')],
-  ['JsonRpcClient.handleFrame (frame → JSON → routing → capture)', (f) => f.functionName === 'handleFrame'],
-  ['JSON.parse', (f) => f.functionName === 'parse' && f.url === ''],
-  ['normalize', (f) => f.functionName === 'normalizeLog'],
-  ['EventStore.enqueue', (f) => f.functionName === 'enqueue'],
+  ['Statement.run (every INSERT/UPDATE, native)', (f) => f.functionName === 'run' && f.url === ''],
+  ['EventStore.flush (events batches)', (f) => f.functionName === 'flush' && f.url.includes('event-store')],
+  ['ChainStore.appendBlock (chain_blocks, chain_logs)', (f) => f.functionName === 'appendBlock'],
+  ['ChainStore.canonicalRange (read back)', (f) => f.functionName === 'canonicalRange'],
+  ['ChainStore.cursor', (f) => f.functionName === 'cursor' && f.url.includes('chain-store')],
+  ['db.prepare (statements prepared per call)', (f) => f.functionName === 'prepare' && f.url.includes('better-sqlite3')],
+  ['JsonRpcClient.handleFrame (decode, JSON.parse, route, and what runs synchronously after)', (f) => f.functionName === 'handleFrame'],
+  ['normalizeLog', (f) => f.functionName === 'normalizeLog'],
   ['ws Receiver', (f) => f.url.includes('ws/lib/receiver')],
   ['(garbage collector)', (f) => f.functionName === '(garbage collector)'],
-  ['(idle)', (f) => f.functionName === '(idle)'],
+  ['(idle: waiting for the network)', (f) => f.functionName === '(idle)'],
 ]
 console.log('\nInclusive time')
 for (const [name, match] of interesting) {

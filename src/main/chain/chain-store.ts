@@ -39,10 +39,28 @@ interface LogRow {
 }
 
 export class ChainStore {
+  private readonly insertBlock
+  private readonly insertLog
+  private readonly saveCursor
+
   constructor(
     private readonly db: Db,
     private readonly connectionId: number,
-  ) {}
+  ) {
+    // Prepared once: appendBlock runs for every block of every connection.
+    this.insertBlock = db.prepare(
+      `INSERT INTO chain_blocks (connection_id, number, hash, parent_hash, timestamp, canonical, header_json) VALUES (?, ?, ?, ?, ?, 1, ?)
+       ON CONFLICT (connection_id, hash) DO UPDATE SET canonical = 1`,
+    )
+    this.insertLog = db.prepare(
+      `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = 1`,
+    )
+    this.saveCursor = db.prepare(
+      `INSERT INTO chain_cursor (connection_id, first_block, number, hash) VALUES (?, ?, ?, ?)
+       ON CONFLICT (connection_id) DO UPDATE SET number = excluded.number, hash = excluded.hash`,
+    )
+  }
 
   cursor(): Cursor | undefined {
     const row = this.db.prepare('SELECT first_block, number, hash, finalized FROM chain_cursor WHERE connection_id = ?').get(this.connectionId) as
@@ -54,25 +72,11 @@ export class ChainStore {
   /** Stores a canonical block with all its logs and advances the cursor, atomically. */
   appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO chain_blocks (connection_id, number, hash, parent_hash, timestamp, canonical, header_json) VALUES (?, ?, ?, ?, ?, 1, ?)
-           ON CONFLICT (connection_id, hash) DO UPDATE SET canonical = 1`,
-        )
-        .run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
-      const insertLog = this.db.prepare(
-        `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = 1`,
-      )
+      this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
       for (const log of logs) {
-        insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data)
+        this.insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data)
       }
-      this.db
-        .prepare(
-          `INSERT INTO chain_cursor (connection_id, first_block, number, hash) VALUES (?, ?, ?, ?)
-           ON CONFLICT (connection_id) DO UPDATE SET number = excluded.number, hash = excluded.hash`,
-        )
-        .run(this.connectionId, firstBlock, block.number, block.hash)
+      this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
     })()
   }
 

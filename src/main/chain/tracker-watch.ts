@@ -44,6 +44,8 @@ export function createTrackerWatchProvider(tracker: ChainTracker, pool: Connecti
 class TrackerWatch implements WatchHandle {
   private next: number
   private readonly delivered = new Map<number, { hash: string; logs: ChainLog[]; header: ChainBlock }>()
+  /** Blocks as the tracker announced them after storing them: delivered from memory, not read back. */
+  private readonly fresh = new Map<number, TrackedBlock>()
   private historyDone = false
   private ended = false
   private pumping = false
@@ -60,7 +62,10 @@ class TrackerWatch implements WatchHandle {
   }
 
   start(): void {
-    const onBlock = (): void => this.pump()
+    const onBlock = (tracked: TrackedBlock): void => {
+      if (tracked.block.number >= this.next) this.fresh.set(tracked.block.number, tracked)
+      this.pump()
+    }
     const onFinalized = (finalized: number): void => {
       for (const number of this.delivered.keys()) if (number <= finalized) this.delivered.delete(number)
       this.pump()
@@ -135,6 +140,13 @@ class TrackerWatch implements WatchHandle {
         await this.fromUpstream(this.next, Math.min(limit, cursor.firstBlock - 1))
         continue
       }
+      // Just stored and announced by the tracker: the very block and logs the store holds.
+      if (this.fresh.has(this.next)) {
+        for (let tracked = this.fresh.get(this.next); tracked && this.next <= limit && !this.ended; tracked = this.fresh.get(this.next)) {
+          this.deliverBlock(tracked.block, tracked.logs, true)
+        }
+        continue
+      }
       // From the store, synchronously: no tracker event can interleave with this loop.
       const blocks = this.tracker.store.canonicalRange(this.next, limit)
       if (blocks.length === 0 || blocks[0]!.block.number !== this.next) return
@@ -180,6 +192,7 @@ class TrackerWatch implements WatchHandle {
   }
 
   private deliverBlock(block: ChainBlock, logs: ChainLog[], remember: boolean): void {
+    this.fresh.delete(block.number)
     const irreversible = block.number <= this.finalized
     if (this.request.kind === 'newHeads') {
       this.sendHead(block, false)
@@ -229,6 +242,7 @@ class TrackerWatch implements WatchHandle {
 
   private onReorg(orphaned: TrackedBlock[], ancestor: number): void {
     if (this.ended) return
+    this.fresh.clear()
     // Irreversible-only watches never delivered a block that can be orphaned.
     if (!this.request.irreversibleOnly) {
       for (const { block } of orphaned) {

@@ -152,5 +152,14 @@ export const migrations: readonly Migration[] = [
       -- Watchlist activity looks up Transfer logs by their indexed from/to.
       CREATE INDEX chain_logs_by_topics ON chain_logs (connection_id, topics);
     `,
+  },  {
+    version: 7,
+    name: 'leaner write path',
+    sql: `
+      -- Measured (BENCHMARKS.md): these two indexes cost more on every insert than they save.
+      -- Listing by connection walks ids newest-first and filters; watchlist lookups use topic positions the index could not serve.
+      DROP INDEX events_by_connection;
+      DROP INDEX chain_logs_by_topics;
+    `,
   },
 ]

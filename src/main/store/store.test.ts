@@ -43,6 +43,7 @@ describe('database', () => {
       { version: 4, name: 'watches: options, cursors, unique chain events' },
       { version: 5, name: 'settings' },
       { version: 6, name: 'abis, watchlist, notifications' },
+      { version: 7, name: 'leaner write path' },
     ])
     expect(applyMigrations(db, [{ version: 1, name: 'connections and heads', sql: 'SELECT 1' }])).toEqual([])
     db.close()
