@@ -18,7 +18,7 @@ import { Notifier, type Notification } from './notifier'
 import { ExportService, type ExportDestination, type ExportFormat } from '../export/export-service'
 import type { ExportProgress } from '../../shared/contract'
 import { transfersOf } from './watchlist-activity'
-import type { SubscriptionSpec } from '../../shared/subscription-params'
+import { subscriptionSpecSchema, type SubscriptionSpec } from '../../shared/subscription-params'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { ConnectionStore, type StoredConnection } from '../store/connection-store'
 import { openDatabase, type Db } from '../store/database'
@@ -69,6 +69,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly events: EventStore
   private readonly live = new Map<number, LiveConnection>()
   private readonly runners = new Map<number, SubscriptionRunner | WatchCapture>()
+  /** Per connection: the captures that feed the watchlist's activity (transactions from or to watched addresses). */
+  private readonly watchlistRunners = new Map<number, SubscriptionRunner[]>()
   private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
   readonly abis: AbiStore
   readonly watchlist: WatchlistStore
@@ -295,13 +297,48 @@ export class Engine extends EventEmitter<EngineEvents> {
   upsertWatchlist(entry: { address: string; label: string; color: string; notify: boolean }) {
     const saved = this.watchlist.upsert(entry)
     this.emit('watchlistChanged')
+    for (const connectionId of this.live.keys()) void this.restartWatchlistCapture(connectionId)
     return saved
   }
 
   removeWatchlist(address: string): boolean {
     const removed = this.watchlist.remove(address)
-    if (removed) this.emit('watchlistChanged')
+    if (removed) {
+      this.emit('watchlistChanged')
+      for (const connectionId of this.live.keys()) void this.restartWatchlistCapture(connectionId)
+    }
     return removed
+  }
+
+  /**
+   * Transactions from or to watched addresses, pending and mined, captured like any
+   * subscription (natively where the upstream offers the alchemy_* types, else built by
+   * Tidewatch) into streams of their own, so the watchlist shows them without the person
+   * creating subscriptions.
+   */
+  private async restartWatchlistCapture(connectionId: number): Promise<void> {
+    const previous = this.watchlistRunners.get(connectionId) ?? []
+    this.watchlistRunners.delete(connectionId)
+    await Promise.all(previous.map((runner) => runner.stop()))
+    const live = this.live.get(connectionId)
+    const addresses = this.watchlist.list().map((w) => w.address)
+    if (!live || addresses.length === 0 || this.closed) return
+    const specs = [
+      subscriptionSpecSchema.parse({ type: 'alchemy_pendingTransactions', params: { fromAddress: addresses, toAddress: addresses } }),
+      subscriptionSpecSchema.parse({ type: 'alchemy_minedTransactions', params: { addresses: addresses.flatMap((a) => [{ from: a }, { to: a }]) } }),
+    ]
+    const runners = specs.map((spec) => {
+      const streamId = this.subscriptions.internalStream(connectionId, `watchlist:${spec.type}`)
+      const runner = new SubscriptionRunner({
+        pool: live.pool,
+        spec,
+        sink: (event) => this.events.enqueue(connectionId, streamId, event),
+        log: (message) => this.log(`[watchlist ${spec.type}] ${message}`),
+      })
+      runner.start()
+      return runner
+    })
+    this.watchlistRunners.set(connectionId, runners)
   }
 
   watchlistActivity(address: string, limit: number) {
@@ -331,8 +368,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.closed) return
     this.closed = true
     this.notifier.stop()
-    await Promise.all([...this.runners.values()].map((runner) => runner.stop()))
+    await Promise.all([...this.runners.values(), ...[...this.watchlistRunners.values()].flat()].map((runner) => runner.stop()))
     this.runners.clear()
+    this.watchlistRunners.clear()
     await Promise.all([...this.live.values()].map((connection) => connection.stop()))
     this.live.clear()
     this.heads.flush()
@@ -364,10 +402,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     live.tracker.on('reorg', (orphaned) => this.events.enqueueOrphaned(connection.id, orphaned.map((o) => o.block.hash)))
     this.live.set(connection.id, live)
     live.start()
+    void this.restartWatchlistCapture(connection.id)
     for (const subscription of this.subscriptions.list(connection.id)) if (!subscription.paused) this.startRunner(subscription)
   }
 
   private async disconnect(connectionId: number): Promise<void> {
+    await Promise.all((this.watchlistRunners.get(connectionId) ?? []).map((runner) => runner.stop()))
+    this.watchlistRunners.delete(connectionId)
     for (const subscription of this.subscriptions.list(connectionId)) {
       const runner = this.runners.get(subscription.id)
       this.runners.delete(subscription.id)

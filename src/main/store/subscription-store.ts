@@ -72,6 +72,12 @@ export class SubscriptionStore {
     return this.get(id)!
   }
 
+  /** A stream for Tidewatch's own captures (not a person's subscription), e.g. the watchlist's. */
+  internalStream(connectionId: number, key: string): number {
+    this.db.prepare('INSERT OR IGNORE INTO streams (connection_id, stream_key) VALUES (?, ?)').run(connectionId, key)
+    return (this.db.prepare('SELECT id FROM streams WHERE connection_id = ? AND stream_key = ?').get(connectionId, key) as { id: number }).id
+  }
+
   setPaused(id: number, paused: boolean): void {
     this.db.prepare('UPDATE subscriptions SET paused = ? WHERE id = ?').run(paused ? 1 : 0, id)
   }
