@@ -27,6 +27,31 @@ export interface Cursor {
   finalized: number
 }
 
+/** A log as eth_getLogs answers it (hex quantities). */
+export interface RawLog {
+  blockHash: string
+  blockNumber: string
+  logIndex: string
+  transactionHash: string
+  transactionIndex: string
+  address: string
+  topics: string[]
+  data: string
+}
+
+export function toChainLog(raw: RawLog): ChainLog {
+  return {
+    blockHash: raw.blockHash.toLowerCase(),
+    blockNumber: Number(raw.blockNumber),
+    logIndex: Number(raw.logIndex),
+    transactionHash: raw.transactionHash.toLowerCase(),
+    transactionIndex: Number(raw.transactionIndex),
+    address: raw.address.toLowerCase(),
+    topics: raw.topics.map((t) => t.toLowerCase()),
+    data: raw.data,
+  }
+}
+
 interface LogRow {
   block_hash: string
   block_number: number

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import type { Db } from '../store/database'
-import { ChainStore, type ChainBlock, type ChainLog } from './chain-store'
+import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
 
 export interface TrackerOptions {
   connectionId: number
@@ -46,17 +46,6 @@ interface RawBlock {
   timestamp: string
   logsBloom?: string
   [key: string]: unknown
-}
-
-interface RawLog {
-  blockHash: string
-  blockNumber: string
-  logIndex: string
-  transactionHash: string
-  transactionIndex: string
-  address: string
-  topics: string[]
-  data: string
 }
 
 const EMPTY_BLOOM = /^0x0*$/
@@ -227,18 +216,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       const wrongBlock = raw.some((log) => log.blockHash.toLowerCase() !== block.hash)
       const missing = raw.length === 0 && bloom !== undefined && !EMPTY_BLOOM.test(bloom)
       if (!wrongBlock && !missing) {
-        return raw
-          .map((log) => ({
-            blockHash: block.hash,
-            blockNumber: block.number,
-            logIndex: Number(log.logIndex),
-            transactionHash: log.transactionHash.toLowerCase(),
-            transactionIndex: Number(log.transactionIndex),
-            address: log.address.toLowerCase(),
-            topics: log.topics.map((t) => t.toLowerCase()),
-            data: log.data,
-          }))
-          .sort((a, b) => a.logIndex - b.logIndex)
+        // Block fields from the block itself: some nodes leave them out of eth_getLogs by hash.
+        return raw.map((log) => ({ ...toChainLog(log), blockHash: block.hash, blockNumber: block.number })).sort((a, b) => a.logIndex - b.logIndex)
       }
       this.options.log(`block ${block.number}: ${wrongBlock ? 'logs of another block' : 'bloom says logs but none came'}; refetching`)
       await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)))

@@ -7,24 +7,13 @@
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { withRetry } from '../upstream/retry-request'
 import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from '../stream/watch-types'
-import { rawLog, type ChainBlock, type ChainLog } from './chain-store'
+import { rawLog, toChainLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
 import type { ChainTracker, TrackedBlock } from './chain-tracker'
 import { backfillRange } from './backfill-range'
 import { matchesFilter, rpcFilter } from './log-filter'
 
 type Send = (message: WatchMessage) => void
 
-interface RawLog {
-  blockHash: string
-  blockNumber: string
-  logIndex: string
-  transactionHash: string
-  transactionIndex: string
-  address: string
-  topics: string[]
-  data: string
-  [key: string]: unknown
-}
 
 const hex = (n: number): string => `0x${n.toString(16)}`
 
@@ -197,21 +186,7 @@ class TrackerWatch implements WatchHandle {
     if (this.request.kind === 'newHeads') {
       this.sendHead(block, false)
     } else {
-      for (const log of logs) {
-        if (!matchesFilter(log, this.request.filter)) continue
-        this.send({
-          type: 'log',
-          data: {
-            block_number: log.blockNumber,
-            block_hash: log.blockHash,
-            transaction_hash: log.transactionHash,
-            log_index: log.logIndex,
-            removed: false,
-            irreversible,
-            log: rawLog(log, false),
-          },
-        })
-      }
+      for (const log of logs) if (matchesFilter(log, this.request.filter)) this.send(logMessage(log, false, irreversible))
     }
     if (remember && !this.request.irreversibleOnly && !irreversible) {
       this.delivered.set(block.number, { hash: block.hash, logs: logs.filter((log) => matchesFilter(log, this.request.filter)), header: block })
@@ -251,20 +226,7 @@ class TrackerWatch implements WatchHandle {
         this.delivered.delete(block.number)
         if (this.request.kind === 'newHeads') this.sendHead(sent.header, true)
         else {
-          for (const log of [...sent.logs].reverse()) {
-            this.send({
-              type: 'log',
-              data: {
-                block_number: log.blockNumber,
-                block_hash: log.blockHash,
-                transaction_hash: log.transactionHash,
-                log_index: log.logIndex,
-                removed: true,
-                irreversible: false,
-                log: rawLog(log, true),
-              },
-            })
-          }
+          for (const log of [...sent.logs].reverse()) this.send(logMessage(log, true, false))
         }
       }
     }
@@ -295,6 +257,21 @@ class TrackerWatch implements WatchHandle {
   }
 }
 
+function logMessage(log: ChainLog, removed: boolean, irreversible: boolean): WatchMessage {
+  return {
+    type: 'log',
+    data: {
+      block_number: log.blockNumber,
+      block_hash: log.blockHash,
+      transaction_hash: log.transactionHash,
+      log_index: log.logIndex,
+      removed,
+      irreversible,
+      log: rawLog(log, removed),
+    },
+  }
+}
+
 function toChainBlock(raw: Record<string, unknown>): ChainBlock {
   return {
     number: Number(raw.number),
@@ -305,15 +282,3 @@ function toChainBlock(raw: Record<string, unknown>): ChainBlock {
   }
 }
 
-function toChainLog(raw: RawLog): ChainLog {
-  return {
-    blockHash: raw.blockHash.toLowerCase(),
-    blockNumber: Number(raw.blockNumber),
-    logIndex: Number(raw.logIndex),
-    transactionHash: raw.transactionHash.toLowerCase(),
-    transactionIndex: Number(raw.transactionIndex),
-    address: raw.address.toLowerCase(),
-    topics: raw.topics.map((t) => t.toLowerCase()),
-    data: raw.data,
-  }
-}
