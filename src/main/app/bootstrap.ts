@@ -64,8 +64,7 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       options.log(`demo chain at ${demo.wsUrl}, token ${demo.tokenAddress}`)
       if (savedDemo) {
         // Each run starts a fresh chain: the previous run's blocks belong to a chain that is gone.
-        engine.clearHeads(savedDemo.id)
-        await engine.retargetConnection(savedDemo.id, demo.wsUrl)
+        await engine.retargetConnection(savedDemo.id, demo.wsUrl, { freshChain: true })
       } else {
         engine.addConnection({ name: DEMO_CONNECTION_NAME, url: demo.wsUrl, kind: 'demo' })
       }

@@ -128,10 +128,29 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.withStatus(connection)
   }
 
-  /** Points a saved connection at a new URL (the demo chain's port changes each run). */
-  async retargetConnection(id: number, url: string): Promise<void> {
+  /**
+   * Points a saved connection at a new URL. With `freshChain` (the demo chain: a new chain
+   * each run) everything learned from the old chain goes: heads, the tracker's blocks and
+   * cursor, captured events, and the watches' cursors, so nothing is compared with a chain
+   * that no longer exists.
+   */
+  async retargetConnection(id: number, url: string, options: { freshChain?: boolean } = {}): Promise<void> {
     await this.disconnect(id)
     this.connections.updateUrl(id, url)
+    if (options.freshChain) {
+      this.heads.flush()
+      this.events.flush()
+      this.db.transaction(() => {
+        this.heads.deleteForConnection(id)
+        this.events.deleteForConnection(id)
+        for (const table of ['chain_blocks', 'chain_logs', 'chain_cursor']) this.db.prepare(`DELETE FROM ${table} WHERE connection_id = ?`).run(id)
+        this.db
+          .prepare('UPDATE subscriptions SET start_block = NULL, head_at_start = NULL, cursor_number = NULL, cursor_hash = NULL, complete = 0 WHERE connection_id = ?')
+          .run(id)
+      })()
+      this.streamCounters.clear()
+      for (const [streamId, counter] of this.events.countByStream()) this.streamCounters.set(streamId, counter)
+    }
     const connection = this.connections.get(id)
     if (connection) this.connect(connection)
   }
@@ -152,10 +171,6 @@ export class Engine extends EventEmitter<EngineEvents> {
   listHeads(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): Head[] {
     this.heads.flush()
     return this.heads.list(query)
-  }
-
-  clearHeads(connectionId: number): void {
-    this.heads.deleteForConnection(connectionId)
   }
 
   /** The chain tracker and pool of a live connection (for /v1/stream watches). */

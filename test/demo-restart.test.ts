@@ -1,0 +1,44 @@
+/**
+ * The demo chain is new on every run: a restart on the same data directory must forget the
+ * old chain (heads, tracker cursor, watch cursors) instead of waiting for it to come back.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startTidewatch } from '../src/main/app/bootstrap'
+import { createKeyFileSecretBox } from '../src/main/store/secret-box'
+import { subscriptionSpecSchema } from '../src/shared/subscription-params'
+import { waitFor } from './helpers/scripted-server'
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-demo-restart-'))
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+
+const start = () => startTidewatch({ dataDir, secrets: createKeyFileSecretBox(dataDir), transport: 'websocket', demo: 'always', demoBlockTime: 1, log: () => undefined })
+
+describe('demo chain restart', () => {
+  it('starts over on the new chain, keeping the connection and its subscriptions', async () => {
+    const first = await start()
+    const id = first.primaryConnectionId()!
+    first.engine.createSubscription({ connectionId: id, spec: subscriptionSpecSchema.parse({ type: 'logs', params: {} }) })
+    await waitFor('old chain tracked past block 5', () => (first.engine.liveConnection(id)?.tracker.cursor?.number ?? 0) >= 5, 30_000)
+    await first.close()
+
+    const second = await start()
+    expect(second.primaryConnectionId()).toBe(id)
+    await waitFor('new chain tracked', () => second.engine.liveConnection(id)?.tracker.cursor?.number !== undefined, 30_000)
+    const cursor = second.engine.liveConnection(id)!.tracker.cursor!
+    // Tracking began afresh on the new chain, not at the old chain's height.
+    expect(cursor.firstBlock).toBeLessThan(5)
+    await waitFor('heads of the new chain', () => second.engine.listHeads({ connectionId: id, limit: 10 }).length >= 2, 30_000)
+    const tracker = second.engine.liveConnection(id)!.tracker
+    const startedAt = tracker.cursor!.number
+    await waitFor('the tracker advances on the new chain', () => tracker.cursor!.number >= startedAt + 2, 30_000)
+    await waitFor('the logs watch captures the new chain', () => second.engine.listEvents({ connectionId: id, kind: 'log', limit: 5 }).length > 0, 30_000)
+    // Every captured log is from the new chain: nothing of the old one is left to confuse.
+    const logs = second.engine.listEvents({ connectionId: id, kind: 'log', limit: 1000 })
+    expect(logs.every((e) => tracker.store.canonicalHash(e.blockNumber!) === e.blockHash)).toBe(true)
+    expect(second.engine.listSubscriptions(id)).toHaveLength(1)
+    await second.close()
+  })
+})
