@@ -179,16 +179,7 @@ export function HeadsChart({ connectionId }: { connectionId: number | null }) {
               {lineTooltip('gas-used-chart')}
               <ReferenceLine y={50} stroke="var(--subtle)" strokeDasharray="2 3" ifOverflow="extendDomain" />
               {reorgLines}
-              <Line
-                type="monotone"
-                dataKey="gasPercent"
-                name="Gas used"
-                stroke={GAS_COLOR}
-                strokeWidth={1.5}
-                isAnimationActive={false}
-                dot={false}
-                connectNulls={false}
-              />
+              {seriesLine('gasPercent', 'Gas used', GAS_COLOR)}
             </LineChart>
           </ChartCard>
           <ChartCard testId="base-fee-chart" onHover={setHovered} title="Base fee (gwei)" color={BASE_FEE_COLOR}>
@@ -198,16 +189,7 @@ export function HeadsChart({ connectionId }: { connectionId: number | null }) {
               <YAxis width={48} tickFormatter={formatGweiTick} tickLine={false} axisLine={false} tick={AXIS_TICK} />
               {lineTooltip('base-fee-chart')}
               {reorgLines}
-              <Line
-                type="monotone"
-                dataKey="baseFeeGwei"
-                name="Base fee"
-                stroke={BASE_FEE_COLOR}
-                strokeWidth={1.5}
-                isAnimationActive={false}
-                dot={false}
-                connectNulls={false}
-              />
+              {seriesLine('baseFeeGwei', 'Base fee', BASE_FEE_COLOR)}
             </LineChart>
           </ChartCard>
           <ChartCard testId="tx-count-chart" onHover={setHovered} title="Transactions per block" color={TX_COLOR}>
@@ -224,4 +206,9 @@ export function HeadsChart({ connectionId }: { connectionId: number | null }) {
       )}
     </section>
   )
+}
+
+/** One live series: no animation (it updates every block), no dots, gaps left open. */
+function seriesLine(dataKey: string, name: string, color: string) {
+  return <Line type="monotone" dataKey={dataKey} name={name} stroke={color} strokeWidth={1.5} isAnimationActive={false} dot={false} connectNulls={false} />
 }
