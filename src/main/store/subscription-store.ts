@@ -41,21 +41,24 @@ interface Row {
 }
 
 export class SubscriptionStore {
-  constructor(private readonly db: Db) {}
+  private readonly select
 
-  list(connectionId?: number): StoredSubscription[] {
-    const rows = this.db
-      .prepare(
-        `SELECT s.*, st.id AS stream_id FROM subscriptions s
-         JOIN streams st ON st.connection_id = s.connection_id AND st.stream_key = s.stream_key
-         WHERE (@connectionId IS NULL OR s.connection_id = @connectionId) ORDER BY s.id`,
-      )
-      .all({ connectionId: connectionId ?? null }) as Row[]
-    return rows.map(fromRow)
+  constructor(private readonly db: Db) {
+    this.select = db.prepare(
+      `SELECT s.*, st.id AS stream_id FROM subscriptions s
+       JOIN streams st ON st.connection_id = s.connection_id AND st.stream_key = s.stream_key
+       WHERE (@connectionId IS NULL OR s.connection_id = @connectionId) AND (@id IS NULL OR s.id = @id) ORDER BY s.id`,
+    )
   }
 
+  list(connectionId?: number): StoredSubscription[] {
+    return (this.select.all({ connectionId: connectionId ?? null, id: null }) as Row[]).map(fromRow)
+  }
+
+  /** One row by id: called on every runner status change, so it must not read the whole table. */
   get(id: number): StoredSubscription | undefined {
-    return this.list().find((s) => s.id === id)
+    const row = this.select.get({ connectionId: null, id }) as Row | undefined
+    return row ? fromRow(row) : undefined
   }
 
   add(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined; watch?: WatchOptions | undefined }): StoredSubscription {
