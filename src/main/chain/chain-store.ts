@@ -1,5 +1,5 @@
 /** The tracker's canonical chain in SQLite: blocks, all their logs, and the cursor. */
-import type { Db } from '../store/database'
+import { ungated, type Db, type WriteGate } from '../store/database'
 
 export interface ChainBlock {
   number: number
@@ -71,6 +71,7 @@ export class ChainStore {
   constructor(
     private readonly db: Db,
     private readonly connectionId: number,
+    private readonly writeGate: WriteGate = ungated,
   ) {
     // Prepared once: appendBlock runs for every block of every connection.
     this.insertBlock = db.prepare(
@@ -96,13 +97,13 @@ export class ChainStore {
 
   /** Stores a canonical block with all its logs and advances the cursor, atomically. */
   appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
-    this.db.transaction(() => {
+    this.writeGate(this.db.transaction(() => {
       this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
       for (const log of logs) {
         this.insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data)
       }
       this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
-    })()
+    }))
   }
 
   /** Marks canonical blocks above `ancestor` (and their logs) orphaned; returns them newest first. */

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { ConnectionPool } from '../upstream/connection-pool'
-import type { Db } from '../store/database'
+import type { Db, WriteGate } from '../store/database'
 import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
 
 export interface TrackerOptions {
@@ -21,6 +21,8 @@ export interface TrackerOptions {
   confirmations?: number
   /** Forks deeper than this are reported, not applied. */
   maxReorgDepth?: number
+  /** Block appends wait for the events writer thread to be idle (engine.ts). */
+  writeGate?: WriteGate
   log: (message: string) => void
 }
 
@@ -61,7 +63,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 
   constructor(private readonly options: TrackerOptions) {
     super()
-    this.store = new ChainStore(options.db, options.connectionId)
+    this.store = new ChainStore(options.db, options.connectionId, options.writeGate)
     this.confirmations = options.confirmations ?? 64
     this.maxReorgDepth = options.maxReorgDepth ?? 256
   }

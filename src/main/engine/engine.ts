@@ -91,6 +91,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.heads = new HeadStore(this.db, { onCommitted: (batches) => batches.forEach((batch) => this.emit('headsAppended', batch)), onError })
     this.events = new EventStore(this.db, {
       onError,
+      nativeBinding: options.nativeBinding,
       onCommitted: (batches) => {
         for (const batch of batches) {
           for (const [streamId, count] of batch.perStream) {
@@ -389,7 +390,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     await Promise.all([...this.live.values()].map((connection) => connection.stop()))
     this.live.clear()
     this.heads.flush()
-    this.events.flush()
+    this.events.close()
     this.db.close()
   }
 
@@ -402,6 +403,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       backoff: this.options.backoff,
       heartbeat: this.options.heartbeat,
       db: this.db,
+      writeGate: (write) => this.events.exclusive(write),
       confirmations: this.options.confirmations,
       maxReorgDepth: this.options.maxReorgDepth,
       log: (message) => this.log(message),

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { ConnectionStatus } from '../../shared/contract'
 import { ChainTracker } from '../chain/chain-tracker'
-import type { Db } from '../store/database'
+import type { Db, WriteGate } from '../store/database'
 import type { BackoffOptions } from '../upstream/backoff'
 import { ConnectionPool, type SubscriptionHandle } from '../upstream/connection-pool'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -19,6 +19,7 @@ export interface LiveConnectionOptions {
   backoff?: BackoffOptions | undefined
   heartbeat?: Partial<HeartbeatOptions> | undefined
   db: Db
+  writeGate?: WriteGate | undefined
   confirmations?: number | undefined
   maxReorgDepth?: number | undefined
   log: (message: string) => void
@@ -56,6 +57,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       connectionId: options.id,
       db: options.db,
       pool: this.pool,
+      ...(options.writeGate ? { writeGate: options.writeGate } : {}),
       ...(options.confirmations !== undefined ? { confirmations: options.confirmations } : {}),
       ...(options.maxReorgDepth !== undefined ? { maxReorgDepth: options.maxReorgDepth } : {}),
       log: (message) => options.log(`[connection ${options.id}] ${message}`),

@@ -9,6 +9,13 @@ import { migrations as defaultMigrations, type Migration } from './migrations'
 
 export type Db = Database.Database
 
+/**
+ * Runs a main-connection write at a moment no other connection writes (EventStore's
+ * writer thread): see EventStore.exclusive. The identity gate runs it straight away.
+ */
+export type WriteGate = <T>(write: () => T) => T
+export const ungated: WriteGate = (write) => write()
+
 export interface OpenDatabaseOptions {
   /** Path of a better-sqlite3 native addon built for another ABI (the Electron copy). */
   nativeBinding?: string

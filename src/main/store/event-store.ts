@@ -1,11 +1,14 @@
 /**
- * Captured events of every subscription type. One writer queues rows and commits them in
- * one transaction per batch (off the socket's hot path); readers page newest-first.
+ * Captured events of every subscription type. Writes are queued and committed in one
+ * transaction per batch by a SQLite writer thread (sqlite-writer.ts), so capture parses
+ * the next notifications while the last batch commits; readers page newest-first on the
+ * main connection, after `flush()` when they must see everything queued.
  */
 import type { CapturedEvent, EventKind } from '../../shared/contract'
 import type { NormalizedEvent } from '../subscriptions/captured-event'
 import { logPayload } from '../subscriptions/normalize'
 import type { Db } from './database'
+import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
 
 export interface EventsCommitted {
   connectionId: number
@@ -14,15 +17,6 @@ export interface EventsCommitted {
   /** New events per stream in this batch, for subscription counters. */
   perStream: Map<number, number>
 }
-
-type QueuedEvent =
-  | { op: 'insert'; connectionId: number; streamId: number; event: NormalizedEvent; receivedAt: number }
-  /** A watch took back a delivered log or head (reorg): mark the stored row removed. */
-  | { op: 'remove'; streamId: number; blockHash: string; logIndex: number | null }
-  /** Blocks that left the canonical chain: every stored log and head of them is marked removed. */
-  | { op: 'orphan'; connectionId: number; blockHashes: string[] }
-  /** A watch processed every block up to this one: persisted with the events before it. */
-  | { op: 'cursor'; subscriptionId: number; number: number; hash: string }
 
 export interface EventQuery {
   connectionId?: number | undefined
@@ -62,15 +56,47 @@ export interface EventWriterOptions {
   maxBatch?: number
   onCommitted?: (batches: EventsCommitted[]) => void
   onError?: (error: Error) => void
+  /** The better-sqlite3 addon the writer thread loads (the Electron-ABI copy in the app). */
+  nativeBinding?: string | undefined
 }
 
+/** The statements of the write path, by their index in a batch (FlatOps). */
+const INSERT = 0
+const MARK_REMOVED = 1
+const MARK_ORPHANED = 2
+const SAVE_CURSOR = 3
+
+// OR IGNORE: a watch resuming after a crash may deliver a block again; the unique index keeps one copy.
+export const INSERT_EVENT_SQL = `INSERT OR IGNORE INTO events
+  (connection_id, stream_id, kind, block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload, received_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+export const EVENT_WRITE_STATEMENTS = [
+  INSERT_EVENT_SQL,
+  // A watch took back a delivered log or head (reorg): mark the stored row removed.
+  'UPDATE events SET removed = 1 WHERE stream_id = ? AND block_hash = ? AND COALESCE(log_index, -1) = ? AND removed = 0',
+  // Blocks that left the canonical chain: every stored log and head of them is marked removed.
+  "UPDATE events SET removed = 1 WHERE connection_id = ? AND kind IN ('log', 'head') AND removed = 0 AND block_hash IN (SELECT value FROM json_each(?))",
+  // A watch processed every block up to this one: persisted with the events before it.
+  'UPDATE subscriptions SET cursor_number = ?, cursor_hash = ? WHERE id = ?',
+] as const
+
+const PARAMETER_COUNTS = EVENT_WRITE_STATEMENTS.map(parameterCount)
+
+export const DEFAULT_EVENT_BATCH = 5_000
+
 export class EventStore {
-  private queue: QueuedEvent[] = []
+  /** Queued writes, not yet handed to the writer: FlatOps and how many statements they hold. */
+  private ops: FlatOps = []
+  private opCount = 0
+  /** Set while a batch is with the writer. One at a time: a failed batch is retried before anything after it. */
+  private inFlight: { ops: FlatOps; count: number } | null = null
   private timer: NodeJS.Timeout | null = null
-  private readonly insert
-  private readonly markRemoved
-  private readonly markOrphaned
-  private readonly saveCursor
+  /** After a failed commit, the timer retries; queued rows wait for it (or for flush()). */
+  private retrying = false
+  /** Main-thread writes running through exclusive(): no batch goes to the writer meanwhile. */
+  private holding = 0
+  private readonly writer: SqliteWriter
   private readonly flushIntervalMs: number
   private readonly maxBatch: number
 
@@ -79,100 +105,135 @@ export class EventStore {
     private readonly options: EventWriterOptions = {},
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 50
-    this.maxBatch = options.maxBatch ?? 5_000
-    this.markRemoved = db.prepare('UPDATE events SET removed = 1 WHERE stream_id = ? AND block_hash = ? AND COALESCE(log_index, -1) = ? AND removed = 0')
-    this.markOrphaned = db.prepare(
-      "UPDATE events SET removed = 1 WHERE connection_id = ? AND kind IN ('log', 'head') AND removed = 0 AND block_hash IN (SELECT value FROM json_each(?))",
-    )
-    this.saveCursor = db.prepare('UPDATE subscriptions SET cursor_number = ?, cursor_hash = ? WHERE id = ?')
-    // OR IGNORE: a watch resuming after a crash may deliver a block again; the unique index keeps one copy.
-    this.insert = db.prepare(`INSERT OR IGNORE INTO events
-      (connection_id, stream_id, kind, block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload, received_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.maxBatch = options.maxBatch ?? DEFAULT_EVENT_BATCH
+    this.writer = createSqliteWriter({ db, statements: EVENT_WRITE_STATEMENTS, nativeBinding: options.nativeBinding })
   }
 
-  enqueue(connectionId: number, streamId: number, event: NormalizedEvent, receivedAt = Date.now()): void {
-    this.push({ op: 'insert', connectionId, streamId, event, receivedAt })
+  /** 'worker' for a store file, 'inline' for an in-memory database. */
+  get writerKind(): SqliteWriter['kind'] {
+    return this.writer.kind
+  }
+
+  enqueue(connectionId: number, streamId: number, e: NormalizedEvent, receivedAt = Date.now()): void {
+    this.ops.push(
+      INSERT,
+      connectionId,
+      streamId,
+      e.kind,
+      e.blockNumber,
+      e.blockHash,
+      e.transactionHash,
+      e.transactionIndex,
+      e.logIndex,
+      e.address,
+      e.topics.length > 0 ? e.topics.join(',') : null,
+      e.data,
+      e.removed ? 1 : 0,
+      e.payload === null ? null : JSON.stringify(e.payload),
+      receivedAt,
+    )
+    this.queued()
   }
 
   enqueueRemoved(streamId: number, blockHash: string, logIndex: number | null): void {
-    this.push({ op: 'remove', streamId, blockHash, logIndex })
+    this.ops.push(MARK_REMOVED, streamId, blockHash, logIndex ?? -1)
+    this.queued()
   }
 
   enqueueOrphaned(connectionId: number, blockHashes: string[]): void {
-    this.push({ op: 'orphan', connectionId, blockHashes })
+    this.ops.push(MARK_ORPHANED, connectionId, JSON.stringify(blockHashes))
+    this.queued()
   }
 
   enqueueCursor(subscriptionId: number, number: number, hash: string): void {
-    this.push({ op: 'cursor', subscriptionId, number, hash })
+    this.ops.push(SAVE_CURSOR, number, hash, subscriptionId)
+    this.queued()
   }
 
-  private push(entry: QueuedEvent): void {
-    this.queue.push(entry)
-    if (this.queue.length >= this.maxBatch) this.flush()
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs)
+  private queued(): void {
+    this.opCount += 1
+    if (this.opCount >= this.maxBatch) this.dispatch('batch')
+    else if (!this.timer) this.timer = setTimeout(() => this.dispatch('timer'), this.flushIntervalMs)
   }
 
+  /** Time the writer thread spent committing, for the ingest benchmark. */
+  writerBusyMs(): number {
+    return this.writer.busyMs()
+  }
+
+  /** Writes queued but not yet committed (queued plus the batch with the writer). */
   get pendingCount(): number {
-    return this.queue.length
+    return this.opCount + (this.inFlight?.count ?? 0)
   }
 
+  /** Commits everything queued before returning (readers call this first). Failures stay queued. */
   flush(): void {
-    if (this.timer) {
+    this.dispatch('flush')
+    this.writer.drain()
+  }
+
+  /**
+   * Runs a write on the main connection while the writer thread is idle, holding back its
+   * next batch until the write is done. Without this the two connections meet at SQLite's
+   * write lock, whose busy handler sleeps in growing steps (up to 100 ms) instead of waking
+   * when the lock frees; drain() wakes the moment the batch commits.
+   */
+  exclusive<T>(write: () => T): T {
+    this.holding += 1
+    try {
+      this.writer.drain()
+      return write()
+    } finally {
+      this.holding -= 1
+      if (this.holding === 0 && this.opCount > 0) this.dispatch('timer')
+    }
+  }
+
+  /** Commits what is queued and stops the writer thread; the store's connection stays the caller's. */
+  close(): void {
+    this.flush()
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.writer.close()
+  }
+
+  /**
+   * Hands the queue to the writer unless a batch is with it already (its reply sends the
+   * next). A full batch waits while a failed one is being retried or a main-thread write
+   * holds the writer; the timer waits only for the latter; flush() waits for nothing.
+   */
+  private dispatch(reason: 'batch' | 'timer' | 'flush'): void {
+    if (reason !== 'batch' && this.timer) {
       clearTimeout(this.timer)
       this.timer = null
     }
-    if (this.queue.length === 0) return
-    const batch = this.queue
-    const committed = new Map<number, EventsCommitted>()
-    try {
-      this.db.transaction(() => {
-        for (const entry of batch) {
-          if (entry.op === 'remove') {
-            this.markRemoved.run(entry.streamId, entry.blockHash, entry.logIndex ?? -1)
-            continue
-          }
-          if (entry.op === 'orphan') {
-            this.markOrphaned.run(entry.connectionId, JSON.stringify(entry.blockHashes))
-            continue
-          }
-          if (entry.op === 'cursor') {
-            this.saveCursor.run(entry.number, entry.hash, entry.subscriptionId)
-            continue
-          }
-          const { connectionId, streamId, event: e, receivedAt } = entry
-          const result = this.insert.run(
-            connectionId,
-            streamId,
-            e.kind,
-            e.blockNumber,
-            e.blockHash,
-            e.transactionHash,
-            e.transactionIndex,
-            e.logIndex,
-            e.address,
-            e.topics.length > 0 ? e.topics.join(',') : null,
-            e.data,
-            e.removed ? 1 : 0,
-            e.payload === null ? null : JSON.stringify(e.payload),
-            receivedAt,
-          )
-          if (result.changes === 0) continue
-          let batchEntry = committed.get(connectionId)
-          if (!batchEntry) committed.set(connectionId, (batchEntry = { connectionId, lastId: 0, count: 0, perStream: new Map() }))
-          batchEntry.lastId = Number(result.lastInsertRowid)
-          batchEntry.count += 1
-          batchEntry.perStream.set(streamId, (batchEntry.perStream.get(streamId) ?? 0) + 1)
-        }
-      })()
-    } catch (error) {
-      // Keep everything queued: a full or locked disk must not lose captured events.
-      this.options.onError?.(error instanceof Error ? error : new Error(String(error)))
-      this.timer = setTimeout(() => this.flush(), 1_000)
+    if (this.inFlight || this.opCount === 0) return
+    if (reason !== 'flush' && this.holding > 0) return
+    if (reason === 'batch' && this.retrying) return
+    const batch = { ops: this.ops, count: this.opCount }
+    this.ops = []
+    this.opCount = 0
+    this.inFlight = batch
+    this.writer.submit(batch.ops, (result) => this.settled(batch, result))
+  }
+
+  private settled(batch: { ops: FlatOps; count: number }, result: BatchResult): void {
+    this.inFlight = null
+    if (!result.ok) {
+      // Keep everything, in order: a full or locked disk must not lose captured events.
+      this.ops = batch.ops.concat(this.ops)
+      this.opCount += batch.count
+      this.retrying = true
+      if (this.timer) clearTimeout(this.timer)
+      this.timer = setTimeout(() => this.dispatch('timer'), 1_000)
+      this.options.onError?.(result.error)
       return
     }
-    this.queue = []
-    this.options.onCommitted?.([...committed.values()])
+    this.retrying = false
+    const committed = summarize(batch.ops, result.results)
+    // Rows that queued up while this batch committed go next, at once.
+    if (this.opCount > 0) this.dispatch('timer')
+    this.options.onCommitted?.(committed)
   }
 
   list(query: EventQuery): (Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number })[] {
@@ -281,4 +342,26 @@ function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreve
     payload: row.kind === 'log' && row.payload === null ? logPayload(base) : row.payload === null ? null : (JSON.parse(row.payload) as unknown),
     receivedAt: row.received_at,
   }
+}
+
+/** New rows per connection and stream, from a committed batch and its [changes, rowid] pairs. */
+function summarize(ops: FlatOps, results: Float64Array): EventsCommitted[] {
+  const committed = new Map<number, EventsCommitted>()
+  let i = 0
+  let n = 0
+  while (i < ops.length) {
+    const statement = ops[i] as number
+    if (statement === INSERT && results[n] === 1) {
+      const connectionId = ops[i + 1] as number
+      const streamId = ops[i + 2] as number
+      let entry = committed.get(connectionId)
+      if (!entry) committed.set(connectionId, (entry = { connectionId, lastId: 0, count: 0, perStream: new Map() }))
+      entry.lastId = results[n + 1]!
+      entry.count += 1
+      entry.perStream.set(streamId, (entry.perStream.get(streamId) ?? 0) + 1)
+    }
+    i += 1 + PARAMETER_COUNTS[statement]!
+    n += 2
+  }
+  return [...committed.values()]
 }

@@ -1,0 +1,131 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { NormalizedEvent } from '../subscriptions/captured-event'
+import { openDatabase, type Db } from './database'
+import { EventStore, type EventsCommitted } from './event-store'
+
+const cleanups: (() => void)[] = []
+afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()))
+
+function open(options: ConstructorParameters<typeof EventStore>[1] = {}): { db: Db; store: EventStore; committed: EventsCommitted[]; errors: Error[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-events-'))
+  const db = openDatabase(path.join(dir, 'tidewatch.db'))
+  const committed: EventsCommitted[] = []
+  const errors: Error[] = []
+  const store = new EventStore(db, {
+    flushIntervalMs: 10_000,
+    ...options,
+    onCommitted: (batches) => committed.push(...batches),
+    onError: (error) => errors.push(error),
+  })
+  cleanups.push(() => {
+    store.close()
+    db.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return { db, store, committed, errors }
+}
+
+const log = (n: number): NormalizedEvent => ({
+  kind: 'log',
+  blockNumber: n,
+  blockHash: `0x${n.toString(16).padStart(64, '0')}`,
+  transactionHash: `0x${(n + 1).toString(16).padStart(64, 'a')}`,
+  transactionIndex: 0,
+  logIndex: 0,
+  address: '0x00000000000000000000000000000000000000aa',
+  topics: ['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'],
+  data: '0x',
+  removed: false,
+  payload: null,
+})
+
+const storedBlocks = (db: Db): number[] => db.prepare("SELECT block_number FROM events WHERE kind = 'log' ORDER BY id").pluck().all() as number[]
+
+/** Makes every insert into events fail as a full disk would, until healed. */
+function breakInserts(db: Db): () => void {
+  db.exec(`CREATE TABLE fail_inserts (on_purpose INTEGER);
+    INSERT INTO fail_inserts VALUES (1);
+    CREATE TRIGGER events_fail BEFORE INSERT ON events WHEN (SELECT COUNT(*) FROM fail_inserts) > 0
+    BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`)
+  return () => db.exec('DELETE FROM fail_inserts')
+}
+
+describe('EventStore', () => {
+  it('commits on its writer thread and reports new rows per connection and stream', () => {
+    const { db, store, committed } = open()
+    expect(store.writerKind).toBe('worker')
+    store.enqueue(1, 10, log(1))
+    store.enqueue(1, 11, log(2))
+    store.enqueue(2, 20, log(3))
+    expect(store.pendingCount).toBe(3)
+    store.flush()
+    expect(store.pendingCount).toBe(0)
+    expect(storedBlocks(db)).toEqual([1, 2, 3])
+    expect(committed).toEqual([
+      { connectionId: 1, lastId: 2, count: 2, perStream: new Map([[10, 1], [11, 1]]) },
+      { connectionId: 2, lastId: 3, count: 1, perStream: new Map([[20, 1]]) },
+    ])
+    const [row] = store.list({ limit: 1, connectionId: 2 })
+    expect(row).toMatchObject({ kind: 'log', blockNumber: 3, topics: log(3).topics, streamId: 20 })
+  })
+
+  it('a full batch goes to the writer at once and the next one queues while it commits', () => {
+    const { db, store } = open({ maxBatch: 3 })
+    for (let n = 1; n <= 7; n++) store.enqueue(1, 1, log(n))
+    // 1-3 went as a batch; 4-7 wait for its reply (one batch in flight).
+    expect(store.pendingCount).toBe(7)
+    store.flush()
+    expect(storedBlocks(db)).toEqual([1, 2, 3, 4, 5, 6, 7])
+  })
+
+  it('a failed commit loses nothing: rows stay queued in order and commit once the cause is gone', async () => {
+    const { db, store, committed, errors } = open()
+    store.enqueue(1, 1, log(1))
+    store.flush()
+    const heal = breakInserts(db)
+    store.enqueue(1, 1, log(2))
+    store.enqueue(1, 1, log(3))
+    store.flush()
+    expect(errors.map((e) => e.message)).toEqual(['database or disk is full'])
+    expect(store.pendingCount).toBe(2)
+    store.enqueue(1, 1, log(4))
+    expect(storedBlocks(db)).toEqual([1])
+    heal()
+    // The retry timer (1 s after the failure) commits without anyone calling flush().
+    await expect.poll(() => storedBlocks(db), { timeout: 5_000 }).toEqual([1, 2, 3, 4])
+    expect(store.pendingCount).toBe(0)
+    expect(committed.map((c) => c.count)).toEqual([1, 3])
+  })
+
+  it('exclusive() runs a main-connection write after the batch in flight and holds back the next', () => {
+    const { db, store } = open({ maxBatch: 2 })
+    db.exec('CREATE TABLE side (n INTEGER)')
+    store.enqueue(1, 1, log(1))
+    store.enqueue(1, 1, log(2)) // a full batch: in flight
+    store.enqueue(1, 1, log(3)) // queued behind it
+    const seen = store.exclusive(() => {
+      db.prepare('INSERT INTO side VALUES (1)').run()
+      return storedBlocks(db)
+    })
+    expect(seen).toEqual([1, 2])
+    store.flush()
+    expect(storedBlocks(db)).toEqual([1, 2, 3])
+    expect(db.prepare('SELECT COUNT(*) FROM side').pluck().get()).toBe(1)
+  })
+
+  it('an in-memory store writes inline, on the same connection', () => {
+    const db = openDatabase(':memory:')
+    const store = new EventStore(db)
+    cleanups.push(() => {
+      store.close()
+      db.close()
+    })
+    expect(store.writerKind).toBe('inline')
+    store.enqueue(1, 1, log(5))
+    store.flush()
+    expect(storedBlocks(db)).toEqual([5])
+  })
+})
