@@ -9,6 +9,7 @@ import { loadOrCreateApiToken } from '../server/api-token'
 import { startHttpServer, uiRoute } from '../server/http-server'
 import { serveUiSocket } from '../server/ui-socket'
 import { streamRoute } from '../stream/stream-endpoint'
+import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
 import { primaryPool, primaryWatchProvider } from '../stream/primary-watches'
 import { headlessLocalApi } from '../server/local-api'
 import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
@@ -57,6 +58,7 @@ export async function serve(argv: string[]): Promise<void> {
         pool: () => primaryPool(app),
         log,
       }),
+      rpcRoute({ pool: () => primaryPool(app), log }),
     ],
   })
   app.setLocalApi(headlessLocalApi(options.dataDir, () => server.url, server.port))

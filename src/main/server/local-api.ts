@@ -1,7 +1,8 @@
 /**
  * The local stream API of the desktop app: off until the person turns it on, then
- * /v1/stream on 127.0.0.1 with the same token file as headless mode. The setting survives
- * restarts. Headless mode serves the API on its own server and reports it as always on.
+ * /v1/stream and /v1/rpc on 127.0.0.1 with the same token file as headless mode. The
+ * setting survives restarts. Headless mode serves the API on its own server and reports
+ * it as always on.
  */
 import path from 'node:path'
 import { z } from 'zod'
@@ -9,6 +10,7 @@ import type { LocalApiStatus } from '../../shared/contract'
 import type { SettingsStore } from '../store/settings-store'
 import type { StreamDeps } from '../stream/stream-session'
 import { streamRoute } from '../stream/stream-endpoint'
+import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
 import { API_TOKEN_FILE, loadOrCreateApiToken } from './api-token'
 import { startHttpServer, type RunningHttpServer } from './http-server'
 
@@ -46,7 +48,7 @@ export async function createDesktopLocalApi(options: { dataDir: string; settings
         port: setting.port,
         token: loadOrCreateApiToken(options.dataDir),
         rendererRoot: options.rendererRoot,
-        routes: [streamRoute(options.stream)],
+        routes: [streamRoute(options.stream), rpcRoute({ pool: options.stream.pool, log: options.stream.log })],
       })
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code

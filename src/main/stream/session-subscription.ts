@@ -11,7 +11,8 @@ import type { NormalizedEvent } from '../subscriptions/captured-event'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { isRateLimit, isUnsupported } from '../upstream/rpc-errors'
-import { JsonRpcError } from '../rpc/json-rpc-client'
+import type { JsonRpcError } from '../rpc/json-rpc-client'
+import { observingSubscribeErrors } from '../upstream/observed-pool'
 import { minedTransactionData, pendingTransactionData, syncingData } from './session-messages'
 import { errorText, upstreamErrorDetails, type LiveRequest } from './session-request'
 import type { WatchProvider } from './watch-types'
@@ -117,27 +118,11 @@ async function nextBlockOrZero(watches: WatchProvider): Promise<number> {
 }
 
 /**
- * The runner retries every subscribe failure except "unsupported" (which it emulates). A
- * stream client is better served by the upstream's answer: a JSON-RPC error that is
- * neither "unsupported" nor a rate limit (those stay the runner's to handle) ends the
- * request with upstream_error. The view shares everything else with the pool.
+ * A JSON-RPC refusal that is neither "unsupported" nor a rate limit (those stay the
+ * runner's to handle) ends the request with upstream_error.
  */
 function reportingUpstreamErrors(pool: ConnectionPool, report: (error: JsonRpcError) => void): ConnectionPool {
-  const check = (error: unknown): void => {
-    if (error instanceof JsonRpcError && !isUnsupported(error) && !isRateLimit(error)) report(error)
-  }
-  const view = Object.create(pool) as ConnectionPool
-  view.request = pool.request.bind(pool)
-  view.acquire = async (params, onResult, onError) => {
-    try {
-      return await pool.acquire(params, onResult, (error) => {
-        check(error)
-        onError?.(error)
-      })
-    } catch (error) {
-      check(error)
-      throw error
-    }
-  }
-  return view
+  return observingSubscribeErrors(pool, (error) => {
+    if (!isUnsupported(error) && !isRateLimit(error)) report(error)
+  })
 }

@@ -29,6 +29,13 @@ export interface RunnerOptions {
   pool: ConnectionPool
   spec: SubscriptionSpec
   sink: (event: NormalizedEvent) => void
+  /**
+   * Each result that normalized OK, as received: /v1/rpc forwards results unchanged, which
+   * the normalized event cannot give back (a log's payload is rebuilt from columns).
+   * `emulated` says the result came from an emulator, whose syncing results are raw
+   * `eth_syncing` answers rather than subscription payloads.
+   */
+  onRaw?: (raw: unknown, emulated: boolean) => void
   log: (message: string) => void
   syncingPollMs?: number
 }
@@ -68,7 +75,7 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
     this.update({ state: 'paused' })
   }
 
-  private deliver = (raw: unknown): void => {
+  private deliver = (raw: unknown, emulated = false): void => {
     const normalized = normalize(this.options.spec.type, raw)
     if (!normalized.ok) {
       const message = `${this.options.spec.type} result skipped: ${normalized.message}`
@@ -77,6 +84,7 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
       return
     }
     this.options.sink(normalized.event)
+    this.options.onRaw?.(raw, emulated)
   }
 
   /** The upstream dropped the subscription (a resubscribe after reconnect failed). */
@@ -124,7 +132,7 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
     try {
       const emulation = await startEmulation(this.options.spec, {
         pool: this.options.pool,
-        deliver: this.deliver,
+        deliver: (raw) => this.deliver(raw, true),
         fail: this.lost,
         log: this.options.log,
         ...(this.options.syncingPollMs ? { syncingPollMs: this.options.syncingPollMs } : {}),

@@ -1,0 +1,31 @@
+/**
+ * What /v1/rpc tells a client when the upstream fails: the upstream's own JSON-RPC error,
+ * unchanged, where there is one; else a server error that says what went wrong.
+ */
+import { RPC_ERROR_CODES, type JsonRpcErrorObject } from '../../shared/rpc-protocol'
+import { JsonRpcError } from '../rpc/json-rpc-client'
+
+/**
+ * Both upstream transports (src/main/rpc/json-rpc-client.ts, src/main/upstream/http-rpc.ts)
+ * prefix the upstream's message with `<method>: ` for Tidewatch's own logs; the client must
+ * see the message as the upstream wrote it, so the prefix comes off again.
+ */
+export function upstreamErrorObject(error: unknown, method: string): JsonRpcErrorObject {
+  if (error instanceof JsonRpcError) {
+    const prefix = `${method}: `
+    const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+    return error.data === undefined ? { code: error.code, message } : { code: error.code, message, data: error.data }
+  }
+  return { code: RPC_ERROR_CODES.upstreamUnavailable, message: `The upstream did not answer ${method}: ${errorText(error)}` }
+}
+
+export function noUpstreamError(method: string): JsonRpcErrorObject {
+  return {
+    code: RPC_ERROR_CODES.upstreamUnavailable,
+    message: `No upstream connection is running, so Tidewatch cannot serve ${method}; add or start a connection and try again`,
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
