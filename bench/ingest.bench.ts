@@ -423,7 +423,7 @@ async function engineWatch(server: FloodServer): Promise<PathResult> {
       })
       const meters = await phaseMeters('engine', [
         ['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush'],
-        ['ChainStore.appendBlock (chain_blocks, chain_logs)', ChainStore.prototype, 'appendBlock'],
+        ['ChainStore.appendBlock (chain_blocks, chain_logs; with its wait for the writer thread to be idle)', ChainStore.prototype, 'appendBlock'],
         ['ChainStore.canonicalRange (read back for the watch)', ChainStore.prototype, 'canonicalRange'],
       ])
       startedAt = server.go()

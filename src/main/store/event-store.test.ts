@@ -81,6 +81,19 @@ describe('EventStore', () => {
     expect(storedBlocks(db)).toEqual([1, 2, 3, 4, 5, 6, 7])
   })
 
+  it('capture faster than the writer waits for it instead of queueing without bound', () => {
+    const { db, store } = open({ maxBatch: 2 })
+    let most = 0
+    // No await: the writer's replies can only come in through the backpressure wait.
+    for (let n = 1; n <= 100; n++) {
+      store.enqueue(1, 1, log(n))
+      most = Math.max(most, store.pendingCount)
+    }
+    expect(most).toBeLessThanOrEqual(2 * 4 + 2)
+    store.flush()
+    expect(storedBlocks(db)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+  })
+
   it('a failed commit loses nothing: rows stay queued in order and commit once the cause is gone', async () => {
     const { db, store, committed, errors } = open()
     store.enqueue(1, 1, log(1))

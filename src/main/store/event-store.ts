@@ -84,6 +84,8 @@ export const EVENT_WRITE_STATEMENTS = [
 const PARAMETER_COUNTS = EVENT_WRITE_STATEMENTS.map(parameterCount)
 
 export const DEFAULT_EVENT_BATCH = 5_000
+/** Batches that may queue behind the one being committed before enqueue() waits. */
+const MAX_QUEUED_BATCHES = 4
 
 export class EventStore {
   /** Queued writes, not yet handed to the writer: FlatOps and how many statements they hold. */
@@ -152,6 +154,9 @@ export class EventStore {
 
   private queued(): void {
     this.opCount += 1
+    // Backpressure: capture faster than SQLite must not grow the queue without bound, so
+    // past a few batches the main thread waits for the writer, as it did when it wrote.
+    if (this.opCount >= this.maxBatch * MAX_QUEUED_BATCHES && this.inFlight) this.writer.drain()
     if (this.opCount >= this.maxBatch) this.dispatch('batch')
     else if (!this.timer) this.timer = setTimeout(() => this.dispatch('timer'), this.flushIntervalMs)
   }
