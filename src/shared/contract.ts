@@ -224,7 +224,7 @@ export const capturedEventSchema = z.object({
 })
 export type CapturedEvent = z.infer<typeof capturedEventSchema>
 
-/** The local stream API (/v1/stream): always on in headless mode, opt-in in the desktop app. */
+/** The local API (/v1/stream and /v1/rpc): always on in headless mode, opt-in in the desktop app. */
 export const localApiStatusSchema = z.object({
   enabled: z.boolean(),
   /** 'headless': served by `tidewatch serve` itself and cannot be turned off from here. */

@@ -13,7 +13,7 @@ function parsePort(text: string): number | null {
 const PORT_MESSAGE = 'Pick a port between 1 and 65535'
 
 /**
- * The local stream API (/v1/stream): opt-in in the desktop app, where the person picks the
+ * The local API (/v1/stream and /v1/rpc): opt-in in the desktop app, where the person picks the
  * port; always on in headless mode, where `tidewatch serve` itself serves it.
  */
 export function LocalApiSettings() {
@@ -87,7 +87,9 @@ export function LocalApiSettings() {
     <div className="local-api" data-testid="local-api" data-enabled={status.enabled ? 'true' : 'false'} data-mode={status.mode}>
       <p className="field-hint">
         Lets scripts and other programs on this computer stream the captured events over WebSocket at{' '}
-        <code className="mono">/v1/stream</code>, with the token kept in the token file.
+        <code className="mono">/v1/stream</code>, or use Tidewatch as their JSON-RPC node at{' '}
+        <code className="mono">/v1/rpc</code> (eth_subscribe shared with Tidewatch&apos;s own subscriptions), with the token kept in the
+        token file.
       </p>
       {headless ? (
         <p className="local-api-always-on" data-testid="local-api-always-on">
