@@ -9,6 +9,8 @@ const root = path.resolve(__dirname, '../..')
 export interface ServeProcess {
   baseUrl: string
   token: string
+  /** The Node process of `tidewatch serve` (the group leader). */
+  pid: number
   output: () => string
   /** Signals the process group and waits for the exit code. */
   kill(signal: NodeJS.Signals): Promise<number | null>
@@ -27,6 +29,7 @@ export async function startServe(args: string[], dataDir: string): Promise<Serve
   return {
     baseUrl: output.match(/Tidewatch listening on (http:\/\/\S+)/)![1]!,
     token: fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim(),
+    pid: child.pid!,
     output: () => output,
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal)

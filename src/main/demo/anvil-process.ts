@@ -22,12 +22,45 @@ export interface AnvilOptions {
   extraArgs?: string[] | undefined;
   /** How long to wait for the node to answer eth_chainId (default 20 000 ms). */
   readyTimeoutMs?: number | undefined;
+  /**
+   * Run anvil under a small guard process that stops it when this process dies, even by
+   * SIGKILL (which skips every exit handler): the guard notices its stdin pipe closing.
+   * The demo chain uses it; tests that start anvil themselves do not need it.
+   */
+  dieWithParent?: boolean | undefined;
 }
+
+const GUARD_GRACE_MS = 2_000;
+
+/**
+ * The guard's program (run with `node -e`, argv[1] = JSON [bin, ...args]). It passes
+ * anvil's output through, forwards SIGTERM/SIGINT with a SIGKILL after a grace period,
+ * and kills anvil at once when its stdin (a pipe from the parent) reaches end of file.
+ */
+const GUARD_SCRIPT = `
+const { spawn } = require('node:child_process');
+const [bin, ...args] = JSON.parse(process.argv[1]);
+const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], windowsHide: true });
+const alive = () => child.exitCode === null && child.signalCode === null;
+const stop = () => {
+  if (!alive()) return;
+  child.kill('SIGTERM');
+  setTimeout(() => { if (alive()) child.kill('SIGKILL'); }, ${GUARD_GRACE_MS}).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', () => { if (alive()) child.kill('SIGKILL'); });
+process.stdin.on('error', () => { if (alive()) child.kill('SIGKILL'); });
+process.stdin.resume();
+child.on('error', (error) => { process.stderr.write('cannot start anvil: ' + error.message + '\\n'); process.exit(127); });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+`;
 
 export interface AnvilProcess {
   port: number;
   wsUrl: string;
   httpUrl: string;
+  /** The anvil process, or its guard with `dieWithParent` (stopping either stops anvil). */
   pid: number;
   /** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. Idempotent. */
   stop(): Promise<void>;
@@ -173,7 +206,15 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilProce
   // --quiet (alias --silent) stops anvil logging every request/tx to stdout.
   args.push('--quiet', ...(options.extraArgs ?? []));
 
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const guarded = options.dieWithParent === true;
+  const child = guarded
+    ? // ELECTRON_RUN_AS_NODE: in the desktop app, execPath is Electron's binary.
+      spawn(process.execPath, ['-e', GUARD_SCRIPT, JSON.stringify([bin, ...args])], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        windowsHide: true,
+      })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
 
   // Always drain both pipes: an unread pipe that fills up would block anvil.
   let outputTail = '';
@@ -193,8 +234,9 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilProce
   // cannot await, and kill() is synchronous, so this is safe.) Note that an
   // unhandled fatal signal to our process skips 'exit' handlers; the app's
   // signal handling is expected to call stop()/process.exit() instead.
+  // A guard is not SIGKILLed: it must live to stop anvil (its stdin closes as we exit).
   const killOnExit = (): void => {
-    if (!exited(child)) child.kill('SIGKILL');
+    if (!exited(child)) child.kill(guarded ? 'SIGTERM' : 'SIGKILL');
   };
   process.on('exit', killOnExit);
 

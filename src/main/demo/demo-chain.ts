@@ -39,7 +39,7 @@ export async function startDemoChain(options: DemoChainOptions = {}): Promise<De
     // every block: that would turn into a busy loop.
     throw new Error(`demo chain blockTime must be > 0 (got ${blockTime})`);
   }
-  const anvil = await startAnvil({ port: options.port, blockTime });
+  const anvil = await startAnvil({ port: options.port, blockTime, dieWithParent: true });
   let traffic: TrafficGenerator;
   try {
     traffic = await startTrafficGenerator({
