@@ -7,10 +7,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { startAnvil, type AnvilProcess } from '../src/main/demo/anvil-process'
 import { startServe, type ServeProcess } from './helpers/headless-process'
 import { RpcTestClient } from './helpers/rpc-client'
+import { refusedUpgradeStatus } from './helpers/upgrade-status'
 
 let anvil: AnvilProcess
 let serve: ServeProcess
@@ -28,12 +28,7 @@ afterAll(async () => {
 
 describe('tidewatch serve: /v1/rpc', () => {
   it('refuses an upgrade without the token with 401', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(new URL('/v1/rpc', serve.baseUrl.replace(/^http/, 'ws')))
-      socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
-      socket.on('open', () => reject(new Error('connected without a token')))
-      socket.on('error', reject)
-    })
+    const status = await refusedUpgradeStatus(new URL('/v1/rpc', serve.baseUrl.replace(/^http/, 'ws')))
     expect(status).toBe(401)
   })
 

@@ -16,6 +16,7 @@ import { RPC_PATH } from '../../shared/rpc-protocol'
 import { startHttpServer, type RunningHttpServer } from '../server/http-server'
 import { ConnectionPool } from '../upstream/connection-pool'
 import { rpcRoute, type RpcRouteOptions } from './rpc-endpoint'
+import { refusedUpgradeStatus } from '../../../test/helpers/upgrade-status'
 
 const TOKEN = 'rpc-test-token-0123456789abcdef0123456789abcd'
 const ADDRESS = '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd'
@@ -149,12 +150,7 @@ afterEach(async () => {
 describe('/v1/rpc subscriptions', () => {
   it('refuses an upgrade without the token with 401', async () => {
     const url = await serve()
-    const status = await new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(url)
-      socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
-      socket.on('open', () => reject(new Error('connected without a token')))
-      socket.on('error', reject)
-    })
+    const status = await refusedUpgradeStatus(url)
     expect(status).toBe(401)
   })
 

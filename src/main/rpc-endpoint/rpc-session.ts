@@ -17,6 +17,7 @@ import {
   type JsonRpcResponse,
   type SubscriptionNotification,
 } from '../../shared/rpc-protocol'
+import { boundedSender, DEFAULT_MAX_BUFFERED_BYTES } from '../server/socket-send'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { forwardRequest } from './forward-request'
 import type { MethodOutcome } from './outcome'
@@ -36,7 +37,6 @@ export interface RpcDeps {
   requestTimeoutMs?: number
 }
 
-const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 type Answer = { response: JsonRpcResponse | null; answered: (() => void) | null }
@@ -45,15 +45,7 @@ export function serveRpcSocket(socket: WebSocket, deps: RpcDeps, shared: SharedS
   const maxBuffered = deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
 
-  const send = (message: JsonRpcResponse | JsonRpcResponse[] | SubscriptionNotification): void => {
-    if (socket.readyState !== socket.OPEN) return
-    if (socket.bufferedAmount > maxBuffered) {
-      deps.log(`rpc client read too slowly (${socket.bufferedAmount} bytes unsent); disconnecting it`)
-      socket.terminate()
-      return
-    }
-    socket.send(JSON.stringify(message))
-  }
+  const send: (message: JsonRpcResponse | JsonRpcResponse[] | SubscriptionNotification) => void = boundedSender(socket, maxBuffered, deps.log, 'rpc')
 
   const subscriptions = new SocketSubscriptions({
     shared,

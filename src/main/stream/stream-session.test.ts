@@ -17,6 +17,7 @@ import { ConnectionPool } from '../upstream/connection-pool'
 import { streamRoute } from './stream-endpoint'
 import type { StreamDeps } from './stream-session'
 import type { WatchMessage, WatchProvider, WatchRequest } from './watch-types'
+import { refusedUpgradeStatus } from '../../../test/helpers/upgrade-status'
 
 const TOKEN = 'stream-test-token-0123456789abcdef0123456789'
 const HEAD = 100
@@ -157,12 +158,7 @@ afterEach(async () => {
 describe('/v1/stream connection and validation', () => {
   it('refuses an upgrade without the token with 401', async () => {
     const url = await serve()
-    const status = await new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(url)
-      socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
-      socket.on('open', () => reject(new Error('connected without a token')))
-      socket.on('error', reject)
-    })
+    const status = await refusedUpgradeStatus(url)
     expect(status).toBe(401)
   })
 

@@ -6,6 +6,7 @@
  */
 import type { RawData, WebSocket } from 'ws'
 import { MAX_LIVE_REQUESTS, parseStreamRequest, type StreamErrorCode, type StreamMessage, type StreamRequest } from '../../shared/stream-protocol'
+import { boundedSender, DEFAULT_MAX_BUFFERED_BYTES } from '../server/socket-send'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { errorText, LiveRequest } from './session-request'
 import { openSubscription } from './session-subscription'
@@ -23,23 +24,13 @@ export interface StreamDeps {
   maxBufferedBytes?: number
 }
 
-const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024
-
 export function serveStreamSocket(socket: WebSocket, deps: StreamDeps): void {
   const maxLive = deps.maxLiveRequests ?? MAX_LIVE_REQUESTS
   const maxBuffered = deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
   const live = new Map<string, LiveRequest>()
   let generated = 0
 
-  const emit = (message: StreamMessage): void => {
-    if (socket.readyState !== socket.OPEN) return
-    if (socket.bufferedAmount > maxBuffered) {
-      deps.log(`stream client read too slowly (${socket.bufferedAmount} bytes unsent); disconnecting it`)
-      socket.terminate()
-      return
-    }
-    socket.send(JSON.stringify(message))
-  }
+  const emit: (message: StreamMessage) => void = boundedSender(socket, maxBuffered, deps.log, 'stream')
   const answerError = (reqId: string | null, code: StreamErrorCode, message: string, details?: Record<string, unknown>): void =>
     emit({ type: 'error', req_id: reqId, data: details ? { code, message, details } : { code, message } })
   const newReqId = (): string => {
