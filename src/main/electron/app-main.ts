@@ -11,7 +11,7 @@ import { CONTENT_SECURITY_POLICY } from '../server/static-files'
 import { registerIpcTransport } from './ipc-transport'
 import { createDesktopLocalApi } from '../server/local-api'
 import { SettingsStore } from '../store/settings-store'
-import { primaryPool, primaryWatchProvider } from '../stream/primary-watches'
+import { primaryStreamDeps } from '../stream/primary-watches'
 import { createSafeStorageBox } from './safe-storage-box'
 import { secureWindowOptions } from './window-options'
 
@@ -79,7 +79,7 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
       dataDir,
       settings: new SettingsStore(started.engine.db),
       rendererRoot: path.join(here, '../renderer'),
-      stream: { watches: primaryWatchProvider(started.engine, started.primaryConnectionId), pool: () => primaryPool(started), log },
+      stream: primaryStreamDeps(started, log),
     }),
   )
 

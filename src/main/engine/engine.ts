@@ -242,6 +242,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.decorate(this.events.list(filter), subscriptions)
   }
 
+  /** A log's event name and arguments, from the built-in events and the person's ABIs; null when unknown. */
+  decodeLog(topics: string[], data: string | null): { event: string; args: Record<string, unknown> } | null {
+    const decoded = this.decoder.decode(topics, data)
+    return decoded ? { event: decoded.event, args: decoded.args } : null
+  }
+
   /** Adds what the store does not hold: subscription ids, finality, decoded arguments. */
   private decorate(rows: ReturnType<EventStore['list']>, subscriptions: StoredSubscription[] = this.subscriptions.list()): CapturedEvent[] {
     const byStream = new Map<number, number[]>()

@@ -10,7 +10,7 @@ import { startHttpServer, uiRoute } from '../server/http-server'
 import { serveUiSocket } from '../server/ui-socket'
 import { streamRoute } from '../stream/stream-endpoint'
 import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
-import { primaryPool, primaryWatchProvider } from '../stream/primary-watches'
+import { primaryPool, primaryStreamDeps } from '../stream/primary-watches'
 import { headlessLocalApi } from '../server/local-api'
 import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
@@ -53,11 +53,7 @@ export async function serve(argv: string[]): Promise<void> {
     downloads: { path: EXPORTS_PATH, dir: exportsDir(options.dataDir) },
     routes: [
       uiRoute((socket) => serveUiSocket(socket, app.api)),
-      streamRoute({
-        watches: primaryWatchProvider(app.engine, app.primaryConnectionId),
-        pool: () => primaryPool(app),
-        log,
-      }),
+      streamRoute(primaryStreamDeps(app, log)),
       rpcRoute({ pool: () => primaryPool(app), log }),
     ],
   })

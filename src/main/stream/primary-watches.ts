@@ -2,6 +2,7 @@
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
 import type { Engine } from '../engine/engine'
 import type { ConnectionPool } from '../upstream/connection-pool'
+import type { StreamDeps } from './stream-session'
 import type { WatchProvider } from './watch-types'
 
 export function primaryWatchProvider(engine: Engine, connectionId: () => number | null): WatchProvider {
@@ -14,6 +15,16 @@ export function primaryWatchProvider(engine: Engine, connectionId: () => number 
   return {
     latestBlock: () => current().latestBlock(),
     open: (request, send) => current().open(request, send),
+  }
+}
+
+/** What /v1/stream needs from the app, on its primary connection (headless and desktop alike). */
+export function primaryStreamDeps(app: { engine: Engine; primaryConnectionId: () => number | null }, log: (message: string) => void): StreamDeps {
+  return {
+    watches: primaryWatchProvider(app.engine, app.primaryConnectionId),
+    pool: () => primaryPool(app),
+    log,
+    decodeLog: (topics, data) => app.engine.decodeLog(topics, data),
   }
 }
 

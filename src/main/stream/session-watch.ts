@@ -9,6 +9,8 @@ import type { LogFilter, WatchMessage, WatchProvider, WatchRequest } from './wat
 
 export type WatchStreamRequest = StreamRequestOf<'logs'> | StreamRequestOf<'newHeads'>
 
+export type LogDecoder = (topics: string[], data: string | null) => { event: string; args: Record<string, unknown> } | null
+
 /** Absolute first block, or null when start_block lies above H + 1 or before genesis. */
 export function resolveStartBlock(startBlock: number | null, head: number): number | null {
   if (startBlock === null) return head + 1
@@ -26,7 +28,7 @@ export function watchFilter(request: WatchStreamRequest): LogFilter {
   return filter
 }
 
-export async function openWatch(request: WatchStreamRequest, live: LiveRequest, watches: WatchProvider, log: (message: string) => void): Promise<void> {
+export async function openWatch(request: WatchStreamRequest, live: LiveRequest, watches: WatchProvider, log: (message: string) => void, decode?: LogDecoder): Promise<void> {
   let head: number
   try {
     head = await watches.latestBlock()
@@ -52,11 +54,25 @@ export async function openWatch(request: WatchStreamRequest, live: LiveRequest, 
     withProgress: request.with_progress,
   }
   try {
-    const handle = watches.open(watchRequest, (message) => relay(live, message, log))
+    const handle = watches.open(watchRequest, (message) => relay(live, withDecoded(message, decode), log))
     live.onStop(() => handle.stop())
   } catch (error) {
     live.fail('upstream_error', `Could not start the ${request.type} request: ${errorText(error)}`, upstreamErrorDetails(error))
   }
+}
+
+/** Adds `decoded` to a log message whose event is known; the raw log is sent either way. */
+function withDecoded(message: WatchMessage, decode: LogDecoder | undefined): WatchMessage {
+  if (!decode || message.type !== 'log') return message
+  const { topics, data } = message.data.log
+  if (!Array.isArray(topics) || !topics.every((t): t is string => typeof t === 'string')) return message
+  let decoded: ReturnType<LogDecoder> = null
+  try {
+    decoded = decode(topics, typeof data === 'string' ? data : null)
+  } catch {
+    // A log the ABI cannot describe is still delivered, just without `decoded`.
+  }
+  return decoded ? { type: 'log', data: { ...message.data, decoded } } : message
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(STREAM_ERROR_CODES)

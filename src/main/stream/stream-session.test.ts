@@ -18,6 +18,8 @@ import { streamRoute } from './stream-endpoint'
 import type { StreamDeps } from './stream-session'
 import type { WatchMessage, WatchProvider, WatchRequest } from './watch-types'
 import { refusedUpgradeStatus } from '../../../test/helpers/upgrade-status'
+import { getAddress } from 'viem'
+import { EventDecoder } from '../decode/event-decoder'
 
 const TOKEN = 'stream-test-token-0123456789abcdef0123456789'
 const HEAD = 100
@@ -365,6 +367,33 @@ describe('/v1/stream logs and newHeads', () => {
     client.send({ type: 'newHeads', req_id: 'hist', fetch: true, listen: true, start_block: -2, data: {} })
     await client.answer('hist', 'listening')
     expect(watches.opened.at(-1)!.request).toMatchObject({ kind: 'newHeads', fetchSnapshot: false, startBlock: HEAD - 2 })
+  })
+
+  it('adds decoded (event and arguments) to a log whose event is known, and sends other logs without it', async () => {
+    watches.script = () => undefined
+    const decoder = new EventDecoder([])
+    const client = await connect(await serve({ decodeLog: (topics, data) => {
+      const decoded = decoder.decode(topics, data)
+      return decoded && { event: decoded.event, args: decoded.args }
+    } }))
+    client.send({ type: 'logs', req_id: 'd', listen: true, data: {} })
+    await waitFor('watch', () => watches.opened[0])
+    const from = '0x00000000000000000000000000000000000000a1'
+    const to = '0x00000000000000000000000000000000000000b2'
+    const transfer = {
+      address: ADDRESS,
+      topics: [TOPIC, `0x${from.slice(2).padStart(64, '0')}`, `0x${to.slice(2).padStart(64, '0')}`],
+      data: `0x${(1234n).toString(16).padStart(64, '0')}`,
+    }
+    const unknown = { address: ADDRESS, topics: [`0x${'12'.repeat(32)}`], data: '0x' }
+    const envelope = { block_number: 5, block_hash: '0x05', transaction_hash: '0xaa', removed: false, irreversible: false }
+    watches.opened[0]!.send({ type: 'log', data: { ...envelope, log_index: 0, log: transfer } })
+    watches.opened[0]!.send({ type: 'log', data: { ...envelope, log_index: 1, log: unknown } })
+    await client.find('second log', (m) => m.req_id === 'd' && m.type === 'log' && m.data.log_index === 1)
+    const [first, second] = client.messages.filter((m) => m.req_id === 'd' && m.type === 'log')
+    expect(first!.data.decoded).toEqual({ event: 'Transfer', args: { from: getAddress(from), to: getAddress(to), value: '1234' } })
+    expect(first!.data.log).toEqual(transfer)
+    expect(second!.data).not.toHaveProperty('decoded')
   })
 
   it('relays watch messages in the envelope and ends the request on complete or error', async () => {

@@ -10,7 +10,7 @@ import { boundedSender, DEFAULT_MAX_BUFFERED_BYTES } from '../server/socket-send
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { errorText, LiveRequest } from './session-request'
 import { openSubscription } from './session-subscription'
-import { openWatch } from './session-watch'
+import { openWatch, type LogDecoder } from './session-watch'
 import type { WatchProvider } from './watch-types'
 
 export interface StreamDeps {
@@ -18,6 +18,8 @@ export interface StreamDeps {
   /** The upstream connection's pool, for the pending, mined and syncing types; null while there is none. */
   pool: () => ConnectionPool | null
   log: (message: string) => void
+  /** A log's event and arguments for `decoded` on log messages (PROTOCOL.md: optional); none when absent. */
+  decodeLog?: LogDecoder
   /** Live requests per connection; PROTOCOL.md: 1,000. */
   maxLiveRequests?: number
   /** A client that lets this much go unread is disconnected rather than buffered without bound. */
@@ -52,7 +54,7 @@ export function serveStreamSocket(socket: WebSocket, deps: StreamDeps): void {
     live.set(reqId, entry)
     const opened =
       request.type === 'logs' || request.type === 'newHeads'
-        ? openWatch(request, entry, deps.watches, deps.log)
+        ? openWatch(request, entry, deps.watches, deps.log, deps.decodeLog)
         : openSubscription(request, entry, { pool: deps.pool(), watches: deps.watches, log: deps.log })
     opened.catch((error: unknown) => entry.fail('upstream_error', `Could not start the ${request.type} request: ${errorText(error)}`))
   }

@@ -38,6 +38,7 @@ export type WatchMessage =
         removed: boolean
         irreversible: boolean
         log: Record<string, unknown>
+        decoded?: { event: string; args: Record<string, unknown> }
       }
     }
   | {
