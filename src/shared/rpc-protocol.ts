@@ -94,6 +94,12 @@ export function parseSubscribeParams(params: JsonRpcRequest['params']): ParsedPa
   }
   // A null second param is taken as none, as some clients send it for types without params.
   const given = params[1] ?? undefined
+  // geth and anvil take `true` for full transactions instead of hashes: the same stream as
+  // alchemy_newFullPendingTransactions, which Tidewatch builds from exactly that where the
+  // upstream lacks the Alchemy type. `false` asks for hashes, as no param does.
+  if (type === 'newPendingTransactions' && typeof given === 'boolean') {
+    return { ok: true, value: subscriptionSpecSchema.parse({ type: given ? 'alchemy_newFullPendingTransactions' : 'newPendingTransactions', params: {} }) }
+  }
   if (given !== undefined && !isRecord(given)) return invalidParams('params[1]', `the ${type} parameters must be an object`)
   const spec = subscriptionSpecSchema.safeParse({ type, params: given })
   if (spec.success) return { ok: true, value: spec.data }

@@ -107,6 +107,16 @@ describe('/v1/rpc on anvil', () => {
     expect(logs.some((m) => /alchemy_pendingTransactions.*built from newPendingTransactions/.test(m))).toBe(true)
   })
 
+  it('takes geth\'s ["newPendingTransactions", true] for full transactions, and no param or false for hashes', async () => {
+    const client = await connect()
+    const full = await client.subscribe('newPendingTransactions', true)
+    const hashes = await client.subscribe('newPendingTransactions', false)
+    const sent = await client.call('eth_sendTransaction', [{ from: OUTSIDER, to: ACCOUNT_0, value: '0x2' }])
+    const [tx] = (await client.untilResults(full, 1, 10_000)) as { hash: string; from: string; value: string }[]
+    expect(tx).toMatchObject({ hash: sent.result, from: OUTSIDER.toLowerCase(), value: '0x2' })
+    expect(await client.untilResults(hashes, 1, 10_000)).toEqual([sent.result])
+  })
+
   it('emulates syncing (anvil lacks it): an id, then false, as a geth node says "not syncing"', async () => {
     const client = await connect()
     const id = await client.subscribe('syncing')
