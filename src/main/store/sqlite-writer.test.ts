@@ -76,6 +76,24 @@ describe('sqlite writer', () => {
     expect(db.prepare('SELECT v FROM t WHERE k = ?').pluck().get('x')).toBe(7)
   })
 
+  test('a thread that cannot open the store says why, and the next batch gets a new thread', () => {
+    const file = tempFile()
+    const db = openDatabase(file, { migrations: MIGRATIONS })
+    // The second statement names a table that does not exist yet: the thread cannot prepare it.
+    const writer = createSqliteWriter({ db, statements: [STATEMENTS[0]!, 'INSERT INTO later (n) VALUES (?)'] })
+    open.push({ db, writer })
+    const results: BatchResult[] = []
+    writer.submit([0, 'a', 1], (r) => results.push(r))
+    writer.drain()
+    expect(results[0]).toMatchObject({ ok: false })
+    expect((results[0] as Extract<BatchResult, { ok: false }>).error.message).toMatch(/cannot open the store: no such table: later/)
+    db.exec('CREATE TABLE later (n INTEGER)')
+    writer.submit([0, 'a', 1, 1, 7], (r) => results.push(r))
+    writer.drain()
+    expect(results[1]!.ok).toBe(true)
+    expect(db.prepare('SELECT n FROM later').pluck().all()).toEqual([7])
+  })
+
   test('an in-memory store runs the same batches inline', () => {
     const { db, writer } = setup(':memory:')
     expect(writer.kind).toBe('inline')

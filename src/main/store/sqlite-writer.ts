@@ -118,31 +118,42 @@ interface WorkerReply {
   results?: Float64Array
   message?: string
   code?: string
+  /** The thread cannot write at all (it could not open the store): start a new one. */
+  fatal?: boolean
 }
 
 /** How long drain() waits for one batch before it gives up and reports the writer stuck. */
 const DRAIN_TIMEOUT_MS = 60_000
 
+/**
+ * The thread side. A thread that failed (could not open the store, or stopped) is
+ * replaced at the next submit, so a transient failure (a store locked for longer than
+ * busy_timeout at startup) costs retries, not the session's capture.
+ */
 class WorkerWriter implements SqliteWriter {
   readonly kind = 'worker' as const
-  private readonly worker: Worker
-  private readonly replies: MessagePort
+  private worker!: Worker
+  private replies!: MessagePort
   private readonly signal = new Int32Array(new SharedArrayBuffer(4))
   private readonly waiting = new Map<number, (result: BatchResult) => void>()
   private seq = 0
-  private failure: Error | null = null
+  private broken = false
+  private busyBefore = 0
 
-  constructor(options: SqliteWriterOptions) {
+  constructor(private readonly options: SqliteWriterOptions) {
+    this.spawn()
+  }
+
+  private spawn(): void {
     const { port1, port2 } = new MessageChannel()
-    this.replies = port1
     const require = createRequire(import.meta.url)
-    this.worker = new Worker(`(${workerMain.toString()})(require, ${runBatch.toString()})`, {
+    const worker = new Worker(`(${workerMain.toString()})(require, ${runBatch.toString()})`, {
       eval: true,
       workerData: {
-        filename: options.db.name,
-        statements: options.statements,
-        counts: options.statements.map(parameterCount),
-        nativeBinding: options.nativeBinding ?? null,
+        filename: this.options.db.name,
+        statements: this.options.statements,
+        counts: this.options.statements.map(parameterCount),
+        nativeBinding: this.options.nativeBinding ?? null,
         // Resolved here: code run with eval resolves modules from the working directory.
         betterSqlite3: require.resolve('better-sqlite3'),
         signal: this.signal,
@@ -150,13 +161,19 @@ class WorkerWriter implements SqliteWriter {
       },
       transferList: [port2],
     })
-    this.worker.unref()
-    this.replies.on('message', (reply: WorkerReply) => this.settle(reply))
-    this.replies.unref()
-    this.worker.on('error', (error) => this.fail(error))
-    this.worker.on('exit', (code) => {
-      if (this.waiting.size > 0 || code !== 0) this.fail(new Error(`the SQLite writer thread stopped (exit code ${code})`))
+    worker.unref()
+    port1.on('message', (reply: WorkerReply) => this.settle(reply))
+    port1.unref()
+    // Only the current thread's end matters; a replaced one is gone already.
+    worker.on('error', (error) => {
+      if (this.worker === worker) this.fail(error)
     })
+    worker.on('exit', (code) => {
+      if (this.worker === worker && (this.waiting.size > 0 || code !== 0)) this.fail(new Error(`the SQLite writer thread stopped (exit code ${code})`))
+    })
+    this.worker = worker
+    this.replies = port1
+    this.broken = false
   }
 
   get inFlight(): number {
@@ -164,9 +181,11 @@ class WorkerWriter implements SqliteWriter {
   }
 
   submit(ops: FlatOps, done: (result: BatchResult) => void): void {
-    if (this.failure) {
-      done({ ok: false, error: this.failure })
-      return
+    if (this.broken) {
+      this.busyBefore += this.worker.performance.eventLoopUtilization().active
+      void this.worker.terminate()
+      this.replies.close()
+      this.spawn()
     }
     const seq = ++this.seq
     this.waiting.set(seq, done)
@@ -188,7 +207,7 @@ class WorkerWriter implements SqliteWriter {
   }
 
   busyMs(): number {
-    return this.worker.performance.eventLoopUtilization().active
+    return this.busyBefore + this.worker.performance.eventLoopUtilization().active
   }
 
   close(): void {
@@ -198,6 +217,7 @@ class WorkerWriter implements SqliteWriter {
   }
 
   private settle(reply: WorkerReply): void {
+    if (reply.fatal) this.broken = true
     const done = this.waiting.get(reply.seq)
     if (!done) return
     this.waiting.delete(reply.seq)
@@ -207,7 +227,7 @@ class WorkerWriter implements SqliteWriter {
 
   /** The thread is gone: every waiting batch fails (its rows stay queued by their owner). */
   private fail(error: Error): void {
-    this.failure = error
+    this.broken = true
     const waiting = [...this.waiting.values()]
     this.waiting.clear()
     for (const done of waiting) done({ ok: false, error })
@@ -230,22 +250,34 @@ function workerMain(require: NodeRequire, run: typeof runBatch): void {
     signal: Int32Array
     replies: MessagePort
   }
-  const Database = require(data.betterSqlite3) as typeof import('better-sqlite3')
-  const db = new Database(data.filename, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {})
-  db.pragma('busy_timeout = 5000')
-  db.pragma('synchronous = NORMAL')
-  db.pragma('foreign_keys = ON')
-  const prepared = data.statements.map((sql) => db.prepare(sql))
-  parentPort!.on('message', (message: { seq: number; ops: FlatOps }) => {
-    let reply: WorkerReply
-    try {
-      reply = { seq: message.seq, ok: true, results: run(db, prepared, data.counts, message.ops) }
-    } catch (error) {
-      reply = { seq: message.seq, ok: false, message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? '' }
-    }
+  const answer = (reply: WorkerReply): void => {
     data.replies.postMessage(reply)
     // Wakes a drain() blocked in Atomics.wait; it then takes the reply off the port.
     Atomics.add(data.signal, 0, 1)
     Atomics.notify(data.signal, 0)
+  }
+  // Opening can fail (a store locked past busy_timeout, a damaged file). The thread then
+  // answers every batch with why, rather than dying unseen while drain() waits for it.
+  let setup: { db: import('better-sqlite3').Database; prepared: import('better-sqlite3').Statement[] } | { error: string; code: string }
+  try {
+    const Database = require(data.betterSqlite3) as typeof import('better-sqlite3')
+    const db = new Database(data.filename, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {})
+    db.pragma('busy_timeout = 5000')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    setup = { db, prepared: data.statements.map((sql) => db.prepare(sql)) }
+  } catch (error) {
+    setup = { error: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? '' }
+  }
+  parentPort!.on('message', (message: { seq: number; ops: FlatOps }) => {
+    if ('error' in setup) {
+      answer({ seq: message.seq, ok: false, fatal: true, message: `the SQLite writer thread cannot open the store: ${setup.error}`, code: setup.code })
+      return
+    }
+    try {
+      answer({ seq: message.seq, ok: true, results: run(setup.db, setup.prepared, data.counts, message.ops) })
+    } catch (error) {
+      answer({ seq: message.seq, ok: false, message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? '' })
+    }
   })
 }
