@@ -108,17 +108,17 @@ export class ChainStore {
 
   /** Marks canonical blocks above `ancestor` (and their logs) orphaned; returns them newest first. */
   orphanAbove(ancestor: { number: number; hash: string }): { block: ChainBlock; logs: ChainLog[] }[] {
-    return this.db.transaction(() => {
+    return this.writeGate(this.db.transaction(() => {
       const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
       this.db.prepare('UPDATE chain_blocks SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND number > ?').run(this.connectionId, ancestor.number)
       this.db.prepare('UPDATE chain_logs SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND block_number > ?').run(this.connectionId, ancestor.number)
       this.db.prepare('UPDATE chain_cursor SET number = ?, hash = ? WHERE connection_id = ?').run(ancestor.number, ancestor.hash, this.connectionId)
       return orphaned
-    })()
+    }))
   }
 
   setFinalized(number: number): void {
-    this.db.prepare('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number)
+    this.writeGate(() => this.db.prepare('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number))
   }
 
   /**

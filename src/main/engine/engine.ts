@@ -88,7 +88,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.log(`store write failed, will retry: ${error.message}`)
       this.emit('storeError', error)
     }
-    this.heads = new HeadStore(this.db, { onCommitted: (batches) => batches.forEach((batch) => this.emit('headsAppended', batch)), onError })
+    this.heads = new HeadStore(this.db, {
+      onCommitted: (batches) => batches.forEach((batch) => this.emit('headsAppended', batch)),
+      onError,
+      // Called only after the constructor, when `events` exists.
+      writeGate: (write) => this.events.exclusive(write),
+    })
     this.events = new EventStore(this.db, {
       onError,
       nativeBinding: options.nativeBinding,

@@ -4,7 +4,7 @@
  * message handler never waits on the disk.
  */
 import type { Head } from '../../shared/contract'
-import type { Db } from './database'
+import { ungated, type Db, type WriteGate } from './database'
 
 export interface NewHead {
   connectionId: number
@@ -47,6 +47,8 @@ export interface HeadWriterOptions {
   maxBatch?: number
   onCommitted?: (batches: HeadsCommitted[]) => void
   onError?: (error: Error) => void
+  /** Commits wait for the events writer thread to be idle (engine.ts). */
+  writeGate?: WriteGate
 }
 
 export class HeadStore {
@@ -97,8 +99,9 @@ export class HeadStore {
     const heads = this.queue
     const counts = this.txCountUpdates
     const committed = new Map<number, HeadsCommitted>()
+    const gate = this.options.writeGate ?? ungated
     try {
-      this.db.transaction(() => {
+      gate(this.db.transaction(() => {
         for (const head of heads) {
           const result = this.insert.run(head)
           if (result.changes === 0) continue
@@ -111,7 +114,7 @@ export class HeadStore {
           if (this.updateTxCount.run(update).changes === 0) continue
           if (!committed.has(update.connectionId)) committed.set(update.connectionId, { connectionId: update.connectionId, lastId: this.lastId(update.connectionId), count: 0 })
         }
-      })()
+      }))
     } catch (error) {
       // Keep the rows: a full or locked disk must not lose what was captured. Retry later.
       this.options.onError?.(error instanceof Error ? error : new Error(String(error)))
