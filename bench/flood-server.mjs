@@ -18,11 +18,17 @@
 // newHeads notification: the client never waits for the chain (as when catching up, or on
 // a chain faster than the client), so the client is what limits the rate.
 //
+// Paced chain (the live-log benchmark): instead of following the client, the chain
+// produces blocks on a clock, `blocksPerSecond` from the moment it is told, however fast
+// the client fetches them: a steady arrival rate of blocksPerSecond × LOGS_PER_BLOCK logs
+// per second while something else (a browser) is measured. 0 stops the chain.
+//
 // Anything else gets a null result (eth_getBlockTransactionCountByHash: a count).
 //
 // Parent → server (IPC): { type: 'plan', count }           (logs subscriptions) → { type: 'planned' }
 //                        { type: 'chain', blocks }         (reset the chain)     → { type: 'planned' }
 //                        { type: 'go' }                    (first new block)
+//                        { type: 'pace', blocksPerSecond } (paced chain)       → { type: 'paced', head }
 // Server → parent:       { type: 'ready', port }, { type: 'flood-start', at, count },
 //                        { type: 'flood-done', at, sent, cpuMs }, { type: 'chain-done', at, blocks, cpuMs }
 import { WebSocketServer } from 'ws'
@@ -53,6 +59,8 @@ function prepare(count) {
 }
 
 const chain = { head: -1, last: -1, going: false, startCpuMs: 0 }
+/** The paced chain's clock: `perSecond` blocks a second counted from block `base` at `since`. */
+const pacing = { timer: null, base: -1, since: 0, perSecond: 0 }
 /** Sockets with a newHeads subscription. */
 const headListeners = new Set()
 
@@ -201,6 +209,8 @@ process.on('message', (message) => {
       prebuilt.clear()
     }
     send({ type: 'planned' })
+  } else if (message?.type === 'pace') {
+    pace(Math.max(0, Number(message.blocksPerSecond) || 0))
   } else if (message?.type === 'go') {
     chain.going = true
     chain.startCpuMs = cpuMs()
@@ -208,6 +218,22 @@ process.on('message', (message) => {
     announce(0)
   }
 })
+/** Produces blocks on a clock from now on (0: stops); the client-driven lead is off meanwhile. */
+function pace(perSecond) {
+  clearInterval(pacing.timer)
+  pacing.timer = null
+  chain.going = false
+  Object.assign(pacing, { base: chain.head, since: performance.now(), perSecond })
+  if (perSecond > 0) {
+    // Ticks twice per block interval, so blocks come out on time rather than in pairs.
+    pacing.timer = setInterval(() => {
+      const due = Math.min(chain.last, pacing.base + Math.floor(((performance.now() - pacing.since) * pacing.perSecond) / 1000))
+      while (chain.head < due) announce(++chain.head)
+    }, Math.max(5, Math.floor(500 / perSecond)))
+  }
+  send({ type: 'paced', head: chain.head })
+}
+
 process.on('disconnect', () => process.exit(0))
 
 wss.on('listening', () => send({ type: 'ready', port: wss.address().port }))

@@ -32,10 +32,8 @@
  * is then left alone), BENCH_WRITE=0 (do not touch BENCHMARKS.md), BENCH_VERBOSE=1 (print
  * the engine's log).
  */
-import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { PerformanceObserver, performance } from 'node:perf_hooks'
@@ -52,12 +50,10 @@ import { SubscriptionRunner } from '../src/main/subscriptions/subscription-runne
 import { ConnectionPool } from '../src/main/upstream/connection-pool'
 import { subscriptionSpecSchema } from '../src/shared/subscription-params'
 import { writeSection } from './benchmarks-md'
+import { FloodServer } from './flood-upstream'
 import { BLOCKS_PER_ROUND, FIRST_BLOCK, LOGS_PER_BLOCK, MainnetLogs, POOL_SIZE } from './mainnet-logs.mjs'
+import { cpuBusy, envInt, gitCommit, machine } from './run-context'
 
-const envInt = (name: string, fallback: number): number => {
-  const value = process.env[name]?.replace(/[_,]/g, '')
-  return value ? Number.parseInt(value, 10) : fallback
-}
 const BLOCKS = Math.ceil(envInt('BENCH_LOGS', 300_000) / LOGS_PER_BLOCK)
 const LOGS = BLOCKS * LOGS_PER_BLOCK
 const CEILING_LOGS = envInt('BENCH_CEILING_LOGS', 200_000)
@@ -71,80 +67,9 @@ const TARGET_RATE = 100_000
 const TARGET_RATIO = 0.5
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
-const require = createRequire(import.meta.url)
-const versionOf = (pkg: string): string => (require(`${pkg}/package.json`) as { version: string }).version
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 const pct = (n: number): string => `${n.toFixed(1)} %`
 const logSpec = () => subscriptionSpecSchema.parse({ type: 'logs', params: {} })
-
-/* ------------------------------------------------------------------ flood server */
-
-type ServerMessage =
-  | { type: 'ready'; port: number }
-  | { type: 'planned' }
-  | { type: 'flood-start'; at: number; count: number }
-  | { type: 'flood-done'; at: number; sent: number; cpuMs: number }
-  | { type: 'chain-done'; at: number; blocks: number; cpuMs: number }
-
-class FloodServer {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {}
-
-  static async start(prepare: number): Promise<FloodServer> {
-    const child = fork(path.join(benchDir, 'flood-server.mjs'), [], {
-      execArgv: [],
-      env: { ...process.env, BENCH_FLOOD_PREPARE: String(prepare) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`flood server exited (code ${code})`))))
-    exited.catch(() => undefined)
-    const ready = await Promise.race([FloodServer.next(child, 'ready'), exited])
-    return new FloodServer(child, `ws://127.0.0.1:${ready.port}`)
-  }
-
-  private static next<T extends ServerMessage['type']>(child: ChildProcess, type: T): Promise<Extract<ServerMessage, { type: T }>> {
-    return new Promise((resolve) => {
-      const onMessage = (message: ServerMessage): void => {
-        if (message.type !== type) return
-        child.off('message', onMessage)
-        resolve(message as Extract<ServerMessage, { type: T }>)
-      }
-      child.on('message', onMessage)
-    })
-  }
-
-  /** Registers at once, so a message that arrives before the caller awaits is not missed. */
-  next<T extends ServerMessage['type']>(type: T): Promise<Extract<ServerMessage, { type: T }>> {
-    return FloodServer.next(this.child, type)
-  }
-
-  /** The number of notifications the next `logs` subscription gets. */
-  async planNotifications(count: number): Promise<void> {
-    const planned = this.next('planned')
-    this.child.send({ type: 'plan', count })
-    await planned
-  }
-
-  /** Resets the chain to block FIRST_BLOCK - 1; after go(), `blocks` more are produced. */
-  async planChain(blocks: number): Promise<void> {
-    const planned = this.next('planned')
-    this.child.send({ type: 'chain', blocks })
-    await planned
-  }
-
-  /** Produces block FIRST_BLOCK; returns the time it did. */
-  go(): number {
-    this.child.send({ type: 'go' })
-    return Date.now()
-  }
-
-  stop(): void {
-    if (this.child.connected) this.child.disconnect()
-    this.child.kill()
-  }
-}
 
 /* ------------------------------------------------------------------ meters */
 
@@ -252,15 +177,6 @@ async function until(what: string, check: () => boolean): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-}
-
-/** Share of all cores' time spent busy over `ms`: other work on the machine skews the numbers. */
-async function cpuBusy(ms: number): Promise<number> {
-  const sample = () => os.cpus().reduce((sum, cpu) => ({ idle: sum.idle + cpu.times.idle, total: sum.total + Object.values(cpu.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 })
-  const before = sample()
-  await new Promise((resolve) => setTimeout(resolve, ms))
-  const after = sample()
-  return 1 - (after.idle - before.idle) / Math.max(1, after.total - before.total)
 }
 
 /** A full GC when the worker runs with --expose-gc (the bench config passes it). */
@@ -551,25 +467,6 @@ function rawInserts(connectionId: number, streamId: number): { rate: number; sec
 }
 
 /* ------------------------------------------------------------------ report */
-
-function machine(): string {
-  const cpus = os.cpus()
-  const db = new Database(':memory:')
-  const sqlite = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v
-  db.close()
-  return `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; Node ${process.version}, SQLite ${sqlite}, better-sqlite3 ${versionOf('better-sqlite3')}, ws ${versionOf('ws')}`
-}
-
-function gitCommit(): string {
-  try {
-    const root = path.join(benchDir, '..')
-    const head = fs.readFileSync(path.join(root, '.git', 'HEAD'), 'utf8').trim()
-    const sha = head.startsWith('ref: ') ? fs.readFileSync(path.join(root, '.git', head.slice(5)), 'utf8').trim() : head
-    return sha.slice(0, 7)
-  } catch {
-    return 'unknown'
-  }
-}
 
 test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notification path, against raw inserts`, async () => {
   const benchStarted = performance.now()

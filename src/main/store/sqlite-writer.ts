@@ -3,7 +3,8 @@
  * on a worker thread with its own SQLite connection, so that committing captured events
  * (the larger half of capture's CPU time, BENCHMARKS.md) runs beside the socket parsing
  * instead of after it. The main thread keeps its own connection for reads and other
- * writes; WAL lets the two work at once, and busy_timeout covers the moments both write.
+ * writes; WAL lets reads run beside the writer, and the main connection's frequent writes
+ * wait for the writer to be idle (EventStore.exclusive) rather than in busy_timeout.
  *
  * Batches run in the order submitted. `drain()` waits synchronously for every batch in
  * flight (Atomics.wait + receiveMessageOnPort), so callers that read right after writing
