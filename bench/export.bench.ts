@@ -11,21 +11,13 @@ import type { ExportProgress } from '../src/shared/contract'
 import { Engine } from '../src/main/engine/engine'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { writeSection } from './benchmarks-md'
-
-const TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
+import { SEED_RECEIVED_AT, seedTransferLogs } from './seed-events'
 
 function seed(engine: Engine, rows: number): void {
   const db = engine.db
   db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (99, 'bench', 'user', 'x', 'x', 0)").run()
   db.prepare("INSERT INTO streams (id, connection_id, stream_key) VALUES (99, 99, 'bench')").run()
-  const insert = db.prepare(`INSERT INTO events (connection_id, stream_id, kind, block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload, received_at)
-    VALUES (99, 99, 'log', ?, ?, ?, 0, ?, '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48', ?, ?, 0, NULL, ?)`)
-  const hex = (n: number) => n.toString(16).padStart(64, '0')
-  db.transaction(() => {
-    for (let i = 0; i < rows; i++) {
-      insert.run(18_000_000 + Math.floor(i / 250), `0x${hex(Math.floor(i / 250))}`, `0x${hex(i + 1e9)}`, i % 250, `${TRANSFER},0x${hex(i)},0x${hex(i * 7)}`, `0x${hex(i * 1_000_000)}`, 1_700_000_000_000 + i)
-    }
-  })()
+  seedTransferLogs(db, rows, { connectionId: 99, streamId: 99 })
 }
 
 async function measure(engine: Engine, rows: number, format: 'csv' | 'ndjson', dir: string) {
@@ -37,7 +29,7 @@ async function measure(engine: Engine, rows: number, format: 'csv' | 'ndjson', d
   const listener = (p: ExportProgress) => progress.push(p)
   engine.on('exportProgress', listener)
   const started = performance.now()
-  const id = engine.startExport({ connectionId: 99, toTime: 1_700_000_000_000 + rows - 1 }, format, { file: path.join(dir, `out-${rows}.${format}`), downloadUrl: null })
+  const id = engine.startExport({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, { file: path.join(dir, `out-${rows}.${format}`), downloadUrl: null })
   while (!progress.some((p) => p.exportId === id && p.state !== 'running')) await new Promise((resolve) => setTimeout(resolve, 50))
   const seconds = (performance.now() - started) / 1000
   clearInterval(sampler)

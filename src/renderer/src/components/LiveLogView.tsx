@@ -61,31 +61,41 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
     scrollMargin: LIVE_ROW_HEIGHT,
     scrollPaddingStart: LIVE_ROW_HEIGHT,
   })
-  const items = virtualizer.getVirtualItems()
-  // The rows on screen, without the overscan.
-  const firstIndex = virtualizer.range?.startIndex ?? 0
-  const lastIndex = virtualizer.range?.endIndex ?? 0
 
   // Keep the rows being read in place when rows are added or dropped above them; follow the
   // newest rows when scrolled to the very top; go to the top when the window was replaced.
   const anchor = useRef<{ feed: LiveFeed | null; topShift: number; resets: number }>({ feed: null, topShift: 0, resets: 0 })
   /** The list's scrollTop as of its last scroll event. */
   const scrolledTo = useRef(0)
+  const previous = anchor.current
+  const replaced = previous.feed !== feed || previous.resets !== snapshot.resets
+  const delta = snapshot.topShift - previous.topShift
+  // Reading element.scrollTop here would force a layout on every batch: use the last scroll event's.
+  const top = scrolledTo.current
+  /** Where the layout effect scrolls the list to; null: it stays where it is. */
+  const scrollTarget = replaced
+    ? 0
+    : delta === 0 || (delta > 0 && top <= LIVE_ROW_HEIGHT / 2)
+      ? null
+      : Math.max(0, top + delta * LIVE_ROW_HEIGHT)
+  // The virtualizer takes the new position in this render, not from the scroll event the
+  // layout effect causes: the rows rendered are the ones that stay on screen (same keys,
+  // moved), not the ones at the old position, which that event would then replace again.
+  // That was two renders and two layouts of every visible row per batch while scrolled
+  // (bench/live-log.bench.ts, scrolling phase).
+  if (scrollTarget !== null) virtualizer.scrollOffset = scrollTarget
+  const items = virtualizer.getVirtualItems()
+  // The rows on screen, without the overscan.
+  const firstIndex = virtualizer.range?.startIndex ?? 0
+  const lastIndex = virtualizer.range?.endIndex ?? 0
+
   useLayoutEffect(() => {
-    const element = scrollRef.current
-    const previous = anchor.current
     anchor.current = { feed, topShift: snapshot.topShift, resets: snapshot.resets }
-    if (!element) return
-    if (previous.feed !== feed || previous.resets !== snapshot.resets) {
-      element.scrollTop = 0
-      scrolledTo.current = 0
-      return
-    }
-    const delta = snapshot.topShift - previous.topShift
-    // Reading element.scrollTop here would force a layout on every batch: use the last scroll event's.
-    const top = scrolledTo.current
-    if (delta === 0 || (delta > 0 && top <= LIVE_ROW_HEIGHT / 2)) return
-    element.scrollTop = Math.max(0, top + delta * LIVE_ROW_HEIGHT)
+    const element = scrollRef.current
+    if (!element || scrollTarget === null) return
+    element.scrollTop = scrollTarget
+    if (replaced) scrolledTo.current = 0
+    // scrollTarget and replaced follow from these (and the refs).
   }, [feed, snapshot.topShift, snapshot.resets])
 
   // Page at either end as the person scrolls towards it.

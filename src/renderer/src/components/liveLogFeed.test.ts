@@ -72,6 +72,21 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
     feed.dispose()
   })
 
+  it('counts as new, when pausing, the rows announced before it that were not joined yet', async () => {
+    const store = createFakeStore(500, reading)
+    // A catch-up interval longer than the test: the announced rows are never joined before the pause.
+    const feed = createLiveFeed({ list: (request) => store.list(request), query: { connectionId: 1 }, intervalMs: 60_000, countIntervalMs: 5 })
+    feed.start()
+    await until('first page', () => feed.getSnapshot().status === 'ready')
+    announce(feed, store, 1500)
+    feed.setPaused(true)
+    announce(feed, store, 300)
+    // More than COUNT_LIMIT: the counter is the announced count, and it includes the 1500.
+    await until('the count', () => feed.getSnapshot().newCount === 1800)
+    expect(idsOf(feed)[0]).toBe(500)
+    feed.dispose()
+  })
+
   it('resumes after more arrivals than the window holds by starting again from the newest rows', async () => {
     const store = createFakeStore(300, reading)
     const feed = startFeed(store, { cap: 400 })
@@ -91,6 +106,33 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
       feed.requestOlder()
       await until('older page', () => idsOf(feed).at(-1) !== oldest)
     }
+    expectContiguous(feed, store)
+    feed.dispose()
+  })
+
+  it('keeps the place of a person reading below the top when more arrive than the window holds', async () => {
+    const store = createFakeStore(300, reading)
+    const feed = startFeed(store, { cap: 400 })
+    await until('first page', () => feed.getSnapshot().status === 'ready')
+    feed.setViewport({ first: 100, last: 120, atTop: false })
+    // More than the window holds, fewer than a catch-up collects (twice the window).
+    announce(feed, store, 600)
+    await until('the window to leave the newest rows', () => !feed.getSnapshot().window.atHead)
+    const snapshot = feed.getSnapshot()
+    // No jump to the newest rows: the window was not replaced, and the rows read are still there.
+    expect(snapshot.resets).toBe(1)
+    expect(idsOf(feed)).toContain(200)
+    expectContiguous(feed, store)
+    expect(snapshot.newCount).toBe(900 - idsOf(feed)[0]!)
+
+    // Scrolling back up pages the newer rows in, up to the newest.
+    for (let step = 0; step < 20 && !feed.getSnapshot().window.atHead; step += 1) {
+      feed.setViewport({ first: 0, last: 19, atTop: true })
+      const newest = idsOf(feed)[0]
+      feed.requestNewer()
+      await until('newer page', () => idsOf(feed)[0] !== newest || feed.getSnapshot().window.atHead)
+    }
+    expect(idsOf(feed)[0]).toBe(900)
     expectContiguous(feed, store)
     feed.dispose()
   })

@@ -130,6 +130,15 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   let countTimer: ReturnType<typeof setTimeout> | undefined
   /** The highest id events.appended announced. */
   let announcedId = 0
+  /**
+   * Announced batches above the newest row shown while following, not joined yet: pausing
+   * counts them as new too. At thousands of events a second the catch-up runs behind by
+   * a second or more, and those rows are as unseen as the ones that arrive after the pause.
+   */
+  let unjoined: { lastId: number; count: number }[] = []
+  /** Rows the unjoined batches hold above `top` (a batch that straddles it, as appended() counts it). */
+  const unjoinedAbove = (top: number): number =>
+    unjoined.reduce((sum, batch) => sum + Math.max(0, Math.min(batch.count, batch.lastId - top)), 0)
   let loadingOlder = false
   let loadingNewer = false
 
@@ -215,11 +224,17 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     const capped = capWindow(joined.window, cap, dropEndAfter(joined.added, joined.window.rows.length))
     const atHead = capped.window.atHead
     if (atHead) setUnseen(0)
+    else if (snapshot.window.atHead) {
+      // Left the newest rows: what was announced above the new top is not shown, and from
+      // here on appended() counts the arrivals.
+      setUnseen(unjoinedAbove(newestId(capped.window) ?? 0))
+      unjoined = []
+    }
     update({
       window: capped.window,
       status: 'ready',
       error: null,
-      newCount: atHead ? 0 : snapshot.newCount,
+      newCount: atHead ? 0 : snapshot.window.atHead ? appendedUnseen : snapshot.newCount,
       topShift: snapshot.topShift + joined.added - capped.droppedFromTop,
     })
   }
@@ -241,7 +256,10 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       })
       // Paused meanwhile: the rows on screen stay as they are; resuming asks again.
       if (snapshot.paused) return
-      await join(current, top, collected, true)
+      // More than the window holds: following at the top, start again from the newest rows;
+      // reading further down, keep the place (the rows that connect join above, the rest
+      // pages in on the way up) instead of throwing the person to the top.
+      await join(current, top, collected, viewport.atTop)
     } catch (error) {
       if (current === generation) update({ error: describe(error) })
     }
@@ -297,6 +315,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
         if (snapshot.paused) countNew.schedule()
         return
       }
+      unjoined = unjoined.filter((batch) => batch.lastId > top)
+      unjoined.push({ lastId: payload.lastId, count: payload.count })
       catchUp.schedule()
     },
     reconnected() {
@@ -305,6 +325,11 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     },
     setPaused(paused) {
       if (paused === snapshot.paused) return
+      if (paused && snapshot.window.atHead) {
+        appendedUnseen = unjoinedAbove(newestId(snapshot.window) ?? 0)
+        if (appendedUnseen > 0) updateCountSoon()
+      }
+      unjoined = []
       update({ paused })
       if (paused) countNew.schedule()
       else catchUp.schedule()
