@@ -129,6 +129,31 @@ describe('EventStore', () => {
     expect(db.prepare('SELECT COUNT(*) FROM side').pluck().get()).toBe(1)
   })
 
+  it('list() pages newest first with every filter, alone and combined', () => {
+    const { store } = open()
+    const APPROVAL = '0x8c5be1e5ebec7d5bd14f4302ad09a9cfc0dc2b5f5b14b7aa55c1b8a3a3f7e7b1'
+    for (let n = 1; n <= 60; n++) {
+      const event = log(n)
+      store.enqueue(n % 2 === 0 ? 1 : 2, n % 3, { ...event, topics: n % 5 === 0 ? [APPROVAL] : event.topics })
+    }
+    store.enqueue(1, 9, { ...log(99), kind: 'pending_transaction', blockNumber: null, blockHash: null, topics: [], address: null, payload: { from: '0x00000000000000000000000000000000000000f1' } })
+    store.flush()
+    const ids = (query: Parameters<EventStore['list']>[0]) => store.list(query).map((e) => e.id)
+    const range = (from: number, to: number, keep: (id: number) => boolean = () => true) => Array.from({ length: from - to + 1 }, (_, i) => from - i).filter(keep)
+    expect(ids({ limit: 5 })).toEqual([61, 60, 59, 58, 57])
+    expect(ids({ limit: 5, beforeId: 30 })).toEqual([29, 28, 27, 26, 25])
+    expect(ids({ limit: 100, afterId: 55 })).toEqual([61, 60, 59, 58, 57, 56])
+    expect(ids({ limit: 4, streamIds: [0] })).toEqual([60, 57, 54, 51])
+    expect(ids({ limit: 4, streamIds: [0], beforeId: 51 })).toEqual([48, 45, 42, 39])
+    expect(ids({ limit: 100, streamIds: [1, 2], afterId: 50 })).toEqual(range(59, 51, (id) => id % 3 !== 0))
+    expect(ids({ limit: 100, connectionId: 2, fromBlock: 10, toBlock: 20 })).toEqual(range(19, 11, (id) => id % 2 === 1))
+    expect(ids({ limit: 100, selectors: [APPROVAL] })).toEqual(range(60, 5, (id) => id % 5 === 0))
+    expect(ids({ limit: 100, kind: 'pending_transaction' })).toEqual([61])
+    expect(ids({ limit: 100, address: '0x00000000000000000000000000000000000000f1' })).toEqual([61])
+    expect(ids({ limit: 100, text: log(42).blockHash!.slice(30) })).toEqual([42])
+    expect(ids({ limit: 100, text: '%' })).toEqual([])
+  })
+
   it('an in-memory store writes inline, on the same connection', () => {
     const db = openDatabase(':memory:')
     const store = new EventStore(db)
