@@ -59,7 +59,8 @@ describe('export', () => {
     fs.rmSync(dir, { recursive: true, force: true })
     for (const r of results) console.log(`${r.format} ${r.rows}: ${r.rate.toFixed(0)} rows/s, RSS growth ${r.growthMiB.toFixed(1)} MiB, file ${r.fileMiB.toFixed(0)} MiB`)
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-    writeSection(
+    // BENCH_WRITE=0: measure and print only, as the other benchmarks take it.
+    if (process.env.BENCH_WRITE !== '0') writeSection(
       'export',
       `## Export: captured events → file
 
