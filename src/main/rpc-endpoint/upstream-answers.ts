@@ -5,15 +5,10 @@
 import { RPC_ERROR_CODES, type JsonRpcErrorObject } from '../../shared/rpc-protocol'
 import { JsonRpcError } from '../rpc/json-rpc-client'
 
-/**
- * Both upstream transports (src/main/rpc/json-rpc-client.ts, src/main/upstream/http-rpc.ts)
- * prefix the upstream's message with `<method>: ` for Tidewatch's own logs; the client must
- * see the message as the upstream wrote it, so the prefix comes off again.
- */
+/** The client sees the upstream's message as the upstream wrote it (JsonRpcError's own message names the method). */
 export function upstreamErrorObject(error: unknown, method: string): JsonRpcErrorObject {
   if (error instanceof JsonRpcError) {
-    const prefix = `${method}: `
-    const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+    const message = error.upstreamMessage ?? error.message
     return error.data === undefined ? { code: error.code, message } : { code: error.code, message, data: error.data }
   }
   return { code: RPC_ERROR_CODES.upstreamUnavailable, message: `The upstream did not answer ${method}: ${errorText(error)}` }

@@ -10,8 +10,11 @@ import WebSocket from 'ws'
 export class JsonRpcError extends Error {
   constructor(
     readonly code: number,
+    /** For Tidewatch's own logs and messages: names the method. */
     message: string,
     readonly data?: unknown,
+    /** The error message exactly as the upstream wrote it, when the upstream answered with one (/v1/rpc passes it on). */
+    readonly upstreamMessage?: string,
   ) {
     super(message)
     this.name = 'JsonRpcError'
@@ -240,7 +243,7 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
       if (typeof error === 'object' && !Array.isArray(error)) {
         const code = typeof error.code === 'number' ? error.code : -32603
         const text = typeof error.message === 'string' ? error.message : JSON.stringify(error)
-        entry.reject(new JsonRpcError(code, `${entry.method}: ${text}`, error.data))
+        entry.reject(new JsonRpcError(code, `${entry.method}: ${text}`, error.data, text))
       } else {
         entry.reject(new JsonRpcError(-32603, `${entry.method}: ${JSON.stringify(error)}`))
       }

@@ -13,6 +13,6 @@ export async function httpRequest<T>(url: string, method: string, params: readon
   if (response.status === 429) throw new JsonRpcError(429, `${method}: HTTP 429 Too Many Requests`)
   if (!response.ok) throw new JsonRpcError(-32603, `${method}: HTTP ${response.status} ${response.statusText}`)
   const body = (await response.json()) as { result?: T; error?: { code?: number; message?: string; data?: unknown } }
-  if (body.error) throw new JsonRpcError(body.error.code ?? -32603, `${method}: ${body.error.message ?? 'error'}`, body.error.data)
+  if (body.error) throw new JsonRpcError(body.error.code ?? -32603, `${method}: ${body.error.message ?? 'error'}`, body.error.data, body.error.message)
   return body.result as T
 }
