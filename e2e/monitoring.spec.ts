@@ -120,3 +120,29 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
   await expect(page.getByTestId('syncing-state').first()).toHaveText(/no/)
   await saveScreenshot(page, 'screen-node')
 })
+
+test('a jump through the live log draws plain rows until it settles, then full rows', async ({ page }) => {
+  // A short list, so the captured rows span several screens.
+  await page.setViewportSize({ width: 1400, height: 560 })
+  await openApp(page, tidewatch.uiUrl)
+  await page.getByTestId('tab-live-log').click()
+  const list = page.getByTestId('live-list')
+  await expect.poll(() => list.evaluate((el) => el.scrollHeight / el.clientHeight), { timeout: 90_000 }).toBeGreaterThan(3)
+  // Jump to the end, and look at the rows two frames later: well within the settle time.
+  const plainAfterJump = await list.evaluate(async (el) => {
+    el.scrollTop = el.scrollHeight
+    const frame = (globalThis as unknown as { requestAnimationFrame(callback: () => void): number }).requestAnimationFrame
+    for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => frame(() => resolve()))
+    return [...el.querySelectorAll('[data-testid="live-row"]')].map((row) => row.getAttribute('data-plain'))
+  })
+  expect(plainAfterJump.length).toBeGreaterThan(0)
+  expect(plainAfterJump.every((plain) => plain === 'true')).toBe(true)
+  // Settled: full rows again, decoded arguments included.
+  await expect.poll(() => list.evaluate((el) => [...el.querySelectorAll('[data-testid="live-row"]')].every((row) => row.getAttribute('data-plain') === 'false'))).toBe(true)
+  await expect(page.locator('[data-testid="live-row"][data-event="Transfer"] .live-args-value').first()).toBeVisible()
+  // Scrolling by less than a screen never goes plain.
+  await list.hover()
+  await page.mouse.wheel(0, -120)
+  await page.waitForTimeout(50)
+  expect(await list.evaluate((el) => [...el.querySelectorAll('[data-testid="live-row"]')].some((row) => row.getAttribute('data-plain') === 'true'))).toBe(false)
+})

@@ -48,6 +48,8 @@ interface RowProps {
   start: number
   index: number
   selected: boolean
+  /** Plain text only (no labels, no decoded arguments): while a jump through the list settles. */
+  plain?: boolean
   onSelect(event: CapturedEvent): void
 }
 
@@ -55,7 +57,7 @@ interface RowProps {
  * One event in one line. Rows move whenever rows are added above them, so the positioned
  * element is cheap and its cells are memoised on the event alone.
  */
-export function LiveLogRow({ event, start, index, selected, onSelect }: RowProps) {
+export function LiveLogRow({ event, start, index, selected, plain = false, onSelect }: RowProps) {
   const style: CSSProperties = { transform: `translateY(${start}px)`, height: LIVE_ROW_HEIGHT }
   return (
     <div
@@ -70,9 +72,10 @@ export function LiveLogRow({ event, start, index, selected, onSelect }: RowProps
       data-removed={event.removed ? 'true' : 'false'}
       data-irreversible={event.irreversible ? 'true' : 'false'}
       data-event={event.decoded?.event ?? ''}
+      data-plain={plain ? 'true' : 'false'}
       onClick={() => onSelect(event)}
     >
-      <LiveLogCells event={event} />
+      {plain ? <PlainCells event={event} /> : <LiveLogCells event={event} />}
     </div>
   )
 }
@@ -115,6 +118,35 @@ const LiveLogCells = memo(function LiveLogCells({ event }: { event: CapturedEven
         {event.decoded ? <LiveLogSummary parts={summarizeDecoded(event.decoded)} /> : <span className="live-muted">{summarizeOther(event)}</span>}
       </span>
       <span className="live-cell live-tx mono live-struck" role="gridcell" title={hash ?? undefined}>
+        {hash ? shortHash(hash) : DASH}
+      </span>
+    </>
+  )
+})
+
+/** The same columns as text nodes only: a fraction of the elements to lay out. */
+const PlainCells = memo(function PlainCells({ event }: { event: CapturedEvent }) {
+  const hash = eventHash(event)
+  const address = event.address ?? transactionParties(event)?.from ?? null
+  return (
+    <>
+      <span className="live-cell live-time" role="gridcell">
+        {formatClock(event.receivedAt)}
+      </span>
+      <span className="live-cell live-kind" role="gridcell">
+        {EVENT_KIND_LABELS[event.kind]}
+      </span>
+      <span className="live-cell live-block" role="gridcell">
+        {event.blockNumber ?? DASH}
+      </span>
+      <span className="live-cell live-event" role="gridcell">
+        {eventLabel(event).text || DASH}
+      </span>
+      <span className="live-cell live-address mono" role="gridcell">
+        {address ? `${address.slice(0, 6)}…${address.slice(-4)}` : DASH}
+      </span>
+      <span className="live-cell live-args" role="gridcell" />
+      <span className="live-cell live-tx mono" role="gridcell">
         {hash ? shortHash(hash) : DASH}
       </span>
     </>

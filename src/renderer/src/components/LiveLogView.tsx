@@ -17,6 +17,13 @@ import { filtersKey } from './liveLogFilters'
 const OLDER_THRESHOLD = 60
 /** And newer ones (when the window is not at the newest rows) this close to its top. */
 const NEWER_THRESHOLD = 20
+/**
+ * After a scroll of more than a screen (a jump, a fling, the scrollbar dragged), rows are
+ * drawn as plain text until scrolling settles this long: every row on screen is new, and
+ * laying out full rows (labels, decoded arguments) ten times a second drops frames
+ * (bench/live-log.bench.ts, jump scrolling).
+ */
+const JUMP_SETTLE_MS = 150
 const OVERSCAN = 16
 
 /**
@@ -67,6 +74,10 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
   const anchor = useRef<{ feed: LiveFeed | null; topShift: number; resets: number }>({ feed: null, topShift: 0, resets: 0 })
   /** The list's scrollTop as of its last scroll event. */
   const scrolledTo = useRef(0)
+  /** Rows drawn plain while a jump settles (JUMP_SETTLE_MS). */
+  const [jumping, setJumping] = useState(false)
+  const jumpTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  useEffect(() => () => clearTimeout(jumpTimer.current), [])
   const previous = anchor.current
   const replaced = previous.feed !== feed || previous.resets !== snapshot.resets
   const delta = snapshot.topShift - previous.topShift
@@ -94,7 +105,8 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
     const element = scrollRef.current
     if (!element || scrollTarget === null) return
     element.scrollTop = scrollTarget
-    if (replaced) scrolledTo.current = 0
+    // Known before its scroll event: keeping the rows in place is not a jump by the person.
+    scrolledTo.current = scrollTarget
     // scrollTarget and replaced follow from these (and the refs).
   }, [feed, snapshot.topShift, snapshot.resets])
 
@@ -223,7 +235,14 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
           data-testid="live-list"
           onKeyDown={onListKeyDown}
           onScroll={(event) => {
-            scrolledTo.current = event.currentTarget.scrollTop
+            const top = event.currentTarget.scrollTop
+            const moved = Math.abs(top - scrolledTo.current)
+            scrolledTo.current = top
+            if (moved > (virtualizer.scrollRect?.height ?? Number.POSITIVE_INFINITY)) {
+              setJumping(true)
+              clearTimeout(jumpTimer.current)
+              jumpTimer.current = setTimeout(() => setJumping(false), JUMP_SETTLE_MS)
+            }
           }}
         >
           <div className="live-header">
@@ -260,6 +279,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
                     index={item.index}
                     start={start}
                     selected={selected?.id === event.id}
+                    plain={jumping}
                     onSelect={select}
                   />
                 )
