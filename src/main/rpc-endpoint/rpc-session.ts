@@ -23,7 +23,7 @@ import { forwardRequest } from './forward-request'
 import type { MethodOutcome } from './outcome'
 import type { SharedSubscriptions } from './shared-subscriptions'
 import { SocketSubscriptions } from './socket-subscriptions'
-import { errorText } from './upstream-answers'
+import { errorText } from '../error-text'
 
 export interface RpcDeps {
   /** The upstream connection's pool; null while there is none. */

@@ -12,7 +12,8 @@ import type { ConnectionPool } from '../upstream/connection-pool'
 import { observingSubscribeErrors } from '../upstream/observed-pool'
 import { isRateLimit, isUnsupported } from '../upstream/rpc-errors'
 import { seedShapedResult } from './seed-shaped-result'
-import { errorText, upstreamErrorObject } from './upstream-answers'
+import { errorText } from '../error-text'
+import { upstreamErrorObject } from './upstream-answers'
 
 export interface Subscriber {
   /** One result, seed-shaped; may come before `started` resolves. */

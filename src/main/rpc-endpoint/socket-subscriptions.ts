@@ -9,7 +9,8 @@ import type { ConnectionPool } from '../upstream/connection-pool'
 import { LocalSubscription } from './local-subscription'
 import type { MethodOutcome } from './outcome'
 import { RpcSubscriptionError, type SharedSubscriptions } from './shared-subscriptions'
-import { errorText, noUpstreamError } from './upstream-answers'
+import { errorText } from '../error-text'
+import { noUpstreamError } from './upstream-answers'
 
 export interface SocketSubscriptionsOptions {
   shared: SharedSubscriptions

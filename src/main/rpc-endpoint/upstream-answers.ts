@@ -4,6 +4,7 @@
  */
 import { RPC_ERROR_CODES, type JsonRpcErrorObject } from '../../shared/rpc-protocol'
 import { JsonRpcError } from '../rpc/json-rpc-client'
+import { errorText } from '../error-text'
 
 /** The client sees the upstream's message as the upstream wrote it (JsonRpcError's own message names the method). */
 export function upstreamErrorObject(error: unknown, method: string): JsonRpcErrorObject {
@@ -19,8 +20,4 @@ export function noUpstreamError(method: string): JsonRpcErrorObject {
     code: RPC_ERROR_CODES.upstreamUnavailable,
     message: `No upstream connection is running, so Tidewatch cannot serve ${method}; add or start a connection and try again`,
   }
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -6,6 +6,7 @@
  */
 import type { StreamErrorCode, StreamMessage, StreamMessageData, StreamMessageType } from '../../shared/stream-protocol'
 import { JsonRpcError } from '../rpc/json-rpc-client'
+import { errorText } from '../error-text'
 
 export class LiveRequest {
   private stopper: (() => void) | null = null
@@ -60,7 +61,7 @@ export class LiveRequest {
     try {
       stop()
     } catch (error) {
-      this.log(`request ${this.reqId}: stopping failed: ${error instanceof Error ? error.message : String(error)}`)
+      this.log(`request ${this.reqId}: stopping failed: ${errorText(error)}`)
     }
   }
 }
@@ -68,9 +69,5 @@ export class LiveRequest {
 /** Details of an upstream failure: the JSON-RPC error's code, message and data when it is one. */
 export function upstreamErrorDetails(error: unknown): Record<string, unknown> {
   if (error instanceof JsonRpcError) return { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) }
-  return { message: error instanceof Error ? error.message : String(error) }
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+  return { message: errorText(error) }
 }

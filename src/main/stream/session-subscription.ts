@@ -14,7 +14,8 @@ import { isRateLimit, isUnsupported } from '../upstream/rpc-errors'
 import type { JsonRpcError } from '../rpc/json-rpc-client'
 import { observingSubscribeErrors } from '../upstream/observed-pool'
 import { minedTransactionData, pendingTransactionData, syncingData } from './session-messages'
-import { errorText, upstreamErrorDetails, type LiveRequest } from './session-request'
+import { errorText } from '../error-text'
+import { upstreamErrorDetails, type LiveRequest } from './session-request'
 import type { WatchProvider } from './watch-types'
 
 export type SubscriptionStreamRequest =

@@ -4,7 +4,8 @@
  * req_id. The tracker keeps the ordering promises; this layer only frames its messages.
  */
 import { STREAM_ERROR_CODES, type StreamErrorCode, type StreamRequestOf } from '../../shared/stream-protocol'
-import { errorText, upstreamErrorDetails, type LiveRequest } from './session-request'
+import { errorText } from '../error-text'
+import { upstreamErrorDetails, type LiveRequest } from './session-request'
 import type { LogFilter, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
 
 export type WatchStreamRequest = StreamRequestOf<'logs'> | StreamRequestOf<'newHeads'>

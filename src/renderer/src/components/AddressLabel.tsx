@@ -1,3 +1,4 @@
+import { shortHash } from '../format'
 import { useWatchlist } from '../hooks/useWatchlist'
 
 /** An address as people read it: its watchlist label and colour when it has one, else shortened. */
@@ -5,7 +6,7 @@ export function AddressLabel({ address, full = false }: { address: string | null
   const { byAddress } = useWatchlist()
   if (!address) return <span className="muted">—</span>
   const entry = byAddress.get(address.toLowerCase())
-  const short = full ? address : `${address.slice(0, 6)}…${address.slice(-4)}`
+  const short = full ? address : shortHash(address)
   if (!entry) {
     return (
       <span className="address mono" title={address} data-testid="address">

@@ -143,7 +143,7 @@ const PlainCells = memo(function PlainCells({ event }: { event: CapturedEvent })
         {eventLabel(event).text || DASH}
       </span>
       <span className="live-cell live-address mono" role="gridcell">
-        {address ? `${address.slice(0, 6)}…${address.slice(-4)}` : DASH}
+        {address ? shortHash(address) : DASH}
       </span>
       <span className="live-cell live-args" role="gridcell" />
       <span className="live-cell live-tx mono" role="gridcell">
