@@ -72,6 +72,18 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     return this.store.cursor()
   }
 
+  private chainIdAnswer: Promise<number> | null = null
+
+  /** The upstream's chain id (eth_chainId), asked once; a failed answer is asked again next time. */
+  chainId(): Promise<number> {
+    this.chainIdAnswer ??= this.request<unknown>('eth_chainId', []).then((answer) => {
+      if (typeof answer !== 'string' || !/^0x[0-9a-f]{1,13}$/i.test(answer)) throw new Error(`the upstream answered eth_chainId with ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
+      return Number(answer)
+    })
+    this.chainIdAnswer.catch(() => (this.chainIdAnswer = null))
+    return this.chainIdAnswer
+  }
+
   /** Asks the tracker to catch up with the upstream's head; calls coalesce. */
   poke(): void {
     if (this.stopped) return
@@ -219,7 +231,13 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       const missing = raw.length === 0 && bloom !== undefined && !EMPTY_BLOOM.test(bloom)
       if (!wrongBlock && !missing) {
         // Block fields from the block itself: some nodes leave them out of eth_getLogs by hash.
-        return raw.map((log) => ({ ...toChainLog(log), blockHash: block.hash, blockNumber: block.number })).sort((a, b) => a.logIndex - b.logIndex)
+        return raw
+          .map((log) => {
+            // The raw object stays as received; only a missing blockNumber is filled in, so clients can place the log.
+            const complete = log.blockNumber === undefined ? { ...log, blockNumber: hex(block.number) } : log
+            return { ...toChainLog(complete), blockHash: block.hash, blockNumber: block.number }
+          })
+          .sort((a, b) => a.logIndex - b.logIndex)
       }
       this.options.log(`block ${block.number}: ${wrongBlock ? 'logs of another block' : 'bloom says logs but none came'}; refetching`)
       await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)))

@@ -461,12 +461,6 @@ export class Engine extends EventEmitter<EngineEvents> {
         watch: subscription.watch,
         provider: createTrackerWatchProvider(live.tracker, live.pool),
         resume: { startBlock: subscription.startBlock, cursor: subscription.cursor, complete: subscription.complete },
-        resumePoint: (cursor) => {
-          const store = live.tracker.store
-          if (store.canonicalHash(cursor.number) === cursor.hash) return cursor.number
-          // Reorged while away: resume from the fork point; rows above it were marked removed with the reorg.
-          return store.canonicalAncestorOf(cursor.hash) ?? Math.max(0, cursor.number - 64)
-        },
         store: {
           insert: (event) => this.events.enqueue(connectionId, streamId, event),
           remove: (blockHash, logIndex) => this.events.enqueueRemoved(streamId, blockHash, logIndex),

@@ -162,4 +162,12 @@ export const migrations: readonly Migration[] = [
       DROP INDEX chain_logs_by_topics;
     `,
   },
+  {
+    version: 8,
+    name: 'raw logs as received; blocks by hash for cursor resumes',
+    sql: `
+      -- The upstream's log object as received (every field, e.g. blockTimestamp); NULL on rows stored before.
+      ALTER TABLE chain_logs ADD COLUMN raw_json TEXT;
+    `,
+  },
 ]
