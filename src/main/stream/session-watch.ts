@@ -4,6 +4,7 @@
  * req_id. The tracker keeps the ordering promises; this layer only frames its messages.
  */
 import { STREAM_ERROR_CODES, type StreamErrorCode, type StreamRequestOf } from '../../shared/stream-protocol'
+import { toLogFilter } from '../chain/log-filter'
 import { decodeCursor, type CursorPosition } from '../chain/stream-cursor'
 import { errorText } from '../error-text'
 import { failureCode } from '../upstream/rpc-errors'
@@ -22,13 +23,7 @@ export function resolveStartBlock(startBlock: number | null, head: number): numb
 }
 
 export function watchFilter(request: WatchStreamRequest): LogFilter {
-  if (request.type === 'newHeads') return {}
-  const { address, topics } = request.data
-  const filter: LogFilter = {}
-  // The param schemas already lowercased every address and topic.
-  if (address !== undefined) filter.address = Array.isArray(address) ? address : [address]
-  if (topics !== undefined) filter.topics = topics.map((position) => (position === null ? null : Array.isArray(position) ? position : [position]))
-  return filter
+  return request.type === 'newHeads' ? {} : toLogFilter(request.data)
 }
 
 export async function openWatch(request: WatchStreamRequest, live: LiveRequest, watches: WatchProvider, log: (message: string) => void, decode?: LogDecoder): Promise<void> {

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events'
 import type { HistoryProgress, WatchOptions } from '../../shared/contract'
 import type { SubscriptionSpec } from '../../shared/subscription-params'
 import type { WatchHandle, WatchMessage, WatchProvider } from '../stream/watch-types'
+import { toLogFilter } from '../chain/log-filter'
 import type { NormalizedEvent } from './captured-event'
 import type { RunnerEvents, RunnerStatus } from './subscription-runner'
 
@@ -96,7 +97,7 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
     this.handle = provider.open(
       {
         kind: spec.type,
-        filter: spec.type === 'logs' ? toFilter(spec.params) : {},
+        filter: spec.type === 'logs' ? toLogFilter(spec.params) : {},
         startBlock: from,
         head,
         fetchSnapshot: spec.type === 'newHeads' && watch.fetch && watch.startBlock === undefined && !cursor,
@@ -164,12 +165,6 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
     this.lastStatusAt = Date.now()
     this.emit('status', this.getStatus())
   }
-}
-
-function toFilter(params: Extract<SubscriptionSpec, { type: 'logs' }>['params']) {
-  const address = params.address === undefined ? undefined : Array.isArray(params.address) ? params.address : [params.address]
-  const topics = params.topics?.map((t) => (t === null ? null : Array.isArray(t) ? t : [t]))
-  return { ...(address ? { address } : {}), ...(topics ? { topics } : {}) }
 }
 
 function logEvent(data: Extract<WatchMessage, { type: 'log' }>['data']): NormalizedEvent {
