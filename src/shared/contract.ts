@@ -414,6 +414,9 @@ export const commands = {
       /** Token transfers in or out (Transfer logs with the address as from or to), newest first. */
       transfers: z.array(
         z.object({
+          connectionId: z.number().int(),
+          /** ERC-20: value is an amount in the token's smallest unit; ERC-721: value is the token id. */
+          standard: z.enum(['erc20', 'erc721']),
           direction: z.enum(['in', 'out']),
           token: z.string(),
           counterparty: z.string(),
