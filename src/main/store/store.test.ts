@@ -44,6 +44,7 @@ describe('database', () => {
       { version: 5, name: 'settings' },
       { version: 6, name: 'abis, watchlist, notifications' },
       { version: 7, name: 'leaner write path' },
+      { version: 9, name: 'chain ids, per-connection confirmations, token metadata' },
     ])
     expect(applyMigrations(db, [{ version: 1, name: 'connections and heads', sql: 'SELECT 1' }])).toEqual([])
     db.close()
