@@ -465,6 +465,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now(), headerJson: JSON.stringify(raw) })
     })
     live.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
+    live.pool.on('ready', () => this.tokens.resume(connection.id))
     live.on('chainId', (chainId) => this.events.exclusive(() => this.connections.setChainId(connection.id, chainId)))
     // Whatever was captured from blocks that left the chain is marked removed, for every watch at once.
     live.tracker.on('reorg', (orphaned) => this.events.enqueueOrphaned(connection.id, orphaned.map((o) => o.block.hash)))

@@ -138,30 +138,55 @@ describe('token metadata from anvil', () => {
     expect(ethCalls).toEqual([])
   })
 
-  it('does not keep a failure that may pass (a timeout), and asks again only after a pause', async () => {
-    const addressNeverRead = '0x2222222222222222222222222222222222222222'
+  it('does not keep a failure that may pass (a timeout): tries again by itself after a pause, a few times', async () => {
+    const address = '0x2222222222222222222222222222222222222222'
     let calls = 0
     const timingOut: RpcRequest = async () => {
       calls += 1
       throw new RequestTimeoutError('eth_call', 10)
     }
     const received: TokenMetadata[] = []
-    const lookup = new TokenLookup({ store: new TokenMetadataStore(db), requester: () => timingOut, onResolved: (t) => received.push(...t), retryAfterMs: 60_000 })
-    lookup.lookup(CONNECTION, [addressNeverRead])
+    let clock = 1_000_000
+    const lookup = new TokenLookup({
+      store: new TokenMetadataStore(db),
+      requester: () => timingOut,
+      onResolved: (t) => received.push(...t),
+      retryAfterMs: 200,
+      maxAttempts: 2,
+      now: () => clock,
+    })
+    lookup.lookup(CONNECTION, [address])
     await lookup.idle()
     expect(calls).toBe(2)
-    expect(new TokenMetadataStore(db).get(CONNECTION, addressNeverRead)).toBeUndefined()
-    lookup.lookup(CONNECTION, [addressNeverRead])
+    expect(new TokenMetadataStore(db).get(CONNECTION, address)).toBeUndefined()
+    // Asked again within the pause: not read again.
+    lookup.lookup(CONNECTION, [address])
     await lookup.idle()
     expect(calls).toBe(2)
+    // After the pause it reads again on its own; then it has had its attempts.
+    await waitFor('second attempt', () => calls === 4, 5_000)
+    await lookup.idle()
+    // Well past the pause, asked again: the attempts are spent.
+    clock += 10_000
+    lookup.lookup(CONNECTION, [address])
+    await lookup.idle()
+    expect(calls).toBe(4)
     expect(received).toEqual([])
+    lookup.stop()
+  })
 
-    const eager = new TokenLookup({ store: new TokenMetadataStore(db), requester: () => timingOut, onResolved: () => undefined, retryAfterMs: 0 })
-    eager.lookup(CONNECTION, [addressNeverRead])
-    await eager.idle()
-    eager.lookup(CONNECTION, [addressNeverRead])
-    await eager.idle()
-    expect(calls).toBe(6)
+  it('waits for a connection that is down and reads once it is up', async () => {
+    let connected = false
+    const received: TokenMetadata[] = []
+    const lookup = new TokenLookup({ store: new TokenMetadataStore(db), requester: () => (connected ? countingRequest : null), onResolved: (t) => received.push(...t) })
+    const address = '0x4444444444444444444444444444444444444444'
+    lookup.lookup(CONNECTION, [address])
+    await lookup.idle()
+    expect(received).toEqual([])
+    connected = true
+    lookup.resume(CONNECTION)
+    await waitFor('read after resume', () => received.length === 1, 5_000)
+    expect(received[0]).toMatchObject({ address, symbol: null, decimals: null })
   })
 
   it('reads at most `concurrency` tokens at a time', async () => {
