@@ -40,7 +40,7 @@ export function ConnectionFinality({ row, onSave }: Props) {
   }
 
   return (
-    <div className="connection-chain" data-testid="connection-chain" data-chain-id={chain?.chainId ?? ''} onClick={(event) => event.stopPropagation()}>
+    <div className="connection-chain" data-testid="connection-chain" data-chain-id={chain?.chainId ?? ''}>
       <span className="connection-chain-name" data-testid="connection-chain-name">
         {chain ? chainName(chain) : 'Chain not known yet'}
       </span>
