@@ -48,6 +48,14 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
   // The chain from eth_chainId: anvil is in viem's list, without an explorer or a finality count of its own.
   await expect(page.getByTestId('connection-chain-name').first()).toHaveText('Anvil')
   await expect(page.getByTestId('connection-finality').first()).toHaveText('64 confirmations, generic default')
+  // The connection's own count, stored with it, and back to the chain's default.
+  await page.getByTestId('connection-confirmations-edit').first().click()
+  await page.getByTestId('connection-confirmations-input').fill('12')
+  await page.getByTestId('connection-confirmations-save').click()
+  await expect(page.getByTestId('connection-finality').first()).toHaveText('12 confirmations, set for this connection')
+  await page.getByTestId('connection-confirmations-edit').first().click()
+  await page.getByTestId('connection-confirmations-default').click()
+  await expect(page.getByTestId('connection-finality').first()).toHaveText('64 confirmations, generic default')
   await expect(page.getByTestId('head-row').nth(1)).toBeVisible({ timeout: 30_000 })
   await saveScreenshot(page, 'screen-blocks')
 
