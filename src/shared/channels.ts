@@ -27,6 +27,8 @@ export const COMMAND_NAMES = [
   'watchlist.activity',
   'export.start',
   'export.cancel',
+  'connections.update',
+  'tokens.lookup',
 ] as const
 
 export const EVENT_NAMES = [
@@ -37,6 +39,7 @@ export const EVENT_NAMES = [
   'export.progress',
   'notification',
   'watchlist.changed',
+  'tokens.resolved',
 ] as const
 
 export type CommandName = (typeof COMMAND_NAMES)[number]

@@ -17,8 +17,8 @@ export interface TrackerOptions {
   connectionId: number
   db: Db
   pool: ConnectionPool
-  /** Finality depth where the upstream has no 'finalized' tag (PROTOCOL: default 64). */
-  confirmations?: number
+  /** Finality depth where the upstream has no 'finalized' tag (PROTOCOL: default 64); a function when it depends on the chain, learnt after connecting. */
+  confirmations?: number | (() => number)
   /** Forks deeper than this are reported, not applied. */
   maxReorgDepth?: number
   /** Block appends wait for the events writer thread to be idle (engine.ts). */
@@ -57,14 +57,15 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private syncing: Promise<void> | null = null
   private again = false
   private stopped = false
-  private readonly confirmations: number
+  private readonly confirmations: () => number
   private readonly maxReorgDepth: number
   private retryTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly options: TrackerOptions) {
     super()
     this.store = new ChainStore(options.db, options.connectionId, options.writeGate)
-    this.confirmations = options.confirmations ?? 64
+    const confirmations = options.confirmations ?? 64
+    this.confirmations = typeof confirmations === 'function' ? confirmations : () => confirmations
     this.maxReorgDepth = options.maxReorgDepth ?? 256
   }
 
@@ -246,7 +247,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   }
 
   private async updateFinality(latestNumber: number): Promise<void> {
-    let finalized = latestNumber - this.confirmations
+    let finalized = latestNumber - this.confirmations()
     try {
       const block = await this.block('finalized')
       if (block) finalized = Number(block.number)

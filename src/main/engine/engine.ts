@@ -30,6 +30,10 @@ import { SubscriptionStore, type StoredSubscription } from '../store/subscriptio
 import type { BackoffOptions } from '../upstream/backoff'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
 import { LiveConnection } from './live-connection'
+import { describeChain } from '../chain-info/finality'
+import { TokenMetadataStore } from '../store/token-metadata-store'
+import { TokenLookup } from '../tokens/token-lookup'
+import type { TokenMetadata } from '../../shared/contract'
 
 export interface EngineOptions {
   dataDir: string
@@ -40,7 +44,7 @@ export interface EngineOptions {
   /** Alchemy allows 1,000 subscriptions per WebSocket; other providers differ. */
   maxSubscriptionsPerSocket?: number
   syncingPollMs?: number
-  /** Finality depth where the upstream has no 'finalized' tag. */
+  /** Finality depth where the upstream has no 'finalized' tag, for every chain (`serve --confirmations`); else per chain and connection. */
   confirmations?: number
   maxReorgDepth?: number
   log?: (message: string) => void
@@ -53,6 +57,7 @@ export interface EngineEvents {
   subscriptionChanged: [subscription: Subscription | null, removedId: number | null]
   notification: [Notification]
   watchlistChanged: []
+  tokensResolved: [TokenMetadata[]]
   exportProgress: [ExportProgress]
   storeError: [Error]
 }
@@ -77,6 +82,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private decoder: EventDecoder
   private readonly notifier: Notifier
   private readonly exports = new ExportService((progress) => this.emit('exportProgress', progress))
+  private readonly tokenStore: TokenMetadataStore
+  private readonly tokens: TokenLookup
   private closed = false
 
   constructor(private readonly options: EngineOptions) {
@@ -115,6 +122,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.watchlist = new WatchlistStore(this.db)
     this.decoder = new EventDecoder(this.abis.all())
     this.notifier = new Notifier((notification) => this.emit('notification', notification))
+    this.tokenStore = new TokenMetadataStore(this.db)
+    this.tokens = new TokenLookup({
+      store: {
+        get: (connectionId, address) => this.tokenStore.get(connectionId, address),
+        put: (token) => this.events.exclusive(() => this.tokenStore.put(token)),
+      },
+      requester: (connectionId) => {
+        const live = this.live.get(connectionId)
+        return live ? (method, params) => live.pool.request(method, params, 15_000) : null
+      },
+      onResolved: (tokens) => this.emit('tokensResolved', tokens),
+      log: (message) => this.log(message),
+    })
   }
 
   /** Connects every saved endpoint not connected yet, with its active subscriptions. */
@@ -126,12 +146,26 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.connections.list().map((connection) => this.withStatus(connection))
   }
 
-  addConnection(input: { name?: string | undefined; url: string; httpUrl?: string | undefined; kind?: 'user' | 'demo' }): ConnectionWithStatus {
+  addConnection(input: { name?: string | undefined; url: string; httpUrl?: string | undefined; kind?: 'user' | 'demo'; confirmations?: number | undefined }): ConnectionWithStatus {
     const name = input.name?.trim() || new URL(input.url).host
-    const connection = this.connections.add({ name, url: input.url, httpUrl: input.httpUrl ?? null, kind: input.kind ?? 'user' })
+    const connection = this.connections.add({ name, url: input.url, httpUrl: input.httpUrl ?? null, kind: input.kind ?? 'user', confirmations: input.confirmations ?? null })
     this.log(`added connection ${connection.id} ${redactUrl(input.url)}`)
     this.connect(connection)
     return this.withStatus(connection)
+  }
+
+  /** Sets the connection's own confirmation count (null: the chain's default); a live connection uses it from its next finality update. */
+  updateConnection(id: number, patch: { confirmations: number | null }): ConnectionWithStatus {
+    if (!this.connections.get(id)) throw new NotFoundError(`There is no connection ${id}`)
+    this.connections.setConfirmations(id, patch.confirmations)
+    this.live.get(id)?.setConnectionConfirmations(patch.confirmations)
+    return this.withStatus(this.connections.get(id)!)
+  }
+
+  /** Symbols and decimals of the tokens already known; the rest are read in the background and announced with `tokensResolved`. */
+  lookupTokens(connectionId: number, addresses: readonly string[]): TokenMetadata[] {
+    if (!this.connections.get(connectionId)) throw new NotFoundError(`There is no connection ${connectionId}`)
+    return this.tokens.lookup(connectionId, addresses)
   }
 
   /**
@@ -150,12 +184,14 @@ export class Engine extends EventEmitter<EngineEvents> {
         this.heads.deleteForConnection(id)
         this.events.deleteForConnection(id)
         for (const table of ['chain_blocks', 'chain_logs', 'chain_cursor']) this.db.prepare(`DELETE FROM ${table} WHERE connection_id = ?`).run(id)
+        this.tokenStore.deleteForConnection(id)
         this.db
           .prepare('UPDATE subscriptions SET start_block = NULL, head_at_start = NULL, cursor_number = NULL, cursor_hash = NULL, complete = 0 WHERE connection_id = ?')
           .run(id)
       })()
       this.streamCounters.clear()
       for (const [streamId, counter] of this.events.countByStream()) this.streamCounters.set(streamId, counter)
+      this.tokens.forget(id)
     }
     const connection = this.connections.get(id)
     if (connection) this.connect(connection)
@@ -395,6 +431,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.closed) return
     this.closed = true
     this.notifier.stop()
+    this.tokens.stop()
     await Promise.all([...this.runners.values(), ...[...this.watchlistRunners.values()].flat()].map((runner) => runner.stop()))
     this.runners.clear()
     this.watchlistRunners.clear()
@@ -415,7 +452,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       heartbeat: this.options.heartbeat,
       db: this.db,
       writeGate: (write) => this.events.exclusive(write),
-      confirmations: this.options.confirmations,
+      commandLineConfirmations: this.options.confirmations,
+      connectionConfirmations: connection.confirmations,
+      chainId: connection.chainId,
       maxReorgDepth: this.options.maxReorgDepth,
       log: (message) => this.log(message),
     })
@@ -426,6 +465,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now(), headerJson: JSON.stringify(raw) })
     })
     live.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
+    live.pool.on('ready', () => this.tokens.resume(connection.id))
+    live.on('chainId', (chainId) => this.events.exclusive(() => this.connections.setChainId(connection.id, chainId)))
     // Whatever was captured from blocks that left the chain is marked removed, for every watch at once.
     live.tracker.on('reorg', (orphaned) => this.events.enqueueOrphaned(connection.id, orphaned.map((o) => o.block.hash)))
     this.live.set(connection.id, live)
@@ -526,12 +567,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       lastError: null,
       headNumber: null,
       headTimestamp: null,
+      chain: connection.chainId === null ? null : describeChain(connection.chainId, { commandLine: this.options.confirmations, connection: connection.confirmations }),
       syncing: null,
       sockets: 0,
       upstreamSubscriptions: 0,
     }
     if (status.headNumber === null) status.headNumber = this.heads.latest(connection.id)?.number ?? null
-    const { url: _url, httpUrl: _httpUrl, ...visible } = connection
+    const { url: _url, httpUrl: _httpUrl, chainId: _chainId, ...visible } = connection
     return { ...visible, status }
   }
 
