@@ -36,6 +36,7 @@ export const EVENT_NAMES = [
   'heads.appended',
   'subscriptions.changed',
   'events.appended',
+  'events.retracted',
   'export.progress',
   'notification',
   'watchlist.changed',

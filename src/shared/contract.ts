@@ -486,6 +486,8 @@ export const events = {
     lastId: z.number().int(),
     count: z.number().int(),
   }),
+  /** A reorg took these blocks off the canonical chain: every stored event of them is now marked removed. */
+  'events.retracted': z.object({ connectionId: z.number().int(), blockHashes: z.array(z.string()) }),
   'export.progress': exportProgressSchema,
   /** A desktop notification to show (already rate-limited by the engine). */
   notification: z.object({ title: z.string(), body: z.string(), subscriptionId: z.number().int().nullable() }),

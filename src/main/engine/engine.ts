@@ -54,6 +54,7 @@ export interface EngineEvents {
   status: [ConnectionStatus]
   headsAppended: [HeadsCommitted]
   eventsAppended: [{ connectionId: number; lastId: number; count: number }]
+  eventsRetracted: [{ connectionId: number; blockHashes: string[] }]
   subscriptionChanged: [subscription: Subscription | null, removedId: number | null]
   notification: [Notification]
   watchlistChanged: []
@@ -468,7 +469,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     live.pool.on('ready', () => this.tokens.resume(connection.id))
     live.on('chainId', (chainId) => this.events.exclusive(() => this.connections.setChainId(connection.id, chainId)))
     // Whatever was captured from blocks that left the chain is marked removed, for every watch at once.
-    live.tracker.on('reorg', (orphaned) => this.events.enqueueOrphaned(connection.id, orphaned.map((o) => o.block.hash)))
+    live.tracker.on('reorg', (orphaned) => {
+      const blockHashes = orphaned.map((o) => o.block.hash)
+      this.events.enqueueOrphaned(connection.id, blockHashes)
+      this.emit('eventsRetracted', { connectionId: connection.id, blockHashes })
+    })
     this.live.set(connection.id, live)
     live.start()
     void this.restartWatchlistCapture(connection.id)
