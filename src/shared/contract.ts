@@ -365,9 +365,14 @@ export const commands = {
         /** Free text: matched against hashes, addresses, topics and data. */
         text: z.string().trim().min(1).max(200).optional(),
         limit: z.number().int().min(1).max(1000).default(100),
-        /** Cursor: events with an id below this one (newest first). */
+        /** Paging back: the newest `limit` matching events with an id below this one, newest first. */
         beforeId: z.number().int().positive().optional(),
-        /** Events with an id above this one (newest first): the rows that arrived while paused. */
+        /**
+         * Paging forward: the OLDEST `limit` matching events with an id above this one (and below
+         * `beforeId` when given), returned newest first. A page therefore always joins `afterId`
+         * without a gap; ask again with its highest id for the next page. A page shorter than
+         * `limit` means nothing more matches above it.
+         */
         afterId: z.number().int().nonnegative().optional(),
       })
       .strict(),

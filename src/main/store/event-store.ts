@@ -281,7 +281,9 @@ export class EventStore {
         { text },
       )
     }
-    const sql = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`
+    const filtered = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
+    // afterId pages forward (contract.ts): the rows just above it, handed back newest first like every page.
+    const sql = query.afterId !== undefined ? `SELECT * FROM (${filtered} ORDER BY id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY id DESC LIMIT @limit`
     return (this.statement(sql).all(params) as EventRow[]).map(toEvent)
   }
 
