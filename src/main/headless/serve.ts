@@ -52,7 +52,7 @@ export async function serve(argv: string[]): Promise<void> {
     rendererRoot,
     downloads: { path: EXPORTS_PATH, dir: exportsDir(options.dataDir) },
     routes: [
-      uiRoute((socket) => serveUiSocket(socket, app.api)),
+      uiRoute((socket) => serveUiSocket(socket, app.api, { log })),
       streamRoute(primaryStreamDeps(app, log)),
       rpcRoute({ pool: () => primaryPool(app), log }),
     ],

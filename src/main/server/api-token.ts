@@ -2,7 +2,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 
 export const API_TOKEN_FILE = 'api-token'
 
@@ -24,10 +24,9 @@ export function loadOrCreateApiToken(dataDir: string): string {
 }
 
 /** Accepts `?token=` or `Authorization: Bearer`, compared in constant time. */
-export function requestHasToken(request: IncomingMessage, token: string): boolean {
-  const url = new URL(request.url ?? '/', 'http://localhost')
-  const header = request.headers.authorization
-  const offered = url.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : null)
+export function requestHasToken(target: URL, headers: IncomingHttpHeaders, token: string): boolean {
+  const header = headers.authorization
+  const offered = target.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : null)
   if (!offered) return false
   const a = Buffer.from(offered)
   const b = Buffer.from(token)
