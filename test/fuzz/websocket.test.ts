@@ -60,6 +60,21 @@ class FuzzSocket {
     }, 15_000, 2).then((found) => found.frame)
   }
 
+  /** Every frame received so far that `match` accepts, consumed or not. */
+  all(match: (frame: unknown) => boolean): unknown[] {
+    return this.received.filter(match)
+  }
+
+  /** Waits until a frame `match` accepts has been received, consumed or not. */
+  async find(label: string, match: (frame: unknown) => boolean): Promise<unknown> {
+    return waitFor(label, () => {
+      const found = this.received.find(match)
+      if (found !== undefined) return { found }
+      if (this.closeCode !== null) throw new Error(`${label}: the socket closed (${this.closeCode})`)
+      return null
+    }, 15_000, 2).then(({ found }) => found)
+  }
+
   close(): void {
     this.socket.terminate()
   }
@@ -250,7 +265,8 @@ async function checkRpc(socket: FuzzSocket, c: FrameCase<RpcExpectation>): Promi
     const one = frame as { jsonrpc?: unknown; id?: unknown; error?: { code?: unknown; message?: unknown } }
     expect(one.jsonrpc, label).toBe('2.0')
     expect(one.error?.code, label).toBe(expected.code)
-    expect(one.id, label).toEqual(expected.id)
+    // As it travels: JSON has no -0.
+    expect(one.id, label).toEqual(expected.id === null ? null : JSON.parse(JSON.stringify(expected.id)))
     expect(typeof one.error?.message === 'string' && one.error.message.length > 0, label).toBe(true)
   }
   if ('batch' in c.expect) {
@@ -314,6 +330,35 @@ async function checkUi(socket: FuzzSocket, c: FrameCase<UiExpectation>): Promise
   expect(socket.leaks).toEqual([])
 }
 
+// ---- valid requests with extreme parameters ---------------------------------------------
+
+const address = fc.stringMatching(/^0x[0-9a-fA-F]{40}$/)
+const topic = fc.stringMatching(/^0x[0-9a-f]{64}$/)
+const oneOrMany = <T>(item: fc.Arbitrary<T>) => fc.oneof(item, fc.array(item, { minLength: 1, maxLength: 3 }))
+const maybe = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined })
+/** `[type, params]` that every transport must accept (src/shared/subscription-params.ts). */
+const validSubscription: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
+  fc.constantFrom<[string, Record<string, unknown>]>(['newHeads', {}], ['newPendingTransactions', {}], ['alchemy_newFullPendingTransactions', {}], ['syncing', {}]),
+  fc.record({ address: maybe(oneOrMany(address)), topics: maybe(fc.array(fc.oneof(fc.constant(null), topic, fc.array(topic, { minLength: 1, maxLength: 3 })), { maxLength: 4 })) }, { requiredKeys: [] }).map((p) => ['logs', p] as [string, Record<string, unknown>]),
+  fc.record({ address: oneOrMany(address) }).map((p) => ['alchemy_filteredNewFullPendingTransactions', p] as [string, Record<string, unknown>]),
+  fc.record({ fromAddress: oneOrMany(address), toAddress: oneOrMany(address), hashesOnly: fc.boolean() }, { requiredKeys: [] }).map((p) => ['alchemy_pendingTransactions', p] as [string, Record<string, unknown>]),
+  fc
+    .record({ addresses: fc.array(fc.record({ from: address, to: address }, { requiredKeys: [] }), { maxLength: 3 }), includeRemoved: fc.boolean(), hashesOnly: fc.boolean() }, { requiredKeys: [] })
+    .map((p) => ['alchemy_minedTransactions', p] as [string, Record<string, unknown>]),
+)
+const extremeBlock = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 31, -(2 ** 31), 2 ** 53 - 2))
+const streamValid = fc.record({
+  subscription: validSubscription,
+  start_block: maybe(extremeBlock),
+  fetch: maybe(fc.boolean()),
+  listen: fc.boolean(),
+  irreversible_only: maybe(fc.boolean()),
+  with_progress: maybe(fc.oneof(fc.integer({ min: 1, max: 10 }), fc.constant(Number.MAX_SAFE_INTEGER))),
+})
+/** What a valid request may end in besides `complete`/`listening`: PROTOCOL.md's codes for requests the upstream cannot serve; never internal_error. */
+const REQUEST_OUTCOME_CODES = ['start_block_out_of_range', 'unsupported_upstream', 'upstream_error', 'upstream_unavailable']
+let validIds = 0
+
 // ---- the runs ---------------------------------------------------------------------------
 
 async function fuzzEndpoint<E>(path: string, arbitrary: fc.Arbitrary<FrameCase<E>>, check: (socket: FuzzSocket, c: FrameCase<E>) => Promise<void>, batches: number, perBatch: number, seedOffset: number): Promise<void> {
@@ -344,6 +389,46 @@ describe('fuzz: WebSocket frames to tidewatch serve', () => {
     await fuzzEndpoint('/ui', uiCase, checkUi, 3, 500, 300)
   })
 
+  it('/v1/stream and /v1/rpc serve valid requests with extreme parameters and end them cleanly', async () => {
+    for (let i = 0; i < 12; i++) target.upstream.mine([{ address: `0x${'12'.repeat(20)}`, topics: [`0x${'ab'.repeat(32)}`], data: '0x' }])
+    const stream = await FuzzSocket.open('/v1/stream')
+    const rpc = await FuzzSocket.open('/v1/rpc')
+    try {
+      await fc.assert(
+        fc.asyncProperty(streamValid, async ({ subscription: [type, data], listen, ...envelope }) => {
+          const reqId = `valid-${++validIds}`
+          const request = { type, req_id: reqId, data, listen, ...envelope }
+          stream.send(JSON.stringify(request))
+          const mine = (frame: unknown): frame is { type: string; data: { code?: string; success?: boolean } } => isPlainObject(frame) && frame.req_id === reqId
+          if (!listen && !envelope.irreversible_only) {
+            // History up to the head, then complete (or an error that ends it).
+            await stream.find(`the end of ${reqId}`, (f) => mine(f) && (f.type === 'complete' || f.type === 'error'))
+          } else {
+            // Live, or waiting for blocks to become final: end it, whatever it is doing.
+            stream.send(JSON.stringify({ type: 'unlisten', data: { req_id: reqId } }))
+            await stream.find(`unlistened ${reqId}`, (f) => mine(f) && f.type === 'unlistened')
+          }
+          const errors = stream.all((f) => mine(f) && f.type === 'error') as { data: { code?: string } }[]
+          for (const error of errors) expect(REQUEST_OUTCOME_CODES, `${JSON.stringify(request)} got ${JSON.stringify(error)}`).toContain(error.data.code)
+          expect(errors.length, `${JSON.stringify(request)}: one error at most`).toBeLessThanOrEqual(1)
+          const id = `sub-${validIds}`
+          rpc.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'eth_subscribe', params: [type, data] }))
+          const subscribed = (await rpc.find(`eth_subscribe ${id}`, (f) => isPlainObject(f) && f.id === id)) as { result?: unknown }
+          expect(subscribed.result, `eth_subscribe ${JSON.stringify([type, data])} answered ${JSON.stringify(subscribed)}`).toMatch(/^0x[0-9a-f]+$/)
+          rpc.send(JSON.stringify({ jsonrpc: '2.0', id: `un-${id}`, method: 'eth_unsubscribe', params: [subscribed.result] }))
+          expect(await rpc.find(`eth_unsubscribe ${id}`, (f) => isPlainObject(f) && f.id === `un-${id}`)).toMatchObject({ result: true })
+          expect([...stream.leaks, ...rpc.leaks]).toEqual([])
+        }),
+        // A request that never ends costs 15 s per try: report the first failure instead of shrinking it.
+        { seed: seed + 500, numRuns: 300, endOnFailure: true },
+      )
+    } finally {
+      stream.close()
+      rpc.close()
+    }
+    await target.expectHealthy('valid requests with extreme parameters')
+  })
+
   it('answers frames near the size limit and closes on frames over it, on every endpoint', async () => {
     const sizes = fc.record({ path: fc.constantFrom('/v1/stream', '/v1/rpc', '/ui'), kind: fc.constantFrom('valid', 'junk', 'over'), slack: fc.integer({ min: 1, max: 4096 }) })
     await fc.assert(
@@ -353,7 +438,8 @@ describe('fuzz: WebSocket frames to tidewatch serve', () => {
           if (kind === 'over') {
             socket.send('x'.repeat(MAX_FRAME_BYTES + slack))
             await waitFor('the close', () => socket.closeCode, 15_000)
-            expect(socket.closeCode).toBe(1009)
+            // 1009 (message too big); 1006 when the server's close frame is lost to the reset of a socket still sending.
+            expect([1009, 1006]).toContain(socket.closeCode)
             return
           }
           const request = path === '/v1/stream' ? { type: 'ping', req_id: 'big', data: {} } : path === '/v1/rpc' ? { jsonrpc: '2.0', id: 'big', method: 'eth_unsubscribe', params: ['0xdead'] } : { id: 77, command: 'app.info', payload: {} }
