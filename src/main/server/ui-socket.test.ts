@@ -60,6 +60,25 @@ describe('the /ui socket', () => {
     ])
   })
 
+  it('answers a command whose handling fails unexpectedly with an internal error, and stays open', async () => {
+    const api = standInApi()
+    api.handle = async (name) => {
+      if (name === 'events.list') throw new Error('the store went away')
+      return { ok: true, value: { name } } as never
+    }
+    const logs: string[] = []
+    const { socket, frames } = await connect(api, { log: (m) => logs.push(m) })
+    socket.send(JSON.stringify({ id: 3, command: 'events.list', payload: {} }))
+    socket.send(JSON.stringify({ id: 4, command: 'app.info', payload: {} }))
+    await waitFor('two answers', () => frames.length === 2)
+    // Answers come as each command finishes, not in request order.
+    expect([...frames].sort((a, b) => (a as { id: number }).id - (b as { id: number }).id)).toEqual([
+      { id: 3, ok: false, error: { code: 'internal', message: 'events.list failed: the store went away' } },
+      { id: 4, ok: true, value: { name: 'app.info' } },
+    ])
+    expect(logs).toEqual(['UI command events.list failed unexpectedly: the store went away'])
+  })
+
   it('disconnects a client that stops reading instead of buffering without bound', async () => {
     const api = standInApi()
     const logs: string[] = []

@@ -8,6 +8,7 @@
 import type { WebSocket } from 'ws'
 import { uiClientFrameSchema, type UiServerFrame } from '../../shared/ws-protocol'
 import type { Api } from '../api/api'
+import { errorText } from '../error-text'
 import { boundedSender, DEFAULT_MAX_BUFFERED_BYTES } from './socket-send'
 
 export interface UiSocketOptions {
@@ -35,6 +36,14 @@ export function serveUiSocket(socket: WebSocket, api: Api, options: UiSocketOpti
       send({ id, ok: false, error: { code: 'invalid_request', message: `Malformed frame: ${frame.error.issues[0]?.message ?? 'invalid'}` } })
       return
     }
-    void api.handle(frame.data.command, frame.data.payload).then((result) => send({ id: frame.data.id, ...result }))
+    const { id, command, payload } = frame.data
+    // Like /v1/stream and /v1/rpc: a failure serving one frame is that frame's answer, never an unhandled rejection.
+    api
+      .handle(command, payload)
+      .then((result) => send({ id, ...result }))
+      .catch((error: unknown) => {
+        options.log(`UI command ${command} failed unexpectedly: ${errorText(error)}`)
+        send({ id, ok: false, error: { code: 'internal', message: `${command} failed: ${errorText(error)}` } })
+      })
   })
 }
