@@ -34,6 +34,17 @@ describe('the store', () => {
     }
   })
 
+  it('leaves in-memory databases without a file', () => {
+    const cwd = process.cwd()
+    process.chdir(dataDir)
+    try {
+      openDatabase(':memory:').close()
+      expect(fs.readdirSync(dataDir)).toEqual([])
+    } finally {
+      process.chdir(cwd)
+    }
+  })
+
   it('tightens a database, -wal and -shm left readable by others', () => {
     const file = path.join(dataDir, 'tidewatch.sqlite')
     openDatabase(file).close()

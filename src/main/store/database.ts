@@ -63,6 +63,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
  * for a new database) keeps all three private. Copies from before are tightened.
  */
 function createPrivately(file: string): void {
+  // In-memory and temporary databases have no file.
+  if (file === ':memory:' || file === '') return
   fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE_MODE))
   for (const part of [file, `${file}-wal`, `${file}-shm`]) makeFilePrivate(part)
 }
