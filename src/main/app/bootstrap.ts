@@ -9,7 +9,8 @@ import { startDemoChain } from '../demo/demo-chain'
 import { Engine } from '../engine/engine'
 import type { SecretBox } from '../store/secret-box'
 import type { LocalApiController } from '../server/local-api'
-import { exportsFolderDestination } from '../export/exports-folder'
+import { exportsFolderDestination, makeExportsPrivate } from '../export/exports-folder'
+import { makePrivateDir } from '../private-files'
 import type { ExportDestination } from '../export/export-service'
 import { demoTokenArtifact, packageVersion } from './project-paths'
 
@@ -46,6 +47,9 @@ export interface RunningTidewatch {
 export const DEMO_CONNECTION_NAME = 'Demo chain (local anvil)'
 
 export async function startTidewatch(options: TidewatchOptions): Promise<RunningTidewatch> {
+  // Before anything is written: the directory and what an earlier version left readable.
+  makePrivateDir(options.dataDir)
+  makeExportsPrivate(options.dataDir)
   const engine = new Engine({
     dataDir: options.dataDir,
     secrets: options.secrets,
