@@ -172,13 +172,13 @@ const streamPing: fc.Arbitrary<FrameCase<StreamExpectation>> = fc
     expect: { type: 'pong', reqId },
   }))
 const streamCase: fc.Arbitrary<FrameCase<StreamExpectation>> = fc.oneof(
-  notJson.map((text) => ({ text, binary: false, expect: { type: 'error', code: 'invalid_json', reqId: null } as StreamExpectation })),
+  notJson.map((text) => ({ text, binary: false, expect: { type: 'error', code: 'invalid_json', reqId: null } satisfies StreamExpectation })),
   fc
     .uint8Array({ maxLength: 300 })
     .map((array) => Buffer.from(array))
     .filter((bytes) => !parses(bytes.toString('utf8')))
-    .map((bytes) => ({ text: bytes.toString('latin1'), bytes, binary: true, expect: { type: 'error', code: 'invalid_json', reqId: null } as StreamExpectation })),
-  jsonNotObject.map((text) => ({ text, binary: false, expect: { type: 'error', code: 'invalid_request', reqId: null } as StreamExpectation })),
+    .map((bytes) => ({ text: bytes.toString('latin1'), bytes, binary: true, expect: { type: 'error', code: 'invalid_json', reqId: null } satisfies StreamExpectation })),
+  jsonNotObject.map((text) => ({ text, binary: false, expect: { type: 'error', code: 'invalid_request', reqId: null } satisfies StreamExpectation })),
   streamBadRequest,
   streamBadData,
   streamPing,
@@ -285,8 +285,8 @@ const CHANGING_COMMANDS = ['connections.add', 'connections.remove', 'subscriptio
 type UiExpectation = { id: number | null; outcome: 'invalid_request' | 'answered' }
 let uiIds = 1
 const uiCase: fc.Arbitrary<FrameCase<UiExpectation>> = fc.oneof(
-  notJson.map((text) => ({ text, binary: false, expect: { id: 0, outcome: 'invalid_request' } as UiExpectation })),
-  jsonNotObject.map((text) => ({ text, binary: false, expect: { id: 0, outcome: 'invalid_request' } as UiExpectation })),
+  notJson.map((text) => ({ text, binary: false, expect: { id: 0, outcome: 'invalid_request' } satisfies UiExpectation })),
+  jsonNotObject.map((text) => ({ text, binary: false, expect: { id: 0, outcome: 'invalid_request' } satisfies UiExpectation })),
   fc
     .record({
       id: fc.oneof(fc.constantFrom(-1, 1.5, 2 ** 60), fc.string({ maxLength: 5 }), fc.constant(null), fc.constant(undefined)),
@@ -296,21 +296,21 @@ const uiCase: fc.Arbitrary<FrameCase<UiExpectation>> = fc.oneof(
       const frame: Record<string, unknown> = { command, payload: {} }
       if (id !== undefined) frame.id = id
       const expectedId = typeof id === 'number' ? id : 0
-      return { text: JSON.stringify(frame), binary: false, expect: { id: expectedId, outcome: 'invalid_request' } as UiExpectation }
+      return { text: JSON.stringify(frame), binary: false, expect: { id: expectedId, outcome: 'invalid_request' } satisfies UiExpectation }
     }),
   fc.record({ command: fc.string({ maxLength: 30 }).filter((c) => !READ_ONLY_COMMANDS.includes(c) && !CHANGING_COMMANDS.includes(c)) }).map(({ command }) => {
     const id = uiIds++
-    return { text: JSON.stringify({ id, command, payload: {} }), binary: false, expect: { id, outcome: 'invalid_request' } as UiExpectation }
+    return { text: JSON.stringify({ id, command, payload: {} }), binary: false, expect: { id, outcome: 'invalid_request' } satisfies UiExpectation }
   }),
   // Commands that change state, with payloads no schema takes: refused, nothing changes.
   fc.record({ command: fc.constantFrom(...CHANGING_COMMANDS), payload: fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), fc.boolean()) }).map(({ command, payload }) => {
     const id = uiIds++
-    return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'invalid_request' } as UiExpectation }
+    return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'invalid_request' } satisfies UiExpectation }
   }),
   // Read-only commands with any payload: answered, with a value or a request error.
   fc.record({ command: fc.constantFrom(...READ_ONLY_COMMANDS), payload: fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }) }).map(({ command, payload }) => {
     const id = uiIds++
-    return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'answered' } as UiExpectation }
+    return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'answered' } satisfies UiExpectation }
   }),
 )
 

@@ -36,7 +36,7 @@ afterAll(async () => {
 
 const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
   const client = createPublicClient({ transport: http(demo.httpUrl) })
-  return (await client.request({ method: method as never, params: params as never })) as T
+  return (await client.request({ method: method as never, params: params as never }))
 }
 const key = (l: { blockHash: string; logIndex: number }) => `${l.blockHash}:${l.logIndex}`
 

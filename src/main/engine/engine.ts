@@ -546,7 +546,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       id: subscription.id,
       connectionId: subscription.connectionId,
       type: subscription.spec.type,
-      params: subscription.spec.params as Record<string, unknown>,
+      params: subscription.spec.params,
       label: subscription.label,
       state: paused ? 'paused' : status!.state === 'paused' ? 'pending' : status!.state,
       emulated: status?.emulated ?? false,

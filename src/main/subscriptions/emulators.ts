@@ -95,7 +95,7 @@ async function emulatePending(spec: SubscriptionSpec, ctx: EmulatorContext): Pro
   // Some upstreams ignore the `true` and still send hashes: handle both shapes.
   const onResult = (result: unknown): void => {
     if (typeof result === 'string') queue.push(result)
-    else if (result && typeof result === 'object') emit(result as TxLike)
+    else if (result && typeof result === 'object') emit(result)
   }
   let handle: SubscriptionHandle
   let description = 'built from newPendingTransactions with full transactions, filtered by Tidewatch'

@@ -30,7 +30,7 @@ export function normalizeLog(raw: unknown): Normalized {
       transactionIndex: hexNumber(transactionIndex),
       logIndex: hexNumber(logIndex),
       address: address.toLowerCase(),
-      topics: (topics as string[]).map((t) => t.toLowerCase()),
+      topics: (topics).map((t) => t.toLowerCase()),
       data,
       removed: removed === true,
       payload: null,
