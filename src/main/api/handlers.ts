@@ -2,7 +2,7 @@
 import type { CommandName } from '../../shared/channels'
 import type { CommandRequestParsed, CommandResponse } from '../../shared/contract'
 import { NotFoundError, type Engine } from '../engine/engine'
-import type { LocalApiController } from '../server/local-api'
+import type { LocalApiController } from '../api/local-api-controller'
 import type { ExportDestination } from '../export/export-service'
 import { AbiInputError } from '../decode/abi-input'
 

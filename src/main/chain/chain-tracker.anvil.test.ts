@@ -13,7 +13,7 @@ import { waitFor } from '../../../test/helpers/scripted-server'
 import { startDemoChain, type DemoChain } from '../demo/demo-chain'
 import { Engine } from '../engine/engine'
 import { createKeyFileSecretBox } from '../store/secret-box'
-import type { WatchMessage } from '../stream/watch-types'
+import type { WatchMessage } from './watch-types'
 import { createTrackerWatchProvider } from './tracker-watch'
 
 let demo: DemoChain

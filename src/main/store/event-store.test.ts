@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { NormalizedEvent } from '../subscriptions/captured-event'
+import type { NormalizedEvent } from './captured-event'
 import { openDatabase, type Db } from './database'
 import { EventStore, type EventsCommitted } from './event-store'
 

@@ -4,7 +4,7 @@
  * message and is skipped, never thrown.
  */
 import type { SubscriptionType } from '../../shared/subscription-params'
-import type { NormalizedEvent } from './captured-event'
+import type { NormalizedEvent } from '../store/captured-event'
 
 export type Normalized = { ok: true; event: NormalizedEvent } | { ok: false; message: string }
 
@@ -33,24 +33,9 @@ export function normalizeLog(raw: unknown): Normalized {
       topics: (topics).map((t) => t.toLowerCase()),
       data,
       removed: removed === true,
-      payload: null,
+      // The upstream's object as received; the columns above are derived from it (PROTOCOL.md rule 7).
+      payload: raw,
     },
-  }
-}
-
-/** Rebuilds the raw log object from its stored columns. */
-export function logPayload(e: Pick<NormalizedEvent, 'address' | 'topics' | 'data' | 'blockNumber' | 'blockHash' | 'transactionHash' | 'transactionIndex' | 'logIndex' | 'removed'>): Json {
-  const hex = (n: number | null) => (n === null ? null : `0x${n.toString(16)}`)
-  return {
-    address: e.address,
-    topics: e.topics,
-    data: e.data,
-    blockNumber: hex(e.blockNumber),
-    blockHash: e.blockHash,
-    transactionHash: e.transactionHash,
-    transactionIndex: hex(e.transactionIndex),
-    logIndex: hex(e.logIndex),
-    removed: e.removed,
   }
 }
 

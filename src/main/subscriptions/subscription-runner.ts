@@ -8,7 +8,7 @@ import { ethSubscribeParams, type SubscriptionSpec } from '../../shared/subscrip
 import { backoffDelay } from '../upstream/backoff'
 import type { ConnectionPool, SubscriptionHandle } from '../upstream/connection-pool'
 import { isRateLimit, isUnsupported } from '../upstream/rpc-errors'
-import type { NormalizedEvent } from './captured-event'
+import type { NormalizedEvent } from '../store/captured-event'
 import { canEmulate, startEmulation, type Emulation } from './emulators'
 import { normalize } from './normalize'
 
