@@ -1,18 +1,76 @@
-/** Plain JSON-RPC over HTTP, for connections that give an HTTP URL for non-subscription calls. */
+/**
+ * Plain JSON-RPC over HTTP, for connections that give an HTTP URL for non-subscription calls.
+ * Credentials in the URL (`https://user:password@host/`) go as an `Authorization: Basic`
+ * header: fetch refuses URLs that carry them. No error from here carries the URL's secrets:
+ * fetch's own messages can quote the whole URL, and they reach logs, the UI and /v1/rpc clients.
+ */
 import { JsonRpcError } from '../rpc/json-rpc-client'
+import { redactSecretsIn, redactUrl } from '../store/redact-url'
 
 let nextId = 1
 
+interface Endpoint {
+  /** The URL without userinfo. */
+  href: string
+  authorization: string | null
+}
+
+function decodedUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
+}
+
+/** Splits userinfo off the URL into a Basic authorization header (RFC 7617: user-id ":" password, UTF-8, base64). */
+export function httpEndpoint(raw: string): Endpoint | null {
+  if (!URL.canParse(raw)) return null
+  const url = new URL(raw)
+  if (!url.username && !url.password) return { href: url.href, authorization: null }
+  const credentials = `${decodedUserinfo(url.username)}:${decodedUserinfo(url.password)}`
+  url.username = ''
+  url.password = ''
+  return { href: url.href, authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` }
+}
+
+/** Why fetch failed, in words a person can act on, with the URL's secrets masked. */
+function fetchFailure(error: unknown, url: string, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer from ${redactUrl(url)} within ${timeoutMs} ms`
+  const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined
+  const reason = cause?.code ?? (cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error))
+  return redactSecretsIn(`could not reach ${redactUrl(url)}: ${reason}`, url)
+}
+
 export async function httpRequest<T>(url: string, method: string, params: readonly unknown[], timeoutMs = 30_000): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
-  })
-  if (response.status === 429) throw new JsonRpcError(429, `${method}: HTTP 429 Too Many Requests`)
-  if (!response.ok) throw new JsonRpcError(-32603, `${method}: HTTP ${response.status} ${response.statusText}`)
-  const body = (await response.json()) as { result?: T; error?: { code?: number; message?: string; data?: unknown } }
-  if (body.error) throw new JsonRpcError(body.error.code ?? -32603, `${method}: ${body.error.message ?? 'error'}`, body.error.data, body.error.message)
+  const endpoint = httpEndpoint(url)
+  if (!endpoint) throw new Error(`${method}: the connection's HTTP URL is not a valid URL`)
+  const redact = (text: string): string => redactSecretsIn(text, url)
+  let body: { result?: T; error?: { code?: number; message?: string; data?: unknown } }
+  try {
+    const response = await fetch(endpoint.href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(endpoint.authorization ? { authorization: endpoint.authorization } : {}) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    if (response.status === 429) throw new JsonRpcError(429, `${method}: HTTP 429 Too Many Requests`)
+    if (!response.ok) throw new JsonRpcError(-32603, redact(`${method}: HTTP ${response.status} ${response.statusText} from ${redactUrl(url)}`))
+    const text = await response.text()
+    try {
+      body = JSON.parse(text) as typeof body
+    } catch {
+      throw new JsonRpcError(-32603, `${method}: ${redactUrl(url)} answered HTTP ${response.status} with a body that is not JSON`)
+    }
+  } catch (error) {
+    if (error instanceof JsonRpcError) throw error
+    throw new Error(`${method}: ${fetchFailure(error, url, timeoutMs)}`)
+  }
+  if (body === null || typeof body !== 'object') throw new JsonRpcError(-32603, `${method}: ${redactUrl(url)} answered with something that is not a JSON-RPC response`)
+  if (body.error) {
+    // Some providers quote the request URL, key included, in their error text.
+    const upstreamMessage = typeof body.error.message === 'string' ? redact(body.error.message) : undefined
+    throw new JsonRpcError(typeof body.error.code === 'number' ? body.error.code : -32603, `${method}: ${upstreamMessage ?? 'error'}`, body.error.data, upstreamMessage)
+  }
   return body.result as T
 }
