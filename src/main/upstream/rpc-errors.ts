@@ -45,3 +45,21 @@ export function failureCode(error: unknown): 'upstream_error' | 'upstream_unavai
   if (error instanceof JsonRpcError) return 'upstream_error'
   return isUpstreamUnavailable(error) ? 'upstream_unavailable' : 'internal_error'
 }
+
+/**
+ * The socket was dropped because a frame exceeded Tidewatch's size limit while this request
+ * waited, most likely for this request's answer. Worded as a provider's "response too
+ * large" refusal, so that backfillRange halves the block range, and not as a rate limit.
+ * A closed connection all the same: no answer came (upstream_unavailable).
+ */
+export class AnswerTooLargeError extends ConnectionClosedError {
+  constructor(
+    readonly method: string,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `${method}: the connection was dropped on an answer of more than ${limitBytes / 1024 / 1024} MiB (Tidewatch's frame size limit); ask for less, such as a narrower block range`,
+    )
+    this.name = 'AnswerTooLargeError'
+  }
+}
