@@ -2,7 +2,7 @@
  * Logs what a peer gets wrong once per distinct problem, not once per frame: an upstream
  * that sends the same malformed payload a thousand times a second must not flood the log
  * (or the disk under it). A problem seen again is logged again only after `quietMs`, with
- * how many repeats were held back; at most `maxLinesPerWindow` lines go out per window in
+ * how many repeats were held back; at most `maxLinesPerWindow` lines (default 100) go out per window in
  * all, so a peer that varies its garbage cannot flood the log either.
  */
 
@@ -34,7 +34,7 @@ export class ProblemLog {
     options: ProblemLogOptions = {},
   ) {
     this.quietMs = options.quietMs ?? 60_000
-    this.maxLines = options.maxLinesPerWindow ?? 20
+    this.maxLines = options.maxLinesPerWindow ?? 100
     this.now = options.now ?? Date.now
   }
 
