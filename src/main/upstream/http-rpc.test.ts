@@ -2,7 +2,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { JsonRpcError } from '../rpc/json-rpc-client'
+import { ConnectionClosedError, JsonRpcError, RequestTimeoutError } from '../rpc/json-rpc-client'
 import { httpRequest } from './http-rpc'
 
 const USER = 'tide-user'
@@ -87,6 +87,9 @@ describe('httpRequest', () => {
     expect(messages[2]).toMatch(/^unavailable: HTTP 503 down for \*\*\*/)
     expect(messages[3]).toMatch(/^eth_blockNumber: could not reach http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/v2\/\*\*\*: ECONNREFUSED/)
     expect(messages[4]).toBe("eth_blockNumber: the connection's HTTP URL is not a valid URL")
-    expect(messages[5]).toMatch(/^eth_blockNumber: no answer from http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/v2\/\*\*\* within 200 ms/)
+    expect(messages[5]).toBe('eth_blockNumber got no answer within 200 ms')
+    // No answer at all: the kinds a closed or silent socket gives, so /v1 clients hear "upstream unavailable".
+    expect(failures[3]).toBeInstanceOf(ConnectionClosedError)
+    expect(failures[5]).toBeInstanceOf(RequestTimeoutError)
   })
 })

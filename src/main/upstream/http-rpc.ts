@@ -4,7 +4,7 @@
  * header: fetch refuses URLs that carry them. No error from here carries the URL's secrets:
  * fetch's own messages can quote the whole URL, and they reach logs, the UI and /v1/rpc clients.
  */
-import { JsonRpcError } from '../rpc/json-rpc-client'
+import { ConnectionClosedError, JsonRpcError, RequestTimeoutError } from '../rpc/json-rpc-client'
 import { redactSecretsIn, redactUrl } from '../store/redact-url'
 
 let nextId = 1
@@ -34,12 +34,15 @@ export function httpEndpoint(raw: string): Endpoint | null {
   return { href: url.href, authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` }
 }
 
-/** Why fetch failed, in words a person can act on, with the URL's secrets masked. */
-function fetchFailure(error: unknown, url: string, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer from ${redactUrl(url)} within ${timeoutMs} ms`
+/**
+ * Why fetch failed, in words a person can act on, with the URL's secrets masked. No answer
+ * came, so the errors are the socket's own kinds (upstream_unavailable, retried by withRetry).
+ */
+function fetchFailure(error: unknown, url: string, method: string, timeoutMs: number): Error {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return new RequestTimeoutError(method, timeoutMs)
   const cause = error instanceof Error ? (error.cause as (Error & { code?: string }) | undefined) : undefined
   const reason = cause?.code ?? (cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error))
-  return redactSecretsIn(`could not reach ${redactUrl(url)}: ${reason}`, url)
+  return new ConnectionClosedError(redactSecretsIn(`${method}: could not reach ${redactUrl(url)}: ${reason}`, url))
 }
 
 export async function httpRequest<T>(url: string, method: string, params: readonly unknown[], timeoutMs = 30_000): Promise<T> {
@@ -64,7 +67,7 @@ export async function httpRequest<T>(url: string, method: string, params: readon
     }
   } catch (error) {
     if (error instanceof JsonRpcError) throw error
-    throw new Error(`${method}: ${fetchFailure(error, url, timeoutMs)}`)
+    throw fetchFailure(error, url, method, timeoutMs)
   }
   if (body === null || typeof body !== 'object') throw new JsonRpcError(-32603, `${method}: ${redactUrl(url)} answered with something that is not a JSON-RPC response`)
   if (body.error) {
