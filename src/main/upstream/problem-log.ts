@@ -2,8 +2,8 @@
  * Logs what a peer gets wrong once per distinct problem, not once per frame: an upstream
  * that sends the same malformed payload a thousand times a second must not flood the log
  * (or the disk under it). A problem seen again is logged again only after `quietMs`, with
- * how many repeats were held back; at most `maxLinesPerWindow` lines (default 100) go out per window in
- * all, so a peer that varies its garbage cannot flood the log either.
+ * how many repeats were held back; at most `maxLinesPerWindow` lines (default 100) go out
+ * per window in all, so a peer that varies its garbage cannot flood the log either.
  */
 
 export interface ProblemLogOptions {

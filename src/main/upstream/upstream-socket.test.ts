@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { notify, reply, startScriptedServer, waitFor, type ScriptedServer } from '../../../test/helpers/scripted-server'
+import { JsonRpcError } from '../rpc/json-rpc-client'
 import { AnswerTooLargeError } from './rpc-errors'
 import { MAX_FRAME_BYTES, UpstreamSocket } from './upstream-socket'
 
@@ -126,5 +127,23 @@ describe('UpstreamSocket', () => {
       'notification for subscription "0xbeef", which this connection does not hold; ignored',
     ])
     expect(socket.getStatus()).toMatchObject({ state: 'connected', reconnectCount: 0 })
+  })
+
+  it('masks the key in upstream errors that quote the URL, for subscriptions and requests alike', async () => {
+    const key = 'quotedKey0123456789abcdef'
+    server = await startScriptedServer((request, ws) => {
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32000, message: `project ${key} is over its limits (/v3/${key})` } }))
+    })
+    socket = new UpstreamSocket({ url: `${server.url}/v3/${key}` })
+    socket.start()
+    await waitFor('connected', () => socket!.getStatus().state === 'connected')
+    const subscribeError = (await socket.subscribe(['newHeads'], () => undefined, () => undefined).catch((e: unknown) => e)) as JsonRpcError
+    const requestError = (await socket.request('eth_blockNumber').catch((e: unknown) => e)) as JsonRpcError
+    for (const error of [subscribeError, requestError]) {
+      expect(error).toBeInstanceOf(JsonRpcError)
+      expect(error.code).toBe(-32000)
+      expect(`${error.message} ${error.upstreamMessage}`).not.toContain(key)
+      expect(error.upstreamMessage).toBe('project *** is over its limits (/v3/***)')
+    }
   })
 })

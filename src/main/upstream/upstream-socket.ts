@@ -151,7 +151,7 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
         await this.issue(this.client, subscription)
       } catch (error) {
         this.subscriptions.delete(subscription)
-        throw error
+        throw this.redactError(error)
       }
       return subscription
     }
@@ -235,7 +235,7 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
           this.fail(error)
           return
         }
-        failed.push([subscription, error])
+        failed.push([subscription, this.redactError(error)])
       }
     }
     const reconnected = this.connectedOnce
