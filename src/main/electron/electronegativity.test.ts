@@ -42,6 +42,15 @@ const ALLOWED: { id: string; file: string; description?: RegExp; why: string }[]
     why: 'the preload is reviewed and tested',
   },
   {
+    id: 'OPEN_EXTERNAL_JS_CHECK',
+    file: 'main/electron/external-links.ts',
+    // A request to review shell.openExternal with a URL from the renderer. Reviewed: it is
+    // called only for URLs isKnownExplorerUrl (src/main/chain-info/known-chains.ts) accepts,
+    // https with no userinfo, on the origin (and under the path) of a known chain's block
+    // explorer; anything else is refused and logged, and no window is ever opened.
+    why: 'openExternal only opens https pages of known block explorers',
+  },
+  {
     id: 'CSP_GLOBAL_CHECK',
     file: 'renderer/index.html',
     description: /seems to be vulnerable/,

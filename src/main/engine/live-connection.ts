@@ -101,7 +101,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       if (this.stopped) return
       const chainId = typeof answer === 'string' && /^0x[0-9a-f]+$/i.test(answer) ? Number.parseInt(answer, 16) : null
       if (chainId === null || !Number.isSafeInteger(chainId)) {
-        this.options.log(`[connection ${this.options.id}] eth_chainId answered ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
+        this.problems.report(`eth_chainId answered ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
         return
       }
       if (chainId === this.chainId) return
