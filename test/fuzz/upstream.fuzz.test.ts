@@ -343,8 +343,10 @@ describe('the upstream capture path under fuzzing', () => {
     let sentInputs = 0
     let oversized = 0
 
-    while (Date.now() - started < BATCH_BUDGET_MS) {
+    // At least three batches (one with an oversized frame) however slow the machine is.
+    while (batch < 3 || Date.now() - started < BATCH_BUDGET_MS) {
       batch += 1
+      if (random() < 0.5) mustBeLogged.push(...sendMalformedFrames(random))
       for (let i = 0; i < 40; i++) {
         const input = next(random() < 0.2 ? 'heads' : RUNNER_TYPES[Math.floor(random() * RUNNER_TYPES.length)]!)
         send(input)
@@ -352,7 +354,9 @@ describe('the upstream capture path under fuzzing', () => {
         if (input.valid) expectedCounts.set(input.type, expectedCounts.get(input.type)! + 1)
         else mustBeLogged.push(input.expected!)
       }
-      if (random() < 0.5) mustBeLogged.push(...sendMalformedFrames(random))
+      // Last on the socket, after everything above: once it is stored, every frame before it was handled.
+      send({ type: 'newPendingTransactions', payload: `0x${batch.toString(16).padStart(64, 'e')}`, valid: true, expected: null })
+      expectedCounts.set('newPendingTransactions', expectedCounts.get('newPendingTransactions')! + 1)
 
       // Everything valid arrives; nothing else does.
       const counts = (): Map<Captured, number> => {
@@ -377,7 +381,7 @@ describe('the upstream capture path under fuzzing', () => {
       keptHeads = headIds
 
       // A frame over the limit now and then: a logged reconnect, then every subscription is back.
-      if (batch % 7 === 0) {
+      if (batch % 7 === 2) {
         oversized += 1
         const before = live.getStatus().reconnectCount
         provider.subscriptions.get(upstreamId('newHeads'))!.socket.send(Buffer.alloc(MAX_FRAME_BYTES + 1, 0x20), { binary: false }, () => undefined)
@@ -399,7 +403,6 @@ describe('the upstream capture path under fuzzing', () => {
 
     if (process.env.FUZZ_LOG) console.log(logs.join('\n'))
     console.log(`upstream fuzz: ${batch} batches, ${sentInputs} payloads, ${oversized} oversized frames, ${logs.length} log lines (seed ${SEED})`)
-    expect(batch).toBeGreaterThan(5)
     expect(oversized).toBeGreaterThan(0)
   })
 })
