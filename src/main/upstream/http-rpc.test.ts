@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConnectionClosedError, JsonRpcError, RequestTimeoutError } from '../rpc/json-rpc-client'
 import { httpRequest } from './http-rpc'
+import { AnswerTooLargeError } from './rpc-errors'
 
 const USER = 'tide-user'
 const PASSWORD = 'p@ss:w%rd-9f8e7d6c5b4a'
@@ -91,5 +92,22 @@ describe('httpRequest', () => {
     // No answer at all: the kinds a closed or silent socket gives, so /v1 clients hear "upstream unavailable".
     expect(failures[3]).toBeInstanceOf(ConnectionClosedError)
     expect(failures[5]).toBeInstanceOf(RequestTimeoutError)
+  })
+
+  it('refuses an answer larger than the limit, declared or streamed, as too large', async () => {
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, result: 'x'.repeat(200_000) })
+    const { base } = await serve((request, res) => {
+      // One answer with its length declared, one streamed in chunks without it.
+      if (request.method === 'declared') return res.writeHead(200, { 'content-length': Buffer.byteLength(big) }).end(big)
+      res.writeHead(200, { 'transfer-encoding': 'chunked' })
+      for (let i = 0; i < big.length; i += 16_384) res.write(big.slice(i, i + 16_384))
+      res.end()
+    })
+    for (const method of ['declared', 'streamed']) {
+      const error = await httpRequest(`http://${base}/`, method, [], 5_000, 64 * 1024).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(AnswerTooLargeError)
+      expect((error as Error).message).toMatch(new RegExp(`^${method}: the upstream's answer was more than 0\\.0625 MiB`))
+    }
+    await expect(httpRequest(`http://${base}/`, 'streamed', [], 5_000, 1024 * 1024)).resolves.toHaveLength(200_000)
   })
 })

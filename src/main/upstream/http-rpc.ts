@@ -6,6 +6,8 @@
  */
 import { ConnectionClosedError, JsonRpcError, RequestTimeoutError } from '../rpc/json-rpc-client'
 import { redactSecretsIn, redactUrl } from '../store/redact-url'
+import { AnswerTooLargeError } from './rpc-errors'
+import { MAX_FRAME_BYTES } from './upstream-socket'
 
 let nextId = 1
 
@@ -45,7 +47,31 @@ function fetchFailure(error: unknown, url: string, method: string, timeoutMs: nu
   return new ConnectionClosedError(redactSecretsIn(`${method}: could not reach ${redactUrl(url)}: ${reason}`, url))
 }
 
-export async function httpRequest<T>(url: string, method: string, params: readonly unknown[], timeoutMs = 30_000): Promise<T> {
+/**
+ * The body as text, refused past `maxBytes` (the socket's frame limit, for the same
+ * reasons): fetch would otherwise hold any answer in memory, however large.
+ */
+async function boundedText(response: Response, method: string, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'))
+  if (declared > maxBytes) {
+    await response.body?.cancel()
+    throw new AnswerTooLargeError(method, maxBytes)
+  }
+  if (!response.body) return ''
+  const chunks: Uint8Array[] = []
+  let received = 0
+  for await (const chunk of response.body) {
+    received += chunk.byteLength
+    if (received > maxBytes) {
+      await response.body.cancel().catch(() => undefined)
+      throw new AnswerTooLargeError(method, maxBytes)
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export async function httpRequest<T>(url: string, method: string, params: readonly unknown[], timeoutMs = 30_000, maxAnswerBytes = MAX_FRAME_BYTES): Promise<T> {
   const endpoint = httpEndpoint(url)
   if (!endpoint) throw new Error(`${method}: the connection's HTTP URL is not a valid URL`)
   const redact = (text: string): string => redactSecretsIn(text, url)
@@ -59,14 +85,14 @@ export async function httpRequest<T>(url: string, method: string, params: readon
     })
     if (response.status === 429) throw new JsonRpcError(429, `${method}: HTTP 429 Too Many Requests`)
     if (!response.ok) throw new JsonRpcError(-32603, redact(`${method}: HTTP ${response.status} ${response.statusText} from ${redactUrl(url)}`))
-    const text = await response.text()
+    const text = await boundedText(response, method, maxAnswerBytes)
     try {
       body = JSON.parse(text) as typeof body
     } catch {
       throw new JsonRpcError(-32603, `${method}: ${redactUrl(url)} answered HTTP ${response.status} with a body that is not JSON`)
     }
   } catch (error) {
-    if (error instanceof JsonRpcError) throw error
+    if (error instanceof JsonRpcError || error instanceof AnswerTooLargeError) throw error
     throw fetchFailure(error, url, method, timeoutMs)
   }
   if (body === null || typeof body !== 'object') throw new JsonRpcError(-32603, `${method}: ${redactUrl(url)} answered with something that is not a JSON-RPC response`)

@@ -47,10 +47,10 @@ export function failureCode(error: unknown): 'upstream_error' | 'upstream_unavai
 }
 
 /**
- * The socket was dropped because a frame exceeded Tidewatch's size limit while this request
- * waited, most likely for this request's answer. Worded as a provider's "response too
- * large" refusal, so that backfillRange halves the block range, and not as a rate limit.
- * A closed connection all the same: no answer came (upstream_unavailable).
+ * An answer over Tidewatch's size limit: an HTTP body cut off, or a WebSocket dropped on a
+ * frame over the limit while this request waited (most likely for its answer). Worded as a
+ * provider's "response too large" refusal, so that backfillRange halves the block range,
+ * and not as a rate limit. No answer came all the same: upstream_unavailable.
  */
 export class AnswerTooLargeError extends ConnectionClosedError {
   constructor(
@@ -58,7 +58,7 @@ export class AnswerTooLargeError extends ConnectionClosedError {
     readonly limitBytes: number,
   ) {
     super(
-      `${method}: the connection was dropped on an answer of more than ${limitBytes / 1024 / 1024} MiB (Tidewatch's frame size limit); ask for less, such as a narrower block range`,
+      `${method}: the upstream's answer was more than ${limitBytes / 1024 / 1024} MiB, Tidewatch's limit for one answer; ask for less, such as a narrower block range`,
     )
     this.name = 'AnswerTooLargeError'
   }

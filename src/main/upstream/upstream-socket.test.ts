@@ -92,7 +92,7 @@ describe('UpstreamSocket', () => {
     await socket.subscribe(['newHeads'], (r) => got.push(r), () => undefined)
     const failure = await socket.request('eth_getLogs', [{ fromBlock: '0x0', toBlock: '0xffff' }]).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(AnswerTooLargeError)
-    expect((failure as Error).message).toMatch(/^eth_getLogs: the connection was dropped on an answer of more than 64 MiB/)
+    expect((failure as Error).message).toMatch(/^eth_getLogs: the upstream's answer was more than 64 MiB, Tidewatch's limit for one answer/)
     await waitFor('reconnected and resubscribed', () => ready.length === 2 && socket!.getStatus().state === 'connected')
     expect(ready).toEqual([false, true])
     await expect(socket.request('eth_getLogs', [{ fromBlock: '0x0', toBlock: '0x7fff' }])).resolves.toEqual([])
