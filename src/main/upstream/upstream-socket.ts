@@ -222,6 +222,9 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
       this.log(`upstream closed the connection (code ${code}${reason ? `, ${reason}` : ''}); reconnecting`)
       this.scheduleRetry(`Connection closed by the server (code ${code}${reason ? `: ${reason}` : ''})`)
     })
+    // From the start: a socket that opens and then says nothing (a half-open path, a stalled
+    // backend) would otherwise hold every resubscription until its request timeout.
+    this.startHeartbeat(client)
     const failed: [SocketSubscription, unknown][] = []
     for (const subscription of [...this.subscriptions]) {
       try {
@@ -248,7 +251,6 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
       if (subscription.firstIssue) subscription.firstIssue.reject(reason)
       else subscription.onError(reason)
     }
-    this.startHeartbeat(client)
     this.emit('ready', reconnected)
   }
 
