@@ -24,7 +24,7 @@ import { ConnectionStore, type StoredConnection } from '../store/connection-stor
 import { openDatabase, type Db } from '../store/database'
 import { EventStore } from '../store/event-store'
 import { HeadStore, type HeadsCommitted } from '../store/head-store'
-import { redactUrl } from '../store/redact-url'
+import { redactUrl } from '../redact-url'
 import type { SecretBox } from '../store/secret-box'
 import { SubscriptionStore, type StoredSubscription } from '../store/subscription-store'
 import type { BackoffOptions } from '../upstream/backoff'

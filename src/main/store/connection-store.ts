@@ -1,7 +1,7 @@
 /** Saved endpoints: they survive restarts, their URLs sealed by a SecretBox. */
 import type { Connection } from '../../shared/contract'
 import type { Db } from './database'
-import { redactUrl } from './redact-url'
+import { redactUrl } from '../redact-url'
 import type { SecretBox } from './secret-box'
 
 interface ConnectionRow {

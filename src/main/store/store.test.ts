@@ -6,7 +6,7 @@ import { ConnectionStore } from './connection-store'
 import { applyMigrations, openDatabase, StoreOpenError } from './database'
 import { HeadStore, type HeadsCommitted, type NewHead } from './head-store'
 import { migrations } from './migrations'
-import { redactSecretsIn, redactUrl } from './redact-url'
+import { redactSecretsIn, redactUrl } from '../redact-url'
 import { createKeyFileSecretBox } from './secret-box'
 
 const dirs: string[] = []

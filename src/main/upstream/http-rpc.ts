@@ -5,7 +5,7 @@
  * fetch's own messages can quote the whole URL, and they reach logs, the UI and /v1/rpc clients.
  */
 import { ConnectionClosedError, JsonRpcError, RequestTimeoutError } from '../rpc/json-rpc-client'
-import { redactSecretsIn, redactUrl } from '../store/redact-url'
+import { redactSecretsIn, redactUrl } from '../redact-url'
 import { AnswerTooLargeError } from './rpc-errors'
 import { MAX_FRAME_BYTES } from './upstream-socket'
 
