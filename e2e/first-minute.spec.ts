@@ -58,7 +58,9 @@ test.describe('on the demo chain', () => {
     // Node status.
     await page.getByTestId('tab-node').click()
     await expect(page.getByTestId('syncing-state').first()).toHaveText(/no/, { timeout: left() })
-    expect(Date.now() - startedAt, 'the first minute took longer than 30 s').toBeLessThan(FIRST_MINUTE_MS)
+    const tookMs = Date.now() - startedAt
+    console.log(`every tab showed live data ${(tookMs / 1000).toFixed(1)} s after \`tidewatch serve\` was started`)
+    expect(tookMs, 'the first minute took longer than 30 s').toBeLessThan(FIRST_MINUTE_MS)
 
     // The screenshots of the README, all from this first minute: once the charts have ten blocks.
     await page.getByTestId('tab-blocks').click()
