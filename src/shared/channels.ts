@@ -29,6 +29,8 @@ export const COMMAND_NAMES = [
   'export.cancel',
   'connections.update',
   'tokens.lookup',
+  'preferences.get',
+  'preferences.set',
 ] as const
 
 export const EVENT_NAMES = [

@@ -278,6 +278,13 @@ export const localApiStatusSchema = z.object({
 })
 export type LocalApiStatus = z.infer<typeof localApiStatusSchema>
 
+/** Choices a person made in the interface, kept with the data (the settings table), not in the browser. */
+export const preferencesSchema = z.object({
+  /** The note saying the demo chain is local and how to add an endpoint was dismissed. */
+  demoNoteDismissed: z.boolean(),
+})
+export type Preferences = z.infer<typeof preferencesSchema>
+
 /** Commands: request and response schemas. */
 export const commands = {
   'app.info': {
@@ -473,6 +480,9 @@ export const commands = {
       .strict(),
     response: localApiStatusSchema,
   },
+  'preferences.get': { request: z.object({}).strict(), response: preferencesSchema },
+  /** Changes the given preferences, keeps the others; answers with all of them. */
+  'preferences.set': { request: preferencesSchema.partial().strict(), response: preferencesSchema },
 } satisfies Record<CommandName, { request: z.ZodType; response: z.ZodType }>
 
 /** Events pushed from the engine; batched, so the UI re-queries instead of holding every row. */

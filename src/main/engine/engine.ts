@@ -26,6 +26,7 @@ import { EventStore } from '../store/event-store'
 import { HeadStore, type HeadsCommitted } from '../store/head-store'
 import { redactUrl } from '../redact-url'
 import type { SecretBox } from '../store/secret-box'
+import { SettingsStore } from '../store/settings-store'
 import { SubscriptionStore, type StoredSubscription } from '../store/subscription-store'
 import type { BackoffOptions } from '../upstream/backoff'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -80,6 +81,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
   readonly abis: AbiStore
   readonly watchlist: WatchlistStore
+  readonly settings: SettingsStore
   private decoder: EventDecoder
   private readonly notifier: Notifier
   private readonly exports = new ExportService((progress) => this.emit('exportProgress', progress))
@@ -121,6 +123,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.streamCounters = this.events.countByStream()
     this.abis = new AbiStore(this.db)
     this.watchlist = new WatchlistStore(this.db)
+    this.settings = new SettingsStore(this.db)
     this.decoder = new EventDecoder(this.abis.all())
     this.notifier = new Notifier((notification) => this.emit('notification', notification))
     this.tokenStore = new TokenMetadataStore(this.db)
