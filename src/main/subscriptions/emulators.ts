@@ -98,7 +98,7 @@ async function emulatePending(spec: SubscriptionSpec, ctx: EmulatorContext): Pro
   // else is handed on as it is, so that the runner's checks reject it with the field at fault.
   const onResult = (result: unknown): void => {
     if (typeof result === 'string' && HASH32.test(result)) queue.push(result)
-    else if (result && typeof result === 'object' && !Array.isArray(result)) emit(result as TxLike)
+    else if (result && typeof result === 'object' && !Array.isArray(result)) emit(result)
     else ctx.deliver(result)
   }
   let handle: SubscriptionHandle
@@ -145,7 +145,7 @@ async function emulateMined(spec: Extract<SubscriptionSpec, { type: 'alchemy_min
           for (const tx of transactions as unknown[]) {
             // Not an object: the runner's checks reject it with the field at fault.
             if (typeof tx !== 'object' || tx === null) ctx.deliver({ removed: false, transaction: tx })
-            else if (matches(tx as TxLike)) ctx.deliver({ removed: false, transaction: onlyHashes ? { hash: (tx as TxLike).hash } : tx })
+            else if (matches(tx)) ctx.deliver({ removed: false, transaction: onlyHashes ? { hash: (tx as TxLike).hash } : tx })
           }
         } catch (error) {
           ctx.log(`eth_getBlockByHash ${hash} failed: ${error instanceof Error ? error.message : String(error)}`)
