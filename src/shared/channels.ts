@@ -27,6 +27,7 @@ export const COMMAND_NAMES = [
   'watchlist.activity',
   'export.start',
   'export.cancel',
+  'storage.status',
 ] as const
 
 export const EVENT_NAMES = [
@@ -37,6 +38,7 @@ export const EVENT_NAMES = [
   'export.progress',
   'notification',
   'watchlist.changed',
+  'storage.status',
 ] as const
 
 export type CommandName = (typeof COMMAND_NAMES)[number]

@@ -33,6 +33,7 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
   engine.on('exportProgress', (progress) => publish('export.progress', progress))
   engine.on('notification', (notification) => publish('notification', notification))
   engine.on('watchlistChanged', () => publish('watchlist.changed', {}))
+  engine.on('storageStatus', (status) => publish('storage.status', status))
 
   return {
     async handle(name, payload) {

@@ -89,5 +89,6 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
     'export.cancel': (request) => ({ cancelled: engine.cancelExport(request.exportId) }),
     'localApi.get': () => localApi().get(),
     'localApi.set': (request) => localApi().set(request.enabled, request.port),
+    'storage.status': () => engine.storage.current,
   }
 }

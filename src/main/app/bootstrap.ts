@@ -12,6 +12,7 @@ import type { LocalApiController } from '../server/local-api'
 import { exportsFolderDestination } from '../export/exports-folder'
 import type { ExportDestination } from '../export/export-service'
 import { demoTokenArtifact, packageVersion } from './project-paths'
+import { ensureWritableDataDir } from './data-dir'
 
 export interface TidewatchOptions {
   dataDir: string
@@ -46,6 +47,8 @@ export interface RunningTidewatch {
 export const DEMO_CONNECTION_NAME = 'Demo chain (local anvil)'
 
 export async function startTidewatch(options: TidewatchOptions): Promise<RunningTidewatch> {
+  // Before the engine opens the store: a read-only directory gets one message naming it.
+  ensureWritableDataDir(options.dataDir)
   const engine = new Engine({
     dataDir: options.dataDir,
     secrets: options.secrets,

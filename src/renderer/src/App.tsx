@@ -9,6 +9,7 @@ import { HeadsTable } from './components/HeadsTable'
 import { LiveLogView } from './components/LiveLogView'
 import { NotificationToasts } from './components/NotificationToasts'
 import { SettingsPanel } from './components/SettingsPanel'
+import { StorageBanner } from './components/StorageBanner'
 import { ShortcutsHelp } from './components/SettingsShortcutsHelp'
 import { SubscriptionsTab } from './components/SubscriptionsTab'
 import { SyncingPanel } from './components/SyncingPanel'
@@ -18,6 +19,7 @@ import { useAppInfo } from './hooks/useAppInfo'
 import { useConnections } from './hooks/useConnections'
 import { NotificationsProvider } from './hooks/useNotifications'
 import { useShortcuts } from './hooks/useShortcuts'
+import { useStorageStatus } from './hooks/useStorageStatus'
 import { useTransportStatus } from './hooks/useTransportStatus'
 import { WatchlistProvider } from './hooks/useWatchlist'
 
@@ -57,6 +59,7 @@ export function App() {
 
 function AppShell() {
   const status = useTransportStatus()
+  const storage = useStorageStatus()
   const info = useAppInfo()
   const connections = useConnections()
   const [chosenId, setChosenId] = useState<number | null>(null)
@@ -117,6 +120,7 @@ function AppShell() {
         onSettings={() => setDialog('settings')}
       />
       <TransportBanner status={status} />
+      <StorageBanner status={storage} />
       <main className="app-main">
         <ConnectionsPanel
           connections={connections}
