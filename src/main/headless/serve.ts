@@ -17,6 +17,7 @@ import { headlessLocalApi } from '../server/local-api'
 import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
 import { OptionsError, parseServeOptions, USAGE } from './options'
+import { startProcessMetrics } from './process-metrics'
 
 const log = (message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`)
@@ -36,6 +37,8 @@ export async function serve(argv: string[]): Promise<void> {
     process.exit(1)
   }
   ensureWritableDataDir(options.dataDir)
+  const metricsMs = Number(process.env.TIDEWATCH_METRICS_MS)
+  if (metricsMs > 0) startProcessMetrics(metricsMs, (line) => process.stderr.write(line))
   const token = loadOrCreateApiToken(options.dataDir)
   const app = await startTidewatch({
     dataDir: options.dataDir,
