@@ -195,11 +195,13 @@ export class EventStore {
 
   /**
    * Commits everything queued before returning (readers call this first). Failures stay
-   * queued. While the store refuses writes, readers get what is committed: the retry
-   * timer, not every reader, tries again.
+   * queued. While the store refuses writes, readers get what is committed without
+   * waiting: the retry timer, not every reader, tries again, and a retry in flight may be
+   * sitting out another process's lock for the writer's busy timeout.
    */
   flush(): void {
-    if (!this.retrying) this.dispatch('flush')
+    if (this.retrying) return
+    this.dispatch('flush')
     this.writer.drain()
   }
 
