@@ -216,7 +216,7 @@ Measured ${started.toISOString().slice(0, 10)} at commit ${commit()} on ${machin
 | Open file descriptors after warm-up | **${pct(fds.share)}** | ${int(fds.start)} → ${int(fds.end)} |
 | V8 heap used after warm-up | ${pct(heap.share)} | ${mib(heap.start)} → ${mib(heap.end)} |
 | Event-loop delay, p99 per ${SAMPLE_S} s | median ${median(delays).toFixed(1)} ms, worst ${Math.max(...delays).toFixed(1)} ms | longest single delay ${Math.max(...samples.map((s) => s.loopDelayMaxMs)).toFixed(0)} ms |
-| Faults | ${proxy.cuts} cuts, ${reorgDepths.length} reorgs | reorg depths ${reorgDepths.join(', ') || '-'}; ${reconnects} reconnect lines in serve's log; ${trafficErrors} failed transfers (nonces reset by reorgs) |
+| Faults | ${proxy.cuts} cuts, ${reorgDepths.length} reorgs | reorg depths ${reorgDepths.join(', ') || '-'}; ${reconnects} reconnect lines in serve's log; ${trafficErrors} failed transfers from the traffic generator |
 
 | Minute | RSS | Heap used | Open fds | Loop delay p99 / max |
 |---:|---:|---:|---:|---|
