@@ -45,6 +45,17 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
   test.setTimeout(180_000)
   await openApp(page, tidewatch.uiUrl)
   await expect(page.getByTestId('connection-row').first()).toHaveAttribute('data-state', 'connected')
+  // The chain from eth_chainId: anvil is in viem's list, without an explorer or a finality count of its own.
+  await expect(page.getByTestId('connection-chain-name').first()).toHaveText('Anvil')
+  await expect(page.getByTestId('connection-finality').first()).toHaveText('64 confirmations, generic default')
+  // The connection's own count, stored with it, and back to the chain's default.
+  await page.getByTestId('connection-confirmations-edit').first().click()
+  await page.getByTestId('connection-confirmations-input').fill('12')
+  await page.getByTestId('connection-confirmations-save').click()
+  await expect(page.getByTestId('connection-finality').first()).toHaveText('12 confirmations, set for this connection')
+  await page.getByTestId('connection-confirmations-edit').first().click()
+  await page.getByTestId('connection-confirmations-default').click()
+  await expect(page.getByTestId('connection-finality').first()).toHaveText('64 confirmations, generic default')
   await expect(page.getByTestId('head-row').nth(1)).toBeVisible({ timeout: 30_000 })
   await saveScreenshot(page, 'screen-blocks')
 
@@ -69,8 +80,19 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
   await page.getByTestId('live-filter-subscription').selectOption(String(subscriptionId))
   const rows = page.locator('[data-testid="live-row"][data-event="Transfer"]')
   await expect(rows.nth(1)).toBeVisible({ timeout: 60_000 })
-  await rows.first().click()
+  // Amounts with the token's symbol and decimals (read once with eth_call), the raw value on hover.
+  const transfer = page.locator(`[data-testid="live-row"][data-id="${await rows.first().getAttribute('data-id')}"]`)
+  const amount = transfer.getByTestId('token-amount')
+  await expect(amount).toHaveText(/^<?[\d,]+(\.\d+)? TWD$/)
+  const raw = (await amount.getAttribute('data-raw')) ?? ''
+  expect(raw).toMatch(/^\d+$/)
+  await expect(amount).toHaveAttribute('title', new RegExp(`^${raw} \\(raw; TWD, 18 decimals\\)$`))
+  await transfer.click()
   await expect(page.getByTestId('live-detail-args')).toContainText(ALICE)
+  await expect(page.getByTestId('live-detail-args').getByTestId('token-amount')).toContainText(`raw ${raw}`)
+  await expect(page.getByTestId('live-detail-chain')).toHaveText('Anvil (31337)')
+  // A dev chain has no explorer: no links.
+  await expect(page.getByTestId('live-detail').getByTestId('explorer-link')).toHaveCount(0)
   await saveScreenshot(page, 'screen-live-log')
   await page.keyboard.press('Escape')
 

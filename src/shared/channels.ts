@@ -27,6 +27,8 @@ export const COMMAND_NAMES = [
   'watchlist.activity',
   'export.start',
   'export.cancel',
+  'connections.update',
+  'tokens.lookup',
   'storage.status',
 ] as const
 
@@ -35,9 +37,11 @@ export const EVENT_NAMES = [
   'heads.appended',
   'subscriptions.changed',
   'events.appended',
+  'events.retracted',
   'export.progress',
   'notification',
   'watchlist.changed',
+  'tokens.resolved',
   'storage.status',
 ] as const
 

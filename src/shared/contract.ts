@@ -32,6 +32,13 @@ export const httpUrlSchema = z
     message: 'The HTTP URL must start with http:// or https://',
   })
 
+/** Confirmations a person may set for a connection (finality depth without a `finalized` tag). */
+export const confirmationsSchema = z
+  .number()
+  .int('Confirmations must be a whole number')
+  .min(0, 'Confirmations cannot be negative')
+  .max(1_000_000, 'Keep confirmations at or under 1,000,000')
+
 export const connectionSchema = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -41,8 +48,27 @@ export const connectionSchema = z.object({
   displayHttpUrl: z.string().nullable(),
   kind: z.enum(['user', 'demo']),
   createdAt: z.number(),
+  /** The person's own confirmation count for this connection; null: the chain's default. */
+  confirmations: z.number().int().nullable(),
 })
 export type Connection = z.infer<typeof connectionSchema>
+
+/** What Tidewatch knows about a connection's chain (from eth_chainId and viem's chain list). */
+export const chainInfoSchema = z.object({
+  chainId: z.number().int(),
+  /** null: a chain Tidewatch does not know; it is shown as "Chain <id> (unknown)". */
+  name: z.string().nullable(),
+  /** Native currency symbol ("ETH", "POL"); "ETH" for unknown chains. */
+  nativeSymbol: z.string(),
+  /** https base URL of the chain's block explorer, without a trailing slash; null when none is known. */
+  explorerUrl: z.string().nullable(),
+  testnet: z.boolean(),
+  /** Finality depth used where the upstream has no `finalized` tag. */
+  confirmations: z.number().int(),
+  /** Where that count comes from: the chain's default, the generic default (64), the connection's setting, or `serve --confirmations`. */
+  confirmationsSource: z.enum(['chain', 'generic', 'connection', 'command-line']),
+})
+export type ChainInfo = z.infer<typeof chainInfoSchema>
 
 export const connectionStatusSchema = z.object({
   connectionId: z.number().int(),
@@ -57,6 +83,8 @@ export const connectionStatusSchema = z.object({
   upstreamSubscriptions: z.number().int(),
   /** Unix seconds of the newest head, for the lag against the wall clock. */
   headTimestamp: z.number().nullable(),
+  /** The chain behind the endpoint (eth_chainId), remembered from the last connect; null until first known. */
+  chain: chainInfoSchema.nullable(),
   /** The node's own syncing status (eth_syncing, polled), decimal numbers; null until known. */
   syncing: z
     .object({
@@ -201,6 +229,18 @@ export const watchlistEntrySchema = z.object({
 })
 export type WatchlistEntry = z.infer<typeof watchlistEntrySchema>
 
+/** An ERC-20's symbol and decimals, read once with eth_call and kept in the store. */
+export const tokenMetadataSchema = z.object({
+  connectionId: z.number().int(),
+  /** Lowercase contract address. */
+  address: z.string(),
+  /** null when symbol() reverts or answers nothing readable. */
+  symbol: z.string().nullable(),
+  /** null when decimals() reverts or is not a uint8: amounts are then shown raw. */
+  decimals: z.number().int().nullable(),
+})
+export type TokenMetadata = z.infer<typeof tokenMetadataSchema>
+
 export const EXPORT_FORMATS = ['csv', 'ndjson', 'json'] as const
 export const exportProgressSchema = z.object({
   exportId: z.string(),
@@ -276,6 +316,17 @@ export const commands = {
         name: z.string().trim().max(100, 'Keep the name under 100 characters').optional(),
         url: endpointUrlSchema,
         httpUrl: httpUrlSchema.optional(),
+        confirmations: confirmationsSchema.optional(),
+      })
+      .strict(),
+    response: connectionWithStatusSchema,
+  },
+  'connections.update': {
+    request: z
+      .object({
+        id: z.number().int().positive(),
+        /** null: back to the chain's default. */
+        confirmations: confirmationsSchema.nullable(),
       })
       .strict(),
     response: connectionWithStatusSchema,
@@ -381,6 +432,9 @@ export const commands = {
       /** Token transfers in or out (Transfer logs with the address as from or to), newest first. */
       transfers: z.array(
         z.object({
+          connectionId: z.number().int(),
+          /** ERC-20: value is an amount in the token's smallest unit; ERC-721: value is the token id. */
+          standard: z.enum(['erc20', 'erc721']),
           direction: z.enum(['in', 'out']),
           token: z.string(),
           counterparty: z.string(),
@@ -412,6 +466,16 @@ export const commands = {
     response: z.object({ exportId: z.string().nullable() }),
   },
   'export.cancel': { request: z.object({ exportId: z.string() }).strict(), response: z.object({ cancelled: z.boolean() }) },
+  'tokens.lookup': {
+    request: z
+      .object({
+        connectionId: z.number().int().positive(),
+        addresses: z.array(addressField).max(200, 'Ask for at most 200 tokens at a time'),
+      })
+      .strict(),
+    /** The tokens already known; the others are read in the background and arrive with `tokens.resolved`. */
+    response: z.array(tokenMetadataSchema),
+  },
   'localApi.get': { request: z.object({}).strict(), response: localApiStatusSchema },
   'storage.status': { request: z.object({}).strict(), response: storageStatusSchema },
   'localApi.set': {
@@ -441,10 +505,14 @@ export const events = {
     lastId: z.number().int(),
     count: z.number().int(),
   }),
+  /** A reorg took these blocks off the canonical chain: every stored event of them is now marked removed. */
+  'events.retracted': z.object({ connectionId: z.number().int(), blockHashes: z.array(z.string()) }),
   'export.progress': exportProgressSchema,
   /** A desktop notification to show (already rate-limited by the engine). */
   notification: z.object({ title: z.string(), body: z.string(), subscriptionId: z.number().int().nullable() }),
   'watchlist.changed': z.object({}),
+  /** Token metadata read since the last announcement (tokens.lookup asked for them). */
+  'tokens.resolved': z.object({ tokens: z.array(tokenMetadataSchema) }),
   'storage.status': storageStatusSchema,
 } satisfies Record<EventName, z.ZodType>
 

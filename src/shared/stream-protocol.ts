@@ -35,6 +35,9 @@ export const STREAM_ERROR_CODES = [
   'unsupported_upstream',
   'upstream_error',
   'too_many_requests',
+  'invalid_cursor',
+  'upstream_unavailable',
+  'internal_error',
 ] as const
 export type StreamErrorCode = (typeof STREAM_ERROR_CODES)[number]
 
@@ -55,6 +58,7 @@ export const streamDataSchemas = {
 export const streamEnvelopeSchema = z.object({
   type: z.enum(STREAM_REQUEST_TYPES),
   req_id: z.string().max(256, 'At most 256 characters').nullish(),
+  cursor: z.string().max(1024, 'At most 1024 characters').nullish(),
   fetch: z.boolean().nullish(),
   listen: z.boolean().nullish(),
   start_block: z.int('Expected an integer block number').nullish(),
@@ -66,6 +70,8 @@ export const streamEnvelopeSchema = z.object({
 interface Envelope {
   /** Null when the client gave none; the session generates one. */
   req_id: string | null
+  /** Resume after the block this cursor names (logs and newHeads); null when absent. */
+  cursor: string | null
   fetch: boolean
   listen: boolean
   start_block: number | null
@@ -90,6 +96,9 @@ export function parseStreamRequest(json: unknown): ParsedStreamRequest {
   const envelope = streamEnvelopeSchema.safeParse(json)
   if (!envelope.success) return { ok: false, reqId, ...describeIssue(envelope.error.issues) }
   const { type, data } = envelope.data
+  if (envelope.data.cursor != null && envelope.data.start_block != null) {
+    return { ok: false, reqId, field: 'cursor', message: 'cursor: give either cursor (to resume) or start_block, not both' }
+  }
   const parsedData = streamDataSchemas[type].safeParse(data)
   if (!parsedData.success) return { ok: false, reqId, ...describeIssue(parsedData.error.issues, ['data']) }
   const e = envelope.data
@@ -98,6 +107,7 @@ export function parseStreamRequest(json: unknown): ParsedStreamRequest {
     request: {
       type,
       req_id: e.req_id ?? null,
+      cursor: e.cursor ?? null,
       fetch: e.fetch ?? false,
       listen: e.listen ?? false,
       start_block: e.start_block ?? null,
@@ -186,7 +196,8 @@ export interface StreamMessageData {
   pending_transaction: PendingTransactionData
   mined_transaction: MinedTransactionData
   syncing: SyncingData
-  progress: { block_number: number; block_hash: string }
+  /** `cursor` is opaque to clients: send it back unchanged to resume after this block. */
+  progress: { block_number: number; block_hash: string; cursor: string }
   complete: Record<string, never>
   unlistened: { success: boolean }
   pong: Record<string, never>

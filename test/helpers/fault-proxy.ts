@@ -11,6 +11,11 @@ export interface FaultProxy {
   cuts: number
   startCutting(minMs: number, maxMs: number): void
   stopCutting(): void
+  /**
+   * The connections open now go silent both ways without closing (a half-open path: no
+   * data, no FIN, no RST) until the peer gives up on them; new connections work.
+   */
+  silenceOpen(): void
   close(): Promise<void>
 }
 
@@ -51,6 +56,14 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     stopCutting() {
       if (timer) clearTimeout(timer)
       timer = null
+    },
+    silenceOpen() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        client.pause()
+        upstream.pause()
+      }
     },
     close: () =>
       new Promise((resolve) => {

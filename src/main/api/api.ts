@@ -29,10 +29,12 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
   engine.on('status', (status) => publish('connections.status', status))
   engine.on('headsAppended', (batch) => publish('heads.appended', batch))
   engine.on('eventsAppended', (batch) => publish('events.appended', batch))
+  engine.on('eventsRetracted', (retraction) => publish('events.retracted', retraction))
   engine.on('subscriptionChanged', (subscription, removedId) => publish('subscriptions.changed', { subscription, removedId }))
   engine.on('exportProgress', (progress) => publish('export.progress', progress))
   engine.on('notification', (notification) => publish('notification', notification))
   engine.on('watchlistChanged', () => publish('watchlist.changed', {}))
+  engine.on('tokensResolved', (tokens) => publish('tokens.resolved', { tokens }))
   engine.on('storageStatus', (status) => publish('storage.status', status))
 
   return {

@@ -44,6 +44,7 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
     'app.info': () => info,
     'connections.list': () => engine.listConnections(),
     'connections.add': (request) => engine.addConnection(request),
+    'connections.update': (request) => engine.updateConnection(request.id, { confirmations: request.confirmations }),
     'connections.remove': async (request) => {
       const removed = await engine.removeConnection(request.id)
       if (!removed) throw new NotFoundError(`There is no connection ${request.id}`)
@@ -87,6 +88,7 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
       return { exportId: engine.startExport(query, format, destination) }
     },
     'export.cancel': (request) => ({ cancelled: engine.cancelExport(request.exportId) }),
+    'tokens.lookup': (request) => engine.lookupTokens(request.connectionId, request.addresses),
     'localApi.get': () => localApi().get(),
     'localApi.set': (request) => localApi().set(request.enabled, request.port),
     'storage.status': () => engine.storage.current,

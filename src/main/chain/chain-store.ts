@@ -1,4 +1,8 @@
-/** The tracker's canonical chain in SQLite: blocks, all their logs, and the cursor. */
+/**
+ * The tracker's chain in SQLite: blocks, all their logs, and the cursor. Orphaned blocks
+ * and their logs stay (marked not canonical), so a client's cursor on an orphaned block can
+ * be taken back exactly, across restarts.
+ */
 import { ungated, type Db, type WriteGate } from '../store/database'
 
 export interface ChainBlock {
@@ -18,6 +22,8 @@ export interface ChainLog {
   address: string
   topics: string[]
   data: string
+  /** The upstream's log object as received, every field included (PROTOCOL.md section 1 rule 7). */
+  raw: Record<string, unknown>
 }
 
 export interface Cursor {
@@ -30,13 +36,15 @@ export interface Cursor {
 /** A log as eth_getLogs answers it (hex quantities). */
 export interface RawLog {
   blockHash: string
-  blockNumber: string
+  /** Some nodes leave it out of eth_getLogs by block hash; the tracker fills it in from the block. */
+  blockNumber?: string
   logIndex: string
   transactionHash: string
   transactionIndex: string
   address: string
   topics: string[]
   data: string
+  [field: string]: unknown
 }
 
 export function toChainLog(raw: RawLog): ChainLog {
@@ -49,6 +57,7 @@ export function toChainLog(raw: RawLog): ChainLog {
     address: raw.address.toLowerCase(),
     topics: raw.topics.map((t) => t.toLowerCase()),
     data: raw.data,
+    raw,
   }
 }
 
@@ -61,6 +70,15 @@ interface LogRow {
   address: string
   topics: string
   data: string
+  raw_json: string | null
+}
+
+interface BlockRow {
+  number: number
+  hash: string
+  parent_hash: string
+  timestamp: number
+  header_json: string
 }
 
 export class ChainStore {
@@ -79,8 +97,8 @@ export class ChainStore {
        ON CONFLICT (connection_id, hash) DO UPDATE SET canonical = 1`,
     )
     this.insertLog = db.prepare(
-      `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = 1`,
+      `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical, raw_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = 1`,
     )
     this.saveCursor = db.prepare(
       `INSERT INTO chain_cursor (connection_id, first_block, number, hash) VALUES (?, ?, ?, ?)
@@ -100,7 +118,7 @@ export class ChainStore {
     this.writeGate(this.db.transaction(() => {
       this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
       for (const log of logs) {
-        this.insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data)
+        this.insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data, JSON.stringify(log.raw))
       }
       this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
     }))
@@ -121,22 +139,6 @@ export class ChainStore {
     this.writeGate(() => this.db.prepare('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number))
   }
 
-  /**
-   * The highest canonical block on the branch of `hash`, following parent links through
-   * orphaned blocks; undefined when the branch leaves what the store holds.
-   */
-  canonicalAncestorOf(hash: string): number | undefined {
-    const find = this.db.prepare('SELECT number, parent_hash, canonical FROM chain_blocks WHERE connection_id = ? AND hash = ?')
-    let current = hash
-    for (let steps = 0; steps < 10_000; steps++) {
-      const row = find.get(this.connectionId, current) as { number: number; parent_hash: string; canonical: number } | undefined
-      if (!row) return undefined
-      if (row.canonical === 1) return row.number
-      current = row.parent_hash
-    }
-    return undefined
-  }
-
   /** Any stored block at this height (canonical preferred), for comparing parents. */
   blockAt(number: number): { hash: string; parentHash: string } | undefined {
     const row = this.db
@@ -154,7 +156,7 @@ export class ChainStore {
   canonicalRange(from: number, to: number): { block: ChainBlock; logs: ChainLog[] }[] {
     const blocks = this.db
       .prepare('SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number BETWEEN ? AND ? ORDER BY number')
-      .all(this.connectionId, from, to) as { number: number; hash: string; parent_hash: string; timestamp: number; header_json: string }[]
+      .all(this.connectionId, from, to) as BlockRow[]
     if (blocks.length === 0) return []
     const logs = this.db
       .prepare('SELECT * FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index')
@@ -165,10 +167,31 @@ export class ChainStore {
       list.push(toLog(row))
       byBlock.set(row.block_hash, list)
     }
-    return blocks.map((b) => ({
-      block: { number: b.number, hash: b.hash, parentHash: b.parent_hash, timestamp: b.timestamp, header: JSON.parse(b.header_json) as Record<string, unknown> },
-      logs: byBlock.get(b.hash) ?? [],
-    }))
+    return blocks.map((b) => ({ block: toBlock(b), logs: byBlock.get(b.hash) ?? [] }))
+  }
+
+  /**
+   * Where a block the store once held stands now: still canonical; orphaned, with the
+   * orphaned blocks of its branch from it down to the fork point (newest first, with their
+   * logs) and the fork point itself; or unknown (never stored, or its branch leaves the store).
+   */
+  branchOf(hash: string):
+    | { state: 'canonical'; number: number }
+    | { state: 'orphaned'; orphaned: { block: ChainBlock; logs: ChainLog[] }[]; ancestor: number }
+    | { state: 'unknown' } {
+    const find = this.db.prepare('SELECT number, hash, parent_hash, timestamp, header_json, canonical FROM chain_blocks WHERE connection_id = ? AND hash = ?')
+    const logsOf = this.db.prepare('SELECT * FROM chain_logs WHERE connection_id = ? AND block_hash = ? ORDER BY log_index')
+    const orphaned: { block: ChainBlock; logs: ChainLog[] }[] = []
+    let current = hash.toLowerCase()
+    // A branch is never longer than the deepest reorg the tracker applies; the bound only guards a corrupt store.
+    for (let steps = 0; steps < 100_000; steps++) {
+      const row = find.get(this.connectionId, current) as (BlockRow & { canonical: number }) | undefined
+      if (!row) return { state: 'unknown' }
+      if (row.canonical === 1) return orphaned.length === 0 ? { state: 'canonical', number: row.number } : { state: 'orphaned', orphaned, ancestor: row.number }
+      orphaned.push({ block: toBlock(row), logs: (logsOf.all(this.connectionId, row.hash) as LogRow[]).map(toLog) })
+      current = row.parent_hash
+    }
+    return { state: 'unknown' }
   }
 
   /** Every canonical log, for checks against eth_getLogs. */
@@ -181,8 +204,12 @@ export class ChainStore {
   }
 }
 
+function toBlock(row: BlockRow): ChainBlock {
+  return { number: row.number, hash: row.hash, parentHash: row.parent_hash, timestamp: row.timestamp, header: JSON.parse(row.header_json) as Record<string, unknown> }
+}
+
 function toLog(row: LogRow): ChainLog {
-  return {
+  const log = {
     blockHash: row.block_hash,
     blockNumber: row.block_number,
     logIndex: row.log_index,
@@ -192,10 +219,19 @@ function toLog(row: LogRow): ChainLog {
     topics: row.topics ? row.topics.split(',') : [],
     data: row.data,
   }
+  return { ...log, raw: row.raw_json === null ? rebuiltRawLog(log) : (JSON.parse(row.raw_json) as Record<string, unknown>) }
 }
 
-/** The raw JSON-RPC log object, rebuilt from stored columns. */
-export function rawLog(log: ChainLog, removed: boolean): Record<string, unknown> {
+/**
+ * The log object to send: the upstream's own, unchanged, or with `removed: true` when a
+ * reorg takes it back (geth's semantics: the same log again, flagged).
+ */
+export function wireLog(log: ChainLog, removed: boolean): Record<string, unknown> {
+  return removed ? { ...log.raw, removed: true } : log.raw
+}
+
+/** Rows stored before raw logs were kept: the JSON-RPC log object rebuilt from the columns. */
+function rebuiltRawLog(log: Omit<ChainLog, 'raw'>): Record<string, unknown> {
   return {
     address: log.address,
     topics: log.topics,
@@ -205,6 +241,6 @@ export function rawLog(log: ChainLog, removed: boolean): Record<string, unknown>
     transactionHash: log.transactionHash,
     transactionIndex: `0x${log.transactionIndex.toString(16)}`,
     logIndex: `0x${log.logIndex.toString(16)}`,
-    removed,
+    removed: false,
   }
 }

@@ -51,11 +51,11 @@ describe('chain tracker on anvil', () => {
     const heads: WatchMessage[] = []
     const token = demo.tokenAddress.toLowerCase()
     const watch = provider.open(
-      { kind: 'logs', filter: { address: [token] }, startBlock: start, head, fetchSnapshot: false, listen: true, irreversibleOnly: false, withProgress: 1 },
+      { kind: 'logs', filter: { address: [token] }, startBlock: start, head, fetchSnapshot: false, listen: true, irreversibleOnly: false, withProgress: 1, chainId: 31337 },
       (m) => messages.push(m),
     )
     const headWatch = provider.open(
-      { kind: 'newHeads', filter: {}, startBlock: start, head, fetchSnapshot: false, listen: true, irreversibleOnly: false, withProgress: 0 },
+      { kind: 'newHeads', filter: {}, startBlock: start, head, fetchSnapshot: false, listen: true, irreversibleOnly: false, withProgress: 0, chainId: 31337 },
       (m) => heads.push(m),
     )
     let reorgs = 0

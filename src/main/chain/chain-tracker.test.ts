@@ -117,7 +117,7 @@ describe('ChainTracker', () => {
     await waitFor('start', () => tracker.cursor?.number === 400)
     const messages: WatchMessage[] = []
     createTrackerWatchProvider(tracker, pool).open(
-      { kind: 'logs', filter: { address: [LOG.address] }, startBlock: 1, head: 400, fetchSnapshot: false, listen: false, irreversibleOnly: false, withProgress: 100 },
+      { kind: 'logs', filter: { address: [LOG.address] }, startBlock: 1, head: 400, fetchSnapshot: false, listen: false, irreversibleOnly: false, withProgress: 100, chainId: 31337 },
       (m) => messages.push(m),
     )
     await waitFor('complete', () => messages.some((m) => m.type === 'complete'), 30_000)

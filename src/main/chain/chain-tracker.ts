@@ -17,8 +17,8 @@ export interface TrackerOptions {
   connectionId: number
   db: Db
   pool: ConnectionPool
-  /** Finality depth where the upstream has no 'finalized' tag (PROTOCOL: default 64). */
-  confirmations?: number
+  /** Finality depth where the upstream has no 'finalized' tag (PROTOCOL: default 64); a function when it depends on the chain, learnt after connecting. */
+  confirmations?: number | (() => number)
   /** Forks deeper than this are reported, not applied. */
   maxReorgDepth?: number
   /** Block appends wait for the events writer thread to be idle (engine.ts). */
@@ -57,19 +57,32 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private syncing: Promise<void> | null = null
   private again = false
   private stopped = false
-  private readonly confirmations: number
+  private readonly confirmations: () => number
   private readonly maxReorgDepth: number
   private retryTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly options: TrackerOptions) {
     super()
     this.store = new ChainStore(options.db, options.connectionId, options.writeGate)
-    this.confirmations = options.confirmations ?? 64
+    const confirmations = options.confirmations ?? 64
+    this.confirmations = typeof confirmations === 'function' ? confirmations : () => confirmations
     this.maxReorgDepth = options.maxReorgDepth ?? 256
   }
 
   get cursor() {
     return this.store.cursor()
+  }
+
+  private chainIdAnswer: Promise<number> | null = null
+
+  /** The upstream's chain id (eth_chainId), asked once; a failed answer is asked again next time. */
+  chainId(): Promise<number> {
+    this.chainIdAnswer ??= this.request<unknown>('eth_chainId', []).then((answer) => {
+      if (typeof answer !== 'string' || !/^0x[0-9a-f]{1,13}$/i.test(answer)) throw new Error(`the upstream answered eth_chainId with ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
+      return Number(answer)
+    })
+    this.chainIdAnswer.catch(() => (this.chainIdAnswer = null))
+    return this.chainIdAnswer
   }
 
   /** Asks the tracker to catch up with the upstream's head; calls coalesce. */
@@ -219,7 +232,13 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       const missing = raw.length === 0 && bloom !== undefined && !EMPTY_BLOOM.test(bloom)
       if (!wrongBlock && !missing) {
         // Block fields from the block itself: some nodes leave them out of eth_getLogs by hash.
-        return raw.map((log) => ({ ...toChainLog(log), blockHash: block.hash, blockNumber: block.number })).sort((a, b) => a.logIndex - b.logIndex)
+        return raw
+          .map((log) => {
+            // The raw object stays as received; only a missing blockNumber is filled in, so clients can place the log.
+            const complete = log.blockNumber === undefined ? { ...log, blockNumber: hex(block.number) } : log
+            return { ...toChainLog(complete), blockHash: block.hash, blockNumber: block.number }
+          })
+          .sort((a, b) => a.logIndex - b.logIndex)
       }
       this.options.log(`block ${block.number}: ${wrongBlock ? 'logs of another block' : 'bloom says logs but none came'}; refetching`)
       await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)))
@@ -228,7 +247,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   }
 
   private async updateFinality(latestNumber: number): Promise<void> {
-    let finalized = latestNumber - this.confirmations
+    let finalized = latestNumber - this.confirmations()
     try {
       const block = await this.block('finalized')
       if (block) finalized = Number(block.number)

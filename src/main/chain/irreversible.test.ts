@@ -39,7 +39,7 @@ describe('irreversible_only', () => {
     const watches = createTrackerWatchProvider(live.tracker, live.pool)
     const finalAtSend: { message: WatchMessage; finalized: number }[] = []
     const plain: WatchMessage[] = []
-    const request = { kind: 'logs' as const, filter: {}, startBlock: 1, head: 5, fetchSnapshot: false, listen: true, withProgress: 0 }
+    const request = { kind: 'logs' as const, filter: {}, startBlock: 1, head: 5, fetchSnapshot: false, listen: true, withProgress: 0, chainId: 31337 }
     watches.open({ ...request, irreversibleOnly: true }, (message) => finalAtSend.push({ message, finalized: live.tracker.cursor!.finalized }))
     watches.open({ ...request, irreversibleOnly: false }, (message) => plain.push(message))
 

@@ -14,6 +14,17 @@ export function matchesFilter(log: Pick<ChainLog, 'address' | 'topics'>, filter:
   return true
 }
 
+/**
+ * The `logs` subscription parameters (one address or many; topics position-wise, a string,
+ * an array of alternatives, or null) as a LogFilter. The param schemas already lowercased them.
+ */
+export function toLogFilter(params: { address?: string | string[] | undefined; topics?: (string | string[] | null)[] | undefined }): LogFilter {
+  const filter: LogFilter = {}
+  if (params.address !== undefined) filter.address = Array.isArray(params.address) ? params.address : [params.address]
+  if (params.topics !== undefined) filter.topics = params.topics.map((position) => (position === null ? null : Array.isArray(position) ? position : [position]))
+  return filter
+}
+
 /** The filter as eth_getLogs takes it. */
 export function rpcFilter(filter: LogFilter): { address?: string[]; topics?: (string[] | null)[] } {
   return {

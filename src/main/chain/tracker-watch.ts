@@ -1,19 +1,21 @@
 /**
  * A logs or newHeads watch over the chain tracker: history from upstream (below the first
  * tracked block) or from the store, then live blocks as the tracker stores them, one
- * block at a time in order. Delivered blocks are remembered until final so that a reorg
- * can take back exactly what was sent (`removed: true`) before the replacements arrive.
+ * block at a time in order. Everything below `next` counts as delivered (from the watch's
+ * first block, or from anywhere for a resume by cursor), so a reorg takes back exactly
+ * the orphaned blocks the client has seen (`removed: true`) before the replacements arrive.
  */
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { withRetry } from '../upstream/retry-request'
+import { failureCode } from '../upstream/rpc-errors'
 import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from '../stream/watch-types'
-import { rawLog, toChainLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
+import { toChainLog, wireLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
 import type { ChainTracker, TrackedBlock } from './chain-tracker'
 import { backfillRange } from './backfill-range'
 import { matchesFilter, rpcFilter } from './log-filter'
+import { encodeCursor } from './stream-cursor'
 
 type Send = (message: WatchMessage) => void
-
 
 const hex = (n: number): string => `0x${n.toString(16)}`
 
@@ -22,6 +24,7 @@ export function createTrackerWatchProvider(tracker: ChainTracker, pool: Connecti
     async latestBlock() {
       return Number(await withRetry(() => pool.request<string>('eth_blockNumber', []), 3))
     },
+    chainId: () => tracker.chainId(),
     open(request, send) {
       const watch = new TrackerWatch(tracker, pool, request, send)
       watch.start()
@@ -30,11 +33,27 @@ export function createTrackerWatchProvider(tracker: ChainTracker, pool: Connecti
   }
 }
 
+/** A watch error with its protocol code (a bad cursor, an upstream answer that cannot be used). */
+class WatchError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message)
+  }
+}
+
 class TrackerWatch implements WatchHandle {
   private next: number
-  private readonly delivered = new Map<number, { hash: string; logs: ChainLog[]; header: ChainBlock }>()
+  /** Progress is counted from the request's first block (after the cursor, for a resume). */
+  private progressFrom: number
+  /** The lowest block this client has seen from us; for a resume by cursor, anything before the cursor. */
+  private readonly deliveredFrom: number
   /** Blocks as the tracker announced them after storing them: delivered from memory, not read back. */
   private readonly fresh = new Map<number, TrackedBlock>()
+  /** Until the cursor is resolved, nothing is delivered and reorgs are applied to the cursor instead. */
+  private resolving: boolean
   private historyDone = false
   private ended = false
   private pumping = false
@@ -48,6 +67,9 @@ class TrackerWatch implements WatchHandle {
     private readonly send: Send,
   ) {
     this.next = request.startBlock
+    this.progressFrom = request.startBlock
+    this.deliveredFrom = request.resume ? 0 : request.startBlock
+    this.resolving = request.resume !== undefined
   }
 
   start(): void {
@@ -55,10 +77,7 @@ class TrackerWatch implements WatchHandle {
       if (tracked.block.number >= this.next) this.fresh.set(tracked.block.number, tracked)
       this.pump()
     }
-    const onFinalized = (finalized: number): void => {
-      for (const number of this.delivered.keys()) if (number <= finalized) this.delivered.delete(number)
-      this.pump()
-    }
+    const onFinalized = (): void => this.pump()
     const onReorg = (orphaned: TrackedBlock[], ancestor: { number: number }): void => this.onReorg(orphaned, ancestor.number)
     this.tracker.on('block', onBlock)
     this.tracker.on('finalized', onFinalized)
@@ -74,16 +93,45 @@ class TrackerWatch implements WatchHandle {
 
   private async begin(): Promise<void> {
     try {
-      if (this.request.kind === 'newHeads' && this.request.fetchSnapshot) {
+      if (this.request.resume) await this.resumeAfter(this.request.resume)
+      else if (this.request.kind === 'newHeads' && this.request.fetchSnapshot) {
         const block = await withRetry(() => this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(this.request.head), false]))
         if (block) this.sendHead(toChainBlock(block), false)
       }
+      if (this.ended) return
       if (!this.tracker.cursor) this.tracker.poke()
       this.checkHistoryDone(this.next - 1)
       this.pump()
     } catch (error) {
       this.fail(error)
     }
+  }
+
+  /**
+   * PROTOCOL.md rule 4. A canonical cursor block: continue after it. An orphaned one: take
+   * back its branch down to the fork point, newest first, then continue after the fork
+   * point. Below the tracked range the store holds no blocks, so the upstream vouches for it.
+   */
+  private async resumeAfter(cursor: { number: number; hash: string }): Promise<void> {
+    const branch = this.tracker.store.branchOf(cursor.hash)
+    if (branch.state === 'unknown') {
+      const firstTracked = this.tracker.cursor?.firstBlock
+      const belowTracked = firstTracked === undefined || cursor.number < firstTracked
+      const theirs = belowTracked ? await withRetry(() => this.pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [hex(cursor.number), false])) : null
+      if (typeof theirs?.hash !== 'string' || theirs.hash.toLowerCase() !== cursor.hash) {
+        throw new WatchError('invalid_cursor', `The cursor names block ${cursor.number} (${cursor.hash}), which this Tidewatch never stored; start over with start_block`, {
+          field: 'cursor',
+          reason: 'unknown_block',
+        })
+      }
+    } else if (branch.state === 'orphaned' && !this.request.irreversibleOnly) {
+      for (const { block, logs } of branch.orphaned) this.takeBack(block, logs)
+    }
+    if (this.ended) return
+    const after = branch.state === 'orphaned' ? branch.ancestor : cursor.number
+    this.resolving = false
+    this.next = after + 1
+    this.progressFrom = this.next
   }
 
   private get finalized(): number {
@@ -102,7 +150,7 @@ class TrackerWatch implements WatchHandle {
 
   /** Delivers everything deliverable, in order; re-entrant calls coalesce. */
   private pump(): void {
-    if (this.ended) return
+    if (this.ended || this.resolving) return
     if (this.pumping) {
       this.pumpAgain = true
       return
@@ -132,7 +180,7 @@ class TrackerWatch implements WatchHandle {
       // Just stored and announced by the tracker: the very block and logs the store holds.
       if (this.fresh.has(this.next)) {
         for (let tracked = this.fresh.get(this.next); tracked && this.next <= limit && !this.ended; tracked = this.fresh.get(this.next)) {
-          this.deliverBlock(tracked.block, tracked.logs, true)
+          this.deliverBlock(tracked.block, tracked.logs)
         }
         continue
       }
@@ -141,7 +189,7 @@ class TrackerWatch implements WatchHandle {
       if (blocks.length === 0 || blocks[0]!.block.number !== this.next) return
       for (const { block, logs } of blocks) {
         if (block.number !== this.next || this.ended) break
-        this.deliverBlock(block, logs, true)
+        this.deliverBlock(block, logs)
       }
     }
   }
@@ -151,8 +199,8 @@ class TrackerWatch implements WatchHandle {
     if (this.request.kind === 'newHeads') {
       for (let n = from; n <= to && !this.ended; n++) {
         const raw = await withRetry(() => this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(n), false]))
-        if (!raw) throw new Error(`the upstream has no block ${n}`)
-        this.deliverBlock(toChainBlock(raw), [], false)
+        if (!raw) throw new WatchError('upstream_error', `the upstream has no block ${n}`)
+        this.deliverBlock(toChainBlock(raw), [])
       }
       return
     }
@@ -169,7 +217,7 @@ class TrackerWatch implements WatchHandle {
         const logs = (byBlock.get(n) ?? []).sort((a, b) => a.logIndex - b.logIndex)
         const needsHash = this.progressDue(n) || n === this.request.head
         const hash = logs[0]?.blockHash ?? (needsHash ? await this.blockHash(n) : '')
-        this.deliverBlock({ number: n, hash, parentHash: '', timestamp: 0, header: {} }, logs, false)
+        this.deliverBlock({ number: n, hash, parentHash: '', timestamp: 0, header: {} }, logs)
         if (this.ended) return
       }
     }
@@ -180,7 +228,7 @@ class TrackerWatch implements WatchHandle {
     return block?.hash.toLowerCase() ?? ''
   }
 
-  private deliverBlock(block: ChainBlock, logs: ChainLog[], remember: boolean): void {
+  private deliverBlock(block: ChainBlock, logs: ChainLog[]): void {
     this.fresh.delete(block.number)
     const irreversible = block.number <= this.finalized
     if (this.request.kind === 'newHeads') {
@@ -188,19 +236,16 @@ class TrackerWatch implements WatchHandle {
     } else {
       for (const log of logs) if (matchesFilter(log, this.request.filter)) this.send(logMessage(log, false, irreversible))
     }
-    if (remember && !this.request.irreversibleOnly && !irreversible) {
-      this.delivered.set(block.number, { hash: block.hash, logs: logs.filter((log) => matchesFilter(log, this.request.filter)), header: block })
-    }
     this.next = block.number + 1
     if (this.progressDue(block.number) || (block.number === this.request.head && this.request.withProgress > 0 && !this.historyDone)) {
-      this.send({ type: 'progress', data: { block_number: block.number, block_hash: block.hash } })
+      this.send({ type: 'progress', data: { block_number: block.number, block_hash: block.hash, cursor: encodeCursor({ chainId: this.request.chainId, number: block.number, hash: block.hash }) } })
     }
     this.checkHistoryDone(block.number)
   }
 
   private progressDue(number: number): boolean {
     const every = this.request.withProgress
-    return every > 0 && number >= this.request.startBlock && (number - this.request.startBlock + 1) % every === 0
+    return every > 0 && number >= this.progressFrom && (number - this.progressFrom + 1) % every === 0
   }
 
   /** After block H: `listening` (then live) or `complete`. */
@@ -218,23 +263,29 @@ class TrackerWatch implements WatchHandle {
   private onReorg(orphaned: TrackedBlock[], ancestor: number): void {
     if (this.ended) return
     this.fresh.clear()
+    // A cursor still being resolved reads the store after this reorg, orphans included.
+    if (this.resolving) return
     // Irreversible-only watches never delivered a block that can be orphaned.
     if (!this.request.irreversibleOnly) {
-      for (const { block } of orphaned) {
-        const sent = this.delivered.get(block.number)
-        if (!sent || sent.hash !== block.hash) continue
-        this.delivered.delete(block.number)
-        if (this.request.kind === 'newHeads') this.sendHead(sent.header, true)
-        else {
-          for (const log of [...sent.logs].reverse()) this.send(logMessage(log, true, false))
-        }
-      }
+      for (const { block, logs } of orphaned) if (block.number >= this.deliveredFrom && block.number < this.next) this.takeBack(block, logs)
     }
     if (this.next > ancestor + 1) this.next = ancestor + 1
+    // The replacement blocks get progress again (rule 3), even below the request's first block.
+    this.progressFrom = Math.min(this.progressFrom, this.next)
     this.pump()
   }
 
+  /** What was delivered from a block that left the canonical chain, again with `removed: true`, last log first. */
+  private takeBack(block: ChainBlock, logs: ChainLog[]): void {
+    if (this.request.kind === 'newHeads') {
+      this.sendHead(block, true)
+      return
+    }
+    for (let i = logs.length - 1; i >= 0; i--) if (matchesFilter(logs[i]!, this.request.filter)) this.send(logMessage(logs[i]!, true, false))
+  }
+
   private sendHead(block: ChainBlock, removed: boolean): void {
+    // The block's body lists are not part of a header (newHeads never carries them).
     const { transactions: _t, uncles: _u, withdrawals: _w, ...header } = block.header
     this.send({
       type: 'head',
@@ -252,7 +303,9 @@ class TrackerWatch implements WatchHandle {
 
   private fail(error: unknown): void {
     if (this.ended) return
-    this.send({ type: 'error', data: { code: 'upstream_error', message: error instanceof Error ? error.message : String(error) } })
+    const message = error instanceof Error ? error.message : String(error)
+    if (error instanceof WatchError) this.send({ type: 'error', data: { code: error.code, message, ...(error.details ? { details: error.details } : {}) } })
+    else this.send({ type: 'error', data: { code: failureCode(error), message } })
     this.stop()
   }
 }
@@ -267,7 +320,7 @@ function logMessage(log: ChainLog, removed: boolean, irreversible: boolean): Wat
       log_index: log.logIndex,
       removed,
       irreversible,
-      log: rawLog(log, removed),
+      log: wireLog(log, removed),
     },
   }
 }
@@ -281,4 +334,3 @@ function toChainBlock(raw: Record<string, unknown>): ChainBlock {
     header: raw,
   }
 }
-

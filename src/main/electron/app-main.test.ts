@@ -34,10 +34,10 @@ function fakeElectron(dataDir: string) {
   class FakeWindow extends EventEmitter {
     options: unknown
     loaded: string | null = null
-    openHandler: (() => { action: string }) | null = null
+    openHandler: ((details: { url: string }) => { action: string }) | null = null
     contents = Object.assign(new EventEmitter(), {
       sent: [] as [string, unknown][],
-      setWindowOpenHandler: (handler: () => { action: string }) => {
+      setWindowOpenHandler: (handler: (details: { url: string }) => { action: string }) => {
         this.openHandler = handler
       },
       send: (channel: string, payload: unknown) => this.contents.sent.push([channel, payload]),
@@ -122,7 +122,7 @@ describe('desktop app wiring', () => {
     const prefs = (window.options as { webPreferences: { preload: string } }).webPreferences
     expect(prefs.preload).toMatch(/preload[/\\]index\.cjs$/)
     expect(window.loaded).toMatch(/renderer[/\\]index\.html$/)
-    expect(window.openHandler?.()).toEqual({ action: 'deny' })
+    expect(window.openHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' })
     let prevented = false
     window.webContents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://example.com')
     expect(prevented).toBe(true)

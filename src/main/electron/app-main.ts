@@ -13,6 +13,7 @@ import { createDesktopLocalApi } from '../server/local-api'
 import { SettingsStore } from '../store/settings-store'
 import { primaryStreamDeps } from '../stream/primary-watches'
 import { createSafeStorageBox } from './safe-storage-box'
+import { explorerLinkHandler } from './external-links'
 import { secureWindowOptions } from './window-options'
 
 export interface ElectronModules {
@@ -92,7 +93,7 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
     const { x, y, width, height } = window.getNormalBounds()
     settings.set('windowBounds', { x, y, width, height, maximized: window.isMaximized() })
   })
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
+  window.webContents.setWindowOpenHandler(explorerLinkHandler(electron.shell, log))
   window.webContents.on('will-navigate', (event) => event.preventDefault())
   window.once('ready-to-show', () => window.show())
 

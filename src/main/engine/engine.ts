@@ -31,6 +31,10 @@ import { SubscriptionStore, type StoredSubscription } from '../store/subscriptio
 import type { BackoffOptions } from '../upstream/backoff'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
 import { LiveConnection } from './live-connection'
+import { describeChain } from '../chain-info/finality'
+import { TokenMetadataStore } from '../store/token-metadata-store'
+import { TokenLookup } from '../tokens/token-lookup'
+import type { TokenMetadata } from '../../shared/contract'
 
 export interface EngineOptions {
   dataDir: string
@@ -41,7 +45,7 @@ export interface EngineOptions {
   /** Alchemy allows 1,000 subscriptions per WebSocket; other providers differ. */
   maxSubscriptionsPerSocket?: number
   syncingPollMs?: number
-  /** Finality depth where the upstream has no 'finalized' tag. */
+  /** Finality depth where the upstream has no 'finalized' tag, for every chain (`serve --confirmations`); else per chain and connection. */
   confirmations?: number
   maxReorgDepth?: number
   /** Writes held in memory while the store refuses them, before capture pauses (EventStore's MAX_HELD_WRITES). */
@@ -53,9 +57,11 @@ export interface EngineEvents {
   status: [ConnectionStatus]
   headsAppended: [HeadsCommitted]
   eventsAppended: [{ connectionId: number; lastId: number; count: number }]
+  eventsRetracted: [{ connectionId: number; blockHashes: string[] }]
   subscriptionChanged: [subscription: Subscription | null, removedId: number | null]
   notification: [Notification]
   watchlistChanged: []
+  tokensResolved: [TokenMetadata[]]
   exportProgress: [ExportProgress]
   storeError: [Error]
   storageStatus: [StorageStatus]
@@ -81,6 +87,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private decoder: EventDecoder
   private readonly notifier: Notifier
   private readonly exports = new ExportService((progress) => this.emit('exportProgress', progress))
+  private readonly tokenStore: TokenMetadataStore
+  private readonly tokens: TokenLookup
   private closed = false
   /** Storage faults (locked, full, read-only, damaged), said once to the log and the UI. */
   readonly storage: StorageHealth
@@ -136,6 +144,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.watchlist = new WatchlistStore(this.db)
     this.decoder = new EventDecoder(this.abis.all())
     this.notifier = new Notifier((notification) => this.emit('notification', notification))
+    this.tokenStore = new TokenMetadataStore(this.db)
+    this.tokens = new TokenLookup({
+      store: {
+        get: (connectionId, address) => this.tokenStore.get(connectionId, address),
+        put: (token) => this.writeGate(() => this.tokenStore.put(token)),
+      },
+      requester: (connectionId) => {
+        const live = this.live.get(connectionId)
+        return live ? (method, params) => live.pool.request(method, params, 15_000) : null
+      },
+      onResolved: (tokens) => this.emit('tokensResolved', tokens),
+      log: (message) => this.log(message),
+    })
   }
 
   /** Connects every saved endpoint not connected yet, with its active subscriptions. */
@@ -147,12 +168,26 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.connections.list().map((connection) => this.withStatus(connection))
   }
 
-  addConnection(input: { name?: string | undefined; url: string; httpUrl?: string | undefined; kind?: 'user' | 'demo' }): ConnectionWithStatus {
+  addConnection(input: { name?: string | undefined; url: string; httpUrl?: string | undefined; kind?: 'user' | 'demo'; confirmations?: number | undefined }): ConnectionWithStatus {
     const name = input.name?.trim() || new URL(input.url).host
-    const connection = this.connections.add({ name, url: input.url, httpUrl: input.httpUrl ?? null, kind: input.kind ?? 'user' })
+    const connection = this.connections.add({ name, url: input.url, httpUrl: input.httpUrl ?? null, kind: input.kind ?? 'user', confirmations: input.confirmations ?? null })
     this.log(`added connection ${connection.id} ${redactUrl(input.url)}`)
     this.connect(connection)
     return this.withStatus(connection)
+  }
+
+  /** Sets the connection's own confirmation count (null: the chain's default); a live connection uses it from its next finality update. */
+  updateConnection(id: number, patch: { confirmations: number | null }): ConnectionWithStatus {
+    if (!this.connections.get(id)) throw new NotFoundError(`There is no connection ${id}`)
+    this.connections.setConfirmations(id, patch.confirmations)
+    this.live.get(id)?.setConnectionConfirmations(patch.confirmations)
+    return this.withStatus(this.connections.get(id)!)
+  }
+
+  /** Symbols and decimals of the tokens already known; the rest are read in the background and announced with `tokensResolved`. */
+  lookupTokens(connectionId: number, addresses: readonly string[]): TokenMetadata[] {
+    if (!this.connections.get(connectionId)) throw new NotFoundError(`There is no connection ${connectionId}`)
+    return this.tokens.lookup(connectionId, addresses)
   }
 
   /**
@@ -171,12 +206,14 @@ export class Engine extends EventEmitter<EngineEvents> {
         this.heads.deleteForConnection(id)
         this.events.deleteForConnection(id)
         for (const table of ['chain_blocks', 'chain_logs', 'chain_cursor']) this.db.prepare(`DELETE FROM ${table} WHERE connection_id = ?`).run(id)
+        this.tokenStore.deleteForConnection(id)
         this.db
           .prepare('UPDATE subscriptions SET start_block = NULL, head_at_start = NULL, cursor_number = NULL, cursor_hash = NULL, complete = 0 WHERE connection_id = ?')
           .run(id)
       })()
       this.streamCounters.clear()
       for (const [streamId, counter] of this.events.countByStream()) this.streamCounters.set(streamId, counter)
+      this.tokens.forget(id)
     }
     const connection = this.connections.get(id)
     if (connection) this.connect(connection)
@@ -416,6 +453,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.closed) return
     this.closed = true
     this.notifier.stop()
+    this.tokens.stop()
     await Promise.all([...this.runners.values(), ...[...this.watchlistRunners.values()].flat()].map((runner) => runner.stop()))
     this.runners.clear()
     this.watchlistRunners.clear()
@@ -467,7 +505,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       heartbeat: this.options.heartbeat,
       db: this.db,
       writeGate: this.writeGate,
-      confirmations: this.options.confirmations,
+      commandLineConfirmations: this.options.confirmations,
+      connectionConfirmations: connection.confirmations,
+      chainId: connection.chainId,
       maxReorgDepth: this.options.maxReorgDepth,
       // The tracker retries failed block writes and logs each; the fault itself is said once by `storage`.
       log: (message) => {
@@ -481,8 +521,14 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now(), headerJson: JSON.stringify(raw) })
     })
     live.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
+    live.pool.on('ready', () => this.tokens.resume(connection.id))
+    live.on('chainId', (chainId) => this.writeGate(() => this.connections.setChainId(connection.id, chainId)))
     // Whatever was captured from blocks that left the chain is marked removed, for every watch at once.
-    live.tracker.on('reorg', (orphaned) => this.events.enqueueOrphaned(connection.id, orphaned.map((o) => o.block.hash)))
+    live.tracker.on('reorg', (orphaned) => {
+      const blockHashes = orphaned.map((o) => o.block.hash)
+      this.events.enqueueOrphaned(connection.id, blockHashes)
+      this.emit('eventsRetracted', { connectionId: connection.id, blockHashes })
+    })
     this.live.set(connection.id, live)
     live.start()
     void this.restartWatchlistCapture(connection.id)
@@ -516,12 +562,6 @@ export class Engine extends EventEmitter<EngineEvents> {
         watch: subscription.watch,
         provider: createTrackerWatchProvider(live.tracker, live.pool),
         resume: { startBlock: subscription.startBlock, cursor: subscription.cursor, complete: subscription.complete },
-        resumePoint: (cursor) => {
-          const store = live.tracker.store
-          if (store.canonicalHash(cursor.number) === cursor.hash) return cursor.number
-          // Reorged while away: resume from the fork point; rows above it were marked removed with the reorg.
-          return store.canonicalAncestorOf(cursor.hash) ?? Math.max(0, cursor.number - 64)
-        },
         store: {
           insert: (event) => this.events.enqueue(connectionId, streamId, event),
           remove: (blockHash, logIndex) => this.events.enqueueRemoved(streamId, blockHash, logIndex),
@@ -587,12 +627,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       lastError: null,
       headNumber: null,
       headTimestamp: null,
+      chain: connection.chainId === null ? null : describeChain(connection.chainId, { commandLine: this.options.confirmations, connection: connection.confirmations }),
       syncing: null,
       sockets: 0,
       upstreamSubscriptions: 0,
     }
     if (status.headNumber === null) status.headNumber = this.heads.latest(connection.id)?.number ?? null
-    const { url: _url, httpUrl: _httpUrl, ...visible } = connection
+    const { url: _url, httpUrl: _httpUrl, chainId: _chainId, ...visible } = connection
     return { ...visible, status }
   }
 

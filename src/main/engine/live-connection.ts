@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { ConnectionStatus } from '../../shared/contract'
 import { ChainTracker } from '../chain/chain-tracker'
+import { confirmationsFor, describeChain } from '../chain-info/finality'
 import type { Db, WriteGate } from '../store/database'
 import type { BackoffOptions } from '../upstream/backoff'
 import { ConnectionPool, type SubscriptionHandle } from '../upstream/connection-pool'
@@ -20,7 +21,12 @@ export interface LiveConnectionOptions {
   heartbeat?: Partial<HeartbeatOptions> | undefined
   db: Db
   writeGate?: WriteGate | undefined
-  confirmations?: number | undefined
+  /** `serve --confirmations`: the finality depth for every chain. */
+  commandLineConfirmations?: number | undefined
+  /** The connection's own confirmation count; null: the chain's default. */
+  connectionConfirmations?: number | null | undefined
+  /** eth_chainId remembered from the last connect, so the chain's defaults apply before the socket is up. */
+  chainId?: number | null | undefined
   maxReorgDepth?: number | undefined
   log: (message: string) => void
 }
@@ -29,6 +35,8 @@ export interface LiveConnectionEvents {
   status: [ConnectionStatus]
   head: [head: ParsedHead, raw: unknown]
   txCount: [hash: string, txCount: number]
+  /** The upstream answered eth_chainId with an id other than the remembered one. */
+  chainId: [number]
 }
 
 export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
@@ -41,9 +49,13 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
   private syncingTimer: NodeJS.Timeout | null = null
   private headError: string | null = null
   private stopped = false
+  private chainId: number | null
+  private connectionConfirmations: number | null
 
   constructor(private readonly options: LiveConnectionOptions) {
     super()
+    this.chainId = options.chainId ?? null
+    this.connectionConfirmations = options.connectionConfirmations ?? null
     this.pool = new ConnectionPool({
       url: options.url,
       httpUrl: options.httpUrl,
@@ -58,12 +70,43 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       db: options.db,
       pool: this.pool,
       ...(options.writeGate ? { writeGate: options.writeGate } : {}),
-      ...(options.confirmations !== undefined ? { confirmations: options.confirmations } : {}),
+      confirmations: () => confirmationsFor(this.chainId, this.confirmationOverrides()),
       ...(options.maxReorgDepth !== undefined ? { maxReorgDepth: options.maxReorgDepth } : {}),
       log: (message) => options.log(`[connection ${options.id}] ${message}`),
     })
     // After any reconnect the tracker fills the gap from its cursor before live events resume.
     this.pool.on('ready', () => this.tracker.poke())
+    // Every (re)connect: the endpoint may now serve another chain.
+    this.pool.on('ready', () => void this.learnChainId())
+  }
+
+  /** A new count applies from the next finality update; blocks already final stay final. */
+  setConnectionConfirmations(confirmations: number | null): void {
+    this.connectionConfirmations = confirmations
+    this.emit('status', this.getStatus())
+  }
+
+  private confirmationOverrides() {
+    return { commandLine: this.options.commandLineConfirmations, connection: this.connectionConfirmations }
+  }
+
+  private async learnChainId(): Promise<void> {
+    try {
+      const answer = await this.pool.request<unknown>('eth_chainId', [], 10_000)
+      if (this.stopped) return
+      const chainId = typeof answer === 'string' && /^0x[0-9a-f]+$/i.test(answer) ? Number.parseInt(answer, 16) : null
+      if (chainId === null || !Number.isSafeInteger(chainId)) {
+        this.options.log(`[connection ${this.options.id}] eth_chainId answered ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
+        return
+      }
+      if (chainId === this.chainId) return
+      this.chainId = chainId
+      this.emit('chainId', chainId)
+      this.emit('status', this.getStatus())
+    } catch (error) {
+      // The heartbeat reports a dead socket; the chain stays as last known.
+      this.options.log(`[connection ${this.options.id}] eth_chainId failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
   }
 
   get id(): number {
@@ -107,6 +150,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       lastError: pool.lastError ?? this.headError,
       headNumber: this.headNumber,
       headTimestamp: this.headTimestamp,
+      chain: this.chainId === null ? null : describeChain(this.chainId, this.confirmationOverrides()),
       syncing: this.syncing,
       sockets: pool.sockets,
       upstreamSubscriptions: pool.upstreamSubscriptions,

@@ -23,6 +23,9 @@ const transfer = (from: string, to: string, value: bigint) => ({
   address: TOKEN,
   topics: encodeEventTopics({ abi: [parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')], eventName: 'Transfer', args: { from: from as `0x${string}`, to: to as `0x${string}` } }) as string[],
   data: encodeAbiParameters([{ type: 'uint256' }], [value]),
+  // Fields Tidewatch does not know travel with the log (PROTOCOL.md rule 7).
+  blockTimestamp: '0x6553f100',
+  vendorField: { region: 'eu', tags: ['a', 1] },
 })
 
 let provider: FakeProvider
@@ -88,9 +91,12 @@ describe('monitoring', () => {
 
     const nd = engine.startExport({ connectionId, kind: 'log', fromBlock: 5, toBlock: 6 }, 'ndjson', await destination('range.ndjson'))
     await waitFor('ndjson done', () => progress.some((p) => p.exportId === nd && p.state === 'done'))
-    const records = fs.readFileSync(path.join(dataDir, 'exports', 'range.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { blockNumber: number; decoded: unknown })
+    const records = fs.readFileSync(path.join(dataDir, 'exports', 'range.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { blockNumber: number; decoded: unknown; payload: unknown })
     expect(records.map((r) => r.blockNumber)).toEqual([5, 6])
     expect(records[0]!.decoded).toMatchObject({ event: 'Transfer' })
+    // The payload is the provider's log object as received, unknown fields and all.
+    expect(records[0]!.payload).toEqual(provider.chain[5]!.logs[0])
+    expect(records[0]!.payload).toMatchObject({ blockTimestamp: '0x6553f100', vendorField: { region: 'eu', tags: ['a', 1] } })
 
     const cancelled = engine.startExport({ connectionId }, 'json', await destination('cancelled.json'))
     expect(engine.cancelExport(cancelled)).toBe(true)

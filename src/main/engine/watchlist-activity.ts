@@ -8,6 +8,9 @@ import type { Db } from '../store/database'
 const TRANSFER = toEventSelector(parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')).toLowerCase()
 
 export interface TransferActivity {
+  connectionId: number
+  /** ERC-20 (amount in data) or ERC-721 (token id as the fourth topic). */
+  standard: 'erc20' | 'erc721'
   direction: 'in' | 'out'
   token: string
   counterparty: string
@@ -22,11 +25,11 @@ export function transfersOf(db: Db, address: string, limit: number): TransferAct
   // topics is "topic0,topic1,topic2[,topic3]": topic1 starts at 68, topic2 at 135 (1-based).
   const rows = db
     .prepare(
-      `SELECT address, topics, data, block_number, tx_hash, canonical FROM chain_logs
+      `SELECT connection_id, address, topics, data, block_number, tx_hash, canonical FROM chain_logs
        WHERE substr(topics, 1, 66) = @transfer AND (substr(topics, 68, 66) = @topic OR substr(topics, 135, 66) = @topic)
        ORDER BY block_number DESC, log_index DESC LIMIT @limit`,
     )
-    .all({ transfer: TRANSFER, topic, limit }) as { address: string; topics: string; data: string; block_number: number; tx_hash: string; canonical: number }[]
+    .all({ transfer: TRANSFER, topic, limit }) as { connection_id: number; address: string; topics: string; data: string; block_number: number; tx_hash: string; canonical: number }[]
   return rows.map((row) => {
     const topics = row.topics.split(',')
     const from = topics[1]!
@@ -35,6 +38,8 @@ export function transfersOf(db: Db, address: string, limit: number): TransferAct
     // ERC-721 indexes the token id as topic 3; ERC-20 puts the amount in data.
     const raw = topics[3] ?? (row.data.length > 2 ? row.data.slice(0, 66) : '0x0')
     return {
+      connectionId: row.connection_id,
+      standard: topics[3] ? 'erc721' : 'erc20',
       direction: out ? 'out' : 'in',
       token: row.address,
       counterparty: `0x${counterpartyTopic.slice(26)}`,

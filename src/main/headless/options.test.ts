@@ -9,7 +9,7 @@ describe('serve options', () => {
 
   it('has the documented defaults', () => {
     const options = parseServeOptions([])
-    expect(options).toMatchObject({ rpc: undefined, host: '127.0.0.1', port: DEFAULT_PORT, confirmations: 64 })
+    expect(options).toMatchObject({ rpc: undefined, host: '127.0.0.1', port: DEFAULT_PORT, confirmations: undefined })
   })
 
   it.each([

@@ -9,7 +9,8 @@ export interface ServeOptions {
   dataDir: string
   host: string
   port: number
-  confirmations: number
+  /** Overrides every chain's and connection's finality depth; undefined: per chain (mainnet 65, unknown chains 64…). */
+  confirmations: number | undefined
 }
 
 export class OptionsError extends Error {}
@@ -22,7 +23,8 @@ export const USAGE = `Usage: tidewatch serve [--rpc <ws url>] [--http <http url>
   --data-dir       store, API token and settings (default: ${defaultDataDir()})
   --host           address to listen on (default: 127.0.0.1)
   --port           port to listen on (default: ${DEFAULT_PORT}; 0 picks a free one)
-  --confirmations  finality depth where the upstream has no 'finalized' tag (default: 64)`
+  --confirmations  finality depth where the upstream has no 'finalized' tag, for every connection
+                   (default: per chain, e.g. 65 on Ethereum, 200 on Polygon, 64 on chains without a default)`
 
 export function defaultDataDir(): string {
   const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share')
@@ -51,7 +53,7 @@ export function parseServeOptions(argv: string[]): ServeOptions {
   const rpc = values.rpc === undefined ? undefined : checkUrl('--rpc', values.rpc, ['ws:', 'wss:'])
   const http = values.http === undefined ? undefined : checkUrl('--http', values.http, ['http:', 'https:'])
   const port = values.port === undefined ? DEFAULT_PORT : checkInteger('--port', values.port, 0, 65535)
-  const confirmations = values.confirmations === undefined ? 64 : checkInteger('--confirmations', values.confirmations, 0, 1_000_000)
+  const confirmations = values.confirmations === undefined ? undefined : checkInteger('--confirmations', values.confirmations, 0, 1_000_000)
   const host = values.host ?? '127.0.0.1'
   if (host.trim() === '') throw new OptionsError('--host must not be empty')
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())

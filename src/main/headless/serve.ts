@@ -12,7 +12,7 @@ import { startHttpServer, uiRoute } from '../server/http-server'
 import { serveUiSocket } from '../server/ui-socket'
 import { streamRoute } from '../stream/stream-endpoint'
 import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
-import { primaryPool, primaryStreamDeps } from '../stream/primary-watches'
+import { primaryStreamDeps } from '../stream/primary-watches'
 import { headlessLocalApi } from '../server/local-api'
 import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
@@ -50,6 +50,7 @@ export async function serve(argv: string[]): Promise<void> {
     demo: options.rpc ? 'never' : 'always',
     log,
   })
+  const streamDeps = primaryStreamDeps(app, log)
   const server = await startHttpServer({
     host: options.host,
     port: options.port,
@@ -58,8 +59,8 @@ export async function serve(argv: string[]): Promise<void> {
     downloads: { path: EXPORTS_PATH, dir: exportsDir(options.dataDir) },
     routes: [
       uiRoute((socket) => serveUiSocket(socket, app.api)),
-      streamRoute(primaryStreamDeps(app, log)),
-      rpcRoute({ pool: () => primaryPool(app), log }),
+      streamRoute(streamDeps),
+      rpcRoute({ pool: streamDeps.pool, watches: streamDeps.watches, log }),
     ],
   })
   app.setLocalApi(headlessLocalApi(options.dataDir, () => server.url, server.port))

@@ -13,7 +13,10 @@ import { waitFor } from '../../../test/helpers/scripted-server'
 import { RPC_PATH } from '../../shared/rpc-protocol'
 import { startAnvil, type AnvilProcess } from '../demo/anvil-process'
 import { startHttpServer, type RunningHttpServer } from '../server/http-server'
-import { ConnectionPool } from '../upstream/connection-pool'
+import type { ConnectionPool } from '../upstream/connection-pool'
+import { createTrackerWatchProvider } from '../chain/tracker-watch'
+import { LiveConnection } from '../engine/live-connection'
+import { openDatabase, type Db } from '../store/database'
 import { rpcRoute } from './rpc-endpoint'
 
 const TOKEN = 'rpc-anvil-token-0123456789abcdef0123456789abc'
@@ -22,7 +25,9 @@ const ACCOUNT_0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const OUTSIDER = '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720'
 
 let anvil: AnvilProcess
+let connection: LiveConnection
 let pool: ConnectionPool
+let db: Db
 let server: RunningHttpServer
 let rendererRoot: string
 let url: string
@@ -31,16 +36,22 @@ const logs: string[] = []
 
 beforeAll(async () => {
   anvil = await startAnvil({ blockTime: 1 })
-  pool = new ConnectionPool({ url: anvil.wsUrl })
-  pool.start()
   rendererRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-rpc-anvil-'))
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, token: TOKEN, rendererRoot, routes: [rpcRoute({ pool: () => pool, log: (m) => logs.push(m), syncingPollMs: 200 })] })
+  // A connection as the app runs it: its pool, its one newHeads subscription, its chain tracker.
+  db = openDatabase(path.join(rendererRoot, 'db.sqlite'))
+  db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'anvil', 'user', 'x', 'x', 0)").run()
+  connection = new LiveConnection({ id: 1, url: anvil.wsUrl, httpUrl: null, db, log: (m) => logs.push(m) })
+  connection.start()
+  pool = connection.pool
+  const watches = createTrackerWatchProvider(connection.tracker, pool)
+  server = await startHttpServer({ host: '127.0.0.1', port: 0, token: TOKEN, rendererRoot, routes: [rpcRoute({ pool: () => pool, watches, log: (m) => logs.push(m), syncingPollMs: 200 })] })
   url = `ws://127.0.0.1:${server.port}${RPC_PATH}?token=${TOKEN}`
 })
 afterAll(async () => {
   for (const client of clients) client.close()
   await server?.close()
-  await pool?.stop()
+  await connection?.stop()
+  db?.close()
   await anvil?.stop()
   fs.rmSync(rendererRoot, { recursive: true, force: true })
 })
@@ -84,7 +95,7 @@ describe('/v1/rpc on anvil', () => {
       const unwatchNumbers = viem.watchBlockNumber({ ...subscribe, onBlockNumber: (n) => numbers.push(n), onError: (e) => errors.push(e) })
       const unwatchBlocks = viem.watchBlocks({ ...subscribe, onBlock: (b) => blocks.push(b), onError: (e) => errors.push(e) })
       await waitFor('two blocks through both watches', () => numbers.length >= 2 && blocks.length >= 2, 15_000)
-      // Both watches subscribed (no polling), sharing the one upstream newHeads subscription.
+      // Both watches subscribed (no polling), served by the chain tracker: the connection's one newHeads subscription is all the upstream sees.
       expect(pool.getStatus().upstreamSubscriptions).toBe(1)
       unwatchNumbers()
       unwatchBlocks()

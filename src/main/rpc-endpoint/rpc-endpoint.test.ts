@@ -16,24 +16,13 @@ import { RPC_PATH } from '../../shared/rpc-protocol'
 import { startHttpServer, type RunningHttpServer } from '../server/http-server'
 import { ConnectionPool } from '../upstream/connection-pool'
 import { rpcRoute, type RpcRouteOptions } from './rpc-endpoint'
+import type { WatchProvider } from '../stream/watch-types'
 import { refusedUpgradeStatus } from '../../../test/helpers/upgrade-status'
 
 const TOKEN = 'rpc-test-token-0123456789abcdef0123456789abcd'
 const ADDRESS = '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd'
 const ADDRESS_CHECKSUMMED = '0x8320fE7702b96808f7bBC0d4A888ed1468216cfD'
 const TOPIC = '0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'
-// The seed's logs notification result, exactly.
-const LOG = {
-  address: ADDRESS,
-  blockHash: '0x61cdb2a09ab99abf791d474f20c2ea89bf8de2923a2d42bb49944c8c993cbf04',
-  blockNumber: '0x29e87',
-  data: '0x00000000000000000000000000000000000000000000000000000000000000010000000000000000000000000000000000000000000000000000000000000003',
-  logIndex: '0x0',
-  topics: [TOPIC],
-  transactionHash: '0xe044554a0a55067caafd07f8020ab9f2af60bdfe337e395ecd84b4877a3d1ab4',
-  transactionIndex: '0x0',
-}
-const HEAD = { hash: `0x${'11'.repeat(32)}`, number: '0x1348c9', parentHash: `0x${'22'.repeat(32)}`, timestamp: '0x56ffeff8', miner: '0xf8b483dba2c3b7176a3da549ad41a48bb3121069' }
 const MINED = {
   removed: false,
   transaction: {
@@ -52,6 +41,17 @@ const MINED = {
 }
 const REVERT = { code: 3, message: 'execution reverted: not allowed', data: '0x08c379a0000000000000000000000000000000000000000000000000000000000000002' }
 const SUBSCRIPTION_ID = /^0x[0-9a-f]{32}$/
+const TX_HASH = MINED.transaction.hash
+const PENDING = { ...MINED.transaction, blockHash: null, blockNumber: null, transactionIndex: null }
+// logs and newHeads are served from the chain tracker (rpc-endpoint.chain.test.ts); here the
+// subscription mechanics are tested with the types that are relayed from the upstream.
+const NO_TRACKER: WatchProvider = {
+  latestBlock: () => Promise.reject(new Error('no chain tracker in this test')),
+  chainId: () => Promise.reject(new Error('no chain tracker in this test')),
+  open: () => {
+    throw new Error('no chain tracker in this test')
+  },
+}
 
 interface UpstreamSubscription {
   id: string
@@ -114,7 +114,7 @@ async function serve(options: Partial<RpcRouteOptions> = {}): Promise<string> {
     port: 0,
     token: TOKEN,
     rendererRoot,
-    routes: [rpcRoute({ pool: () => pool, log: (m) => logs.push(m), ...options })],
+    routes: [rpcRoute({ pool: () => pool, watches: NO_TRACKER, log: (m) => logs.push(m), ...options })],
   })
   return `ws://127.0.0.1:${server.port}${RPC_PATH}`
 }
@@ -154,31 +154,32 @@ describe('/v1/rpc subscriptions', () => {
     expect(status).toBe(401)
   })
 
-  it('shares one upstream logs subscription between two clients, checksummed or not, and delivers each result unchanged to both', async () => {
+  it('shares one upstream subscription between two clients, checksummed or not, and delivers each result unchanged to both', async () => {
     const url = await serve()
     const [a, b] = [await connect(url), await connect(url)]
-    const idA = await a.subscribe('logs', { address: ADDRESS_CHECKSUMMED, topics: [TOPIC] })
-    const idB = await b.subscribe('logs', { topics: [TOPIC], address: ADDRESS })
+    const idA = await a.subscribe('alchemy_filteredNewFullPendingTransactions', { address: ADDRESS_CHECKSUMMED })
+    const idB = await b.subscribe('alchemy_filteredNewFullPendingTransactions', { address: ADDRESS })
     expect(idA).toMatch(SUBSCRIPTION_ID)
     expect(idB).toMatch(SUBSCRIPTION_ID)
     expect(idA).not.toBe(idB)
     expect(upstreamSubscribes()).toHaveLength(1)
-    expect(upstreamSubscribes()[0]!.params).toEqual(['logs', { address: ADDRESS, topics: [TOPIC] }])
+    expect(upstreamSubscribes()[0]!.params).toEqual(['alchemy_filteredNewFullPendingTransactions', { address: ADDRESS }])
 
-    const [subscription] = liveOf('logs')
-    notify(subscription!.socket, subscription!.id, LOG)
-    notify(subscription!.socket, subscription!.id, { ...LOG, logIndex: '0x1', removed: true })
-    expect(await a.untilResults(idA, 2)).toEqual([LOG, { ...LOG, logIndex: '0x1', removed: true }])
-    expect(await b.untilResults(idB, 2)).toEqual([LOG, { ...LOG, logIndex: '0x1', removed: true }])
+    const [subscription] = liveOf('alchemy_filteredNewFullPendingTransactions')
+    const second = { ...PENDING, nonce: '0x1', unknownField: 'kept' }
+    notify(subscription!.socket, subscription!.id, PENDING)
+    notify(subscription!.socket, subscription!.id, second)
+    expect(await a.untilResults(idA, 2)).toEqual([PENDING, second])
+    expect(await b.untilResults(idB, 2)).toEqual([PENDING, second])
     // The frame is exactly the seed's notification shape.
-    expect(a.singles().find((f) => f.method === 'eth_subscription')).toEqual({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: idA, result: LOG } })
+    expect(a.singles().find((f) => f.method === 'eth_subscription')).toEqual({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: idA, result: PENDING } })
   })
 
   it('answers eth_unsubscribe true once, false for unknown ids and other sockets, and unsubscribes upstream only when the last one leaves', async () => {
     const url = await serve()
     const [a, b] = [await connect(url), await connect(url)]
-    const idA = await a.subscribe('newHeads')
-    const idB = await b.subscribe('newHeads')
+    const idA = await a.subscribe('newPendingTransactions')
+    const idB = await b.subscribe('newPendingTransactions')
     expect(upstreamSubscribes()).toHaveLength(1)
 
     expect((await b.call('eth_unsubscribe', [idA])).result).toBe(false)
@@ -187,8 +188,8 @@ describe('/v1/rpc subscriptions', () => {
     expect((await a.call('eth_unsubscribe', [idA])).result).toBe(false)
 
     // B still receives; A, unsubscribed, does not.
-    const [subscription] = liveOf('newHeads')
-    notify(subscription!.socket, subscription!.id, HEAD)
+    const [subscription] = liveOf('newPendingTransactions')
+    notify(subscription!.socket, subscription!.id, TX_HASH)
     await b.untilResults(idB, 1)
     expect(upstreamUnsubscribes()).toHaveLength(0)
     expect(a.results(idA)).toEqual([])
@@ -201,18 +202,18 @@ describe('/v1/rpc subscriptions', () => {
   it('releases every subscription of a socket when it closes', async () => {
     const url = await serve()
     const client = await connect(url)
-    await client.subscribe('newHeads')
-    await client.subscribe('logs', { address: ADDRESS })
+    await client.subscribe('newPendingTransactions')
+    await client.subscribe('alchemy_filteredNewFullPendingTransactions', { address: ADDRESS })
     expect(live.size).toBe(2)
     client.close()
     await waitFor('both unsubscribed upstream', () => upstreamUnsubscribes().length === 2 && live.size === 0)
   })
 
   it('sends the subscription id before any result, even when the upstream notifies right behind its answer', async () => {
-    afterSubscribe = (subscription) => notify(subscription.socket, subscription.id, HEAD)
+    afterSubscribe = (subscription) => notify(subscription.socket, subscription.id, TX_HASH)
     const client = await connect(await serve())
-    const id = await client.subscribe('newHeads')
-    expect(await client.untilResults(id, 1)).toEqual([HEAD])
+    const id = await client.subscribe('newPendingTransactions')
+    expect(await client.untilResults(id, 1)).toEqual([TX_HASH])
     const answerAt = client.singles().findIndex((f) => f.result === id)
     const resultAt = client.singles().findIndex((f) => f.method === 'eth_subscription')
     expect(answerAt).toBeLessThan(resultAt)
@@ -243,33 +244,33 @@ describe('/v1/rpc subscriptions', () => {
   })
 
   it("answers an eth_subscribe the upstream refuses with the upstream's error, unchanged", async () => {
-    refusals = { newHeads: { code: -32000, message: 'subscription limit reached for this key', data: { limit: 1 } } }
+    refusals = { newPendingTransactions: { code: -32000, message: 'subscription limit reached for this key', data: { limit: 1 } } }
     const client = await connect(await serve())
-    const answer = await client.call('eth_subscribe', ['newHeads'])
+    const answer = await client.call('eth_subscribe', ['newPendingTransactions'])
     expect(answer.error).toEqual({ code: -32000, message: 'subscription limit reached for this key', data: { limit: 1 } })
     // Nothing is left running: the next attempt asks the upstream again.
     refusals = {}
-    expect(await client.subscribe('newHeads')).toMatch(SUBSCRIPTION_ID)
+    expect(await client.subscribe('newPendingTransactions')).toMatch(SUBSCRIPTION_ID)
     expect(upstreamSubscribes()).toHaveLength(2)
   })
 
   it('answers with a server error when the upstream does not start the subscription in time, and keeps nothing running', async () => {
-    unanswered = new Set(['newHeads'])
+    unanswered = new Set(['newPendingTransactions'])
     const client = await connect(await serve({ startTimeoutMs: 300 }))
-    const answer = await client.call('eth_subscribe', ['newHeads'])
-    expect(answer.error).toMatchObject({ code: -32002, message: expect.stringMatching(/did not start the newHeads subscription within 300 ms/) })
+    const answer = await client.call('eth_subscribe', ['newPendingTransactions'])
+    expect(answer.error).toMatchObject({ code: -32002, message: expect.stringMatching(/did not start the newPendingTransactions subscription within 300 ms/) })
     // The upstream answers late: the abandoned subscription is unsubscribed at once, nothing reaches the client.
     const [late] = stalled
     reply(late!.socket, late!.request.id, '0xlate')
-    notify(late!.socket, '0xlate', HEAD)
+    notify(late!.socket, '0xlate', TX_HASH)
     await waitFor('late subscription released', () => upstreamUnsubscribes().some((r) => r.params[0] === '0xlate'))
     expect(client.frames.filter((f) => !Array.isArray(f) && f.method === 'eth_subscription')).toEqual([])
   })
 
   it('refuses subscriptions past the per-connection limit with -32005 and frees a place on unsubscribe', async () => {
     const client = await connect(await serve({ maxSubscriptions: 2 }))
-    const first = await client.subscribe('newHeads')
-    await client.subscribe('logs', { address: ADDRESS })
+    const first = await client.subscribe('newPendingTransactions')
+    await client.subscribe('alchemy_filteredNewFullPendingTransactions', { address: ADDRESS })
     expect((await client.call('eth_subscribe', ['syncing'])).error).toMatchObject({ code: -32005, data: { limit: 2 } })
     expect((await client.call('eth_unsubscribe', [first])).result).toBe(true)
     expect(await client.subscribe('syncing')).toMatch(SUBSCRIPTION_ID)
@@ -280,9 +281,10 @@ describe('/v1/rpc subscriptions', () => {
     const held = pool
     pool = null
     const subscribe = await client.call('eth_subscribe', ['newHeads'])
+    const relayed = await client.call('eth_subscribe', ['newPendingTransactions'])
     const forward = await client.call('eth_chainId')
     pool = held
-    for (const answer of [subscribe, forward]) {
+    for (const answer of [subscribe, relayed, forward]) {
       expect(answer.error!.code).toBe(-32002)
       expect(answer.error!.message).toMatch(/No upstream connection is running/)
     }
@@ -387,7 +389,7 @@ describe('/v1/rpc errors and batches', () => {
       { jsonrpc: '2.0', id: 1, method: 'eth_chainId' },
       { jsonrpc: '2.0', method: 'eth_chainId' },
       42,
-      { jsonrpc: '2.0', id: 2, method: 'eth_subscribe', params: ['newHeads'] },
+      { jsonrpc: '2.0', id: 2, method: 'eth_subscribe', params: ['newPendingTransactions'] },
       { jsonrpc: '2.0', id: 3, method: 'eth_subscribe', params: ['nope'] },
       { jsonrpc: '2.0', id: 4, method: 'eth_call', params: [{ to: ADDRESS }, 'latest'] },
       { jsonrpc: '2.0', id: 5 },
@@ -404,9 +406,9 @@ describe('/v1/rpc errors and batches', () => {
     expect(upstream.requests.filter((r) => r.method === 'eth_chainId').length).toBeGreaterThanOrEqual(2)
 
     // The subscription made in the batch delivers once the batch answer is out.
-    const [subscription] = liveOf('newHeads')
-    notify(subscription!.socket, subscription!.id, HEAD)
-    expect(await client.untilResults(String(batch[2]!.result), 1)).toEqual([HEAD])
+    const [subscription] = liveOf('newPendingTransactions')
+    notify(subscription!.socket, subscription!.id, TX_HASH)
+    expect(await client.untilResults(String(batch[2]!.result), 1)).toEqual([TX_HASH])
   })
 
   it('answers nothing to a notification or a batch of notifications', async () => {
@@ -437,11 +439,11 @@ describe('/v1/rpc errors and batches', () => {
 
   it('disconnects a client that stops reading instead of buffering without bound', async () => {
     const client = await connect(await serve({ maxBufferedBytes: 64 * 1024 }))
-    const id = await client.subscribe('newHeads')
+    const id = await client.subscribe('alchemy_newFullPendingTransactions')
     // Stop reading at the TCP level: the server's socket backs up.
     ;(client.socket as unknown as { _socket: Socket })._socket.pause()
-    const [subscription] = liveOf('newHeads')
-    const big = { ...HEAD, extraData: `0x${'ab'.repeat(256 * 1024)}` }
+    const [subscription] = liveOf('alchemy_newFullPendingTransactions')
+    const big = { ...PENDING, input: `0x${'ab'.repeat(256 * 1024)}` }
     for (let i = 0; i < 200 && !logs.some((m) => /read too slowly/.test(m)); i++) {
       notify(subscription!.socket, subscription!.id, big)
       await new Promise((resolve) => setTimeout(resolve, 5))

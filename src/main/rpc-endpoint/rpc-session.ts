@@ -19,6 +19,7 @@ import {
 } from '../../shared/rpc-protocol'
 import { boundedSender, DEFAULT_MAX_BUFFERED_BYTES } from '../server/socket-send'
 import type { ConnectionPool } from '../upstream/connection-pool'
+import type { WatchProvider } from '../stream/watch-types'
 import { forwardRequest } from './forward-request'
 import type { MethodOutcome } from './outcome'
 import type { SharedSubscriptions } from './shared-subscriptions'
@@ -28,6 +29,8 @@ import { errorText } from '../error-text'
 export interface RpcDeps {
   /** The upstream connection's pool; null while there is none. */
   pool: () => ConnectionPool | null
+  /** The chain tracker's watches (logs and newHeads are served from the tracker, never straight from the upstream). */
+  watches: WatchProvider
   log: (message: string) => void
   /** Subscriptions per connection; PROTOCOL.md adopts Alchemy's 1,000. */
   maxSubscriptions?: number
@@ -50,6 +53,7 @@ export function serveRpcSocket(socket: WebSocket, deps: RpcDeps, shared: SharedS
   const subscriptions = new SocketSubscriptions({
     shared,
     pool: deps.pool,
+    watches: deps.watches,
     notify: (subscription, result) => send({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription, result } }),
     log: deps.log,
     maxSubscriptions: deps.maxSubscriptions ?? MAX_SUBSCRIPTIONS_PER_CONNECTION,

@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto'
 import { parseSubscribeParams, parseUnsubscribeParams, RPC_ERROR_CODES, type JsonRpcRequest } from '../../shared/rpc-protocol'
 import type { ConnectionPool } from '../upstream/connection-pool'
+import type { WatchProvider } from '../stream/watch-types'
+import { isChainSpec, openChainSubscription } from './chain-subscription'
 import { LocalSubscription } from './local-subscription'
 import type { MethodOutcome } from './outcome'
 import { RpcSubscriptionError, type SharedSubscriptions } from './shared-subscriptions'
@@ -15,6 +17,8 @@ import { noUpstreamError } from './upstream-answers'
 export interface SocketSubscriptionsOptions {
   shared: SharedSubscriptions
   pool: () => ConnectionPool | null
+  /** The chain tracker's watches, which serve `logs` and `newHeads`. */
+  watches: WatchProvider
   /** Sends one `eth_subscription` notification. */
   notify: (subscription: string, result: unknown) => void
   log: (message: string) => void
@@ -45,15 +49,23 @@ export class SocketSubscriptions {
     const id = this.newId()
     const local = new LocalSubscription(id, (result) => this.options.notify(id, result))
     this.live.set(id, local)
-    const membership = this.options.shared.join(pool, spec.value, {
-      deliver: (result) => local.deliver(result),
-      ended: (reason) => {
-        // JSON-RPC has no way to tell the client; the id becomes unknown, as on a node that dropped it.
+    const ended = (reason: string): void => {
+      // JSON-RPC has no way to tell the client; the id becomes unknown, as on a node that dropped it.
+      if (this.live.get(id) === local) this.live.delete(id)
+      local.close()
+      this.options.log(`rpc subscription ${id} (${spec.value.type}) ended: ${reason}`)
+    }
+    if (isChainSpec(spec.value)) {
+      const opened = await openChainSubscription(spec.value, this.options.watches, { deliver: (result) => local.deliver(result), ended })
+      if ('error' in opened) {
         if (this.live.get(id) === local) this.live.delete(id)
         local.close()
-        this.options.log(`rpc subscription ${id} (${spec.value.type}) ended: ${reason}`)
-      },
-    })
+        return { error: opened.error }
+      }
+      local.attach({ started: Promise.resolve(), release: () => opened.handle.stop() })
+      return { result: id, answered: () => local.answered() }
+    }
+    const membership = this.options.shared.join(pool, spec.value, { deliver: (result) => local.deliver(result), ended })
     local.attach(membership)
     try {
       await membership.started

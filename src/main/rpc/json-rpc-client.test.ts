@@ -95,6 +95,25 @@ describe('JsonRpcClient', () => {
     await expect(client.unsubscribe('0xmissing')).resolves.toBe(false)
   })
 
+  it("routes the seed's bare notification form ({subscription, result}, no envelope) like the full one", async () => {
+    // shared/seeds/003: the syncing example is {"subscription": "0xe2ff...", "result": {"syncing": false, ...}}.
+    const status = { syncing: false, status: { startingBlock: 674427, currentBlock: 67400, highestBlock: 674432 } }
+    server = await startScriptedServer((request, socket) => {
+      if (request.method !== 'eth_subscribe') return
+      reply(socket, request.id, '0xe2ffeb2703bcf602d42922385829ce96')
+      socket.send(JSON.stringify({ subscription: '0xe2ffeb2703bcf602d42922385829ce96', result: status }))
+      notify(socket, '0xe2ffeb2703bcf602d42922385829ce96', { syncing: true, status: null })
+    })
+    client = await JsonRpcClient.connect(server.url)
+    const problems: string[] = []
+    client.on('protocolError', (problem) => problems.push(problem))
+    const routed: unknown[] = []
+    await client.subscribe(['syncing'], (result) => routed.push(result))
+    await waitFor('both forms', () => routed.length === 2)
+    expect(routed).toEqual([status, { syncing: true, status: null }])
+    expect(problems).toEqual([])
+  })
+
   it('fails pending requests when the peer drops the connection', async () => {
     server = await startScriptedServer((_request, socket) => socket.terminate())
     client = await JsonRpcClient.connect(server.url)

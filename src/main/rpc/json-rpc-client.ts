@@ -218,12 +218,15 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
     if (message.method === 'eth_subscription') {
       const params = message.params
       if (params && typeof params === 'object' && !Array.isArray(params) && typeof params.subscription === 'string' && 'result' in params) {
-        const listener = this.subscriptionListeners.get(params.subscription)
-        if (listener) listener(params.result)
-        else this.emit('notification', params.subscription, params.result)
+        this.notification(params.subscription, params.result)
       } else {
         this.protocolError('eth_subscription without params.subscription and params.result', frame)
       }
+      return
+    }
+    // The seed's syncing example is a bare `{"subscription": ..., "result": ...}`, without the envelope.
+    if (message.id === undefined && message.method === undefined && typeof message.subscription === 'string' && 'result' in message) {
+      this.notification(message.subscription, message.result)
       return
     }
     const id = message.id
@@ -255,6 +258,12 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
     }
     entry.onResult?.(message.result)
     entry.resolve(message.result)
+  }
+
+  private notification(subscription: string, result: unknown): void {
+    const listener = this.subscriptionListeners.get(subscription)
+    if (listener) listener(result)
+    else this.emit('notification', subscription, result)
   }
 
   private protocolError(problem: string, frame: string): void {

@@ -48,7 +48,7 @@ export async function createDesktopLocalApi(options: { dataDir: string; settings
         port: setting.port,
         token: loadOrCreateApiToken(options.dataDir),
         rendererRoot: options.rendererRoot,
-        routes: [streamRoute(options.stream), rpcRoute({ pool: options.stream.pool, log: options.stream.log })],
+        routes: [streamRoute(options.stream), rpcRoute({ pool: options.stream.pool, watches: options.stream.watches, log: options.stream.log })],
       })
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code

@@ -13,12 +13,16 @@ interface ConnectionRow {
   http_url_ciphertext: string | null
   display_http_url: string | null
   created_at: number
+  chain_id: number | null
+  confirmations: number | null
 }
 
 export interface StoredConnection extends Connection {
   /** The full URLs, API key included: main-process only. */
   url: string
   httpUrl: string | null
+  /** eth_chainId as last answered; null until the endpoint first answered. */
+  chainId: number | null
 }
 
 export class ConnectionStore {
@@ -37,17 +41,25 @@ export class ConnectionStore {
     return row ? this.fromRow(row) : undefined
   }
 
-  add(input: { name: string; url: string; httpUrl?: string | null | undefined; kind: 'user' | 'demo' }): StoredConnection {
+  add(input: { name: string; url: string; httpUrl?: string | null | undefined; kind: 'user' | 'demo'; confirmations?: number | null | undefined }): StoredConnection {
     const httpUrl = input.httpUrl ?? null
     const result = this.db
-      .prepare('INSERT INTO connections (name, kind, url_ciphertext, display_url, http_url_ciphertext, display_http_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(input.name, input.kind, this.secrets.encrypt(input.url), redactUrl(input.url), httpUrl ? this.secrets.encrypt(httpUrl) : null, httpUrl ? redactUrl(httpUrl) : null, Date.now())
+      .prepare('INSERT INTO connections (name, kind, url_ciphertext, display_url, http_url_ciphertext, display_http_url, created_at, confirmations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(input.name, input.kind, this.secrets.encrypt(input.url), redactUrl(input.url), httpUrl ? this.secrets.encrypt(httpUrl) : null, httpUrl ? redactUrl(httpUrl) : null, Date.now(), input.confirmations ?? null)
     return this.get(Number(result.lastInsertRowid))!
   }
 
   /** The demo chain gets a new port each run; its saved connection follows it. */
   updateUrl(id: number, url: string): void {
     this.db.prepare('UPDATE connections SET url_ciphertext = ?, display_url = ? WHERE id = ?').run(this.secrets.encrypt(url), redactUrl(url), id)
+  }
+
+  setChainId(id: number, chainId: number): void {
+    this.db.prepare('UPDATE connections SET chain_id = ? WHERE id = ?').run(chainId, id)
+  }
+
+  setConfirmations(id: number, confirmations: number | null): void {
+    this.db.prepare('UPDATE connections SET confirmations = ? WHERE id = ?').run(confirmations, id)
   }
 
   remove(id: number): boolean {
@@ -64,6 +76,8 @@ export class ConnectionStore {
       httpUrl: row.http_url_ciphertext ? this.secrets.decrypt(row.http_url_ciphertext) : null,
       displayHttpUrl: row.display_http_url,
       createdAt: row.created_at,
+      confirmations: row.confirmations,
+      chainId: row.chain_id,
     }
   }
 }

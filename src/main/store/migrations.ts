@@ -161,5 +161,31 @@ export const migrations: readonly Migration[] = [
       DROP INDEX events_by_connection;
       DROP INDEX chain_logs_by_topics;
     `,
+  },  {
+    version: 8,
+    name: 'raw logs as received',
+    sql: `
+      -- The upstream's log object as received (every field, e.g. blockTimestamp); NULL on rows stored before.
+      ALTER TABLE chain_logs ADD COLUMN raw_json TEXT;
+    `,
+  },
+  {
+    version: 9,
+    name: 'chain ids, per-connection confirmations, token metadata',
+    sql: `
+      -- eth_chainId as last answered, so the chain's name and finality default are known before the socket is up.
+      ALTER TABLE connections ADD COLUMN chain_id INTEGER;
+      -- The person's confirmation count for this connection; NULL: the chain's default.
+      ALTER TABLE connections ADD COLUMN confirmations INTEGER;
+      -- symbol() and decimals() of ERC-20s, read once per token and connection (NULL: reverted or unreadable).
+      CREATE TABLE token_metadata (
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        symbol TEXT,
+        decimals INTEGER,
+        fetched_at INTEGER NOT NULL,
+        PRIMARY KEY (connection_id, address)
+      );
+    `,
   },
 ]

@@ -2,6 +2,7 @@
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
 import type { Engine } from '../engine/engine'
 import type { ConnectionPool } from '../upstream/connection-pool'
+import { NoUpstreamError } from '../upstream/rpc-errors'
 import type { StreamDeps } from './stream-session'
 import type { WatchProvider } from './watch-types'
 
@@ -9,11 +10,12 @@ export function primaryWatchProvider(engine: Engine, connectionId: () => number 
   const current = (): WatchProvider => {
     const id = connectionId()
     const live = id === null ? undefined : engine.liveConnection(id)
-    if (!live) throw new Error('No upstream connection is configured for the stream API')
+    if (!live) throw new NoUpstreamError('No upstream connection is running for the stream API; add or start a connection and try again')
     return createTrackerWatchProvider(live.tracker, live.pool)
   }
   return {
     latestBlock: () => current().latestBlock(),
+    chainId: () => current().chainId(),
     open: (request, send) => current().open(request, send),
   }
 }

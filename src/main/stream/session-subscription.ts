@@ -10,7 +10,7 @@ import type { SubscriptionSpec } from '../../shared/subscription-params'
 import type { NormalizedEvent } from '../subscriptions/captured-event'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import type { ConnectionPool } from '../upstream/connection-pool'
-import { isRateLimit, isUnsupported } from '../upstream/rpc-errors'
+import { failureCode, isRateLimit, isUnsupported } from '../upstream/rpc-errors'
 import type { JsonRpcError } from '../rpc/json-rpc-client'
 import { observingSubscribeErrors } from '../upstream/observed-pool'
 import { minedTransactionData, pendingTransactionData, syncingData } from './session-messages'
@@ -38,7 +38,7 @@ const HEAD_TIMEOUT_MS = 5_000
 export async function openSubscription(request: SubscriptionStreamRequest, live: LiveRequest, ctx: SubscriptionContext): Promise<void> {
   const { pool } = ctx
   if (!pool) {
-    live.fail('upstream_error', `No upstream connection is running, so ${request.type} cannot be served now`, { reason: 'no_upstream' })
+    live.fail('upstream_unavailable', `No upstream connection is running, so ${request.type} cannot be served now; add or start a connection and try again`, { reason: 'no_upstream' })
     return
   }
   // Only needed for `listening`; read while the snapshot is fetched.
@@ -49,7 +49,7 @@ export async function openSubscription(request: SubscriptionStreamRequest, live:
     try {
       status = await pool.request<unknown>('eth_syncing', [], SNAPSHOT_TIMEOUT_MS)
     } catch (error) {
-      const code = isUnsupported(error) ? 'unsupported_upstream' : 'upstream_error'
+      const code = isUnsupported(error) ? 'unsupported_upstream' : failureCode(error)
       live.fail(code, `eth_syncing failed: ${errorText(error)}`, upstreamErrorDetails(error))
       return
     }

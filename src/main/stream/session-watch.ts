@@ -4,7 +4,10 @@
  * req_id. The tracker keeps the ordering promises; this layer only frames its messages.
  */
 import { STREAM_ERROR_CODES, type StreamErrorCode, type StreamRequestOf } from '../../shared/stream-protocol'
+import { toLogFilter } from '../chain/log-filter'
+import { decodeCursor, type CursorPosition } from '../chain/stream-cursor'
 import { errorText } from '../error-text'
+import { failureCode } from '../upstream/rpc-errors'
 import { upstreamErrorDetails, type LiveRequest } from './session-request'
 import type { LogFilter, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
 
@@ -20,25 +23,38 @@ export function resolveStartBlock(startBlock: number | null, head: number): numb
 }
 
 export function watchFilter(request: WatchStreamRequest): LogFilter {
-  if (request.type === 'newHeads') return {}
-  const { address, topics } = request.data
-  const filter: LogFilter = {}
-  // The param schemas already lowercased every address and topic.
-  if (address !== undefined) filter.address = Array.isArray(address) ? address : [address]
-  if (topics !== undefined) filter.topics = topics.map((position) => (position === null ? null : Array.isArray(position) ? position : [position]))
-  return filter
+  return request.type === 'newHeads' ? {} : toLogFilter(request.data)
 }
 
 export async function openWatch(request: WatchStreamRequest, live: LiveRequest, watches: WatchProvider, log: (message: string) => void, decode?: LogDecoder): Promise<void> {
+  let resume: CursorPosition | undefined
+  if (request.cursor !== null) {
+    const position = decodeCursor(request.cursor)
+    if (!position) {
+      live.fail('invalid_cursor', 'The cursor is not one Tidewatch gave out; send back the cursor of a progress message unchanged, or start over with start_block', { field: 'cursor', reason: 'malformed' })
+      return
+    }
+    resume = position
+  }
   let head: number
+  let chainId: number
   try {
-    head = await watches.latestBlock()
+    ;[head, chainId] = await Promise.all([watches.latestBlock(), watches.chainId()])
   } catch (error) {
-    live.fail('upstream_error', `Could not read the upstream's latest block: ${errorText(error)}`, upstreamErrorDetails(error))
+    live.fail(failureCode(error), `Could not read the upstream's latest block and chain id: ${errorText(error)}`, upstreamErrorDetails(error))
     return
   }
   if (live.ended) return
-  const startBlock = resolveStartBlock(request.start_block, head)
+  if (resume && resume.chainId !== chainId) {
+    live.fail('invalid_cursor', `The cursor belongs to chain ${resume.chainId}, but this upstream is chain ${chainId}; start over with start_block`, {
+      field: 'cursor',
+      reason: 'other_chain',
+      cursor_chain_id: resume.chainId,
+      chain_id: chainId,
+    })
+    return
+  }
+  const startBlock = resume ? resume.number + 1 : resolveStartBlock(request.start_block, head)
   if (startBlock === null) {
     const reach = request.start_block! < 0 ? `reaches block ${head + request.start_block!}, before genesis` : `is above the next block ${head + 1}`
     live.fail('start_block_out_of_range', `start_block ${request.start_block} ${reach} (latest block ${head})`, { field: 'start_block', start_block: request.start_block, latest_block: head })
@@ -49,16 +65,18 @@ export async function openWatch(request: WatchStreamRequest, live: LiveRequest, 
     filter: watchFilter(request),
     startBlock,
     head,
-    fetchSnapshot: request.type === 'newHeads' && request.fetch && request.start_block === null,
+    fetchSnapshot: request.type === 'newHeads' && request.fetch && request.start_block === null && !resume,
     listen: request.listen,
     irreversibleOnly: request.irreversible_only,
     withProgress: request.with_progress,
+    chainId,
+    ...(resume ? { resume: { number: resume.number, hash: resume.hash } } : {}),
   }
   try {
     const handle = watches.open(watchRequest, (message) => relay(live, withDecoded(message, decode), log))
     live.onStop(() => handle.stop())
   } catch (error) {
-    live.fail('upstream_error', `Could not start the ${request.type} request: ${errorText(error)}`, upstreamErrorDetails(error))
+    live.fail(failureCode(error), `Could not start the ${request.type} request: ${errorText(error)}`, upstreamErrorDetails(error))
   }
 }
 
@@ -85,9 +103,9 @@ function relay(live: LiveRequest, message: WatchMessage, log: (message: string) 
     case 'error': {
       const { code, message: text, details } = message.data
       if (KNOWN_CODES.has(code)) return live.fail(code as StreamErrorCode, text, details)
-      // The contract has a closed list of codes; anything else the tracker reports is a failure to serve from the upstream.
-      log(`request ${live.reqId}: watch error code ${code} is not in the protocol; sent as upstream_error`)
-      return live.fail('upstream_error', text, { ...details, reason: code })
+      // The contract has a closed list of codes; anything else a watch reports is a failure inside Tidewatch.
+      log(`request ${live.reqId}: watch error code ${code} is not in the protocol; sent as internal_error`)
+      return live.fail('internal_error', text, { ...details, reason: code })
     }
     default:
       return live.send(message.type, message.data)

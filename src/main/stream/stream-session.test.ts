@@ -20,6 +20,8 @@ import type { WatchMessage, WatchProvider, WatchRequest } from './watch-types'
 import { refusedUpgradeStatus } from '../../../test/helpers/upgrade-status'
 import { getAddress } from 'viem'
 import { EventDecoder } from '../decode/event-decoder'
+import { JsonRpcError, RequestTimeoutError } from '../rpc/json-rpc-client'
+import { encodeCursor } from '../chain/stream-cursor'
 
 const TOKEN = 'stream-test-token-0123456789abcdef0123456789'
 const HEAD = 100
@@ -65,6 +67,10 @@ class ScriptedWatches implements WatchProvider {
   async latestBlock(): Promise<number> {
     if (this.headError) throw this.headError
     return this.head
+  }
+
+  async chainId(): Promise<number> {
+    return 1
   }
 
   open(request: WatchRequest, send: (message: WatchMessage) => void) {
@@ -220,7 +226,18 @@ describe('/v1/stream connection and validation', () => {
   })
 
   it('exports the contract names exactly as PROTOCOL.md lists them', () => {
-    expect([...STREAM_ERROR_CODES].sort()).toEqual(['duplicate_req_id', 'invalid_json', 'invalid_request', 'start_block_out_of_range', 'too_many_requests', 'unsupported_upstream', 'upstream_error'])
+    expect([...STREAM_ERROR_CODES].sort()).toEqual([
+      'duplicate_req_id',
+      'internal_error',
+      'invalid_cursor',
+      'invalid_json',
+      'invalid_request',
+      'start_block_out_of_range',
+      'too_many_requests',
+      'unsupported_upstream',
+      'upstream_error',
+      'upstream_unavailable',
+    ])
     expect([...STREAM_MESSAGE_TYPES].sort()).toEqual(['complete', 'error', 'head', 'listening', 'log', 'mined_transaction', 'pending_transaction', 'pong', 'progress', 'syncing', 'unlistened'])
   })
 })
@@ -265,7 +282,7 @@ describe('/v1/stream req_id bookkeeping', () => {
     expect((await client.answer('l', 'unlistened')).data).toEqual({ success: true })
     expect(watches.opened[0]!.stopped).toBe(true)
     // A late message from the stopped watch is not relayed.
-    watches.opened[0]!.send({ type: 'progress', data: { block_number: 101, block_hash: '0x01' } })
+    watches.opened[0]!.send({ type: 'progress', data: { block_number: 101, block_hash: '0x01', cursor: 'c101' } })
     client.send({ type: 'unlisten', data: { req_id: 'l' } })
     await client.find('second unlistened', (m) => m.type === 'unlistened' && m.data.success === false)
     client.send({ type: 'unlisten', data: { req_id: 'never-was' } })
@@ -355,6 +372,7 @@ describe('/v1/stream logs and newHeads', () => {
       listen: true,
       irreversibleOnly: true,
       withProgress: 5,
+      chainId: 1,
     })
     client.send({ type: 'logs', req_id: 'one', data: { address: ADDRESS_MIXED } })
     await client.answer('one', 'complete')
@@ -404,12 +422,12 @@ describe('/v1/stream logs and newHeads', () => {
     const { send } = watches.opened[0]!
     const log = { address: ADDRESS, topics: [TOPIC], data: '0x', blockNumber: '0x63', logIndex: '0x0' }
     send({ type: 'log', data: { block_number: 99, block_hash: '0x63', transaction_hash: '0xaa', log_index: 0, removed: false, irreversible: false, log } })
-    send({ type: 'progress', data: { block_number: 99, block_hash: '0x63' } })
+    send({ type: 'progress', data: { block_number: 99, block_hash: '0x63', cursor: 'c99' } })
     send({ type: 'complete', data: {} })
     await client.answer('w', 'complete')
     expect(client.messages.filter((m) => m.req_id === 'w')).toEqual([
       { type: 'log', req_id: 'w', data: { block_number: 99, block_hash: '0x63', transaction_hash: '0xaa', log_index: 0, removed: false, irreversible: false, log } },
-      { type: 'progress', req_id: 'w', data: { block_number: 99, block_hash: '0x63' } },
+      { type: 'progress', req_id: 'w', data: { block_number: 99, block_hash: '0x63', cursor: 'c99' } },
       { type: 'complete', req_id: 'w', data: {} },
     ])
     // The req_id is free again, and the finished watch was stopped.
@@ -424,11 +442,39 @@ describe('/v1/stream logs and newHeads', () => {
     expect(client.messages.findLast((m) => m.type === 'unlistened')!.data).toEqual({ success: false })
   })
 
-  it('answers upstream_error when the latest block cannot be read', async () => {
-    watches.headError = new Error('upstream unreachable')
+  it('resumes by cursor: the watch gets the cursor block; bad cursors get invalid_cursor with the reason', async () => {
+    const client = await connect(await serve())
+    const hash = `0x${'ab'.repeat(32)}`
+    client.send({ type: 'logs', req_id: 'resume', cursor: encodeCursor({ chainId: 1, number: 90, hash }), listen: true, with_progress: 1, data: {} })
+    await client.answer('resume', 'listening')
+    expect(watches.opened[0]!.request).toMatchObject({ startBlock: 91, head: HEAD, resume: { number: 90, hash }, chainId: 1, withProgress: 1 })
+
+    const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+      [{ cursor: 'not-a-cursor' }, { code: 'invalid_cursor', details: { field: 'cursor', reason: 'malformed' } }],
+      [{ cursor: '' }, { code: 'invalid_cursor', details: { field: 'cursor', reason: 'malformed' } }],
+      [{ cursor: encodeCursor({ chainId: 5, number: 90, hash }) }, { code: 'invalid_cursor', details: { field: 'cursor', reason: 'other_chain', cursor_chain_id: 5, chain_id: 1 } }],
+      [{ cursor: encodeCursor({ chainId: 1, number: 90, hash }), start_block: 10 }, { code: 'invalid_request', details: { field: 'cursor' } }],
+      [{ cursor: 42 }, { code: 'invalid_request', details: { field: 'cursor' } }],
+    ]
+    for (const [i, [fields, expected]] of cases.entries()) {
+      client.send({ type: 'newHeads', req_id: `bad-${i}`, listen: true, data: {}, ...fields })
+      const answer = await client.answer(`bad-${i}`)
+      expect(answer, JSON.stringify(fields)).toMatchObject({ type: 'error', data: expected })
+    }
+    // None of the bad ones reached the chain tracker, and the request's req_id is free again.
+    expect(watches.opened).toHaveLength(1)
+    client.send({ type: 'newHeads', req_id: 'bad-0', listen: true, data: {} })
+    await client.answer('bad-0', 'listening')
+  })
+
+  it('answers upstream_unavailable when the upstream does not answer, upstream_error when it answers an error', async () => {
+    watches.headError = new RequestTimeoutError('eth_blockNumber', 100)
     const client = await connect(await serve())
     client.send({ type: 'newHeads', req_id: 'h', listen: true, data: {} })
-    expect((await client.answer('h')).data).toMatchObject({ code: 'upstream_error' })
+    expect((await client.answer('h')).data).toMatchObject({ code: 'upstream_unavailable', message: expect.stringContaining('eth_blockNumber got no answer within 100 ms') })
+    watches.headError = new JsonRpcError(-32000, 'eth_blockNumber: header not found')
+    client.send({ type: 'newHeads', req_id: 'h2', listen: true, data: {} })
+    expect((await client.answer('h2')).data).toMatchObject({ code: 'upstream_error', details: { code: -32000 } })
     await client.ping()
   })
 })
@@ -550,10 +596,10 @@ describe('/v1/stream pending, mined and syncing types', () => {
     expect(scripted.requests.filter((r) => r.method === 'eth_subscribe').length).toBe(subscribes)
   })
 
-  it('answers upstream_error when there is no upstream connection', async () => {
+  it('answers upstream_unavailable when there is no upstream connection', async () => {
     const client = await connect(await serve())
     client.send({ type: 'syncing', req_id: 's', listen: true, data: {} })
-    expect((await client.answer('s')).data).toMatchObject({ code: 'upstream_error' })
+    expect((await client.answer('s')).data).toMatchObject({ code: 'upstream_unavailable', details: { reason: 'no_upstream' } })
     await client.ping()
   })
 

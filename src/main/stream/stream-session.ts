@@ -9,6 +9,7 @@ import { MAX_LIVE_REQUESTS, parseStreamRequest, type StreamErrorCode, type Strea
 import { boundedSender, DEFAULT_MAX_BUFFERED_BYTES } from '../server/socket-send'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { errorText } from '../error-text'
+import { failureCode } from '../upstream/rpc-errors'
 import { LiveRequest } from './session-request'
 import { openSubscription } from './session-subscription'
 import { openWatch, type LogDecoder } from './session-watch'
@@ -57,7 +58,7 @@ export function serveStreamSocket(socket: WebSocket, deps: StreamDeps): void {
       request.type === 'logs' || request.type === 'newHeads'
         ? openWatch(request, entry, deps.watches, deps.log, deps.decodeLog)
         : openSubscription(request, entry, { pool: deps.pool(), watches: deps.watches, log: deps.log })
-    opened.catch((error: unknown) => entry.fail('upstream_error', `Could not start the ${request.type} request: ${errorText(error)}`))
+    opened.catch((error: unknown) => entry.fail(failureCode(error), `Could not start the ${request.type} request: ${errorText(error)}`))
   }
 
   const handle = (text: string): void => {

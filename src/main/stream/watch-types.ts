@@ -24,6 +24,15 @@ export interface WatchRequest {
   irreversibleOnly: boolean
   /** Every N blocks processed, counting from the first block; 0 = no progress messages. */
   withProgress: number
+  /**
+   * Resume by cursor: the client processed every block up to this one on its branch. When
+   * the block is still canonical the watch continues after it; when a reorg took it off
+   * the chain, the watch first takes back the orphaned blocks down to the fork point.
+   * `startBlock` is then only the first guess (number + 1).
+   */
+  resume?: { number: number; hash: string }
+  /** The upstream's chain id, named in every progress cursor. */
+  chainId: number
 }
 
 /** What a watch sends, in order; the protocol layer adds type/req_id/envelope. */
@@ -53,7 +62,7 @@ export type WatchMessage =
         header: Record<string, unknown>
       }
     }
-  | { type: 'progress'; data: { block_number: number; block_hash: string } }
+  | { type: 'progress'; data: { block_number: number; block_hash: string; cursor: string } }
   | { type: 'listening'; data: { next_block: number } }
   | { type: 'complete'; data: Record<string, never> }
   | { type: 'error'; data: { code: string; message: string; details?: Record<string, unknown> } }
@@ -65,5 +74,7 @@ export interface WatchHandle {
 export interface WatchProvider {
   /** The upstream's latest block number now (H). */
   latestBlock(): Promise<number>
+  /** The upstream's chain id (eth_chainId). */
+  chainId(): Promise<number>
   open(request: WatchRequest, send: (message: WatchMessage) => void): WatchHandle
 }

@@ -1,13 +1,15 @@
 /**
  * Captures a logs or newHeads subscription as a watch over the chain tracker: exactly one
  * stored row per log or head of each canonical block from the watch's start, rows of
- * orphaned blocks marked removed, and a cursor persisted with the rows it covers, so a
- * restart resumes at cursor + 1 with no gap and no duplicate.
+ * orphaned blocks marked removed, and a cursor (block number and hash) persisted with the
+ * rows it covers. A restart resumes by that cursor as a /v1/stream client does: after it
+ * while it is canonical, else after taking back the orphaned blocks down to the fork point.
  */
 import { EventEmitter } from 'node:events'
 import type { HistoryProgress, WatchOptions } from '../../shared/contract'
 import type { SubscriptionSpec } from '../../shared/subscription-params'
 import type { WatchHandle, WatchMessage, WatchProvider } from '../stream/watch-types'
+import { toLogFilter } from '../chain/log-filter'
 import type { NormalizedEvent } from './captured-event'
 import type { RunnerEvents, RunnerStatus } from './subscription-runner'
 
@@ -26,11 +28,6 @@ export interface WatchCaptureOptions {
   store: WatchCaptureStore
   /** Saved state from an earlier run. */
   resume: { startBlock: number | null; cursor: { number: number; hash: string } | null; complete: boolean }
-  /**
-   * The block to resume after: the cursor itself while it is canonical, else the common
-   * ancestor of its branch (a reorg happened while Tidewatch was away).
-   */
-  resumePoint: (cursor: { number: number; hash: string }) => number
   log: (message: string) => void
 }
 
@@ -44,9 +41,16 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
   private status: WatchCaptureStatus = { state: 'paused', emulated: false, emulation: null, lastError: null, history: null }
   private historyStart: { at: number; block: number } | null = null
   private lastStatusAt = 0
+  /** The saved cursor names a block the chain store no longer knows: resume after its number instead. */
+  private cursorByNumber = false
+  /** Where the watch starts and how far it got: from the saved state, then kept current for reopening after an error. */
+  private startBlock: number | null
+  private cursor: { number: number; hash: string } | null
 
   constructor(private readonly options: WatchCaptureOptions) {
     super()
+    this.startBlock = options.resume.startBlock
+    this.cursor = options.resume.cursor
   }
 
   getStatus(): WatchCaptureStatus {
@@ -68,35 +72,41 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
   }
 
   private async open(): Promise<void> {
-    const { watch, spec, resume, provider } = this.options
+    const { watch, spec, provider } = this.options
     let head: number
+    let chainId: number
     try {
-      head = await provider.latestBlock()
+      ;[head, chainId] = await Promise.all([provider.latestBlock(), provider.chainId()])
     } catch (error) {
       this.update({ state: 'pending', lastError: `cannot read the head block: ${error instanceof Error ? error.message : String(error)}; retrying` })
       setTimeout(() => this.running && void this.open(), 3_000).unref()
       return
     }
     if (!this.running) return
-    let startBlock = resume.startBlock
+    let startBlock = this.startBlock
     if (startBlock === null) {
       startBlock = watch.startBlock === undefined ? head + 1 : watch.startBlock < 0 ? Math.max(0, head + watch.startBlock) : watch.startBlock
+      this.startBlock = startBlock
       this.options.store.resolvedStart(startBlock, head)
     }
-    // Resume after the last block fully processed (and still canonical); the first run starts where asked.
-    const from = resume.cursor ? Math.max(startBlock, this.options.resumePoint(resume.cursor) + 1) : startBlock
+    // Resume after the last block fully processed; the first run starts where asked.
+    const cursor = this.cursor
+    const byHash = cursor !== null && !this.cursorByNumber
+    const from = cursor ? Math.max(startBlock, cursor.number + 1) : startBlock
     this.historyStart = from <= head ? { at: Date.now(), block: from } : null
     this.handle = provider.open(
       {
         kind: spec.type,
-        filter: spec.type === 'logs' ? toFilter(spec.params) : {},
+        filter: spec.type === 'logs' ? toLogFilter(spec.params) : {},
         startBlock: from,
         head,
-        fetchSnapshot: spec.type === 'newHeads' && watch.fetch && watch.startBlock === undefined && !resume.cursor,
+        fetchSnapshot: spec.type === 'newHeads' && watch.fetch && watch.startBlock === undefined && !cursor,
         listen: watch.listen,
         irreversibleOnly: watch.irreversibleOnly,
         // Every block: the cursor advances (and is persisted) block by block.
         withProgress: 1,
+        chainId,
+        ...(byHash ? { resume: { number: cursor.number, hash: cursor.hash } } : {}),
       },
       (message) => this.onMessage(message, from, head),
     )
@@ -116,6 +126,8 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
         return
       case 'progress': {
         store.cursor(message.data.block_number, message.data.block_hash)
+        this.cursor = { number: message.data.block_number, hash: message.data.block_hash }
+        this.cursorByNumber = false
         const inHistory = message.data.block_number <= head
         // The UI hears about history progress at most twice a second.
         if (inHistory && Date.now() - this.lastStatusAt > 500) this.update({ history: this.historyProgress(message.data.block_number, from, head) })
@@ -130,7 +142,8 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
         this.update({ state: 'paused', history: null })
         return
       case 'error':
-        this.options.log(`watch failed: ${message.data.message}; restarting from the cursor`)
+        if (message.data.code === 'invalid_cursor') this.cursorByNumber = true
+        this.options.log(`watch failed: ${message.data.message}; restarting from the cursor${this.cursorByNumber ? ' by its block number' : ''}`)
         this.update({ state: 'pending', lastError: message.data.message })
         this.handle = null
         // The cursor was saved with the rows: reopening resumes exactly where it stopped.
@@ -154,14 +167,9 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
   }
 }
 
-function toFilter(params: Extract<SubscriptionSpec, { type: 'logs' }>['params']) {
-  const address = params.address === undefined ? undefined : Array.isArray(params.address) ? params.address : [params.address]
-  const topics = params.topics?.map((t) => (t === null ? null : Array.isArray(t) ? t : [t]))
-  return { ...(address ? { address } : {}), ...(topics ? { topics } : {}) }
-}
-
 function logEvent(data: Extract<WatchMessage, { type: 'log' }>['data']): NormalizedEvent {
   const log = data.log as { address: string; topics: string[]; data: string; transactionIndex: string }
+  // The columns are derived; the upstream's object is kept as received (PROTOCOL.md rule 7).
   return {
     kind: 'log',
     blockNumber: data.block_number,
@@ -169,11 +177,11 @@ function logEvent(data: Extract<WatchMessage, { type: 'log' }>['data']): Normali
     transactionHash: data.transaction_hash,
     transactionIndex: Number(log.transactionIndex),
     logIndex: data.log_index,
-    address: log.address,
-    topics: log.topics,
+    address: log.address.toLowerCase(),
+    topics: log.topics.map((t) => t.toLowerCase()),
     data: log.data,
     removed: false,
-    payload: null,
+    payload: data.log,
   }
 }
 

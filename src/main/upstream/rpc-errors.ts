@@ -4,7 +4,7 @@
  * alchemy_* and -32603 "Not implemented" for syncing; Alchemy and Infura use -32005 and
  * 429-style messages for rate limits.
  */
-import { JsonRpcError } from '../rpc/json-rpc-client'
+import { ConnectionClosedError, JsonRpcError, RequestTimeoutError } from '../rpc/json-rpc-client'
 
 export function isRateLimit(error: unknown): boolean {
   if (!(error instanceof Error)) return false
@@ -19,4 +19,29 @@ export function isUnsupported(error: unknown): boolean {
   if (!(error instanceof JsonRpcError) || isRateLimit(error)) return false
   if (error.code === -32601 || error.code === -32602) return true
   return /not (implemented|supported|available)|unsupported|unknown (subscription|method)|does not exist|did not match/i.test(error.message)
+}
+
+/** No upstream connection is configured or running for what was asked. */
+export class NoUpstreamError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'NoUpstreamError'
+  }
+}
+
+/** No answer from the upstream at all: no connection, a closed socket, a timeout, an unreachable HTTP endpoint. */
+export function isUpstreamUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  if (error instanceof NoUpstreamError || error instanceof RequestTimeoutError || error instanceof ConnectionClosedError) return true
+  return /^(Not connected to the endpoint|The connection is not started|fetch failed)|\bECONNREFUSED\b|\bHTTP [0-9]{3}\b/.test(error.message)
+}
+
+/**
+ * PROTOCOL.md section 1's code for a failure while serving a request: the upstream
+ * answered with an error (`upstream_error`); it did not answer at all
+ * (`upstream_unavailable`); or something failed inside Tidewatch (`internal_error`).
+ */
+export function failureCode(error: unknown): 'upstream_error' | 'upstream_unavailable' | 'internal_error' {
+  if (error instanceof JsonRpcError) return 'upstream_error'
+  return isUpstreamUnavailable(error) ? 'upstream_unavailable' : 'internal_error'
 }

@@ -15,12 +15,15 @@ import { SubscriptionsTab } from './components/SubscriptionsTab'
 import { SyncingPanel } from './components/SyncingPanel'
 import { TransportBanner } from './components/TransportBanner'
 import { WatchlistPanel } from './components/WatchlistPanel'
+import { chainName, finalityText } from './format'
 import { useAppInfo } from './hooks/useAppInfo'
+import { ChainsProvider, usePublishChains } from './hooks/useChains'
 import { useConnections } from './hooks/useConnections'
 import { NotificationsProvider } from './hooks/useNotifications'
 import { useShortcuts } from './hooks/useShortcuts'
 import { useStorageStatus } from './hooks/useStorageStatus'
 import { useTransportStatus } from './hooks/useTransportStatus'
+import { TokenMetadataProvider } from './hooks/useTokenMetadata'
 import { WatchlistProvider } from './hooks/useWatchlist'
 
 /** The explicit choice if it still exists, else the first connected row, else the first row. */
@@ -51,7 +54,11 @@ export function App() {
   return (
     <WatchlistProvider>
       <NotificationsProvider>
-        <AppShell />
+        <TokenMetadataProvider>
+          <ChainsProvider>
+            <AppShell />
+          </ChainsProvider>
+        </TokenMetadataProvider>
       </NotificationsProvider>
     </WatchlistProvider>
   )
@@ -62,6 +69,7 @@ function AppShell() {
   const storage = useStorageStatus()
   const info = useAppInfo()
   const connections = useConnections()
+  usePublishChains(connections.rows)
   const [chosenId, setChosenId] = useState<number | null>(null)
   const [tab, setTab] = useState<DetailTab>('blocks')
   const [dialog, setDialog] = useState<Dialog | null>(null)
@@ -139,6 +147,11 @@ function AppShell() {
                   <span className="heads-heading-name" data-testid="selected-connection-name">
                     {selected.name}
                   </span>
+                  {selected.status.chain && (
+                    <span className="heads-heading-chain" data-testid="selected-connection-chain" title={finalityText(selected.status.chain)}>
+                      {chainName(selected.status.chain)}
+                    </span>
+                  )}
                   <span className="heads-heading-url" title={selected.displayUrl}>
                     {selected.displayUrl}
                   </span>

@@ -1,4 +1,6 @@
 /** Formatting helpers; amounts arrive as decimal strings and may exceed 2^53, so they go through BigInt. */
+import { formatUnits } from 'viem'
+import type { ChainInfo, TokenMetadata } from '@shared/contract'
 
 const integerFormat = new Intl.NumberFormat('en-US')
 const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 })
@@ -42,10 +44,72 @@ export function formatGwei(wei: string | null): string {
   if (wei === null) return DASH
   const value = toBigInt(wei)
   if (value === null) return wei
-  const hundredths = (value + 5_000_000n) / 10_000_000n
-  if (hundredths === 0n && value > 0n) return '<0.01'
-  const fraction = (hundredths % 100n).toString().padStart(2, '0')
-  return `${integerFormat.format(hundredths / 100n)}.${fraction}`
+  const rounded = roundTo(value, 9, 2)
+  if (rounded === '0' && value > 0n) return '<0.01'
+  const [whole = '0', fraction = ''] = rounded.split('.')
+  return `${integerFormat.format(BigInt(whole))}.${fraction.padEnd(2, '0')}`
+}
+
+/**
+ * An integer amount of `decimals`-unit tokens as people read it: two decimals from 1
+ * up, six below, grouped ("1,234.57", "0.000123"), "<0.000001" for dust. Rounded half
+ * up on the exact value (viem's formatUnits), so it never drifts through a float.
+ */
+export function readableUnits(value: bigint, decimals: number, wholeDigits = 2): string {
+  const negative = value < 0n
+  const magnitude = negative ? -value : value
+  const one = 10n ** BigInt(decimals)
+  const digits = magnitude >= one ? wholeDigits : 6
+  const rounded = roundTo(magnitude, decimals, digits)
+  if (rounded === '0' && magnitude > 0n) return `${negative ? '>-' : '<'}0.${'0'.repeat(digits - 1)}1`
+  const [whole = '0', fraction] = rounded.split('.')
+  return `${negative && rounded !== '0' ? '-' : ''}${integerFormat.format(BigInt(whole))}${fraction ? `.${fraction}` : ''}`
+}
+
+function roundTo(value: bigint, decimals: number, digits: number): string {
+  if (decimals <= digits) return formatUnits(value, decimals)
+  const step = 10n ** BigInt(decimals - digits)
+  return formatUnits((value + step / 2n) / step, digits)
+}
+
+/** Wei as the chain's native currency: "1.5 ETH", "0.25 POL"; null when the value is not a number. */
+export function formatNativeAmount(wei: unknown, symbol = 'ETH'): string | null {
+  const value = typeof wei === 'string' ? toBigInt(wei) : typeof wei === 'bigint' ? wei : null
+  return value === null ? null : `${readableUnits(value, 18)} ${symbol}`
+}
+
+/**
+ * An ERC-20 amount with the token's decimals and symbol: "349.09 TWD"; without a symbol,
+ * the number alone; null when the decimals are unknown (the raw value is shown instead).
+ */
+export function formatTokenAmount(raw: string, token: Pick<TokenMetadata, 'symbol' | 'decimals'> | null | undefined): string | null {
+  const value = toBigInt(raw)
+  if (value === null || !token || token.decimals === null) return null
+  const amount = readableUnits(value, token.decimals)
+  return token.symbol ? `${amount} ${token.symbol}` : amount
+}
+
+/** "Ethereum", "Chain 12345 (unknown)"; null until the chain is known. */
+export function chainName(chain: Pick<ChainInfo, 'chainId' | 'name'> | null | undefined): string | null {
+  if (!chain) return null
+  return chain.name ?? `Chain ${chain.chainId} (unknown)`
+}
+
+const CONFIRMATION_SOURCES: Record<ChainInfo['confirmationsSource'], string> = {
+  chain: 'chain default',
+  generic: 'generic default',
+  connection: 'set for this connection',
+  'command-line': 'set by --confirmations',
+}
+
+/** "65 confirmations, chain default". */
+export function confirmationsText(chain: Pick<ChainInfo, 'confirmations' | 'confirmationsSource'>): string {
+  return `${countLabel(chain.confirmations, 'confirmation')}, ${CONFIRMATION_SOURCES[chain.confirmationsSource]}`
+}
+
+/** "Ethereum: 65 confirmations, chain default"; "Chain 12345 (unknown): 64 confirmations, generic default". */
+export function finalityText(chain: ChainInfo): string {
+  return `${chainName(chain)}: ${confirmationsText(chain)}`
 }
 
 /** 0x1234…abcd */

@@ -1,5 +1,6 @@
-import type { ConnectionWithStatus } from '@shared/contract'
+import type { CommandResult, ConnectionWithStatus } from '@shared/contract'
 import { countLabel } from '../format'
+import { ConnectionFinality } from './ConnectionFinality'
 import { RelativeTime } from './RelativeTime'
 import { RemoveControl } from './RemoveControl'
 import { StateBadge } from './StateBadge'
@@ -10,9 +11,10 @@ interface Props {
   onSelect(id: number): void
   /** Resolves to an error message, or null when the connection was removed. */
   onRemove(id: number): Promise<string | null>
+  onUpdateConfirmations(id: number, confirmations: number | null): Promise<CommandResult<'connections.update'>>
 }
 
-export function ConnectionRow({ row, selected, onSelect, onRemove }: Props) {
+export function ConnectionRow({ row, selected, onSelect, onRemove, onUpdateConfirmations }: Props) {
   const { status } = row
   const reconnects = status.reconnectCount
   return (
@@ -45,6 +47,7 @@ export function ConnectionRow({ row, selected, onSelect, onRemove }: Props) {
         <StateBadge state={status.state} />
         <RemoveControl label={row.name} onConfirm={() => onRemove(row.id)} />
       </div>
+      <ConnectionFinality row={row} onSave={onUpdateConfirmations} />
       <div className="connection-url" data-testid="connection-url" title={row.displayUrl}>
         {row.displayUrl}
       </div>

@@ -45,6 +45,7 @@ export function ConnectionsPanel({ connections, selectedId, onSelect, hideError 
                 selected={row.id === selectedId}
                 onSelect={onSelect}
                 onRemove={remove}
+                onUpdateConfirmations={connections.update}
               />
             ))}
           </ul>

@@ -1,26 +1,33 @@
-import type { CapturedEvent } from '@shared/contract'
-import { DASH, formatLocalDateTime } from '../format'
+import type { CapturedEvent, ChainInfo } from '@shared/contract'
+import { DASH, chainName, formatLocalDateTime } from '../format'
+import { useChain } from '../hooks/useChains'
 import { AddressLabel } from './AddressLabel'
 import { CopyButton } from './CopyButton'
-import { decodedArgs, isAddress, valueText } from './liveLogFormat'
+import { ExplorerLink } from './ExplorerLink'
+import { amountRows, decodedArgs, isAddress, tokenAmountArg, valueText, type TokenAmountArg } from './liveLogFormat'
+import { TokenAmount } from './TokenAmount'
 import { EVENT_KIND_LABELS, eventHash, prettyPayload, transactionParties } from './subscriptionSummary'
 
-function FullAddress({ address }: { address: string }) {
+function FullAddress({ address, chain }: { address: string; chain: ChainInfo | null }) {
   return (
     <span className="live-detail-address">
       <AddressLabel address={address} />
       <span className="mono live-detail-full">{address}</span>
+      <ExplorerLink chain={chain} target="address" value={address} />
     </span>
   )
 }
 
-function ArgValue({ value }: { value: unknown }) {
-  if (isAddress(value)) return <FullAddress address={value} />
+function ArgValue({ name, value, chain, amount }: { name: string; value: unknown; chain: ChainInfo | null; amount: TokenAmountArg | null }) {
+  if (amount && amount.name === name && typeof value === 'string') {
+    return <TokenAmount connectionId={amount.connectionId} token={amount.token} raw={value} showRaw />
+  }
+  if (isAddress(value)) return <FullAddress address={value} chain={chain} />
   if (Array.isArray(value) && value.every(isAddress)) {
     return (
       <span className="live-detail-list">
         {value.map((address, index) => (
-          <FullAddress key={index} address={address} />
+          <FullAddress key={index} address={address} chain={chain} />
         ))}
       </span>
     )
@@ -41,6 +48,9 @@ export function LiveLogDetail({ event, loaded, onClose }: Props) {
   const parties = transactionParties(event)
   const raw = prettyPayload(event.payload)
   const decoded = event.decoded
+  const chain = useChain(event.connectionId)
+  const amount = tokenAmountArg(event)
+  const amounts = amountRows(event, chain?.nativeSymbol)
 
   return (
     <aside className="live-detail" data-testid="live-detail" data-id={event.id} aria-label={`Event ${event.id}`}>
@@ -67,9 +77,12 @@ export function LiveLogDetail({ event, loaded, onClose }: Props) {
           <dd>{EVENT_KIND_LABELS[event.kind]}</dd>
           <dt>Received</dt>
           <dd>{formatLocalDateTime(event.receivedAt)}</dd>
+          <dt>Chain</dt>
+          <dd data-testid="live-detail-chain">{chain ? `${chainName(chain)} (${chain.chainId})` : DASH}</dd>
           <dt>Block</dt>
           <dd>
             {event.blockNumber ?? DASH}
+            {event.blockNumber !== null && <ExplorerLink chain={chain} target="block" value={event.blockNumber} />}
             {event.blockHash && event.kind !== 'head' && (
               <span className="mono live-detail-full" title={event.blockHash}>
                 {event.blockHash}
@@ -86,12 +99,13 @@ export function LiveLogDetail({ event, loaded, onClose }: Props) {
           <dd className="live-detail-copyable">
             {hash ? <span className="mono live-detail-full">{hash}</span> : DASH}
             {hash && <CopyButton text={hash} testId="live-copy-tx" />}
+            {hash && event.kind !== 'head' && <ExplorerLink chain={chain} target="tx" value={hash} />}
           </dd>
           {event.address && (
             <>
               <dt>Contract</dt>
               <dd className="live-detail-copyable">
-                <FullAddress address={event.address} />
+                <FullAddress address={event.address} chain={chain} />
                 <CopyButton text={event.address} testId="live-copy-address" />
               </dd>
             </>
@@ -100,16 +114,24 @@ export function LiveLogDetail({ event, loaded, onClose }: Props) {
             <>
               <dt>From</dt>
               <dd className="live-detail-copyable">
-                <FullAddress address={parties.from} />
+                <FullAddress address={parties.from} chain={chain} />
                 {!event.address && <CopyButton text={parties.from} testId="live-copy-address" />}
               </dd>
               <dt>To</dt>
               <dd className="live-detail-copyable">
-                {parties.to ? <FullAddress address={parties.to} /> : <span className="live-muted">contract creation</span>}
+                {parties.to ? <FullAddress address={parties.to} chain={chain} /> : <span className="live-muted">contract creation</span>}
                 {parties.to && <CopyButton text={parties.to} testId="live-copy-to" />}
               </dd>
             </>
           )}
+          {amounts.map((row) => (
+            <div key={row.label} className="live-detail-amount" data-testid="live-detail-amount" data-label={row.label}>
+              <dt>{row.label}</dt>
+              <dd title={`raw ${row.raw}`}>
+                <span className="live-detail-value">{row.text}</span> <span className="mono live-muted live-detail-raw-value">raw {row.raw}</span>
+              </dd>
+            </div>
+          ))}
           <dt>Subscriptions</dt>
           <dd>{event.subscriptionIds.length > 0 ? event.subscriptionIds.map((id) => `#${id}`).join(', ') : DASH}</dd>
         </dl>
@@ -136,7 +158,7 @@ export function LiveLogDetail({ event, loaded, onClose }: Props) {
                     <td className="mono">{arg.name}</td>
                     <td className="mono live-muted">{arg.type ?? DASH}</td>
                     <td>
-                      <ArgValue value={arg.value} />
+                      <ArgValue name={arg.name} value={arg.value} chain={chain} amount={amount} />
                     </td>
                   </tr>
                 ))}

@@ -1,8 +1,10 @@
 import { memo, type CSSProperties } from 'react'
 import type { CapturedEvent } from '@shared/contract'
 import { DASH, shortHash } from '../format'
+import { useChain } from '../hooks/useChains'
 import { AddressLabel } from './AddressLabel'
-import { eventLabel, formatClock, formatDateTime, summarizeDecoded, summarizeOther, type SummaryPart } from './liveLogFormat'
+import { eventLabel, formatClock, formatDateTime, summarizeDecoded, summarizeOther, tokenAmountArg, type SummaryPart } from './liveLogFormat'
+import { TokenAmount } from './TokenAmount'
 import { EVENT_KIND_LABELS, eventHash, transactionParties } from './subscriptionSummary'
 
 /** Fixed, so the list can place any row without measuring it. */
@@ -14,6 +16,8 @@ export function LiveLogSummary({ parts }: { parts: readonly SummaryPart[] }) {
       {parts.map((part, index) =>
         part.kind === 'address' ? (
           <AddressLabel key={index} address={part.address} />
+        ) : part.kind === 'amount' ? (
+          <TokenAmount key={index} connectionId={part.connectionId} token={part.token} raw={part.raw} />
         ) : part.kind === 'label' ? (
           <span key={index} className="live-args-label">
             {part.text}
@@ -83,6 +87,7 @@ export function LiveLogRow({ event, start, index, selected, plain = false, onSel
 const LiveLogCells = memo(function LiveLogCells({ event }: { event: CapturedEvent }) {
   const label = eventLabel(event)
   const hash = eventHash(event)
+  const chain = useChain(event.connectionId)
   return (
     <>
       <span className="live-cell live-time" role="gridcell" title={formatDateTime(event.receivedAt)}>
@@ -115,7 +120,11 @@ const LiveLogCells = memo(function LiveLogCells({ event }: { event: CapturedEven
         <RowAddress event={event} />
       </span>
       <span className="live-cell live-args live-struck" role="gridcell">
-        {event.decoded ? <LiveLogSummary parts={summarizeDecoded(event.decoded)} /> : <span className="live-muted">{summarizeOther(event)}</span>}
+        {event.decoded ? (
+          <LiveLogSummary parts={summarizeDecoded(event.decoded, tokenAmountArg(event))} />
+        ) : (
+          <span className="live-muted">{summarizeOther(event, chain?.nativeSymbol)}</span>
+        )}
       </span>
       <span className="live-cell live-tx mono live-struck" role="gridcell" title={hash ?? undefined}>
         {hash ? shortHash(hash) : DASH}

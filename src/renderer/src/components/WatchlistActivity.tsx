@@ -6,6 +6,7 @@ import { createThrottledQuery } from '../hooks/throttledQuery'
 import { useClient } from '../hooks/useClient'
 import { AddressLabel } from './AddressLabel'
 import { eventHash, transactionParties } from './subscriptionSummary'
+import { TokenAmount } from './TokenAmount'
 import '../panels.css'
 
 /** events.appended can come many times a second; the activity is re-read at most this often. */
@@ -138,9 +139,15 @@ export function WatchlistActivity({ entry }: { entry: WatchlistEntry }) {
                         <span className="subtle">{transfer.direction === 'in' ? 'from ' : 'to '}</span>
                         <AddressLabel address={transfer.counterparty} />
                       </td>
-                      <td className="num struck" title={transfer.value}>
-                        {formatInteger(transfer.value)}
-                      </td>
+                      {transfer.standard === 'erc20' ? (
+                        <td className="num struck">
+                          <TokenAmount connectionId={transfer.connectionId} token={transfer.token} raw={transfer.value} />
+                        </td>
+                      ) : (
+                        <td className="num struck" title={`Token id ${transfer.value}`}>
+                          #{formatInteger(transfer.value)}
+                        </td>
+                      )}
                       <td className="num struck">{transfer.blockNumber}</td>
                       <td className="mono struck" title={transfer.transactionHash}>
                         {shortHash(transfer.transactionHash)}

@@ -233,3 +233,25 @@ describe('live feed with nothing to show', () => {
     feed.dispose()
   })
 })
+
+describe('live feed and reorgs', () => {
+  it('turns the shown rows of orphaned blocks removed in place, without a new request', async () => {
+    const store = createFakeStore(300, 'oldest-above')
+    for (const row of store.rows) row.blockHash = row.id > 290 ? '0xorphaned' : '0xcanonical'
+    const feed = startFeed(store)
+    await until('first page', () => feed.getSnapshot().status === 'ready')
+    const requests = store.requests.length
+    const before = feed.getSnapshot()
+    feed.retracted(['0xorphaned', '0xunrelated'])
+    const rows = feed.getSnapshot().window.rows
+    expect(rows.filter((row) => row.removed).map((row) => row.id)).toEqual([300, 299, 298, 297, 296, 295, 294, 293, 292, 291])
+    expect(rows.filter((row) => !row.removed).every((row) => row.blockHash === '0xcanonical')).toBe(true)
+    expect(idsOf(feed)).toEqual(before.window.rows.map((row) => row.id))
+    // Nothing of it shown: the snapshot stays the same object, so nothing re-renders.
+    const after = feed.getSnapshot()
+    feed.retracted(['0xunrelated'])
+    expect(feed.getSnapshot()).toBe(after)
+    expect(store.requests).toHaveLength(requests)
+    feed.dispose()
+  })
+})

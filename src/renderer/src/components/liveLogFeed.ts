@@ -70,6 +70,8 @@ export interface LiveFeed {
   dispose(): void
   /** An events.appended notification that concerns this feed's connection. */
   appended(payload: EventPayload<'events.appended'>): void
+  /** A reorg took these blocks off the chain: rows of them already shown turn removed. */
+  retracted(blockHashes: readonly string[]): void
   /** The transport came back: rows may have arrived unnoticed. */
   reconnected(): void
   setPaused(paused: boolean): void
@@ -302,6 +304,12 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       countNew.dispose()
       clearTimeout(countTimer)
       listeners.clear()
+    },
+    retracted(blockHashes) {
+      const orphaned = new Set(blockHashes)
+      if (!snapshot.window.rows.some((row) => !row.removed && row.blockHash !== null && orphaned.has(row.blockHash))) return
+      const rows = snapshot.window.rows.map((row) => (!row.removed && row.blockHash !== null && orphaned.has(row.blockHash) ? { ...row, removed: true } : row))
+      update({ window: { ...snapshot.window, rows } })
     },
     appended(payload) {
       announcedId = Math.max(announcedId, payload.lastId)

@@ -1,6 +1,6 @@
 /** How the live log puts an event in one line, and its decoded arguments in a table. */
 import type { CapturedEvent, DecodedEvent } from '@shared/contract'
-import { shortHash } from '../format'
+import { formatGwei, formatNativeAmount, shortHash } from '../format'
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 
@@ -85,17 +85,51 @@ export function compactValue(value: unknown): string {
 
 export type SummaryPart =
   | { kind: 'address'; address: string }
+  /** An amount of an ERC-20 (the log's contract), shown with the token's symbol and decimals once known. */
+  | { kind: 'amount'; raw: string; connectionId: number; token: string }
   | { kind: 'text'; text: string; title?: string }
   | { kind: 'label'; text: string }
 
 const MAX_SUMMARY_ARGS = 4
 
+/** Events whose amount is in the emitting contract's own token, and how many topics the ERC-20 shape has (ERC-721 indexes a token id instead). */
+const TOKEN_AMOUNT_EVENTS: Record<string, { topics: number; position: number }> = {
+  'Transfer(address,address,uint256)': { topics: 3, position: 2 },
+  'Approval(address,address,uint256)': { topics: 3, position: 2 },
+  // WETH and its clones: wrapping and unwrapping, in the wrapped token.
+  'Deposit(address,uint256)': { topics: 2, position: 1 },
+  'Withdrawal(address,uint256)': { topics: 2, position: 1 },
+}
+
+/** Where a decoded log carries an ERC-20 amount of its own contract: the argument's name and the token. */
+export interface TokenAmountArg {
+  name: string
+  connectionId: number
+  token: string
+}
+
+export function tokenAmountArg(event: Pick<CapturedEvent, 'decoded' | 'topics' | 'address' | 'connectionId'>): TokenAmountArg | null {
+  const { decoded, address } = event
+  if (!decoded || !address) return null
+  const shape = TOKEN_AMOUNT_EVENTS[decoded.signature]
+  if (!shape || event.topics.length !== shape.topics) return null
+  const arg = decodedArgs(decoded)[shape.position]
+  if (!arg || typeof arg.value !== 'string' || !/^\d+$/.test(arg.value)) return null
+  return { name: arg.name, connectionId: event.connectionId, token: address.toLowerCase() }
+}
+
 /**
  * The arguments of a decoded log in a line: "from <A> → <B> 1000" for anything with from
  * and to, else "name value" pairs; addresses are left to the view (watchlist labels).
  */
-export function summarizeDecoded(decoded: DecodedEvent): SummaryPart[] {
+export function summarizeDecoded(decoded: DecodedEvent, amount: TokenAmountArg | null = null): SummaryPart[] {
   const args = decodedArgs(decoded)
+  const pushValue = (target: SummaryPart[], arg: DecodedArg, named: boolean): void => {
+    if (amount && arg.name === amount.name && typeof arg.value === 'string') {
+      if (named) target.push({ kind: 'label', text: arg.name })
+      target.push({ kind: 'amount', raw: arg.value, connectionId: amount.connectionId, token: amount.token })
+    } else pushPlainValue(target, arg, named)
+  }
   const from = args.find((arg) => arg.name === 'from' && isAddress(arg.value))
   const to = args.find((arg) => arg.name === 'to' && isAddress(arg.value))
   const parts: SummaryPart[] = []
@@ -116,43 +150,26 @@ export function summarizeDecoded(decoded: DecodedEvent): SummaryPart[] {
   return parts
 }
 
-function pushValue(parts: SummaryPart[], arg: DecodedArg, named: boolean): void {
+function pushPlainValue(parts: SummaryPart[], arg: DecodedArg, named: boolean): void {
   if (named) parts.push({ kind: 'label', text: arg.name })
   if (isAddress(arg.value)) parts.push({ kind: 'address', address: arg.value })
   else parts.push({ kind: 'text', text: compactValue(arg.value), title: `${arg.name}: ${valueText(arg.value)}` })
-}
-
-const WEI_PER_ETH = 10n ** 18n
-
-/** A hex or decimal wei amount as ether, up to 6 decimals: "1.5 ETH"; null when unreadable. */
-export function formatEther(value: unknown): string | null {
-  if (typeof value !== 'string' || value.trim() === '') return null
-  let wei: bigint
-  try {
-    wei = BigInt(value.trim())
-  } catch {
-    return null
-  }
-  const whole = wei / WEI_PER_ETH
-  const fraction = (wei % WEI_PER_ETH).toString().padStart(18, '0').slice(0, 6).replace(/0+$/, '')
-  if (wei > 0n && whole === 0n && fraction === '') return '<0.000001 ETH'
-  return `${integerFormat.format(whole)}${fraction ? `.${fraction}` : ''} ETH`
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** The line for events that are not decoded logs: the value of a transaction, a head's size. */
-export function summarizeOther(event: CapturedEvent): string {
+/** The line for events that are not decoded logs: the value of a transaction (in the chain's native currency), a head's size. */
+export function summarizeOther(event: CapturedEvent, nativeSymbol = 'ETH'): string {
   const payload = event.payload
   switch (event.kind) {
     case 'pending_transaction':
     case 'mined_transaction': {
       const transaction = isRecord(payload) && isRecord(payload.transaction) ? payload.transaction : payload
       if (!isRecord(transaction)) return ''
-      const ether = formatEther(transaction.value)
-      return ether ? `value ${ether}` : ''
+      const value = formatNativeAmount(transaction.value, nativeSymbol)
+      return value ? `value ${value}` : ''
     }
     case 'head': {
       if (!isRecord(payload)) return ''
@@ -165,6 +182,40 @@ export function summarizeOther(event: CapturedEvent): string {
     case 'log':
       return event.data && event.data !== '0x' ? `data ${shortHash(event.data)}` : ''
   }
+}
+
+export interface AmountRow {
+  label: string
+  /** As people read it: "1.5 ETH", "12.34 gwei". */
+  text: string
+  /** As the upstream sent it. */
+  raw: string
+}
+
+/** A transaction's value in the native currency and its gas prices in gwei; a head's base fee. */
+export function amountRows(event: CapturedEvent, nativeSymbol = 'ETH'): AmountRow[] {
+  const payload = event.payload
+  const source = event.kind === 'head' ? payload : isRecord(payload) && isRecord(payload.transaction) ? payload.transaction : payload
+  if (!isRecord(source)) return []
+  const rows: AmountRow[] = []
+  const add = (label: string, raw: unknown, format: (raw: string) => string | null): void => {
+    if (typeof raw !== 'string') return
+    const text = format(raw)
+    if (text) rows.push({ label, text, raw })
+  }
+  const gwei = (raw: string): string | null => {
+    const text = formatGwei(raw)
+    return text === raw ? null : `${text} gwei`
+  }
+  if (event.kind === 'pending_transaction' || event.kind === 'mined_transaction') {
+    add('Value', source.value, (raw) => formatNativeAmount(raw, nativeSymbol))
+    add('Gas price', source.gasPrice, gwei)
+    add('Max fee', source.maxFeePerGas, gwei)
+    add('Priority fee', source.maxPriorityFeePerGas, gwei)
+  } else if (event.kind === 'head') {
+    add('Base fee', source.baseFeePerGas, gwei)
+  }
+  return rows
 }
 
 function toDecimal(value: string): string | null {

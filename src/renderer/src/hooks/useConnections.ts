@@ -11,6 +11,8 @@ export interface ConnectionsState {
   /** An empty name or HTTP URL is left out of the request. */
   add(name: string, url: string, httpUrl?: string): Promise<CommandResult<'connections.add'>>
   remove(id: number): Promise<CommandResult<'connections.remove'>>
+  /** The connection's own confirmation count; null: the chain's default. */
+  update(id: number, confirmations: number | null): Promise<CommandResult<'connections.update'>>
 }
 
 function upsert(rows: ConnectionWithStatus[], row: ConnectionWithStatus): ConnectionWithStatus[] {
@@ -128,5 +130,15 @@ export function useConnections(): ConnectionsState {
     [client, commit],
   )
 
-  return { rows, loaded, error, add, remove }
+  const update = useCallback(
+    async (id: number, confirmations: number | null) => {
+      const result = await client.call('connections.update', { id, confirmations })
+      // The answer's status already carries the new count; a live connection also pushes it.
+      if (result.ok) commit(upsert(rowsRef.current, result.value))
+      return result
+    },
+    [client, commit],
+  )
+
+  return { rows, loaded, error, add, remove, update }
 }

@@ -51,9 +51,13 @@ export function useLiveLog(connectionId: number | null, query: LiveQuery, queryK
     const offAppended = client.on('events.appended', (payload) => {
       if (connectionId === null || payload.connectionId === connectionId) next.appended(payload)
     })
+    const offRetracted = client.on('events.retracted', (payload) => {
+      if (connectionId === null || payload.connectionId === connectionId) next.retracted(payload.blockHashes)
+    })
     const offReconnect = client.onReconnect(() => next.reconnected())
     return () => {
       offAppended()
+      offRetracted()
       offReconnect()
       next.dispose()
     }
