@@ -100,7 +100,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   constructor(private readonly options: EngineOptions) {
     super()
     const file = path.join(options.dataDir, DATABASE_FILE)
-    this.storage = new StorageHealth({ file, log: (message) => this.log(message), pendingWrites: () => this.events.pendingCount + this.heads.pendingCount })
+    this.storage = new StorageHealth({
+      file,
+      log: (message) => this.log(message),
+      // Asked before the stores exist when a damaged file is moved aside at open.
+      pendingWrites: () => (this.events?.pendingCount ?? 0) + (this.heads?.pendingCount ?? 0),
+    })
     this.storage.on('status', (status) => this.emit('storageStatus', status))
     this.db = openDatabase(file, {
       ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),

@@ -56,8 +56,9 @@ export class StorageHealth extends EventEmitter<{ status: [StorageStatus] }> {
     this.status = { state: 'ok', fault: null, message: null, since: null, pendingWrites: 0, failedAttempts: 0, nextRetryAt: null, capturePaused: false, notice: null }
   }
 
+  /** The status, with the writes held in memory counted now. */
   get current(): StorageStatus {
-    return this.status
+    return { ...this.status, pendingWrites: this.options.pendingWrites?.() ?? this.status.pendingWrites }
   }
 
   get faulted(): boolean {
@@ -120,7 +121,7 @@ export class StorageHealth extends EventEmitter<{ status: [StorageStatus] }> {
 
   private publish(status: StorageStatus): void {
     this.status = status
-    this.emit('status', status)
+    this.emit('status', this.current)
   }
 }
 
