@@ -25,8 +25,9 @@ import { openDatabase, type Db, type WriteGate } from '../store/database'
 import { guardedWriteGate, StorageHealth } from '../store/storage-health'
 import { EventStore } from '../store/event-store'
 import { HeadStore, type HeadsCommitted } from '../store/head-store'
-import { redactUrl } from '../store/redact-url'
+import { redactUrl } from '../redact-url'
 import type { SecretBox } from '../store/secret-box'
+import { SettingsStore } from '../store/settings-store'
 import { SubscriptionStore, type StoredSubscription } from '../store/subscription-store'
 import type { BackoffOptions } from '../upstream/backoff'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -84,6 +85,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
   readonly abis: AbiStore
   readonly watchlist: WatchlistStore
+  readonly settings: SettingsStore
   private decoder: EventDecoder
   private readonly notifier: Notifier
   private readonly exports = new ExportService((progress) => this.emit('exportProgress', progress))
@@ -147,6 +149,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.streamCounters = this.events.countByStream()
     this.abis = new AbiStore(this.db)
     this.watchlist = new WatchlistStore(this.db)
+    this.settings = new SettingsStore(this.db)
     this.decoder = new EventDecoder(this.abis.all())
     this.notifier = new Notifier((notification) => this.emit('notification', notification))
     this.tokenStore = new TokenMetadataStore(this.db)
@@ -606,7 +609,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       id: subscription.id,
       connectionId: subscription.connectionId,
       type: subscription.spec.type,
-      params: subscription.spec.params as Record<string, unknown>,
+      params: subscription.spec.params,
       label: subscription.label,
       state: paused ? 'paused' : status!.state === 'paused' ? 'pending' : status!.state,
       emulated: status?.emulated ?? false,
