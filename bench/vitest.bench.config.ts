@@ -12,6 +12,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['bench/**/*.bench.ts'],
+    // Half an hour by default: run on its own with `npm run bench:soak` (vitest.soak.config.ts).
+    exclude: ['bench/soak.bench.ts'],
     environment: 'node',
     pool: 'forks',
     maxWorkers: 1,

@@ -31,6 +31,7 @@ export const COMMAND_NAMES = [
   'tokens.lookup',
   'preferences.get',
   'preferences.set',
+  'storage.status',
 ] as const
 
 export const EVENT_NAMES = [
@@ -43,6 +44,7 @@ export const EVENT_NAMES = [
   'notification',
   'watchlist.changed',
   'tokens.resolved',
+  'storage.status',
 ] as const
 
 export type CommandName = (typeof COMMAND_NAMES)[number]

@@ -98,6 +98,24 @@ export const connectionStatusSchema = z.object({
 })
 export type ConnectionStatus = z.infer<typeof connectionStatusSchema>
 
+/** Trouble writing the store (issue #10): one status for the whole store, not per connection. */
+export const storageStatusSchema = z.object({
+  /** ok; retrying: writes fail and are retried with backoff; capture_paused: the writes held in memory reached their cap. */
+  state: z.enum(['ok', 'retrying', 'capture_paused']),
+  fault: z.enum(['locked', 'full', 'read_only', 'corrupt', 'io']).nullable(),
+  /** One sentence for the person: what is wrong, with which file, what to do. */
+  message: z.string().nullable(),
+  since: z.number().nullable(),
+  /** Writes captured but not yet committed, held in memory. */
+  pendingWrites: z.number().int(),
+  failedAttempts: z.number().int(),
+  nextRetryAt: z.number().nullable(),
+  capturePaused: z.boolean(),
+  /** Something done to the store at start that the person should know (a damaged file moved aside), for the session. */
+  notice: z.string().nullable(),
+})
+export type StorageStatus = z.infer<typeof storageStatusSchema>
+
 export const connectionWithStatusSchema = connectionSchema.extend({ status: connectionStatusSchema })
 export type ConnectionWithStatus = z.infer<typeof connectionWithStatusSchema>
 
@@ -471,6 +489,7 @@ export const commands = {
     response: z.array(tokenMetadataSchema),
   },
   'localApi.get': { request: z.object({}).strict(), response: localApiStatusSchema },
+  'storage.status': { request: z.object({}).strict(), response: storageStatusSchema },
   'localApi.set': {
     request: z
       .object({
@@ -509,6 +528,7 @@ export const events = {
   'watchlist.changed': z.object({}),
   /** Token metadata read since the last announcement (tokens.lookup asked for them). */
   'tokens.resolved': z.object({ tokens: z.array(tokenMetadataSchema) }),
+  'storage.status': storageStatusSchema,
 } satisfies Record<EventName, z.ZodType>
 
 export type CommandRequest<N extends CommandName> = z.input<(typeof commands)[N]['request']>

@@ -35,6 +35,7 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
   engine.on('notification', (notification) => publish('notification', notification))
   engine.on('watchlistChanged', () => publish('watchlist.changed', {}))
   engine.on('tokensResolved', (tokens) => publish('tokens.resolved', { tokens }))
+  engine.on('storageStatus', (status) => publish('storage.status', status))
 
   return {
     async handle(name, payload) {

@@ -101,5 +101,6 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
     },
     'localApi.get': () => localApi().get(),
     'localApi.set': (request) => localApi().set(request.enabled, request.port),
+    'storage.status': () => engine.storage.current,
   }
 }

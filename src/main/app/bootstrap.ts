@@ -14,6 +14,7 @@ import { exportsFolderDestination, makeExportsPrivate } from '../export/exports-
 import { makePrivateDir } from '../private-files'
 import type { ExportDestination } from '../export/export-service'
 import { demoTokenArtifact, packageVersion } from './project-paths'
+import { ensureWritableDataDir } from './data-dir'
 
 export interface TidewatchOptions {
   dataDir: string
@@ -48,6 +49,8 @@ export interface RunningTidewatch {
 export const DEMO_CONNECTION_NAME = 'Demo chain (local anvil)'
 
 export async function startTidewatch(options: TidewatchOptions): Promise<RunningTidewatch> {
+  // Before the engine opens the store: a read-only directory gets one message naming it.
+  ensureWritableDataDir(options.dataDir)
   // Before anything is written: the directory and what an earlier version left readable.
   makePrivateDir(options.dataDir)
   makeExportsPrivate(options.dataDir)

@@ -16,12 +16,13 @@ import { WatchlistStore } from '../store/watchlist-store'
 import type { EventQuery } from '../store/event-store'
 import { Notifier, type Notification } from './notifier'
 import { ExportService, type ExportDestination, type ExportFormat } from '../export/export-service'
-import type { ExportProgress } from '../../shared/contract'
+import type { ExportProgress, StorageStatus } from '../../shared/contract'
 import { transfersOf } from './watchlist-activity'
 import { subscriptionSpecSchema, type SubscriptionSpec } from '../../shared/subscription-params'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { ConnectionStore, type StoredConnection } from '../store/connection-store'
-import { openDatabase, type Db } from '../store/database'
+import { openDatabase, type Db, type WriteGate } from '../store/database'
+import { guardedWriteGate, StorageHealth } from '../store/storage-health'
 import { EventStore } from '../store/event-store'
 import { HeadStore, type HeadsCommitted } from '../store/head-store'
 import { redactUrl } from '../redact-url'
@@ -48,6 +49,8 @@ export interface EngineOptions {
   /** Finality depth where the upstream has no 'finalized' tag, for every chain (`serve --confirmations`); else per chain and connection. */
   confirmations?: number
   maxReorgDepth?: number
+  /** Writes held in memory while the store refuses them, before capture pauses (EventStore's MAX_HELD_WRITES). */
+  maxHeldWrites?: number
   log?: (message: string) => void
 }
 
@@ -62,6 +65,7 @@ export interface EngineEvents {
   tokensResolved: [TokenMetadata[]]
   exportProgress: [ExportProgress]
   storeError: [Error]
+  storageStatus: [StorageStatus]
 }
 
 export class NotFoundError extends Error {}
@@ -88,26 +92,48 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly tokenStore: TokenMetadataStore
   private readonly tokens: TokenLookup
   private closed = false
+  /** Storage faults (locked, full, read-only, damaged), said once to the log and the UI. */
+  readonly storage: StorageHealth
+  /** Main-thread writes: after the events writer thread, and held back while the store refuses writes. */
+  private readonly writeGate: WriteGate
+  /** Subscriptions stopped because the writes held in memory reached their cap (storage fault). */
+  private suspended: number[] | null = null
 
   constructor(private readonly options: EngineOptions) {
     super()
-    this.db = openDatabase(path.join(options.dataDir, DATABASE_FILE), options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
+    const file = path.join(options.dataDir, DATABASE_FILE)
+    this.storage = new StorageHealth({
+      file,
+      log: (message) => this.log(message),
+      // Asked before the stores exist when a damaged file is moved aside at open.
+      pendingWrites: () => (this.events?.pendingCount ?? 0) + (this.heads?.pendingCount ?? 0),
+    })
+    this.storage.on('status', (status) => this.emit('storageStatus', status))
+    this.db = openDatabase(file, {
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      onDamagedMovedAside: (movedTo) =>
+        this.storage.noted(`the store ${file} was damaged or not a database; it was moved to ${movedTo} (kept, not changed) and a fresh store was created.`),
+    })
     this.connections = new ConnectionStore(this.db, options.secrets)
     this.subscriptions = new SubscriptionStore(this.db)
-    const onError = (error: Error): void => {
-      this.log(`store write failed, will retry: ${error.message}`)
-      this.emit('storeError', error)
-    }
+    this.writeGate = guardedWriteGate({ health: this.storage, exclusive: (write) => this.events.exclusive(write), eventsFailing: () => this.events.failing, db: this.db })
     this.heads = new HeadStore(this.db, {
       onCommitted: (batches) => batches.forEach((batch) => this.emit('headsAppended', batch)),
-      onError,
+      // The write gate reports it to `storage`; the rows stay queued and are retried.
+      onError: (error) => this.emit('storeError', error),
       // Called only after the constructor, when `events` exists.
-      writeGate: (write) => this.events.exclusive(write),
+      writeGate: (write) => this.writeGate(write),
     })
     this.events = new EventStore(this.db, {
-      onError,
+      onError: (error, retry) => {
+        this.storage.failed('events', error, retry)
+        this.emit('storeError', error)
+      },
+      onBacklog: (full, held) => void this.holdCapture(full, held),
+      ...(options.maxHeldWrites !== undefined ? { maxHeldWrites: options.maxHeldWrites } : {}),
       nativeBinding: options.nativeBinding,
       onCommitted: (batches) => {
+        this.storage.succeeded('events')
         for (const batch of batches) {
           for (const [streamId, count] of batch.perStream) {
             const counter = this.streamCounters.get(streamId) ?? { count: 0, lastAt: null }
@@ -130,7 +156,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.tokens = new TokenLookup({
       store: {
         get: (connectionId, address) => this.tokenStore.get(connectionId, address),
-        put: (token) => this.events.exclusive(() => this.tokenStore.put(token)),
+        put: (token) => this.writeGate(() => this.tokenStore.put(token)),
       },
       requester: (connectionId) => {
         const live = this.live.get(connectionId)
@@ -443,7 +469,38 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.live.clear()
     this.heads.flush()
     this.events.close()
+    const unwritten = this.events.pendingCount + this.heads.pendingCount
+    // Watches resume from their saved cursors at the next start, so their logs and heads come back then.
+    if (unwritten > 0) this.log(`storage: ${unwritten} captured writes could not be stored before closing (${this.storage.current.message ?? 'the store refused them'})`)
     this.db.close()
+  }
+
+  /**
+   * The store has refused writes long enough that the writes held in memory reached their
+   * cap: every capture stops (nothing is dropped from the queue) and starts again once the
+   * queue is stored. Watches then resume from their cursors, committed with their rows, so
+   * no log or head is missed; pending transactions seen in between are not captured.
+   */
+  private async holdCapture(full: boolean, held: number): Promise<void> {
+    if (full === (this.suspended !== null) || this.closed) return
+    this.storage.capturePaused(full, held)
+    if (full) {
+      this.suspended = [...this.runners.keys()]
+      const stopping = [...this.runners.values(), ...[...this.watchlistRunners.values()].flat()]
+      this.runners.clear()
+      this.watchlistRunners.clear()
+      await Promise.all(stopping.map((runner) => runner.stop()))
+      return
+    }
+    const resume = this.suspended ?? []
+    this.suspended = null
+    // Cursors still queued commit first, so each watch resumes from its last delivered block.
+    this.events.flush()
+    for (const id of resume) {
+      const subscription = this.subscriptions.get(id)
+      if (subscription && !subscription.paused) this.startRunner(subscription)
+    }
+    for (const connectionId of this.live.keys()) void this.restartWatchlistCapture(connectionId)
   }
 
   private connect(connection: StoredConnection): void {
@@ -455,12 +512,15 @@ export class Engine extends EventEmitter<EngineEvents> {
       backoff: this.options.backoff,
       heartbeat: this.options.heartbeat,
       db: this.db,
-      writeGate: (write) => this.events.exclusive(write),
+      writeGate: this.writeGate,
       commandLineConfirmations: this.options.confirmations,
       connectionConfirmations: connection.confirmations,
       chainId: connection.chainId,
       maxReorgDepth: this.options.maxReorgDepth,
-      log: (message) => this.log(message),
+      // The tracker retries failed block writes and logs each; the fault itself is said once by `storage`.
+      log: (message) => {
+        if (!this.storage.isKnownFault(message)) this.log(message)
+      },
     })
     live.on('status', (status) => {
       if (this.live.get(connection.id) === live) this.emit('status', status)
@@ -470,7 +530,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     })
     live.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
     live.pool.on('ready', () => this.tokens.resume(connection.id))
-    live.on('chainId', (chainId) => this.events.exclusive(() => this.connections.setChainId(connection.id, chainId)))
+    live.on('chainId', (chainId) => this.writeGate(() => this.connections.setChainId(connection.id, chainId)))
     // Whatever was captured from blocks that left the chain is marked removed, for every watch at once.
     live.tracker.on('reorg', (orphaned) => {
       const blockHashes = orphaned.map((o) => o.block.hash)

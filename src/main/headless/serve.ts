@@ -4,6 +4,8 @@
  */
 import fs from 'node:fs'
 import { startTidewatch } from '../app/bootstrap'
+import { DataDirError, ensureWritableDataDir } from '../app/data-dir'
+import { StoreOpenError } from '../store/database'
 import { rendererRoot } from '../app/project-paths'
 import { loadOrCreateApiToken } from '../server/api-token'
 import { startHttpServer, uiRoute } from '../server/http-server'
@@ -16,6 +18,7 @@ import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
 import { makePrivateDir } from '../private-files'
 import { OptionsError, parseServeOptions, plainHttpWarning, USAGE } from './options'
+import { startProcessMetrics } from './process-metrics'
 
 const log = (message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`)
@@ -34,6 +37,9 @@ export async function serve(argv: string[]): Promise<void> {
     process.stderr.write(`tidewatch serve: the user interface is not built (${rendererRoot} is missing); run \`npm run build\` first.\n`)
     process.exit(1)
   }
+  ensureWritableDataDir(options.dataDir)
+  const metricsMs = Number(process.env.TIDEWATCH_METRICS_MS)
+  if (metricsMs > 0) startProcessMetrics(metricsMs, (line) => process.stderr.write(line))
   makePrivateDir(options.dataDir)
   const token = loadOrCreateApiToken(options.dataDir)
   const app = await startTidewatch({
@@ -86,7 +92,11 @@ export async function serve(argv: string[]): Promise<void> {
   process.stdout.write(`Open the user interface: ${server.url}#token=${token}\n`)
 }
 
+/** sysexits.h EX_CANTCREAT: the data directory or the store cannot be written. */
+const EXIT_CANNOT_WRITE = 73
+
 serve(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`tidewatch serve: ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exit(1)
+  const cannotWrite = error instanceof DataDirError || (error instanceof StoreOpenError && error.problem === 'read_only')
+  process.exit(cannotWrite ? EXIT_CANNOT_WRITE : 1)
 })

@@ -1,6 +1,7 @@
 /**
  * Opens the SQLite store: WAL journal, foreign keys, pending migrations applied in one
- * transaction each. Failures carry the file path and what to do about it.
+ * transaction each. Failures carry the file path and what to do about it. A damaged file
+ * can be moved aside (never overwritten) for a fresh store, when the caller asks.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -9,6 +10,9 @@ import { makeFilePrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private
 import { migrations as defaultMigrations, type Migration } from './migrations'
 
 export type Db = Database.Database
+
+/** How long a connection waits for another one's write lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5_000
 
 /**
  * Runs a main-connection write at a moment no other connection writes (EventStore's
@@ -21,30 +25,79 @@ export interface OpenDatabaseOptions {
   /** Path of a better-sqlite3 native addon built for another ABI (the Electron copy). */
   nativeBinding?: string
   migrations?: readonly Migration[]
+  /**
+   * A file SQLite reports as damaged or not a database is renamed to
+   * `<file>.corrupt-<timestamp>` (with its -wal and -shm) and a fresh store is created;
+   * called with the new name. Without it such a file is left untouched and opening fails.
+   */
+  onDamagedMovedAside?: (movedTo: string, reason: string) => void
 }
 
+export type StoreOpenProblem = 'locked' | 'damaged' | 'full' | 'read_only' | 'cannot_open' | 'other'
+
 export class StoreOpenError extends Error {
+  readonly problem: StoreOpenProblem
   constructor(readonly file: string, cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause)
     const code = (cause as { code?: string } | null)?.code ?? ''
-    let advice = ''
-    if (code === 'SQLITE_BUSY' || /locked/i.test(detail)) advice = ' Another Tidewatch may be using this data directory; close it or pick another --data-dir.'
-    else if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(detail))
-      advice = ' The file is damaged or is not a Tidewatch database; move it aside to start a fresh store (nothing else is changed).'
-    else if (code === 'SQLITE_FULL' || /disk is full/i.test(detail)) advice = ' The disk is full; free some space and start again.'
-    else if (code === 'SQLITE_CANTOPEN' || /unable to open/i.test(detail)) advice = ' Check that the directory exists and is writable.'
-    super(`Cannot open the Tidewatch store ${file}: ${detail}.${advice}`)
+    const problem = openProblem(code, detail)
+    const advice: Record<StoreOpenProblem, string> = {
+      locked: ' Another Tidewatch may be using this data directory; close it or pick another --data-dir.',
+      damaged: ' The file is damaged or is not a Tidewatch database; move it aside to start a fresh store (nothing else is changed).',
+      full: ' The disk is full; free some space and start again.',
+      read_only: ` The data directory ${path.dirname(file)} or the file is read-only; make both writable or pick another --data-dir.`,
+      cannot_open: ' Check that the directory exists and is writable.',
+      other: '',
+    }
+    super(`Cannot open the Tidewatch store ${file}: ${detail}.${advice[problem]}`)
     this.name = 'StoreOpenError'
+    this.problem = problem
   }
 }
 
+function openProblem(code: string, detail: string): StoreOpenProblem {
+  if (code.startsWith('SQLITE_BUSY') || /locked/i.test(detail)) return 'locked'
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT') || /not a database|malformed/i.test(detail)) return 'damaged'
+  if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || /disk is full/i.test(detail)) return 'full'
+  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || /readonly/i.test(detail)) return 'read_only'
+  if (code.startsWith('SQLITE_CANTOPEN') || /unable to open/i.test(detail)) return 'cannot_open'
+  return 'other'
+}
+
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
+  try {
+    return openOnce(file, options)
+  } catch (error) {
+    if (!(error instanceof StoreOpenError) || error.problem !== 'damaged' || !options.onDamagedMovedAside || file === ':memory:') throw error
+    const movedTo = moveAside(file)
+    options.onDamagedMovedAside(movedTo, error.message)
+    return openOnce(file, options)
+  }
+}
+
+/**
+ * Renames a damaged store and its WAL companions to `<file>.corrupt-<UTC timestamp>`
+ * (`-2`, `-3`… if taken): kept for whoever wants to recover it, never overwritten.
+ */
+function moveAside(file: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  let target = `${file}.corrupt-${stamp}`
+  for (let n = 2; fs.existsSync(target); n++) target = `${file}.corrupt-${stamp}-${n}`
+  fs.renameSync(file, target)
+  for (const suffix of ['-wal', '-shm']) {
+    // The WAL belongs to the damaged file: replayed into a fresh store it would corrupt that too.
+    if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, target + suffix)
+  }
+  return target
+}
+
+function openOnce(file: string, options: OpenDatabaseOptions): Db {
   let db: Db | undefined
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE })
     createPrivately(file)
     db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
-    db.pragma('busy_timeout = 5000')
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     db.pragma('journal_mode = WAL')
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL')

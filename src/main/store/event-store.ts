@@ -8,6 +8,7 @@ import type { CapturedEvent, EventKind } from '../../shared/contract'
 import type { NormalizedEvent } from './captured-event'
 import type { Db } from './database'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
+import { retryDelay } from './storage-health'
 
 export interface EventsCommitted {
   connectionId: number
@@ -54,7 +55,15 @@ export interface EventWriterOptions {
   flushIntervalMs?: number
   maxBatch?: number
   onCommitted?: (batches: EventsCommitted[]) => void
-  onError?: (error: Error) => void
+  /** A batch failed; everything stays queued and is retried in `retryInMs` (backoff). */
+  onError?: (error: Error, retry: { pendingWrites: number; retryInMs: number }) => void
+  /**
+   * While commits fail, writes held in memory reached `maxHeldWrites` (true), or were all
+   * stored again (false). Nothing is dropped: the owner stops producing (engine.ts).
+   */
+  onBacklog?: (full: boolean, held: number) => void
+  /** Default MAX_HELD_WRITES. */
+  maxHeldWrites?: number
   /** The better-sqlite3 addon the writer thread loads (the Electron-ABI copy in the app). */
   nativeBinding?: string | undefined
 }
@@ -85,6 +94,11 @@ const PARAMETER_COUNTS = EVENT_WRITE_STATEMENTS.map(parameterCount)
 export const DEFAULT_EVENT_BATCH = 5_000
 /** Batches that may queue behind the one being committed before enqueue() waits. */
 const MAX_QUEUED_BATCHES = 4
+/**
+ * Writes held in memory while the store refuses them (locked, full) before the owner is
+ * told to stop capture: about 200 MB of mainnet logs with their payloads.
+ */
+export const MAX_HELD_WRITES = 200_000
 
 export class EventStore {
   /** Queued writes, not yet handed to the writer: FlatOps and how many statements they hold. */
@@ -93,8 +107,10 @@ export class EventStore {
   /** Set while a batch is with the writer. One at a time: a failed batch is retried before anything after it. */
   private inFlight: { ops: FlatOps; count: number } | null = null
   private timer: NodeJS.Timeout | null = null
-  /** After a failed commit, the timer retries; queued rows wait for it (or for flush()). */
+  /** After a failed commit, the timer retries (backoff); queued rows wait for it. */
   private retrying = false
+  private failures = 0
+  private backlogFull = false
   /** Main-thread writes running through exclusive(): no batch goes to the writer meanwhile. */
   private holding = 0
   private readonly writer: SqliteWriter
@@ -156,7 +172,12 @@ export class EventStore {
     this.opCount += 1
     // Backpressure: capture faster than SQLite must not grow the queue without bound, so
     // past a few batches the main thread waits for the writer, as it did when it wrote.
-    if (this.opCount >= this.maxBatch * MAX_QUEUED_BATCHES && this.inFlight) this.writer.drain()
+    // Not while retrying: the batch in flight may sit out a lock's busy timeout.
+    if (this.opCount >= this.maxBatch * MAX_QUEUED_BATCHES && this.inFlight && !this.retrying) this.writer.drain()
+    if (this.retrying && !this.backlogFull && this.pendingCount >= (this.options.maxHeldWrites ?? MAX_HELD_WRITES)) {
+      this.backlogFull = true
+      this.options.onBacklog?.(true, this.pendingCount)
+    }
     if (this.opCount >= this.maxBatch) this.dispatch('batch')
     else if (!this.timer) this.timer = setTimeout(() => this.dispatch('timer'), this.flushIntervalMs)
   }
@@ -171,10 +192,21 @@ export class EventStore {
     return this.opCount + (this.inFlight?.count ?? 0)
   }
 
-  /** Commits everything queued before returning (readers call this first). Failures stay queued. */
+  /**
+   * Commits everything queued before returning (readers call this first). Failures stay
+   * queued. While the store refuses writes, readers get what is committed without
+   * waiting: the retry timer, not every reader, tries again, and a retry in flight may be
+   * sitting out another process's lock for the writer's busy timeout.
+   */
   flush(): void {
+    if (this.retrying) return
     this.dispatch('flush')
     this.writer.drain()
+  }
+
+  /** True while commits fail and the retry timer is set. */
+  get failing(): boolean {
+    return this.retrying
   }
 
   /**
@@ -196,7 +228,9 @@ export class EventStore {
 
   /** Commits what is queued and stops the writer thread; the store's connection stays the caller's. */
   close(): void {
-    this.flush()
+    // One last attempt even while failing: the cause may be gone.
+    this.dispatch('flush')
+    this.writer.drain()
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.writer.close()
@@ -230,14 +264,20 @@ export class EventStore {
       this.opCount += batch.count
       this.retrying = true
       if (this.timer) clearTimeout(this.timer)
-      this.timer = setTimeout(() => this.dispatch('timer'), 1_000)
-      this.options.onError?.(result.error)
+      const retryInMs = retryDelay(this.failures++)
+      this.timer = setTimeout(() => this.dispatch('timer'), retryInMs)
+      this.options.onError?.(result.error, { pendingWrites: this.pendingCount, retryInMs })
       return
     }
     this.retrying = false
+    this.failures = 0
     const committed = summarize(batch.ops, result.results)
     // Rows that queued up while this batch committed go next, at once.
     if (this.opCount > 0) this.dispatch('timer')
+    if (this.backlogFull && this.pendingCount < this.maxBatch) {
+      this.backlogFull = false
+      this.options.onBacklog?.(false, this.pendingCount)
+    }
     this.options.onCommitted?.(committed)
   }
 

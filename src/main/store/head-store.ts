@@ -5,6 +5,7 @@
  */
 import type { Head } from '../../shared/contract'
 import { ungated, type Db, type WriteGate } from './database'
+import { retryDelay } from './storage-health'
 
 export interface NewHead {
   connectionId: number
@@ -46,7 +47,8 @@ export interface HeadWriterOptions {
   /** Commit at once when this many rows wait. */
   maxBatch?: number
   onCommitted?: (batches: HeadsCommitted[]) => void
-  onError?: (error: Error) => void
+  /** A commit failed; the rows stay queued and are retried in `retryInMs` (backoff). */
+  onError?: (error: Error, retry: { pendingWrites: number; retryInMs: number }) => void
   /** Commits wait for the events writer thread to be idle (engine.ts). */
   writeGate?: WriteGate
 }
@@ -55,6 +57,7 @@ export class HeadStore {
   private queue: NewHead[] = []
   private txCountUpdates: { connectionId: number; hash: string; txCount: number }[] = []
   private timer: NodeJS.Timeout | null = null
+  private failures = 0
   private readonly insert
   private readonly updateTxCount
   private readonly flushIntervalMs: number
@@ -117,10 +120,12 @@ export class HeadStore {
       }))
     } catch (error) {
       // Keep the rows: a full or locked disk must not lose what was captured. Retry later.
-      this.options.onError?.(error instanceof Error ? error : new Error(String(error)))
-      this.timer = setTimeout(() => this.flush(), 1_000)
+      const retryInMs = retryDelay(this.failures++)
+      this.timer = setTimeout(() => this.flush(), retryInMs)
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)), { pendingWrites: this.pendingCount, retryInMs })
       return
     }
+    this.failures = 0
     this.queue = []
     this.txCountUpdates = []
     if (committed.size > 0) this.options.onCommitted?.([...committed.values()])

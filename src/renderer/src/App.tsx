@@ -10,6 +10,7 @@ import { HeadsTable } from './components/HeadsTable'
 import { LiveLogView } from './components/LiveLogView'
 import { NotificationToasts } from './components/NotificationToasts'
 import { SettingsPanel } from './components/SettingsPanel'
+import { StorageBanner } from './components/StorageBanner'
 import { ShortcutsHelp } from './components/SettingsShortcutsHelp'
 import { SubscriptionsTab } from './components/SubscriptionsTab'
 import { SyncingPanel } from './components/SyncingPanel'
@@ -22,6 +23,7 @@ import { useConnections } from './hooks/useConnections'
 import { usePreferences } from './hooks/usePreferences'
 import { NotificationsProvider } from './hooks/useNotifications'
 import { useShortcuts } from './hooks/useShortcuts'
+import { useStorageStatus } from './hooks/useStorageStatus'
 import { useTransportStatus } from './hooks/useTransportStatus'
 import { TokenMetadataProvider } from './hooks/useTokenMetadata'
 import { WatchlistProvider } from './hooks/useWatchlist'
@@ -66,6 +68,7 @@ export function App() {
 
 function AppShell() {
   const status = useTransportStatus()
+  const storage = useStorageStatus()
   const info = useAppInfo()
   const connections = useConnections()
   usePublishChains(connections.rows)
@@ -129,6 +132,7 @@ function AppShell() {
         onSettings={() => setDialog('settings')}
       />
       <TransportBanner status={status} />
+      <StorageBanner status={storage} />
       {showDemoNote && <DemoNote onDismiss={() => setPreferences({ demoNoteDismissed: true })} />}
       <main className="app-main">
         <ConnectionsPanel
