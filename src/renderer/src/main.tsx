@@ -3,7 +3,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './App'
 import { ClientProvider } from './hooks/useClient'
-import { initTheme } from './theme'
+import { initTheme } from './ui/theme'
 import { createClient } from './transport/client'
 import './styles.css'
 
