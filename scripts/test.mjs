@@ -1,4 +1,4 @@
-// `npm test`: build (type-check included), lint, Vitest (unit + integration against real anvil
+// `npm test`: build (type-check included), lint and dependency directions, Vitest (unit + integration against real anvil
 // and SQLite), then Playwright (browser e2e, Electron e2e). Ends with one plain
 // `N passed, N failed, N skipped` line summed from both runners' own reports.
 import { spawnSync } from 'node:child_process'
@@ -23,8 +23,10 @@ if (run('build', 'npm', ['run', 'build']) !== 0) {
   totals.failed += 1
 }
 
-// Style and static checks: any ESLint warning fails the run (counted as one failure, not as a test).
+// Static checks, each counted as one failure when it fails (not as tests when they pass):
+// ESLint with any warning, and folder dependencies against the layers of .dependency-cruiser.cjs.
 if (run('lint', 'npm', ['run', 'lint']) !== 0) totals.failed += 1
+if (run('dependency directions', 'npm', ['run', 'depcheck']) !== 0) totals.failed += 1
 
 if (!buildFailed) {
   const vitestReport = path.join(reports, 'vitest.json')

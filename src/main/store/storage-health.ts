@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
 import type { StorageStatus } from '../../shared/contract'
-import { backoffDelay } from '../upstream/backoff'
+import { backoffDelay } from '../backoff'
 import { BUSY_TIMEOUT_MS, type Db, type WriteGate } from './database'
 
 export type StorageFault = NonNullable<StorageStatus['fault']>

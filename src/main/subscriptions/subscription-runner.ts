@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { ethSubscribeParams, type SubscriptionSpec } from '../../shared/subscription-params'
-import { backoffDelay } from '../upstream/backoff'
+import { backoffDelay } from '../backoff'
 import type { ConnectionPool, SubscriptionHandle } from '../upstream/connection-pool'
 import { ProblemLog } from '../upstream/problem-log'
 import { isRateLimit, isUnsupported } from '../upstream/rpc-errors'

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { ConnectionState } from '../../shared/contract'
-import type { BackoffOptions } from './backoff'
+import type { BackoffOptions } from '../backoff'
 import { httpRequest } from './http-rpc'
 import { UpstreamSocket, type HeartbeatOptions, type SocketStatus, type SocketSubscription } from './upstream-socket'
 

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import type { ConnectionState } from '../../shared/contract'
 import { ConnectionClosedError, JsonRpcClient, JsonRpcError, UpgradeRejectedError } from '../rpc/json-rpc-client'
 import { redactSecretsIn } from '../redact-url'
-import { backoffDelay, type BackoffOptions } from './backoff'
+import { backoffDelay, type BackoffOptions } from '../backoff'
 import { ProblemLog } from './problem-log'
 import { AnswerTooLargeError, isRateLimit } from './rpc-errors'
 
