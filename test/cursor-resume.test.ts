@@ -17,6 +17,7 @@ import { startTrafficGenerator, type TrafficGenerator } from '../src/main/demo/t
 import { startFaultProxy } from './helpers/fault-proxy'
 import { startServe, type ServeProcess } from './helpers/headless-process'
 import { logView, StreamClient, type StreamMessage } from './helpers/stream-client'
+import { httpRpc } from './helpers/node-rpc'
 
 let anvil: AnvilProcess
 let traffic: TrafficGenerator
@@ -32,12 +33,7 @@ afterAll(async () => {
   dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true }))
 })
 
-async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const response = await fetch(anvil.httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  const body = (await response.json()) as { result: T; error?: { message: string } }
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
+const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => httpRpc<T>(anvil.httpUrl, method, params)
 const head = async () => Number(await rpc<string>('eth_blockNumber'))
 const hex = (n: number) => `0x${n.toString(16)}`
 

@@ -14,6 +14,7 @@ import { startTrafficGenerator, type TrafficGenerator } from '../src/main/demo/t
 import { startFaultProxy } from './helpers/fault-proxy'
 import { startServe } from './helpers/headless-process'
 import { logView, StreamClient } from './helpers/stream-client'
+import { httpRpc } from './helpers/node-rpc'
 
 let anvil: AnvilProcess
 let traffic: TrafficGenerator
@@ -35,10 +36,7 @@ const tempDir = () => {
   return dir
 }
 
-async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const response = await fetch(anvil.httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  return ((await response.json()) as { result: T }).result
-}
+const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => httpRpc<T>(anvil.httpUrl, method, params)
 const head = async () => Number(await rpc<string>('eth_blockNumber'))
 const logKeys = (logs: { blockHash: string; logIndex: string }[]) => logs.map((l) => `${l.blockHash}:${Number(l.logIndex)}`).sort()
 

@@ -23,6 +23,7 @@ import { openDatabase, type Db } from '../src/main/store/database'
 import { RPC_PATH } from '../src/shared/rpc-protocol'
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy'
 import { waitFor } from './helpers/scripted-server'
+import { httpRpc } from './helpers/node-rpc'
 
 const TOKEN = 'rpc-never-miss-token-0123456789abcdef012345'
 const ERC20 = parseAbi(['event Transfer(address indexed from, address indexed to, uint256 value)'])
@@ -70,12 +71,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const response = await fetch(anvil.httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  const body = (await response.json()) as { result: T; error?: { message: string } }
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
+const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => httpRpc<T>(anvil.httpUrl, method, params)
 const head = async () => Number(await rpc<string>('eth_blockNumber'))
 const untilHead = async (n: number) => {
   while ((await head()) < n) await new Promise((resolve) => setTimeout(resolve, 200))

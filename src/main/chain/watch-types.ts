@@ -4,6 +4,8 @@
  * with_progress). The tracker side delivers in order and keeps the promises of PROTOCOL.md
  * section 1 (exactly once per canonical block, removed: true on reorg, progress).
  */
+import type { HeadData, LogData, StreamMessageData } from '../../shared/stream-protocol'
+
 export interface LogFilter {
   /** Lowercase addresses; absent = any. */
   address?: string[]
@@ -35,36 +37,17 @@ export interface WatchRequest {
   chainId: number
 }
 
-/** What a watch sends, in order; the protocol layer adds type/req_id/envelope. */
+/**
+ * What a watch sends, in order; the protocol layer adds type/req_id/envelope. The data are
+ * the /v1/stream message shapes themselves (one shape per thing); only `error` carries a
+ * plain string code, which the protocol layer checks against its closed list.
+ */
 export type WatchMessage =
-  | {
-      type: 'log'
-      data: {
-        block_number: number
-        block_hash: string
-        transaction_hash: string
-        log_index: number
-        removed: boolean
-        irreversible: boolean
-        log: Record<string, unknown>
-        decoded?: { event: string; args: Record<string, unknown> }
-      }
-    }
-  | {
-      type: 'head'
-      data: {
-        block_number: number
-        block_hash: string
-        parent_hash: string
-        timestamp: number
-        removed: boolean
-        irreversible: boolean
-        header: Record<string, unknown>
-      }
-    }
-  | { type: 'progress'; data: { block_number: number; block_hash: string; cursor: string } }
-  | { type: 'listening'; data: { next_block: number } }
-  | { type: 'complete'; data: Record<string, never> }
+  | { type: 'log'; data: LogData }
+  | { type: 'head'; data: HeadData }
+  | { type: 'progress'; data: StreamMessageData['progress'] }
+  | { type: 'listening'; data: StreamMessageData['listening'] }
+  | { type: 'complete'; data: StreamMessageData['complete'] }
   | { type: 'error'; data: { code: string; message: string; details?: Record<string, unknown> } }
 
 export interface WatchHandle {

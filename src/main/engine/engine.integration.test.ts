@@ -11,6 +11,7 @@ import { waitFor } from '../../../test/helpers/scripted-server'
 import { startAnvil, type AnvilProcess } from '../demo/anvil-process'
 import { createKeyFileSecretBox } from '../store/secret-box'
 import { DATABASE_FILE, Engine } from './engine'
+import { httpRpc } from '../../../test/helpers/node-rpc'
 
 let anvil: AnvilProcess
 let dataDir: string
@@ -24,14 +25,7 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
-async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const response = await fetch(anvil.httpUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  return ((await response.json()) as { result: T }).result
-}
+const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => httpRpc<T>(anvil.httpUrl, method, params)
 
 describe('Engine with a real anvil', () => {
   it('captures every new head into SQLite and keeps it across a restart', async () => {
