@@ -29,6 +29,9 @@ export const COMMAND_NAMES = [
   'export.cancel',
   'connections.update',
   'tokens.lookup',
+  'connections.setRetention',
+  'storage.usage',
+  'storage.compact',
 ] as const
 
 export const EVENT_NAMES = [

@@ -111,6 +111,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 
   constructor(private readonly options: TrackerOptions) {
     super()
+    // Every watch listens (up to 1,000 per client connection): many listeners are the design, not a leak.
+    this.setMaxListeners(0)
     this.store = new ChainStore(options.db, options.connectionId, options.writeGate)
     const confirmations = options.confirmations ?? 64
     this.confirmations = typeof confirmations === 'function' ? confirmations : () => confirmations

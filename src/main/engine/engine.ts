@@ -4,6 +4,7 @@
  * headless mode and tests run the same code.
  */
 import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
 import path from 'node:path'
 import type { CapturedEvent, ConnectionStatus, ConnectionWithStatus, EventKind, Head, Subscription, WatchOptions } from '../../shared/contract'
 import { watchOptionsSchema } from '../../shared/contract'
@@ -199,9 +200,17 @@ export class Engine extends EventEmitter<EngineEvents> {
    * Gives the space pruning freed back to the file system (VACUUM). It rewrites the file and
    * holds the store meanwhile; captured rows wait in memory and are written after.
    */
-  compactStore(): void {
+  compactStore(): { bytesBefore: number; bytesAfter: number } {
     this.heads.flush()
-    this.events.exclusive(() => this.retention.compact())
+    const file = path.join(this.options.dataDir, DATABASE_FILE)
+    const size = (): number => fs.statSync(file).size
+    return this.events.exclusive(() => {
+      const bytesBefore = size()
+      this.retention.compact()
+      // VACUUM in WAL mode writes through the WAL: a checkpoint puts the smaller file in place.
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+      return { bytesBefore, bytesAfter: size() }
+    })
   }
 
   /**
