@@ -51,7 +51,6 @@ interface Result {
   blocks: number
   matchedLogsPerBlock: number
   requestsPerBlock: Record<string, number>
-  requestBytesPerBlock: number
   bytesUpPerBlock: number
   bytesDownPerBlock: number
   rowsPerBlock: Record<string, number>
@@ -159,7 +158,6 @@ async function measureRun(anvil: AnvilProcess, contracts: string[], watched: str
       blocks,
       matchedLogsPerBlock: perBlock(eventsRows),
       requestsPerBlock: Object.fromEntries([...requests].map(([m, c]) => [m, perBlock(c)])),
-      requestBytesPerBlock: 0,
       bytesUpPerBlock: perBlock(end.upstream.bytesUp - start.upstream.bytesUp),
       bytesDownPerBlock: perBlock(end.upstream.bytesDown - start.upstream.bytesDown),
       rowsPerBlock: Object.fromEntries(TABLES.map((t) => [t, perBlock(end.rows[t]! - start.rows[t]!)])),
@@ -258,6 +256,8 @@ after its pruning pass; disk is the store's live pages (page count minus free pa
 checkpoint), so pages freed by pruning and reused count as nothing. "Per day" multiplies the
 per-block figures by 7,200 blocks (12 s) and 43,200 blocks (2 s). Upstream requests include the
 head charts' \`eth_getBlockTransactionCountByHash\` and the every-32-blocks \`eth_getBlockByNumber('finalized')\`.
+Most of the bytes down are anvil's \`newHeads\` notifications, which list the block's 200
+transaction hashes (about 14 KB); geth and hosted providers send the header alone.
 
 ${table}
 
