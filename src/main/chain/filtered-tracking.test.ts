@@ -44,11 +44,12 @@ async function setup(options: Parameters<typeof startFakeProvider>[0] = {}) {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-filtered-'))
   db = openDatabase(path.join(dir, 'db.sqlite'))
   db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)").run()
-  live = new LiveConnection({ id: 1, url: provider.url, httpUrl: null, db, log: () => undefined })
+  const logs: string[] = []
+  live = new LiveConnection({ id: 1, url: provider.url, httpUrl: null, db, log: (message) => logs.push(message) })
   live.start()
   await waitFor('tracker started', () => live!.tracker.cursor)
   await waitFor('newHeads subscribed', () => provider!.subscriptions.size > 0)
-  return { provider, live, tracker: live.tracker, db }
+  return { provider, live, tracker: live.tracker, db, logs }
 }
 
 /** Mines one block at a time, each after the tracker stored the previous one. */
@@ -135,6 +136,18 @@ describe('tracking in proportion to what is watched', () => {
     expect(tracker.store.canonicalLogs(Number(block.number), Number(block.number)).map((l) => l.address)).toEqual([A])
     // The fake answered the first ask with nothing although the block's bloom allows A: asked again.
     expect(provider.requests.filter((r) => r.method === 'eth_getLogs' && (r.params[0] as { blockHash?: string }).blockHash === block.hash)).toHaveLength(2)
+  })
+
+  it('accepts an empty answer where the bloom allows a match as a bloom false positive after asking again, without stalling', async () => {
+    const { provider, tracker, logs } = await setup()
+    const quiet = '0x000000000000000000000000000000000000dead'
+    await tracker.registerFilter({ address: [quiet] }).ready
+    // The fake's bloom has every bit set when a block has logs: it allows `quiet`, which logged nothing.
+    const block = provider.mine(BLOCK_LOGS)
+    await waitFor('stored', () => tracker.cursor?.hash === block.hash, 10_000)
+    expect(provider.requests.filter((r) => r.method === 'eth_getLogs' && (r.params[0] as { blockHash?: string }).blockHash === block.hash)).toHaveLength(3)
+    expect(logs.some((m) => /bloom false positive/.test(m))).toBe(true)
+    expect(tracker.store.canonicalLogs(Number(block.number), Number(block.number))).toEqual([])
   })
 
   it('prunes orphaned final blocks and old heads, never what a non-final cursor needs', async () => {
