@@ -205,9 +205,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const file = path.join(this.options.dataDir, DATABASE_FILE)
     const size = (): number => fs.statSync(file).size
     return this.events.exclusive(() => {
+      // In WAL mode recent pages sit in the -wal file: checkpoint first so both sizes are the whole store.
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
       const bytesBefore = size()
       this.retention.compact()
-      // VACUUM in WAL mode writes through the WAL: a checkpoint puts the smaller file in place.
       this.db.pragma('wal_checkpoint(TRUNCATE)')
       return { bytesBefore, bytesAfter: size() }
     })
