@@ -1,4 +1,9 @@
 import { defineConfig } from '@playwright/test'
+import { findChromium } from './e2e/find-chromium'
+
+// The config is loaded by the runner and again by each worker: say it once.
+const browser = await findChromium()
+if (process.env.TEST_WORKER_INDEX === undefined) console.log(`Browser tests use ${browser.description}`)
 
 export default defineConfig({
   testDir: 'e2e',
@@ -11,9 +16,9 @@ export default defineConfig({
     browserName: 'chromium',
     viewport: { width: 1400, height: 900 },
     launchOptions: {
-      // Debian's Chromium; Playwright's own browser download is not reachable here.
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: browser.executablePath,
+      args: browser.args,
+      ...(browser.env ? { env: browser.env } : {}),
     },
     trace: 'off',
     screenshot: 'only-on-failure',

@@ -37,6 +37,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { expect, test } from 'vitest'
+import { findChromium } from '../e2e/find-chromium'
 import { Engine } from '../src/main/engine/engine'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { writeSection } from './benchmarks-md'
@@ -66,7 +67,6 @@ const GOAL = { frameMs: 34, share: 0.95, maxFrameMs: 250 }
 const WHEEL_PX = 240
 const WHEEL_EVERY_MS = 50
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const VIEWPORT = { width: 1400, height: 900 }
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(benchDir, '..')
@@ -315,11 +315,14 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
     await flood.pace(BLOCKS_PER_SECOND)
 
     // 3. The UI in Chromium, on the Live log tab.
+    // The browser the e2e tests use (e2e/find-chromium.ts); precise memory info makes performance.memory exact instead of bucketed.
+    const found = await findChromium()
+    console.log(`browser: ${found.description}`)
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: found.executablePath,
       headless: true,
-      // As playwright.config.ts; precise memory info makes performance.memory exact instead of bucketed.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
+      args: [...found.args, '--enable-precise-memory-info'],
+      ...(found.env ? { env: found.env } : {}),
     })
     const page = await browser.newPage({ viewport: VIEWPORT })
     const pageErrors: string[] = []

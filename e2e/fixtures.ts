@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { test as base, expect, type Page } from '@playwright/test'
 import { PNG } from 'pngjs'
+import WebSocket from 'ws'
 
 export const ARTIFACTS = path.join(process.cwd(), 'e2e', 'artifacts')
 
@@ -51,6 +52,23 @@ export async function startHeadless(args: string[] = []): Promise<HeadlessTidewa
       return code
     },
   }
+}
+
+/** One command of the contract over the UI socket, as the app itself speaks it: to check the store. */
+export async function callUi<T>(tidewatch: HeadlessTidewatch, command: string, payload: unknown): Promise<T> {
+  const token = new URL(tidewatch.uiUrl).hash.replace('#token=', '')
+  const socket = new WebSocket(`${tidewatch.baseUrl.replace('http', 'ws')}ui?token=${token}`)
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject))
+  socket.send(JSON.stringify({ id: 1, command, payload }))
+  const answer = await new Promise<{ ok: boolean; value: T }>((resolve) => {
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { id?: number; ok: boolean; value: T }
+      if (frame.id === 1) resolve(frame)
+    })
+  })
+  socket.close()
+  if (!answer.ok) throw new Error(`${command}: ${JSON.stringify(answer)}`)
+  return answer.value
 }
 
 export async function openApp(page: Page, url: string): Promise<void> {

@@ -7,39 +7,22 @@
 import fs from 'node:fs'
 import { getAddress } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import WebSocket from 'ws'
-import { expect, openApp, saveScreenshot, startHeadless, test, type HeadlessTidewatch } from './fixtures'
+import { callUi, expect, openApp, saveScreenshot, startHeadless, test, type HeadlessTidewatch } from './fixtures'
 
 const ALICE = getAddress(mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: 1 }).address)
 
 let tidewatch: HeadlessTidewatch
-let token: string
 let tokenAddress: string
 
 test.beforeAll(async () => {
   tidewatch = await startHeadless()
-  token = new URL(tidewatch.uiUrl).hash.replace('#token=', '')
   tokenAddress = tidewatch.output().match(/token (0x[0-9a-fA-F]{40})/)![1]!
 })
 test.afterAll(async () => {
   expect(await tidewatch.stop('SIGTERM'), tidewatch.output()).toBe(0)
 })
 
-/** The contract over the UI socket, as the app itself speaks it: to check the store. */
-async function call<T>(command: string, payload: unknown): Promise<T> {
-  const socket = new WebSocket(`${tidewatch.baseUrl.replace('http', 'ws')}ui?token=${token}`)
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject))
-  socket.send(JSON.stringify({ id: 1, command, payload }))
-  const answer = await new Promise<{ ok: boolean; value: T }>((resolve) => {
-    socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { id?: number; ok: boolean; value: T }
-      if (frame.id === 1) resolve(frame)
-    })
-  })
-  socket.close()
-  if (!answer.ok) throw new Error(JSON.stringify(answer))
-  return answer.value
-}
+const call = <T>(command: string, payload: unknown): Promise<T> => callUi<T>(tidewatch, command, payload)
 
 test('build a Transfer filter, watch decoded rows, pause, export, label', async ({ page }) => {
   test.setTimeout(180_000)
@@ -71,7 +54,8 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
   expect(request.params[1].topics).toEqual(['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', `0x000000000000000000000000${ALICE.slice(2).toLowerCase()}`])
   await saveScreenshot(page, 'screen-filter-builder')
   await page.getByTestId('subscription-create-button').click()
-  const row = page.locator('[data-testid="subscription-row"][data-type="logs"]').first()
+  // The demo connection comes with a Transfer subscription of its own: pick ours by its label.
+  const row = page.locator('[data-testid="subscription-row"][data-type="logs"]').filter({ hasText: 'Transfers from account 1' })
   await expect(row).toHaveAttribute('data-state', 'active')
   const subscriptionId = Number(await row.getAttribute('data-subscription-id'))
 

@@ -21,6 +21,7 @@ test('a logs subscription with two topic positions delivers Transfer events', as
   await page.getByTestId('tab-subscriptions').click()
 
   await page.getByTestId('subscription-type').selectOption('logs')
+  await page.getByTestId('subscription-label-input').fill('Transfers from the dev accounts')
   await page.getByTestId('topic-add').click()
   await page.getByTestId('topic-mode-0').selectOption('one')
   await page.getByTestId('topic-input-0').fill('0x1234')
@@ -38,7 +39,8 @@ test('a logs subscription with two topic positions delivers Transfer events', as
   expect(request.params[1].topics).toEqual([TRANSFER, senders.map((a) => pad(a).toLowerCase())])
 
   await page.getByTestId('subscription-create-button').click()
-  const row = page.getByTestId('subscription-row').filter({ has: page.locator('[data-type="logs"]') }).or(page.locator('[data-testid="subscription-row"][data-type="logs"]')).first()
+  // The demo connection comes with a Transfer subscription of its own: pick ours by its label.
+  const row = page.locator('[data-testid="subscription-row"][data-type="logs"]').filter({ hasText: 'Transfers from the dev accounts' })
   await expect(row).toHaveAttribute('data-state', 'active')
   await row.click()
   const events = page.getByTestId('event-row')

@@ -1,4 +1,4 @@
-// `npm test`: build (type-check included), Vitest (unit + integration against real anvil
+// `npm test`: build (type-check included), lint, Vitest (unit + integration against real anvil
 // and SQLite), then Playwright (browser e2e, Electron e2e). Ends with one plain
 // `N passed, N failed, N skipped` line summed from both runners' own reports.
 import { spawnSync } from 'node:child_process'
@@ -22,6 +22,9 @@ if (run('build', 'npm', ['run', 'build']) !== 0) {
   buildFailed = true
   totals.failed += 1
 }
+
+// Style and static checks: any ESLint warning fails the run (counted as one failure, not as a test).
+if (run('lint', 'npm', ['run', 'lint']) !== 0) totals.failed += 1
 
 if (!buildFailed) {
   const vitestReport = path.join(reports, 'vitest.json')

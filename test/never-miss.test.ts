@@ -13,7 +13,6 @@ import { startAnvil, type AnvilProcess } from '../src/main/demo/anvil-process'
 import { startTrafficGenerator, type TrafficGenerator } from '../src/main/demo/traffic-generator'
 import { startFaultProxy } from './helpers/fault-proxy'
 import { startServe } from './helpers/headless-process'
-import { waitFor } from './helpers/scripted-server'
 import { logView, StreamClient } from './helpers/stream-client'
 
 let anvil: AnvilProcess

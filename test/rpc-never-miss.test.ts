@@ -171,7 +171,7 @@ describe('never miss a beat behind /v1/rpc', () => {
     unwatch()
     await contract.removeAllListeners()
     await ethers.destroy()
-    await (await viem.transport.getRpcClient()).close()
+    ;(await viem.transport.getRpcClient()).close()
 
     expect(viemErrors).toEqual([])
     expect(viemView.problems).toEqual([])

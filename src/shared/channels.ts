@@ -29,6 +29,8 @@ export const COMMAND_NAMES = [
   'export.cancel',
   'connections.update',
   'tokens.lookup',
+  'preferences.get',
+  'preferences.set',
   'connections.setRetention',
   'storage.usage',
   'storage.compact',

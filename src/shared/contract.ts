@@ -292,6 +292,13 @@ export const localApiStatusSchema = z.object({
 })
 export type LocalApiStatus = z.infer<typeof localApiStatusSchema>
 
+/** Choices a person made in the interface, kept with the data (the settings table), not in the browser. */
+export const preferencesSchema = z.object({
+  /** The note saying the demo chain is local and how to add an endpoint was dismissed. */
+  demoNoteDismissed: z.boolean(),
+})
+export type Preferences = z.infer<typeof preferencesSchema>
+
 /** Commands: request and response schemas. */
 export const commands = {
   'app.info': {
@@ -400,9 +407,14 @@ export const commands = {
         /** Free text: matched against hashes, addresses, topics and data. */
         text: z.string().trim().min(1).max(200).optional(),
         limit: z.number().int().min(1).max(1000).default(100),
-        /** Cursor: events with an id below this one (newest first). */
+        /** Paging back: the newest `limit` matching events with an id below this one, newest first. */
         beforeId: z.number().int().positive().optional(),
-        /** Events with an id above this one (newest first): the rows that arrived while paused. */
+        /**
+         * Paging forward: the OLDEST `limit` matching events with an id above this one (and below
+         * `beforeId` when given), returned newest first. A page therefore always joins `afterId`
+         * without a gap; ask again with its highest id for the next page. A page shorter than
+         * `limit` means nothing more matches above it.
+         */
         afterId: z.number().int().nonnegative().optional(),
       })
       .strict(),
@@ -503,6 +515,9 @@ export const commands = {
       .strict(),
     response: localApiStatusSchema,
   },
+  'preferences.get': { request: z.object({}).strict(), response: preferencesSchema },
+  /** Changes the given preferences, keeps the others; answers with all of them. */
+  'preferences.set': { request: preferencesSchema.partial().strict(), response: preferencesSchema },
 } satisfies Record<CommandName, { request: z.ZodType; response: z.ZodType }>
 
 /** Events pushed from the engine; batched, so the UI re-queries instead of holding every row. */

@@ -12,6 +12,8 @@ export interface ServeProcess {
   /** The Node process of `tidewatch serve` (the group leader). */
   pid: number
   output: () => string
+  /** Whether the process is still running. */
+  alive(): boolean
   /** Signals the process group and waits for the exit code. */
   kill(signal: NodeJS.Signals): Promise<number | null>
 }
@@ -31,6 +33,7 @@ export async function startServe(args: string[], dataDir: string): Promise<Serve
     token: fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim(),
     pid: child.pid!,
     output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal)
       return exited

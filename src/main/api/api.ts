@@ -44,7 +44,7 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
       try {
         const handler = handlers[name] as (request: unknown) => unknown
         const value = await handler(parsed.data)
-        return { ok: true, value: commands[name].response.parse(value) } as CommandResult<CommandName>
+        return { ok: true, value: commands[name].response.parse(value) }
       } catch (error) {
         if (error instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: error.message } }
         if (error instanceof InvalidInputError) return { ok: false, error: { code: 'invalid_request', message: error.message, ...(error.field ? { field: error.field } : {}) } }

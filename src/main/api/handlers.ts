@@ -1,8 +1,8 @@
 /** One handler per contract command; requests arrive already validated. */
 import type { CommandName } from '../../shared/channels'
-import type { CommandRequestParsed, CommandResponse } from '../../shared/contract'
+import { preferencesSchema, type CommandRequestParsed, type CommandResponse, type Preferences } from '../../shared/contract'
 import { NotFoundError, type Engine } from '../engine/engine'
-import type { LocalApiController } from '../server/local-api'
+import type { LocalApiController } from '../api/local-api-controller'
 import type { ExportDestination } from '../export/export-service'
 import { AbiInputError } from '../decode/abi-input'
 
@@ -34,7 +34,11 @@ export interface HandlerDeps {
   exportDestination: (suggestedName: string) => Promise<ExportDestination | null>
 }
 
+const PREFERENCES_SETTING = 'preferences'
+const DEFAULT_PREFERENCES: Preferences = { demoNoteDismissed: false }
+
 export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps): Handlers {
+  const preferences = (): Preferences => ({ ...DEFAULT_PREFERENCES, ...engine.settings.get(PREFERENCES_SETTING, preferencesSchema.partial(), {}) })
   const localApi = (): LocalApiController => {
     const controller = deps.localApi()
     if (!controller) throw new Error('The local API is not available yet')
@@ -95,6 +99,12 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
     },
     'export.cancel': (request) => ({ cancelled: engine.cancelExport(request.exportId) }),
     'tokens.lookup': (request) => engine.lookupTokens(request.connectionId, request.addresses),
+    'preferences.get': () => preferences(),
+    'preferences.set': (request) => {
+      const next = { ...preferences(), ...request }
+      engine.settings.set(PREFERENCES_SETTING, next)
+      return next
+    },
     'localApi.get': () => localApi().get(),
     'localApi.set': (request) => localApi().set(request.enabled, request.port),
   }

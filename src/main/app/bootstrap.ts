@@ -6,10 +6,12 @@ import type { Api } from '../api/api'
 import { createApi } from '../api/api'
 import type { DemoChain } from '../demo/demo-chain'
 import { startDemoChain } from '../demo/demo-chain'
+import { addDemoStarter } from '../demo/demo-starter'
 import { Engine } from '../engine/engine'
 import type { SecretBox } from '../store/secret-box'
-import type { LocalApiController } from '../server/local-api'
-import { exportsFolderDestination } from '../export/exports-folder'
+import type { LocalApiController } from '../api/local-api-controller'
+import { exportsFolderDestination, makeExportsPrivate } from '../export/exports-folder'
+import { makePrivateDir } from '../private-files'
 import type { ExportDestination } from '../export/export-service'
 import { demoTokenArtifact, packageVersion } from './project-paths'
 
@@ -46,6 +48,9 @@ export interface RunningTidewatch {
 export const DEMO_CONNECTION_NAME = 'Demo chain (local anvil)'
 
 export async function startTidewatch(options: TidewatchOptions): Promise<RunningTidewatch> {
+  // Before anything is written: the directory and what an earlier version left readable.
+  makePrivateDir(options.dataDir)
+  makeExportsPrivate(options.dataDir)
   const engine = new Engine({
     dataDir: options.dataDir,
     secrets: options.secrets,
@@ -62,11 +67,16 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       options.log('starting the embedded demo chain (anvil)')
       demo = await startDemoChain({ blockTime: options.demoBlockTime ?? 2, artifactPath: demoTokenArtifact, onError: (e) => options.log(`demo traffic: ${e.message}`) })
       options.log(`demo chain at ${demo.wsUrl}, token ${demo.tokenAddress}`)
+      let demoConnectionId: number
       if (savedDemo) {
         // Each run starts a fresh chain: the previous run's blocks belong to a chain that is gone.
         await engine.retargetConnection(savedDemo.id, demo.wsUrl, { freshChain: true })
+        demoConnectionId = savedDemo.id
       } else {
-        engine.addConnection({ name: DEMO_CONNECTION_NAME, url: demo.wsUrl, kind: 'demo' })
+        demoConnectionId = engine.addConnection({ name: DEMO_CONNECTION_NAME, url: demo.wsUrl, kind: 'demo' }).id
+      }
+      if (addDemoStarter(engine, engine.settings, { connectionId: demoConnectionId, tokenAddress: demo.tokenAddress, senderAddress: demo.accounts[0]! })) {
+        options.log('demo chain: added a Transfer subscription for the demo token and the demo sender to the watchlist')
       }
     } else if (savedDemo) {
       // Without its chain the demo endpoint would only retry a dead port.

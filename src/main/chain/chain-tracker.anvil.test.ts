@@ -13,7 +13,7 @@ import { waitFor } from '../../../test/helpers/scripted-server'
 import { startDemoChain, type DemoChain } from '../demo/demo-chain'
 import { Engine } from '../engine/engine'
 import { createKeyFileSecretBox } from '../store/secret-box'
-import type { WatchMessage } from '../stream/watch-types'
+import type { WatchMessage } from './watch-types'
 import { createTrackerWatchProvider } from './tracker-watch'
 
 let demo: DemoChain
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
   const client = createPublicClient({ transport: http(demo.httpUrl) })
-  return (await client.request({ method: method as never, params: params as never })) as T
+  return (await client.request({ method: method as never, params: params as never }))
 }
 const key = (l: { blockHash: string; logIndex: number }) => `${l.blockHash}:${l.logIndex}`
 

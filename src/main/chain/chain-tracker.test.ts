@@ -9,7 +9,7 @@ import { openDatabase, type Db } from '../store/database'
 import { ConnectionPool } from '../upstream/connection-pool'
 import { ChainTracker } from './chain-tracker'
 import { createTrackerWatchProvider } from './tracker-watch'
-import type { WatchMessage } from '../stream/watch-types'
+import type { WatchMessage } from './watch-types'
 
 const LOG = { address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd', topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'], data: '0x01' }
 

@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import type { Db, WriteGate } from '../store/database'
-import type { LogFilter } from '../stream/watch-types'
+import type { LogFilter } from './watch-types'
 import { backfillRange } from './backfill-range'
 import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
 import { matchesAny, rpcFilter, unionFilter } from './log-filter'

@@ -13,7 +13,7 @@ import { waitFor } from '../../../test/helpers/scripted-server'
 import { LiveConnection } from '../engine/live-connection'
 import { openDatabase, type Db } from '../store/database'
 import { RetentionStore } from '../store/retention-store'
-import type { WatchMessage } from '../stream/watch-types'
+import type { WatchMessage } from './watch-types'
 import { createTrackerWatchProvider } from './tracker-watch'
 
 const A = '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd'

@@ -1,5 +1,5 @@
 /** eth_subscribe/eth_getLogs filter semantics, applied locally to stored logs. */
-import type { LogFilter } from '../stream/watch-types'
+import type { LogFilter } from './watch-types'
 import type { ChainLog } from './chain-store'
 
 export function matchesFilter(log: Pick<ChainLog, 'address' | 'topics'>, filter: LogFilter): boolean {

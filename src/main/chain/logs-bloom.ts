@@ -4,7 +4,7 @@
  * byte pairs of its keccak256, 11 bits each. viem has no helper for it.
  */
 import { keccak256 } from 'viem'
-import type { LogFilter } from '../stream/watch-types'
+import type { LogFilter } from './watch-types'
 
 /** False only when no log of the block can match: the bloom lacks a value the filter requires. */
 export function bloomMayMatch(bloom: string, filter: LogFilter): boolean {

@@ -10,7 +10,7 @@
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { withRetry } from '../upstream/retry-request'
 import { failureCode } from '../upstream/rpc-errors'
-import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from '../stream/watch-types'
+import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
 import { toChainLog, wireLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
 import type { ChainTracker, FilterRegistration, TrackedBlock } from './chain-tracker'
 import { backfillRange } from './backfill-range'

@@ -1,4 +1,4 @@
-import { encodeAbiParameters, encodeEventTopics, pad, parseAbiItem, type AbiEvent } from 'viem'
+import { encodeAbiParameters, encodeEventTopics, pad, parseAbiItem } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { parseAbiInput, AbiInputError } from './abi-input'
 import { EventDecoder } from './event-decoder'
@@ -24,7 +24,7 @@ describe('EventDecoder', () => {
   it('decodes with a pasted ABI or signature and finds selectors by name', () => {
     const events = parseAbiInput('Ping(address indexed,uint256)')
     const decoder = new EventDecoder([{ name: 'Mine', events }])
-    const topics = encodeEventTopics({ abi: events as AbiEvent[], eventName: 'Ping', args: [A] })
+    const topics = encodeEventTopics({ abi: events, eventName: 'Ping', args: [A] })
     expect(decoder.decode(topics as string[], encodeAbiParameters([{ type: 'uint256' }], [5n]))).toMatchObject({ event: 'Ping', source: 'Mine' })
     expect(decoder.selectorsNamed('ping')).toEqual([topics[0]])
     expect(decoder.selectorsNamed('Transfer')).toHaveLength(1)

@@ -117,7 +117,7 @@ describe('desktop app wiring', () => {
     expect(fake.windows).toHaveLength(1)
     const window = fake.windows[0]!
     expect(window.options).toMatchObject({
-      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false },
+      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, disableBlinkFeatures: 'Auxclick' },
     })
     const prefs = (window.options as { webPreferences: { preload: string } }).webPreferences
     expect(prefs.preload).toMatch(/preload[/\\]index\.cjs$/)

@@ -25,8 +25,9 @@ import { ConnectionStore, type StoredConnection } from '../store/connection-stor
 import { openDatabase, type Db } from '../store/database'
 import { EventStore } from '../store/event-store'
 import { HeadStore, type HeadsCommitted } from '../store/head-store'
-import { redactUrl } from '../store/redact-url'
+import { redactUrl } from '../redact-url'
 import type { SecretBox } from '../store/secret-box'
+import { SettingsStore } from '../store/settings-store'
 import { SubscriptionStore, type StoredSubscription } from '../store/subscription-store'
 import type { BackoffOptions } from '../upstream/backoff'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -89,6 +90,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
   readonly abis: AbiStore
   readonly watchlist: WatchlistStore
+  readonly settings: SettingsStore
   private decoder: EventDecoder
   private readonly notifier: Notifier
   private readonly exports = new ExportService((progress) => this.emit('exportProgress', progress))
@@ -136,6 +138,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (every > 0) this.retentionTimer = setInterval(() => void this.applyRetention(), every).unref()
     this.abis = new AbiStore(this.db)
     this.watchlist = new WatchlistStore(this.db)
+    this.settings = new SettingsStore(this.db)
     this.decoder = new EventDecoder(this.abis.all())
     this.notifier = new Notifier((notification) => this.emit('notification', notification))
     this.tokenStore = new TokenMetadataStore(this.db)
@@ -646,7 +649,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       id: subscription.id,
       connectionId: subscription.connectionId,
       type: subscription.spec.type,
-      params: subscription.spec.params as Record<string, unknown>,
+      params: subscription.spec.params,
       label: subscription.label,
       state: paused ? 'paused' : status!.state === 'paused' ? 'pending' : status!.state,
       emulated: status?.emulated ?? false,

@@ -1,15 +1,17 @@
 /** Parses a `newHeads` payload; anything malformed is rejected with the field at fault. */
 import { z } from 'zod'
-import { hexToBigInt, hexToNumber, isHex } from 'viem'
+import { isHexQuantity, toSafeNumber } from '../upstream/quantity'
 
-const quantity = z.string().refine((v) => isHex(v, { strict: true }) && v.length > 2, 'expected a hex quantity')
+const quantity = z.string().refine(isHexQuantity, 'expected a hex quantity of at most 256 bits')
+/** Block numbers and timestamps become JavaScript numbers: above 2^53 - 1 they would be rounded (or throw). */
+const safeQuantity = quantity.refine((v) => toSafeNumber(v).ok, `out of range (above ${Number.MAX_SAFE_INTEGER}, the largest number Tidewatch stores exactly)`)
 const hash32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 32-byte hash')
 
 const rawHeaderSchema = z.looseObject({
-  number: quantity,
+  number: safeQuantity,
   hash: hash32,
   parentHash: hash32,
-  timestamp: quantity,
+  timestamp: safeQuantity,
   gasUsed: quantity,
   gasLimit: quantity,
   baseFeePerGas: quantity.nullish(),
@@ -37,13 +39,13 @@ export function parseHeader(raw: unknown): ParseResult {
   return {
     ok: true,
     head: {
-      number: hexToNumber(h.number as `0x${string}`),
+      number: Number(h.number),
       hash: h.hash.toLowerCase(),
       parentHash: h.parentHash.toLowerCase(),
-      timestamp: hexToNumber(h.timestamp as `0x${string}`),
-      gasUsed: hexToBigInt(h.gasUsed as `0x${string}`).toString(),
-      gasLimit: hexToBigInt(h.gasLimit as `0x${string}`).toString(),
-      baseFeePerGas: h.baseFeePerGas ? hexToBigInt(h.baseFeePerGas as `0x${string}`).toString() : null,
+      timestamp: Number(h.timestamp),
+      gasUsed: BigInt(h.gasUsed).toString(),
+      gasLimit: BigInt(h.gasLimit).toString(),
+      baseFeePerGas: h.baseFeePerGas ? BigInt(h.baseFeePerGas).toString() : null,
     },
   }
 }

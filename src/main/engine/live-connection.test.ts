@@ -48,4 +48,33 @@ describe('LiveConnection', () => {
     expect(connection.getStatus()).toMatchObject({ state: 'connected', headNumber: 5, sockets: 1, upstreamSubscriptions: 1 })
     expect(txCounts).toEqual([3])
   })
+
+  it('rejects a head whose number or timestamp is beyond 2^53 - 1, logs each problem once and keeps the connection', async () => {
+    const huge = '0xffffffffffffffff'
+    server = await startScriptedServer((request, socket) => {
+      if (request.method !== 'eth_subscribe') return reply(socket, request.id, '0x0')
+      reply(socket, request.id, '0xs')
+      for (let i = 0; i < 50; i++) {
+        notify(socket, '0xs', { ...header(7), number: huge })
+        notify(socket, '0xs', { ...header(7), timestamp: huge })
+      }
+      notify(socket, '0xs', header(8))
+    })
+    const logs: string[] = []
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-live-'))
+    const db = openDatabase(path.join(dir, 'db.sqlite'))
+    db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (3, 'x', 'user', 'x', 'x', 0)").run()
+    connection = new LiveConnection({ id: 3, url: server.url, httpUrl: null, db, log: (m) => logs.push(m) })
+    const heads: ParsedHead[] = []
+    connection.on('head', (head) => heads.push(head))
+    connection.start()
+    await waitFor('the valid head after the out-of-range ones', () => heads.length === 1)
+    expect(heads[0]).toMatchObject({ number: 8, timestamp: 0x6553f100 })
+    const rejected = logs.filter((m) => m.includes('newHeads payload rejected'))
+    expect(rejected).toEqual([
+      expect.stringMatching(/^\[connection 3\] newHeads payload rejected: number: out of range \(above 9007199254740991/),
+      expect.stringMatching(/^\[connection 3\] newHeads payload rejected: timestamp: out of range \(above 9007199254740991/),
+    ])
+    expect(connection.getStatus()).toMatchObject({ state: 'connected', headNumber: 8, reconnectCount: 0 })
+  })
 })

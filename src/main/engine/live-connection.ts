@@ -10,6 +10,8 @@ import type { Db, WriteGate } from '../store/database'
 import type { BackoffOptions } from '../upstream/backoff'
 import { ConnectionPool, type SubscriptionHandle } from '../upstream/connection-pool'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
+import { ProblemLog } from '../upstream/problem-log'
+import { toSafeNumber } from '../upstream/quantity'
 import { parseHeader, type ParsedHead } from './head-parser'
 
 export interface LiveConnectionOptions {
@@ -51,11 +53,14 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
   private stopped = false
   private chainId: number | null
   private connectionConfirmations: number | null
+  /** Rejected heads are logged once per problem: a peer may repeat a bad payload every block, or faster. */
+  private readonly problems: ProblemLog
 
   constructor(private readonly options: LiveConnectionOptions) {
     super()
     this.chainId = options.chainId ?? null
     this.connectionConfirmations = options.connectionConfirmations ?? null
+    this.problems = new ProblemLog((message) => options.log(`[connection ${options.id}] ${message}`))
     this.pool = new ConnectionPool({
       url: options.url,
       httpUrl: options.httpUrl,
@@ -96,7 +101,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       if (this.stopped) return
       const chainId = typeof answer === 'string' && /^0x[0-9a-f]+$/i.test(answer) ? Number.parseInt(answer, 16) : null
       if (chainId === null || !Number.isSafeInteger(chainId)) {
-        this.options.log(`[connection ${this.options.id}] eth_chainId answered ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
+        this.problems.report(`eth_chainId answered ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
         return
       }
       if (chainId === this.chainId) return
@@ -174,7 +179,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     const parsed = parseHeader(raw)
     if (!parsed.ok) {
       this.headError = parsed.message
-      this.options.log(`[connection ${this.options.id}] ${parsed.message}`)
+      this.problems.report(parsed.message)
       this.emit('status', this.getStatus())
       return
     }
@@ -189,17 +194,24 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     this.pool
       .request<string>('eth_getBlockTransactionCountByHash', [parsed.head.hash], 10_000)
       .then((count) => {
-        if (typeof count === 'string' && /^0x[0-9a-f]+$/i.test(count)) this.emit('txCount', parsed.head.hash, Number.parseInt(count, 16))
+        const txCount = toSafeNumber(count)
+        if (txCount.ok) this.emit('txCount', parsed.head.hash, txCount.value)
+        else this.problems.report(`eth_getBlockTransactionCountByHash answer skipped: ${txCount.problem}`)
       })
       .catch(() => undefined)
   }
 }
 
-/** eth_syncing answers false or an object of hex (or decimal) quantities. */
+/** eth_syncing answers false or an object of hex (or decimal) quantities; a value out of range shows as unknown. */
 export function toSyncingStatus(result: unknown): ConnectionStatus['syncing'] {
   const checkedAt = Date.now()
   if (result === false || result === null) return { syncing: false, startingBlock: null, currentBlock: null, highestBlock: null, checkedAt }
   const o = (typeof result === 'object' ? result : {}) as Record<string, unknown>
-  const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : null)
+  const num = (v: unknown): number | null => {
+    if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : null
+    if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v)
+    const parsed = toSafeNumber(v)
+    return parsed.ok ? parsed.value : null
+  }
   return { syncing: true, startingBlock: num(o.startingBlock), currentBlock: num(o.currentBlock), highestBlock: num(o.highestBlock), checkedAt }
 }

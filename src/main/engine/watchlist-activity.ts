@@ -6,7 +6,7 @@
  */
 import { pad, toEventSelector, parseAbiItem } from 'viem'
 import type { Db } from '../store/database'
-import type { LogFilter } from '../stream/watch-types'
+import type { LogFilter } from '../chain/watch-types'
 
 const TRANSFER = toEventSelector(parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')).toLowerCase()
 

@@ -16,6 +16,8 @@ export interface ExportDestination {
   file: string
   /** Headless mode: where a browser downloads the file from. */
   downloadUrl: string | null
+  /** The file's mode when it is created (the data directory's exports are private); else the default. */
+  mode?: number
 }
 
 export class ExportService {
@@ -40,7 +42,7 @@ export class ExportService {
   private async run(exportId: string, source: { total: number; rows: Iterable<CapturedEvent> }, format: ExportFormat, destination: ExportDestination): Promise<void> {
     const progress = (state: ExportProgress['state'], rows: number, error: string | null = null): void =>
       this.report({ exportId, state, rows, totalRows: source.total, file: destination.file, downloadUrl: state === 'done' ? destination.downloadUrl : null, error })
-    const out = fs.createWriteStream(destination.file, { encoding: 'utf8' })
+    const out = fs.createWriteStream(destination.file, { encoding: 'utf8', ...(destination.mode === undefined ? {} : { mode: destination.mode }) })
     let failure: Error | null = null
     out.on('error', (error) => (failure = error))
     let rows = 0

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PORT, OptionsError, parseServeOptions } from './options'
+import { DEFAULT_PORT, OptionsError, parseServeOptions, plainHttpWarning } from './options'
 
 describe('serve options', () => {
   it('reads every documented option', () => {
@@ -22,5 +22,13 @@ describe('serve options', () => {
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseServeOptions(argv)).toThrow(OptionsError)
     expect(() => parseServeOptions(argv)).toThrow(message)
+  })
+
+  it.each([['0.0.0.0'], ['::'], ['192.168.1.20'], ['tidewatch.lan']])('warns that the token travels in clear text on --host %s', (host) => {
+    expect(plainHttpWarning(host)).toMatch(new RegExp(`--host ${host.replace(/\./g, '\\.')} .*plain HTTP.*API token.*clear text`))
+  })
+
+  it.each([['127.0.0.1'], ['127.0.0.2'], ['localhost'], ['::1'], ['[::1]']])('says nothing on the loopback host %s', (host) => {
+    expect(plainHttpWarning(host)).toBeNull()
   })
 })

@@ -2,6 +2,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { isLoopbackHost } from '../server/request-guard'
 
 export interface ServeOptions {
   rpc?: string | undefined
@@ -58,6 +59,15 @@ export function parseServeOptions(argv: string[]): ServeOptions {
   if (host.trim() === '') throw new OptionsError('--host must not be empty')
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
   return { rpc, http, dataDir, host, port, confirmations }
+}
+
+/**
+ * PROTOCOL.md listens on 127.0.0.1 unless the person asks for another host; then they must
+ * know what it costs, once, at start. Null on a loopback host.
+ */
+export function plainHttpWarning(host: string): string | null {
+  if (isLoopbackHost(host)) return null
+  return `warning: --host ${host} serves Tidewatch beyond this machine over plain HTTP: the API token (in every WebSocket URL and download link) travels in clear text over the network, readable by anyone on the way. Keep the default 127.0.0.1 and reach it through an SSH tunnel or a TLS proxy where you can.`
 }
 
 function checkUrl(flag: string, value: string, protocols: string[]): string {

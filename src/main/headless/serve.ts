@@ -11,10 +11,11 @@ import { serveUiSocket } from '../server/ui-socket'
 import { streamRoute } from '../stream/stream-endpoint'
 import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
 import { primaryStreamDeps } from '../stream/primary-watches'
-import { headlessLocalApi } from '../server/local-api'
+import { headlessLocalApi } from '../app/local-api'
 import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
-import { OptionsError, parseServeOptions, USAGE } from './options'
+import { makePrivateDir } from '../private-files'
+import { OptionsError, parseServeOptions, plainHttpWarning, USAGE } from './options'
 
 const log = (message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`)
@@ -33,7 +34,7 @@ export async function serve(argv: string[]): Promise<void> {
     process.stderr.write(`tidewatch serve: the user interface is not built (${rendererRoot} is missing); run \`npm run build\` first.\n`)
     process.exit(1)
   }
-  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
+  makePrivateDir(options.dataDir)
   const token = loadOrCreateApiToken(options.dataDir)
   const app = await startTidewatch({
     dataDir: options.dataDir,
@@ -53,7 +54,7 @@ export async function serve(argv: string[]): Promise<void> {
     rendererRoot,
     downloads: { path: EXPORTS_PATH, dir: exportsDir(options.dataDir) },
     routes: [
-      uiRoute((socket) => serveUiSocket(socket, app.api)),
+      uiRoute((socket) => serveUiSocket(socket, app.api, { log })),
       streamRoute(streamDeps),
       rpcRoute({ pool: streamDeps.pool, watches: streamDeps.watches, log }),
     ],
@@ -79,6 +80,8 @@ export async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.stdout.write(`Tidewatch listening on ${server.url}\n`)
+  const warning = plainHttpWarning(options.host)
+  if (warning) log(warning)
   // The fragment never reaches a server or its logs; the page moves it to sessionStorage.
   process.stdout.write(`Open the user interface: ${server.url}#token=${token}\n`)
 }

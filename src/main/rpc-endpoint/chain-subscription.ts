@@ -12,7 +12,7 @@ import { RPC_ERROR_CODES, type JsonRpcErrorObject } from '../../shared/rpc-proto
 import type { SubscriptionSpec } from '../../shared/subscription-params'
 import { toLogFilter } from '../chain/log-filter'
 import { errorText } from '../error-text'
-import type { WatchHandle, WatchProvider } from '../stream/watch-types'
+import type { WatchHandle, WatchProvider } from '../chain/watch-types'
 import { failureCode } from '../upstream/rpc-errors'
 import { upstreamErrorObject } from './upstream-answers'
 

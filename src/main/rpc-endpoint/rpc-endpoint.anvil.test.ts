@@ -104,7 +104,7 @@ describe('/v1/rpc on anvil', () => {
       expect(blocks[1]!.parentHash).toBe(blocks[0]!.hash)
       expect(blocks[1]!.number).toBe(blocks[0]!.number! + 1n)
     } finally {
-      await (await viem.transport.getRpcClient()).close()
+      ;(await viem.transport.getRpcClient()).close()
     }
   })
 

@@ -16,7 +16,7 @@ import { RPC_PATH } from '../../shared/rpc-protocol'
 import { startHttpServer, type RunningHttpServer } from '../server/http-server'
 import { ConnectionPool } from '../upstream/connection-pool'
 import { rpcRoute, type RpcRouteOptions } from './rpc-endpoint'
-import type { WatchProvider } from '../stream/watch-types'
+import type { WatchProvider } from '../chain/watch-types'
 import { refusedUpgradeStatus } from '../../../test/helpers/upgrade-status'
 
 const TOKEN = 'rpc-test-token-0123456789abcdef0123456789abcd'

@@ -19,7 +19,7 @@ import {
 } from '../../shared/rpc-protocol'
 import { boundedSender, DEFAULT_MAX_BUFFERED_BYTES } from '../server/socket-send'
 import type { ConnectionPool } from '../upstream/connection-pool'
-import type { WatchProvider } from '../stream/watch-types'
+import type { WatchProvider } from '../chain/watch-types'
 import { forwardRequest } from './forward-request'
 import type { MethodOutcome } from './outcome'
 import type { SharedSubscriptions } from './shared-subscriptions'

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { parseSubscribeParams, parseUnsubscribeParams, RPC_ERROR_CODES, type JsonRpcRequest } from '../../shared/rpc-protocol'
 import type { ConnectionPool } from '../upstream/connection-pool'
-import type { WatchProvider } from '../stream/watch-types'
+import type { WatchProvider } from '../chain/watch-types'
 import { isChainSpec, openChainSubscription } from './chain-subscription'
 import { LocalSubscription } from './local-subscription'
 import type { MethodOutcome } from './outcome'

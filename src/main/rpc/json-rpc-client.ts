@@ -41,6 +41,8 @@ export interface JsonRpcClientOptions {
   /** Timeout for the WebSocket opening handshake. */
   connectTimeoutMs?: number
   headers?: Record<string, string>
+  /** Largest frame accepted; a larger one closes the socket with 1009 and an 'error' event. */
+  maxPayload?: number
 }
 
 interface Pending {
@@ -89,7 +91,7 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, {
         handshakeTimeout: connectTimeoutMs,
-        maxPayload: 256 * 1024 * 1024,
+        maxPayload: options.maxPayload ?? 256 * 1024 * 1024,
         ...(options.headers ? { headers: options.headers } : {}),
       })
       const onError = (error: Error): void => {

@@ -2,7 +2,8 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
+import { makeFilePrivate, makePrivateDir, PRIVATE_FILE_MODE } from '../private-files'
 
 export const API_TOKEN_FILE = 'api-token'
 
@@ -12,22 +13,21 @@ export function loadOrCreateApiToken(dataDir: string): string {
     const token = fs.readFileSync(file, 'utf8').trim()
     if (token.length >= 32) {
       // Tighten a copy that was loosened by hand: the token guards every endpoint.
-      fs.chmodSync(file, 0o600)
+      makeFilePrivate(file)
       return token
     }
   }
   const token = crypto.randomBytes(32).toString('base64url')
-  fs.mkdirSync(dataDir, { recursive: true })
-  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 })
-  fs.chmodSync(file, 0o600)
+  makePrivateDir(dataDir)
+  fs.writeFileSync(file, `${token}\n`, { mode: PRIVATE_FILE_MODE })
+  makeFilePrivate(file)
   return token
 }
 
 /** Accepts `?token=` or `Authorization: Bearer`, compared in constant time. */
-export function requestHasToken(request: IncomingMessage, token: string): boolean {
-  const url = new URL(request.url ?? '/', 'http://localhost')
-  const header = request.headers.authorization
-  const offered = url.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : null)
+export function requestHasToken(target: URL, headers: IncomingHttpHeaders, token: string): boolean {
+  const header = headers.authorization
+  const offered = target.searchParams.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7).trim() : null)
   if (!offered) return false
   const a = Buffer.from(offered)
   const b = Buffer.from(token)

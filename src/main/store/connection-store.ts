@@ -1,7 +1,7 @@
 /** Saved endpoints: they survive restarts, their URLs sealed by a SecretBox. */
 import type { Connection } from '../../shared/contract'
 import type { Db } from './database'
-import { redactUrl } from './redact-url'
+import { redactUrl } from '../redact-url'
 import type { SecretBox } from './secret-box'
 
 interface ConnectionRow {
@@ -76,15 +76,18 @@ export class ConnectionStore {
     return this.db.prepare('DELETE FROM connections WHERE id = ?').run(id).changes > 0
   }
 
+  /** Display URLs are masked afresh from the sealed ones: rows saved before a masking fix show no more than today's rules allow. */
   private fromRow(row: ConnectionRow): StoredConnection {
+    const url = this.secrets.decrypt(row.url_ciphertext)
+    const httpUrl = row.http_url_ciphertext ? this.secrets.decrypt(row.http_url_ciphertext) : null
     return {
       id: row.id,
       name: row.name,
       kind: row.kind,
-      url: this.secrets.decrypt(row.url_ciphertext),
-      displayUrl: row.display_url,
-      httpUrl: row.http_url_ciphertext ? this.secrets.decrypt(row.http_url_ciphertext) : null,
-      displayHttpUrl: row.display_http_url,
+      url,
+      displayUrl: redactUrl(url),
+      httpUrl,
+      displayHttpUrl: httpUrl ? redactUrl(httpUrl) : null,
       createdAt: row.created_at,
       confirmations: row.confirmations,
       chainId: row.chain_id,

@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import { makeFilePrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files'
 import { migrations as defaultMigrations, type Migration } from './migrations'
 
 export type Db = Database.Database
@@ -40,7 +41,8 @@ export class StoreOpenError extends Error {
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
   let db: Db | undefined
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE })
+    createPrivately(file)
     db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
     db.pragma('busy_timeout = 5000')
     db.pragma('journal_mode = WAL')
@@ -53,6 +55,18 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     db?.close()
     throw new StoreOpenError(file, error)
   }
+}
+
+/**
+ * SQLite creates a database with mode 0644 and gives its -wal and -shm files the mode of
+ * the database file: creating the file empty with 0600 first (SQLite takes an empty file
+ * for a new database) keeps all three private. Copies from before are tightened.
+ */
+function createPrivately(file: string): void {
+  // In-memory and temporary databases have no file.
+  if (file === ':memory:' || file === '') return
+  fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE_MODE))
+  for (const part of [file, `${file}-wal`, `${file}-shm`]) makeFilePrivate(part)
 }
 
 export function applyMigrations(db: Db, migrations: readonly Migration[]): number[] {

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { NormalizedEvent } from '../subscriptions/captured-event'
+import type { NormalizedEvent } from './captured-event'
 import { openDatabase, type Db } from './database'
 import { EventStore, type EventsCommitted } from './event-store'
 
@@ -172,6 +172,10 @@ describe('EventStore', () => {
     expect(ids({ limit: 5 })).toEqual([61, 60, 59, 58, 57])
     expect(ids({ limit: 5, beforeId: 30 })).toEqual([29, 28, 27, 26, 25])
     expect(ids({ limit: 100, afterId: 55 })).toEqual([61, 60, 59, 58, 57, 56])
+    // afterId pages forward: a full page is the rows just above it (contract.ts), still newest first.
+    expect(ids({ limit: 3, afterId: 40 })).toEqual([43, 42, 41])
+    expect(ids({ limit: 3, streamIds: [0], afterId: 40 })).toEqual([48, 45, 42])
+    expect(ids({ limit: 2, afterId: 40, beforeId: 50 })).toEqual([42, 41])
     expect(ids({ limit: 4, streamIds: [0] })).toEqual([60, 57, 54, 51])
     expect(ids({ limit: 4, streamIds: [0], beforeId: 51 })).toEqual([48, 45, 42, 39])
     expect(ids({ limit: 100, streamIds: [1, 2], afterId: 50 })).toEqual(range(59, 51, (id) => id % 3 !== 0))

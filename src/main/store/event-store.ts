@@ -5,8 +5,7 @@
  * main connection, after `flush()` when they must see everything queued.
  */
 import type { CapturedEvent, EventKind } from '../../shared/contract'
-import type { NormalizedEvent } from '../subscriptions/captured-event'
-import { logPayload } from '../subscriptions/normalize'
+import type { NormalizedEvent } from './captured-event'
 import type { Db } from './database'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
 
@@ -281,7 +280,9 @@ export class EventStore {
         { text },
       )
     }
-    const sql = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`
+    const filtered = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
+    // afterId pages forward (contract.ts): the rows just above it, handed back newest first like every page.
+    const sql = query.afterId !== undefined ? `SELECT * FROM (${filtered} ORDER BY id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY id DESC LIMIT @limit`
     return (this.statement(sql).all(params) as EventRow[]).map(toEvent)
   }
 
@@ -424,3 +425,20 @@ function summarize(ops: FlatOps, results: Float64Array): EventsCommitted[] {
   }
   return [...committed.values()]
 }
+
+/** Rows stored before logs kept their raw object: the JSON-RPC log rebuilt from the columns. */
+function logPayload(e: Pick<NormalizedEvent, 'address' | 'topics' | 'data' | 'blockNumber' | 'blockHash' | 'transactionHash' | 'transactionIndex' | 'logIndex' | 'removed'>): Record<string, unknown> {
+  const hex = (n: number | null) => (n === null ? null : `0x${n.toString(16)}`)
+  return {
+    address: e.address,
+    topics: e.topics,
+    data: e.data,
+    blockNumber: hex(e.blockNumber),
+    blockHash: e.blockHash,
+    transactionHash: e.transactionHash,
+    transactionIndex: hex(e.transactionIndex),
+    logIndex: hex(e.logIndex),
+    removed: e.removed,
+  }
+}
+

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { makeFilePrivate, makePrivateDir, PRIVATE_FILE_MODE } from '../private-files'
 
 export interface SecretBox {
   encrypt(plain: string): string
@@ -20,10 +21,12 @@ export function createKeyFileSecretBox(dataDir: string): SecretBox {
   if (fs.existsSync(keyPath)) {
     key = Buffer.from(fs.readFileSync(keyPath, 'utf8').trim(), 'base64')
     if (key.length !== 32) throw new Error(`${keyPath} is not a Tidewatch key file (expected 32 bytes, base64)`)
+    // Tighten a copy that was loosened by hand: the key opens every saved endpoint URL.
+    makeFilePrivate(keyPath)
   } else {
     key = crypto.randomBytes(32)
-    fs.mkdirSync(dataDir, { recursive: true })
-    fs.writeFileSync(keyPath, key.toString('base64'), { mode: 0o600, flag: 'wx' })
+    makePrivateDir(dataDir)
+    fs.writeFileSync(keyPath, key.toString('base64'), { mode: PRIVATE_FILE_MODE, flag: 'wx' })
   }
   return {
     encrypt(plain) {

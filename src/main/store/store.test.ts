@@ -6,7 +6,7 @@ import { ConnectionStore } from './connection-store'
 import { applyMigrations, openDatabase, StoreOpenError } from './database'
 import { HeadStore, type HeadsCommitted, type NewHead } from './head-store'
 import { migrations } from './migrations'
-import { redactSecretsIn, redactUrl } from './redact-url'
+import { redactSecretsIn, redactUrl } from '../redact-url'
 import { createKeyFileSecretBox } from './secret-box'
 
 const dirs: string[] = []
@@ -123,15 +123,13 @@ describe('secrets', () => {
     expect(raw.includes(Buffer.from('abcdEFGH1234ijklMNOP5678'))).toBe(false)
     const reopened = openDatabase(path.join(dir, 'db.sqlite'))
     const [loaded] = new ConnectionStore(reopened, createKeyFileSecretBox(dir)).list()
-    expect(loaded).toMatchObject({ id: saved.id, url, displayUrl: 'wss://eth-mainnet.g.alchemy.com/v2/abcd***' })
+    expect(loaded).toMatchObject({ id: saved.id, url, displayUrl: 'wss://eth-mainnet.g.alchemy.com/v2/***' })
     reopened.close()
   })
 
   it('redacts keys in paths, queries and userinfo, and in free text', () => {
-    expect(redactUrl('wss://mainnet.infura.io/ws/v3/0123456789abcdef0123456789abcdef')).toBe('wss://mainnet.infura.io/ws/v3/0123***')
-    expect(redactUrl('wss://user:secretpass@node.example/rpc?apikey=supersecretvalue')).toBe(
-      'wss://***:***@node.example/rpc?apikey=supe***',
-    )
+    expect(redactUrl('wss://mainnet.infura.io/ws/v3/0123456789abcdef0123456789abcdef')).toBe('wss://mainnet.infura.io/ws/v3/***')
+    expect(redactUrl('wss://user:secretpass@node.example/rpc?apikey=supersecretvalue')).toBe('wss://***:***@node.example/rpc?apikey=***')
     expect(redactUrl('ws://127.0.0.1:8545')).toBe('ws://127.0.0.1:8545/')
     const url = 'wss://eth-mainnet.g.alchemy.com/v2/abcdEFGH1234ijklMNOP5678'
     expect(redactSecretsIn(`failed to reach ${url}`, url)).not.toContain('EFGH1234')

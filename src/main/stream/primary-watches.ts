@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { NoUpstreamError } from '../upstream/rpc-errors'
 import type { StreamDeps } from './stream-session'
-import type { WatchProvider } from './watch-types'
+import type { WatchProvider } from '../chain/watch-types'
 
 export function primaryWatchProvider(engine: Engine, connectionId: () => number | null): WatchProvider {
   const current = (): WatchProvider => {

@@ -5,7 +5,7 @@
  * subscription payload carries numbers, an `eth_syncing` result hex quantities.
  */
 import type { MinedTransactionData, PendingTransactionData, SyncingData } from '../../shared/stream-protocol'
-import type { NormalizedEvent } from '../subscriptions/captured-event'
+import type { NormalizedEvent } from '../store/captured-event'
 
 type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)

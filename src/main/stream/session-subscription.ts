@@ -7,7 +7,7 @@
  */
 import type { StreamRequestOf } from '../../shared/stream-protocol'
 import type { SubscriptionSpec } from '../../shared/subscription-params'
-import type { NormalizedEvent } from '../subscriptions/captured-event'
+import type { NormalizedEvent } from '../store/captured-event'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { failureCode, isRateLimit, isUnsupported } from '../upstream/rpc-errors'
@@ -16,7 +16,7 @@ import { observingSubscribeErrors } from '../upstream/observed-pool'
 import { minedTransactionData, pendingTransactionData, syncingData } from './session-messages'
 import { errorText } from '../error-text'
 import { upstreamErrorDetails, type LiveRequest } from './session-request'
-import type { WatchProvider } from './watch-types'
+import type { WatchProvider } from '../chain/watch-types'
 
 export type SubscriptionStreamRequest =
   | StreamRequestOf<'newPendingTransactions'>

@@ -9,7 +9,7 @@ import { decodeCursor, type CursorPosition } from '../chain/stream-cursor'
 import { errorText } from '../error-text'
 import { failureCode } from '../upstream/rpc-errors'
 import { upstreamErrorDetails, type LiveRequest } from './session-request'
-import type { LogFilter, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
+import type { LogFilter, WatchMessage, WatchProvider, WatchRequest } from '../chain/watch-types'
 
 export type WatchStreamRequest = StreamRequestOf<'logs'> | StreamRequestOf<'newHeads'>
 

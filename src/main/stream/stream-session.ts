@@ -13,7 +13,7 @@ import { failureCode } from '../upstream/rpc-errors'
 import { LiveRequest } from './session-request'
 import { openSubscription } from './session-subscription'
 import { openWatch, type LogDecoder } from './session-watch'
-import type { WatchProvider } from './watch-types'
+import type { WatchProvider } from '../chain/watch-types'
 
 export interface StreamDeps {
   watches: WatchProvider

@@ -8,6 +8,8 @@ import type { ConnectionPool, SubscriptionHandle } from '../upstream/connection-
 import { isUnsupported } from '../upstream/rpc-errors'
 import { hashesOnly, minedFilter, pendingFilter, type TxLike } from './transaction-filters'
 
+const HASH32 = /^0x[0-9a-fA-F]{64}$/
+
 export interface Emulation {
   description: string
   stop(): Promise<void>
@@ -92,10 +94,12 @@ async function emulatePending(spec: SubscriptionSpec, ctx: EmulatorContext): Pro
     },
     ctx.lookupConcurrency ?? 8,
   )
-  // Some upstreams ignore the `true` and still send hashes: handle both shapes.
+  // Some upstreams ignore the `true` and still send hashes: handle both shapes. Anything
+  // else is handed on as it is, so that the runner's checks reject it with the field at fault.
   const onResult = (result: unknown): void => {
-    if (typeof result === 'string') queue.push(result)
-    else if (result && typeof result === 'object') emit(result as TxLike)
+    if (typeof result === 'string' && HASH32.test(result)) queue.push(result)
+    else if (result && typeof result === 'object' && !Array.isArray(result)) emit(result)
+    else ctx.deliver(result)
   }
   let handle: SubscriptionHandle
   let description = 'built from newPendingTransactions with full transactions, filtered by Tidewatch'
@@ -125,13 +129,23 @@ async function emulateMined(spec: Extract<SubscriptionSpec, { type: 'alchemy_min
     ['newHeads'],
     (head) => {
       const hash = (head as { hash?: unknown } | null)?.hash
-      if (typeof hash !== 'string') return
+      if (typeof hash !== 'string' || !HASH32.test(hash)) {
+        ctx.log('newHeads result without a 32-byte hash; no block to look up')
+        return
+      }
       chain = chain.then(async () => {
         if (stopped) return
         try {
-          const block = await ctx.pool.request<{ transactions?: TxLike[] } | null>('eth_getBlockByHash', [hash, true], 20_000)
-          for (const tx of block?.transactions ?? []) {
-            if (typeof tx === 'object' && matches(tx)) ctx.deliver({ removed: false, transaction: onlyHashes ? { hash: tx.hash } : tx })
+          const block = await ctx.pool.request<{ transactions?: unknown } | null>('eth_getBlockByHash', [hash, true], 20_000)
+          const transactions = block?.transactions ?? []
+          if (!Array.isArray(transactions)) {
+            ctx.log(`eth_getBlockByHash ${hash} answered transactions that are not a list; block skipped`)
+            return
+          }
+          for (const tx of transactions as unknown[]) {
+            // Not an object: the runner's checks reject it with the field at fault.
+            if (typeof tx !== 'object' || tx === null) ctx.deliver({ removed: false, transaction: tx })
+            else if (matches(tx)) ctx.deliver({ removed: false, transaction: onlyHashes ? { hash: (tx as TxLike).hash } : tx })
           }
         } catch (error) {
           ctx.log(`eth_getBlockByHash ${hash} failed: ${error instanceof Error ? error.message : String(error)}`)

@@ -7,8 +7,9 @@ import { EventEmitter } from 'node:events'
 import { ethSubscribeParams, type SubscriptionSpec } from '../../shared/subscription-params'
 import { backoffDelay } from '../upstream/backoff'
 import type { ConnectionPool, SubscriptionHandle } from '../upstream/connection-pool'
+import { ProblemLog } from '../upstream/problem-log'
 import { isRateLimit, isUnsupported } from '../upstream/rpc-errors'
-import type { NormalizedEvent } from './captured-event'
+import type { NormalizedEvent } from '../store/captured-event'
 import { canEmulate, startEmulation, type Emulation } from './emulators'
 import { normalize } from './normalize'
 
@@ -47,9 +48,12 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
   private attempt = 0
   private running = false
   private status: RunnerStatus = { state: 'paused', emulated: false, emulation: null, lastError: null }
+  /** Skipped results and failed lookups, once per problem: they can come with every notification. */
+  private readonly problems: ProblemLog
 
   constructor(private readonly options: RunnerOptions) {
     super()
+    this.problems = new ProblemLog(options.log)
   }
 
   getStatus(): RunnerStatus {
@@ -79,8 +83,8 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
     const normalized = normalize(this.options.spec.type, raw)
     if (!normalized.ok) {
       const message = `${this.options.spec.type} result skipped: ${normalized.message}`
-      this.options.log(message)
-      this.update({ lastError: message })
+      this.problems.report(message)
+      if (this.status.lastError !== message) this.update({ lastError: message })
       return
     }
     this.options.sink(normalized.event)
@@ -134,7 +138,7 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
         pool: this.options.pool,
         deliver: (raw) => this.deliver(raw, true),
         fail: this.lost,
-        log: this.options.log,
+        log: (message) => this.problems.report(message),
         ...(this.options.syncingPollMs ? { syncingPollMs: this.options.syncingPollMs } : {}),
       })
       if (!this.running) return void (await emulation.stop())

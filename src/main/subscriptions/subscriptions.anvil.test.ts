@@ -65,7 +65,8 @@ describe('every subscription type on anvil', () => {
     }
 
     // A transaction of the test's own, from an account the demo traffic never uses.
-    const sent = (await client().request({ method: 'eth_sendTransaction' as never, params: [{ from: OUTSIDER, to: demo.accounts[0], value: '0x1' }] as never })) as Hex
+    const sentAnswer: unknown = await client().request({ method: 'eth_sendTransaction' as never, params: [{ from: OUTSIDER, to: demo.accounts[0], value: '0x1' }] as never })
+    const sent = sentAnswer as Hex
 
     await waitFor('six blocks of logs', () => new Set(eventsOf(subs.tokenLogs).map((e) => e.blockNumber)).size >= 6, 30_000, 200)
     await waitFor('own tx seen everywhere', () =>
@@ -83,10 +84,11 @@ describe('every subscription type on anvil', () => {
       const captured = eventsOf(sub).filter((e) => e.blockNumber! <= lastHead)
       const first = Math.min(...eventsOf(subs.tokenLogs).map((e) => e.blockNumber!))
       const inRange = captured.filter((e) => e.blockNumber! >= first)
-      const expected = (await client().request({
+      const answer: unknown = await client().request({
         method: 'eth_getLogs',
         params: [{ ...filter, fromBlock: `0x${first.toString(16)}`, toBlock: `0x${lastHead.toString(16)}` } as never],
-      })) as { blockHash: string; logIndex: Hex; topics: string[] }[]
+      })
+      const expected = answer as { blockHash: string; logIndex: Hex; topics: string[] }[]
       expect(inRange.map(key).sort()).toEqual(expected.map((l) => `${l.blockHash}:${Number(l.logIndex)}`).sort())
       expect(inRange.every((e) => e.removed === false && e.topics[0] === TRANSFER)).toBe(true)
       if (sub === subs.orLogs) expect(inRange.every((e) => [pad(a1), pad(a2)].map((t) => t.toLowerCase()).includes(e.topics[2]!))).toBe(true)

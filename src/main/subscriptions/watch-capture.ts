@@ -8,9 +8,9 @@
 import { EventEmitter } from 'node:events'
 import type { HistoryProgress, WatchOptions } from '../../shared/contract'
 import type { SubscriptionSpec } from '../../shared/subscription-params'
-import type { WatchHandle, WatchMessage, WatchProvider } from '../stream/watch-types'
+import type { WatchHandle, WatchMessage, WatchProvider } from '../chain/watch-types'
 import { toLogFilter } from '../chain/log-filter'
-import type { NormalizedEvent } from './captured-event'
+import type { NormalizedEvent } from '../store/captured-event'
 import type { RunnerEvents, RunnerStatus } from './subscription-runner'
 
 export interface WatchCaptureStore {

@@ -88,6 +88,22 @@ describe('ConnectionPool', () => {
     await waitFor('delivered after replacement', () => heads.length >= 1)
   })
 
+  it('drops a socket that goes silent while it resubscribes, through the heartbeat, instead of waiting out the request timeout', async () => {
+    provider = await startFakeProvider()
+    pool = new ConnectionPool({ url: provider.url, ...fast, heartbeat: { idleMs: 100, deadlineMs: 150 } })
+    pool.start()
+    const heads: unknown[] = []
+    await pool.acquire(['newHeads'], (r) => heads.push(r))
+    // Every socket from now on opens and then reads nothing: the resubscription gets no answer.
+    provider.goSilent()
+    provider.closeAll(1012, 'service restart')
+    await waitFor('the silent new socket declared dead and replaced', () => pool!.getStatus().reconnectCount >= 3, 10_000)
+    provider.speakAgain()
+    await waitFor('connected again', () => pool!.getStatus().state === 'connected' && [...provider!.subscriptions.values()].some((s) => !(s.socket as unknown as { _socket: { isPaused(): boolean } })._socket.isPaused()))
+    provider.emit('newHeads', { number: '0x4' })
+    await waitFor('delivered on the new socket', () => heads.length >= 1)
+  })
+
   it('backs off and says so when the provider rate-limits a subscription', async () => {
     provider = await startFakeProvider()
     pool = new ConnectionPool({ url: provider.url, ...fast })

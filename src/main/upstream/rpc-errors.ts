@@ -45,3 +45,21 @@ export function failureCode(error: unknown): 'upstream_error' | 'upstream_unavai
   if (error instanceof JsonRpcError) return 'upstream_error'
   return isUpstreamUnavailable(error) ? 'upstream_unavailable' : 'internal_error'
 }
+
+/**
+ * An answer over Tidewatch's size limit: an HTTP body cut off, or a WebSocket dropped on a
+ * frame over the limit while this request waited (most likely for its answer). Worded as a
+ * provider's "response too large" refusal, so that backfillRange halves the block range,
+ * and not as a rate limit. No answer came all the same: upstream_unavailable.
+ */
+export class AnswerTooLargeError extends ConnectionClosedError {
+  constructor(
+    readonly method: string,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `${method}: the upstream's answer was more than ${limitBytes / 1024 / 1024} MiB, Tidewatch's limit for one answer; ask for less, such as a narrower block range`,
+    )
+    this.name = 'AnswerTooLargeError'
+  }
+}

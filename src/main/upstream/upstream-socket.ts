@@ -6,10 +6,11 @@
  */
 import { EventEmitter } from 'node:events'
 import type { ConnectionState } from '../../shared/contract'
-import { JsonRpcClient, UpgradeRejectedError } from '../rpc/json-rpc-client'
-import { redactSecretsIn } from '../store/redact-url'
+import { ConnectionClosedError, JsonRpcClient, JsonRpcError, UpgradeRejectedError } from '../rpc/json-rpc-client'
+import { redactSecretsIn } from '../redact-url'
 import { backoffDelay, type BackoffOptions } from './backoff'
-import { isRateLimit } from './rpc-errors'
+import { ProblemLog } from './problem-log'
+import { AnswerTooLargeError, isRateLimit } from './rpc-errors'
 
 export interface HeartbeatOptions {
   /** Probe when nothing arrived for this long. */
@@ -23,8 +24,24 @@ export interface UpstreamSocketOptions {
   backoff?: BackoffOptions
   heartbeat?: Partial<HeartbeatOptions>
   requestTimeoutMs?: number
+  /** Largest frame accepted from the upstream; default MAX_FRAME_BYTES. */
+  maxFrameBytes?: number
   log?: (message: string) => void
 }
+
+/**
+ * 64 MiB. Twice geth's own client read limit (32 MiB, `wsDefaultReadLimit` in its
+ * rpc/websocket.go), so whatever a geth-based client reads from a node, Tidewatch reads
+ * too; a block with full transactions (the alchemy_minedTransactions emulation) is a few
+ * MB at today's gas limits. eth_getLogs over long ranges is cut into pieces by
+ * backfillRange (src/main/chain/backfill-range.ts), which halves a range whose answer is
+ * refused as too large: a request whose answer was dropped for exceeding this limit fails
+ * with AnswerTooLargeError, whose message reads as such a refusal ("more than"), so the
+ * range is halved as for Infura's 10,000-result refusal. Memory bounds the number from
+ * above: ws holds a whole message before JSON.parse, which needs several times its size.
+ * Anything larger is a broken or hostile peer: the socket is dropped and reconnected.
+ */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024
 
 export interface SocketSubscription {
   readonly params: readonly unknown[]
@@ -62,10 +79,15 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
   private readonly heartbeat: HeartbeatOptions
   private status: SocketStatus = { state: 'connecting', lastMessageAt: null, reconnectCount: 0, lastError: null }
   private connectedOnce = false
+  /** Clients dropped for an oversized frame: their failed requests say so. */
+  private readonly oversized = new WeakSet<JsonRpcClient>()
+  /** What the peer gets wrong, once per problem: malformed frames can come by the thousand. */
+  private readonly problems: ProblemLog
 
   constructor(private readonly options: UpstreamSocketOptions) {
     super()
     this.heartbeat = { ...DEFAULT_HEARTBEAT, ...options.heartbeat }
+    this.problems = new ProblemLog((message) => this.log(message))
   }
 
   get subscriptionCount(): number {
@@ -104,8 +126,16 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
   }
 
   request<T>(method: string, params: readonly unknown[] = [], timeoutMs?: number): Promise<T> {
-    if (!this.client) return Promise.reject(new Error(`Not connected to the endpoint (${this.status.lastError ?? this.status.state})`))
-    return this.client.request<T>(method, params, timeoutMs)
+    const client = this.client
+    if (!client) return Promise.reject(new Error(`Not connected to the endpoint (${this.status.lastError ?? this.status.state})`))
+    return client.request<T>(method, params, timeoutMs).catch((error: unknown) => {
+      if (error instanceof ConnectionClosedError && this.oversized.has(client)) throw new AnswerTooLargeError(method, this.maxFrameBytes)
+      throw this.redactError(error)
+    })
+  }
+
+  private get maxFrameBytes(): number {
+    return this.options.maxFrameBytes ?? MAX_FRAME_BYTES
   }
 
   /**
@@ -121,7 +151,7 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
         await this.issue(this.client, subscription)
       } catch (error) {
         this.subscriptions.delete(subscription)
-        throw error
+        throw this.redactError(error)
       }
       return subscription
     }
@@ -147,7 +177,7 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
     this.update({ state: this.connectedOnce || this.attempt > 0 ? 'reconnecting' : 'connecting' })
     let client: JsonRpcClient
     try {
-      client = await JsonRpcClient.connect(this.options.url, { requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000 })
+      client = await JsonRpcClient.connect(this.options.url, { requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000, maxPayload: this.maxFrameBytes })
     } catch (error) {
       this.fail(error)
       return
@@ -157,22 +187,44 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
       return
     }
     this.client = client
-    client.on('notification', () => (this.status.lastMessageAt = Date.now()))
-    client.on('protocolError', (message) => {
-      this.update({ lastMessageAt: Date.now(), lastError: message })
-      this.log(message)
+    const oversizedMessage = `The upstream sent a frame of more than ${this.maxFrameBytes / 1024 / 1024} MiB, Tidewatch's limit; dropped the connection (WebSocket code 1009) and reconnecting`
+    client.on('notification', (subscriptionId) => {
+      this.status.lastMessageAt = Date.now()
+      // Also after eth_unsubscribe, for notifications already on their way: harmless either way.
+      this.problems.report(`notification for subscription ${JSON.stringify(subscriptionId.slice(0, 80))}, which this connection does not hold; ignored`)
     })
-    client.on('error', (error) => this.log(`socket error: ${error.message}`))
+    client.on('protocolError', (message) => {
+      if (this.status.lastError !== message) this.update({ lastError: message })
+      this.status.lastMessageAt = Date.now()
+      this.problems.report(message)
+    })
+    client.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        // ws has stopped reading and started a closing handshake the peer may never finish: drop it now.
+        this.oversized.add(client)
+        this.problems.report(oversizedMessage)
+        client.terminate()
+        return
+      }
+      this.log(`socket error: ${error.message}`)
+    })
     client.on('close', (code, reason) => {
       if (this.client !== client) return
       this.client = null
       this.stopHeartbeat()
       for (const subscription of this.subscriptions) subscription.upstreamId = null
       if (this.stopped) return
+      if (this.oversized.has(client)) {
+        this.scheduleRetry(oversizedMessage)
+        return
+      }
       // Providers close on purpose (idle timeouts, 1008 throttling, connection-age caps): expected, logged, survived.
       this.log(`upstream closed the connection (code ${code}${reason ? `, ${reason}` : ''}); reconnecting`)
       this.scheduleRetry(`Connection closed by the server (code ${code}${reason ? `: ${reason}` : ''})`)
     })
+    // From the start: a socket that opens and then says nothing (a half-open path, a stalled
+    // backend) would otherwise hold every resubscription until its request timeout.
+    this.startHeartbeat(client)
     const failed: [SocketSubscription, unknown][] = []
     for (const subscription of [...this.subscriptions]) {
       try {
@@ -186,7 +238,7 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
           this.fail(error)
           return
         }
-        failed.push([subscription, error])
+        failed.push([subscription, this.redactError(error)])
       }
     }
     const reconnected = this.connectedOnce
@@ -199,7 +251,6 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
       if (subscription.firstIssue) subscription.firstIssue.reject(reason)
       else subscription.onError(reason)
     }
-    this.startHeartbeat(client)
     this.emit('ready', reconnected)
   }
 
@@ -267,6 +318,18 @@ export class UpstreamSocket extends EventEmitter<UpstreamSocketEvents> {
 
   private redact(text: string): string {
     return redactSecretsIn(text, this.options.url)
+  }
+
+  /** A request's error with the URL's secrets masked (some providers quote the URL in their error text). */
+  private redactError(error: unknown): unknown {
+    if (!(error instanceof Error)) return error
+    const message = this.redact(error.message)
+    if (error instanceof JsonRpcError) {
+      const upstreamMessage = error.upstreamMessage === undefined ? undefined : this.redact(error.upstreamMessage)
+      return message === error.message && upstreamMessage === error.upstreamMessage ? error : new JsonRpcError(error.code, message, error.data, upstreamMessage)
+    }
+    if (message !== error.message) error.message = message
+    return error
   }
 
   private log(message: string): void {

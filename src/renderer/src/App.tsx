@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import type { ConnectionWithStatus } from '@shared/contract'
 import { ConnectionsPanel } from './components/ConnectionsPanel'
+import { DemoNote } from './components/DemoNote'
 import { DetailTabs, tabId, tabPanelId, type DetailTab } from './components/DetailTabs'
 import { ExportDialog, type ExportActivity } from './components/ExportDialog'
 import { Header } from './components/Header'
@@ -18,6 +19,7 @@ import { chainName, finalityText } from './format'
 import { useAppInfo } from './hooks/useAppInfo'
 import { ChainsProvider, usePublishChains } from './hooks/useChains'
 import { useConnections } from './hooks/useConnections'
+import { usePreferences } from './hooks/usePreferences'
 import { NotificationsProvider } from './hooks/useNotifications'
 import { useShortcuts } from './hooks/useShortcuts'
 import { useTransportStatus } from './hooks/useTransportStatus'
@@ -67,6 +69,8 @@ function AppShell() {
   const info = useAppInfo()
   const connections = useConnections()
   usePublishChains(connections.rows)
+  const { preferences, set: setPreferences } = usePreferences()
+  const showDemoNote = preferences?.demoNoteDismissed === false && connections.rows.some((row) => row.kind === 'demo')
   const [chosenId, setChosenId] = useState<number | null>(null)
   const [tab, setTab] = useState<DetailTab>('blocks')
   const [dialog, setDialog] = useState<Dialog | null>(null)
@@ -125,6 +129,7 @@ function AppShell() {
         onSettings={() => setDialog('settings')}
       />
       <TransportBanner status={status} />
+      {showDemoNote && <DemoNote onDismiss={() => setPreferences({ demoNoteDismissed: true })} />}
       <main className="app-main">
         <ConnectionsPanel
           connections={connections}

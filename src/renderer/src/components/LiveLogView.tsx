@@ -108,6 +108,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
     // Known before its scroll event: keeping the rows in place is not a jump by the person.
     scrolledTo.current = scrollTarget
     // scrollTarget and replaced follow from these (and the refs).
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- scrollTarget is derived from these; listing it would re-run on every render
   }, [feed, snapshot.topShift, snapshot.resets])
 
   // Page at either end as the person scrolls towards it.

@@ -49,6 +49,7 @@ export function Modal({ testId, title, onClose, children, className, closeTestId
       if (opener?.isConnected) opener.focus()
     }
     // Opened once per mount; a later initialFocus change does not move the focus.
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- deliberately once per mount, see above
   }, [])
 
   return (

@@ -15,14 +15,15 @@ import '../panels.css'
 export function WatchlistPanel() {
   const client = useClient()
   const { entries, reload } = useWatchlist()
-  const [selected, setSelected] = useState<string | null>(null)
+  // undefined: the person has not picked one yet, so the first address shows its activity at once.
+  const [selected, setSelected] = useState<string | null | undefined>(undefined)
   const [error, setError] = useState<string | null>(null)
   const [removed, setRemoved] = useState<WatchlistEntry | null>(null)
-  const selectedEntry = entries.find((entry) => entry.address.toLowerCase() === selected) ?? null
+  const selectedEntry = selected === undefined ? (entries[0] ?? null) : (entries.find((entry) => entry.address.toLowerCase() === selected) ?? null)
 
   // A removed or relabelled-away entry is simply no longer selected.
   useEffect(() => {
-    if (selected !== null && !entries.some((entry) => entry.address.toLowerCase() === selected)) setSelected(null)
+    if (typeof selected === 'string' && !entries.some((entry) => entry.address.toLowerCase() === selected)) setSelected(null)
   }, [entries, selected])
 
   const save = async (entry: WatchlistEntry, change: { label: string; color: string; notify: boolean }): Promise<string | null> => {
@@ -90,7 +91,7 @@ export function WatchlistPanel() {
                 <WatchlistRow
                   key={entry.address}
                   entry={entry}
-                  selected={entry.address.toLowerCase() === selected}
+                  selected={entry === selectedEntry}
                   onSelect={() => {
                     const address = entry.address.toLowerCase()
                     setSelected((previous) => (previous === address ? null : address))

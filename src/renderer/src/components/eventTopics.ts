@@ -124,7 +124,7 @@ export function parseAbiEvents(text: string): { events: AbiEvent[] } | { error: 
     }
     const abi: unknown = isRecord(json) && Array.isArray(json.abi) ? json.abi : json
     if (!Array.isArray(abi)) return { error: 'A JSON ABI is an array of entries (or an artifact with an "abi" array)' }
-    if (abi.every((entry) => typeof entry === 'string')) return parseHumanReadable(abi as string[])
+    if (abi.every((entry) => typeof entry === 'string')) return parseHumanReadable(abi)
     const events = abi.filter(isAbiEvent)
     if (events.length === 0) {
       return { error: `This ABI has ${abi.length} entr${abi.length === 1 ? 'y' : 'ies'} but no events (entries with "type": "event")` }
@@ -148,7 +148,7 @@ function parseHumanReadable(lines: readonly string[]): { events: AbiEvent[] } | 
     .map((line) => (/^(event|function|error|constructor|fallback|receive|struct)\b/.test(line) ? line : `event ${line}`))
   if (signatures.length === 0) return { error: 'Paste a JSON ABI or event signatures, one per line' }
   try {
-    const abi = parseAbi(signatures) as unknown as Abi
+    const abi = parseAbi(signatures)
     const events = abi.filter((item): item is AbiEvent => item.type === 'event')
     if (events.length === 0) return { error: 'These lines define no events' }
     return { events }
@@ -161,7 +161,7 @@ function parseHumanReadable(lines: readonly string[]): { events: AbiEvent[] } | 
 export function findAbiEvent(events: readonly AbiEvent[], key: string): AbiEvent | null {
   const bySignature = events.find((event) => eventKey(event) === key)
   if (bySignature) return bySignature
-  const item = getAbiItem({ abi: events as Abi, name: key }) as unknown
+  const item = getAbiItem({ abi: events, name: key }) as unknown
   return isAbiEvent(item) ? item : null
 }
 
@@ -172,7 +172,7 @@ export function eventKey(event: AbiEvent): string {
 
 function canonicalType(param: AbiParameter): string {
   if (param.type.startsWith('tuple') && 'components' in param) {
-    return `(${(param.components as readonly AbiParameter[]).map(canonicalType).join(',')})${param.type.slice('tuple'.length)}`
+    return `(${(param.components).map(canonicalType).join(',')})${param.type.slice('tuple'.length)}`
   }
   return param.type
 }

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createLiveFeed, type LiveFeed } from './liveLogFeed'
-import { createFakeStore, type AfterIdReading, type FakeStore } from './liveLogTestStore'
-
-const READINGS: AfterIdReading[] = ['oldest-above', 'newest-above', 'ignores-after']
+import { createFakeStore, type FakeStore } from './liveLogTestStore'
 
 async function until(what: string, condition: () => boolean, timeoutMs = 3000): Promise<void> {
   const started = Date.now()
@@ -37,9 +35,9 @@ const announce = (feed: LiveFeed, store: FakeStore, count: number): void => {
   feed.appended({ connectionId: 1, ...store.add(count) })
 }
 
-describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => {
+describe('live feed', () => {
   it('loads the newest page, then joins new rows on top as they are announced', async () => {
-    const store = createFakeStore(1000, reading)
+    const store = createFakeStore(1000)
     const feed = startFeed(store)
     await until('first page', () => feed.getSnapshot().status === 'ready')
     expect(idsOf(feed)[0]).toBe(1000)
@@ -54,7 +52,7 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
   })
 
   it('holds the rows still while paused, counts arrivals, and resume adds exactly them', async () => {
-    const store = createFakeStore(500, reading)
+    const store = createFakeStore(500)
     const feed = startFeed(store)
     await until('first page', () => feed.getSnapshot().status === 'ready')
     feed.setPaused(true)
@@ -73,7 +71,7 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
   })
 
   it('counts as new, when pausing, the rows announced before it that were not joined yet', async () => {
-    const store = createFakeStore(500, reading)
+    const store = createFakeStore(500)
     // A catch-up interval longer than the test: the announced rows are never joined before the pause.
     const feed = createLiveFeed({ list: (request) => store.list(request), query: { connectionId: 1 }, intervalMs: 60_000, countIntervalMs: 5 })
     feed.start()
@@ -88,7 +86,7 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
   })
 
   it('resumes after more arrivals than the window holds by starting again from the newest rows', async () => {
-    const store = createFakeStore(300, reading)
+    const store = createFakeStore(300)
     const feed = startFeed(store, { cap: 400 })
     await until('first page', () => feed.getSnapshot().status === 'ready')
     feed.setPaused(true)
@@ -111,7 +109,7 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
   })
 
   it('keeps the place of a person reading below the top when more arrive than the window holds', async () => {
-    const store = createFakeStore(300, reading)
+    const store = createFakeStore(300)
     const feed = startFeed(store, { cap: 400 })
     await until('first page', () => feed.getSnapshot().status === 'ready')
     feed.setViewport({ first: 100, last: 120, atTop: false })
@@ -138,7 +136,7 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
   })
 
   it('keeps the window bounded, drops the end away from the screen, and pages it back', async () => {
-    const store = createFakeStore(3000, reading)
+    const store = createFakeStore(3000)
     const feed = startFeed(store, { cap: 500 })
     await until('first page', () => feed.getSnapshot().status === 'ready')
 
@@ -177,7 +175,7 @@ describe.each(READINGS)('live feed, engine reading afterId as %s', (reading) => 
 
 describe('live feed with filters', () => {
   it('counts only matching arrivals while paused', async () => {
-    const store = createFakeStore(100, 'oldest-above', (event) => event.id % 5 === 0)
+    const store = createFakeStore(100, (event) => event.id % 5 === 0)
     const feed = createLiveFeed({
       list: (request) => store.list(request),
       query: { connectionId: 1, eventName: 'Transfer' },
@@ -197,7 +195,7 @@ describe('live feed with filters', () => {
   })
 
   it('shows an error and keeps the rows when a request fails', async () => {
-    const store = createFakeStore(10, 'oldest-above')
+    const store = createFakeStore(10)
     let fail = false
     const feed = createLiveFeed({
       list: (request) =>
@@ -221,7 +219,7 @@ describe('live feed with filters', () => {
 
 describe('live feed with nothing to show', () => {
   it('asks once per announcement while its filters match nothing', async () => {
-    const store = createFakeStore(50, 'oldest-above', () => false)
+    const store = createFakeStore(50, () => false)
     const feed = createLiveFeed({ list: (request) => store.list(request), query: { text: 'nothing' }, intervalMs: 5 })
     feed.start()
     await until('first page', () => feed.getSnapshot().status === 'ready')
@@ -236,7 +234,7 @@ describe('live feed with nothing to show', () => {
 
 describe('live feed and reorgs', () => {
   it('turns the shown rows of orphaned blocks removed in place, without a new request', async () => {
-    const store = createFakeStore(300, 'oldest-above')
+    const store = createFakeStore(300)
     for (const row of store.rows) row.blockHash = row.id > 290 ? '0xorphaned' : '0xcanonical'
     const feed = startFeed(store)
     await until('first page', () => feed.getSnapshot().status === 'ready')

@@ -1,12 +1,6 @@
 /** A fake event store answering events.list like the engine might, for the live log's tests. */
 import type { CapturedEvent, CommandRequest, CommandResult } from '@shared/contract'
 
-/**
- * How a full page above `afterId` is chosen: the rows just above it ('oldest-above'), or
- * the newest rows of the range ('newest-above'); 'ignores-after' is an engine that predates
- * afterId and answers as if it were not there.
- */
-export type AfterIdReading = 'oldest-above' | 'newest-above' | 'ignores-after'
 
 export function fakeEvent(id: number, patch: Partial<CapturedEvent> = {}): CapturedEvent {
   return {
@@ -39,11 +33,8 @@ export interface FakeStore {
   requests: Array<CommandRequest<'events.list'>>
 }
 
-export function createFakeStore(
-  initial: number,
-  reading: AfterIdReading,
-  matches: (event: CapturedEvent) => boolean = () => true,
-): FakeStore {
+/** Answers events.list as contract.ts says: afterId pages forward from just above it. */
+export function createFakeStore(initial: number, matches: (event: CapturedEvent) => boolean = () => true): FakeStore {
   const rows: CapturedEvent[] = []
   let nextId = 1
   const requests: Array<CommandRequest<'events.list'>> = []
@@ -64,17 +55,14 @@ export function createFakeStore(
       requests.push(request)
       await Promise.resolve()
       const limit = request.limit ?? 100
-      const afterId = reading === 'ignores-after' ? undefined : request.afterId
+      const afterId = request.afterId
       const inRange = rows.filter(
         (row) =>
           matches(row) &&
           (afterId === undefined || row.id > afterId) &&
           (request.beforeId === undefined || row.id < request.beforeId),
       )
-      const page =
-        reading === 'oldest-above' && afterId !== undefined
-          ? inRange.slice(0, limit).reverse()
-          : inRange.slice(-limit).reverse()
+      const page = afterId !== undefined ? inRange.slice(0, limit).reverse() : inRange.slice(-limit).reverse()
       return { ok: true, value: page }
     },
   }

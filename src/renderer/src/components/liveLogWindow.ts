@@ -130,65 +130,28 @@ export interface CollectedNewer {
 
 export interface CollectOptions {
   pageSize: number
-  /** Stop once this many rows connect to `afterId`. */
+  /** Stop once this many rows were found. */
   maxRows: number
-  /** And once this many were found at all (connected or not); default twice maxRows. */
-  maxFound?: number
   /** And after this many requests whatever was found. */
   maxRequests: number
 }
 
-const isEmptyGap = (gap: IdGap): boolean => gap.beforeId !== null && gap.beforeId - gap.afterId <= 1
-
 /**
- * Everything above `afterId`, by `afterId` (and `beforeId`) paging. The contract says a page
- * is newest first but not which end of the range a full page comes from (the rows just
- * above `afterId`, or the newest ones), so a full page splits its range into the gap below
- * it and the gap above it, and both are asked for: whichever reading the engine implements,
- * nothing is skipped. The lowest gap is asked first, so the rows found connect to `afterId`.
+ * Everything above `afterId`, by `afterId` paging: each page is the oldest rows above the
+ * last one (contract.ts), so every page joins the rows before it; a short page is the end.
+ * When a limit stops it first, the one gap left is above the highest row found.
  */
 export async function collectNewer(fetchPage: FetchPage, afterId: number, options: CollectOptions): Promise<CollectedNewer> {
-  // Gaps sorted highest first, so the lowest one is popped first.
-  const pending: IdGap[] = [{ afterId, beforeId: null }]
-  const found = new Map<number, CapturedEvent>()
-  const maxFound = options.maxFound ?? options.maxRows * 2
-  let requests = 0
-  while (pending.length > 0 && requests < options.maxRequests && found.size < maxFound) {
-    if (countConnected(found, pending) >= options.maxRows) break
-    const gap = pending.pop()!
-    if (isEmptyGap(gap)) continue
-    const page = await fetchPage({
-      afterId: gap.afterId,
-      ...(gap.beforeId === null ? {} : { beforeId: gap.beforeId }),
-      limit: options.pageSize,
-    })
-    requests += 1
-    const inGap = page.filter((row) => row.id > gap.afterId && (gap.beforeId === null || row.id < gap.beforeId))
-    for (const row of inGap) found.set(row.id, row)
-    // A short page is all of the gap. A page with rows outside the gap comes from an engine
-    // that ignores a bound: around the rows it did send, it will not send more either.
-    if (page.length < options.pageSize || inGap.length < page.length || inGap.length === 0) continue
-    let low = Infinity
-    let high = -Infinity
-    for (const row of inGap) {
-      low = Math.min(low, row.id)
-      high = Math.max(high, row.id)
-    }
-    const above: IdGap = { afterId: high, beforeId: gap.beforeId }
-    const below: IdGap = { afterId: gap.afterId, beforeId: low }
-    if (!isEmptyGap(above)) pending.push(above)
-    if (!isEmptyGap(below)) pending.push(below)
+  const found: CapturedEvent[] = []
+  let from = afterId
+  for (let requests = 0; requests < options.maxRequests && found.length < options.maxRows; requests += 1) {
+    const page = await fetchPage({ afterId: from, limit: options.pageSize })
+    const above = page.filter((row) => row.id > from)
+    found.push(...above)
+    if (page.length < options.pageSize || above.length === 0) return { rows: mergeRows(found), gaps: [] }
+    from = Math.max(...above.map((row) => row.id))
   }
-  return { rows: mergeRows([...found.values()]), gaps: pending.filter((gap) => !isEmptyGap(gap)).reverse() }
-}
-
-/** How many found rows connect to the start without a gap in between. */
-function countConnected(found: ReadonlyMap<number, CapturedEvent>, pendingHighestFirst: readonly IdGap[]): number {
-  const lowestGap = pendingHighestFirst[pendingHighestFirst.length - 1]
-  if (!lowestGap) return found.size
-  let count = 0
-  for (const id of found.keys()) if (id <= lowestGap.afterId) count += 1
-  return count
+  return { rows: mergeRows(found), gaps: [{ afterId: from, beforeId: null }] }
 }
 
 /** The rows of `collected` that connect to its start: below the first unknown gap. */

@@ -6,19 +6,15 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
+import type { LocalApiController } from '../api/local-api-controller'
 import type { LocalApiStatus } from '../../shared/contract'
 import type { SettingsStore } from '../store/settings-store'
 import type { StreamDeps } from '../stream/stream-session'
 import { streamRoute } from '../stream/stream-endpoint'
 import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
-import { API_TOKEN_FILE, loadOrCreateApiToken } from './api-token'
-import { startHttpServer, type RunningHttpServer } from './http-server'
+import { API_TOKEN_FILE, loadOrCreateApiToken } from '../server/api-token'
+import { startHttpServer, type RunningHttpServer } from '../server/http-server'
 
-export interface LocalApiController {
-  get(): LocalApiStatus
-  set(enabled: boolean, port?: number): Promise<LocalApiStatus>
-  close(): Promise<void>
-}
 
 export const DEFAULT_LOCAL_API_PORT = 7458
 const settingSchema = z.object({ enabled: z.boolean(), port: z.number().int().min(1).max(65535) })
