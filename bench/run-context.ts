@@ -3,6 +3,7 @@
  * versions that shape the numbers, the commit, how busy the CPUs were. Shared by the
  * benchmarks so every section names its context the same way.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -30,6 +31,12 @@ export function machine(): string {
 }
 
 export function gitCommit(): string {
+  try {
+    // Works in a git worktree too, where .git is a file pointing elsewhere.
+    return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: path.join(benchDir, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    // No git on this machine: read .git/HEAD below.
+  }
   try {
     const root = path.join(benchDir, '..')
     const head = fs.readFileSync(path.join(root, '.git', 'HEAD'), 'utf8').trim()

@@ -32,6 +32,9 @@ export const COMMAND_NAMES = [
   'preferences.get',
   'preferences.set',
   'storage.status',
+  'connections.setRetention',
+  'storage.usage',
+  'storage.compact',
 ] as const
 
 export const EVENT_NAMES = [

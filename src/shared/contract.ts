@@ -115,6 +115,19 @@ export const storageStatusSchema = z.object({
   notice: z.string().nullable(),
 })
 export type StorageStatus = z.infer<typeof storageStatusSchema>
+const retentionDaysSchema = z.number().int('Whole days, please').min(1, 'Keep at least one day').max(36_500, 'Keep at most 100 years')
+
+/** A connection's share of the store and how long it keeps things. */
+export const storageUseSchema = z.object({
+  connectionId: z.number().int(),
+  /** Approximate bytes on disk: each table's pages (SQLite dbstat) shared out by row count. */
+  bytes: z.number(),
+  tables: z.array(z.object({ table: z.string(), rows: z.number().int(), bytes: z.number() })),
+  headsRetentionDays: z.number().int(),
+  /** null: captured events are kept forever. */
+  eventsRetentionDays: z.number().int().nullable(),
+})
+export type StorageUse = z.infer<typeof storageUseSchema>
 
 export const connectionWithStatusSchema = connectionSchema.extend({ status: connectionStatusSchema })
 export type ConnectionWithStatus = z.infer<typeof connectionWithStatusSchema>
@@ -337,6 +350,27 @@ export const commands = {
       })
       .strict(),
     response: connectionWithStatusSchema,
+  },
+  'connections.setRetention': {
+    request: z
+      .object({
+        id: z.number().int().positive(),
+        /** Days heads are kept; null: the default, 30. */
+        headsRetentionDays: retentionDaysSchema.nullable(),
+        /** Days captured events are kept; null: forever. */
+        eventsRetentionDays: retentionDaysSchema.nullable(),
+      })
+      .strict(),
+    response: storageUseSchema,
+  },
+  'storage.usage': {
+    request: z.object({}).strict(),
+    response: z.array(storageUseSchema),
+  },
+  'storage.compact': {
+    request: z.object({}).strict(),
+    /** The store file's size before and after (bytes). */
+    response: z.object({ bytesBefore: z.number(), bytesAfter: z.number() }),
   },
   'connections.remove': {
     request: idSchema,

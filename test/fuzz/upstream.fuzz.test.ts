@@ -275,7 +275,7 @@ beforeAll(async () => {
   events = new EventStore(db, { onError: (error) => storeErrors.push(error) })
   heads = new HeadStore(db, { writeGate: (write) => events.exclusive(write), onError: (error) => storeErrors.push(error) })
   live = new LiveConnection({ id: connectionId, url, httpUrl: null, db, writeGate: (write) => events.exclusive(write), backoff: { initialMs: 20, maxMs: 100 }, log: (m) => logs.push(m) })
-  live.on('head', (head, raw) => heads.enqueue({ connectionId, ...head, txCount: null, receivedAt: Date.now(), headerJson: JSON.stringify(raw) }))
+  live.on('head', (head) => heads.enqueue({ connectionId, ...head, txCount: null, receivedAt: Date.now() }))
   live.on('txCount', (hash, txCount) => heads.enqueueTxCount(connectionId, hash, txCount))
   live.start()
   for (const type of RUNNER_TYPES) {

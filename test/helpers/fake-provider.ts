@@ -47,6 +47,8 @@ export interface FakeProvider {
   connections: Set<WebSocket>
   subscriptions: Map<string, FakeSubscription>
   methods: string[]
+  /** Every request as received, in order. */
+  requests: { method: string; params: unknown[] }[]
   /** Sends `result` to every live subscription whose eth_subscribe params[0] is `type`. */
   emit(type: string, result: unknown): number
   /** The next N eth_subscribe calls fail with a -32005 rate-limit error. */
@@ -68,6 +70,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const connections = new Set<WebSocket>()
   const subscriptions = new Map<string, FakeSubscription>()
   const methods: string[] = []
+  const requests: { method: string; params: unknown[] }[] = []
   let rateLimited = 0
   let silent = false
   let branch = 0
@@ -90,6 +93,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     socket.on('message', (data) => {
       const request = JSON.parse(data.toString()) as { id: number; method: string; params: unknown[] }
       methods.push(request.method)
+      requests.push({ method: request.method, params: request.params })
       const answer = (body: object): void => socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...body }))
       switch (request.method) {
         case 'eth_subscribe': {
@@ -118,9 +122,15 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         case 'eth_getBlockByNumber':
           return answer({ result: blockAt(request.params[0])?.block ?? null })
         case 'eth_getLogs': {
-          const filter = request.params[0] as { blockHash?: string; fromBlock?: string; toBlock?: string }
+          const filter = request.params[0] as { blockHash?: string; fromBlock?: string; toBlock?: string; address?: string | string[]; topics?: (string | string[] | null)[] }
           const entries = filter.blockHash ? chain.filter((e) => e.block.hash === filter.blockHash) : chain.slice(Number(filter.fromBlock), Number(filter.toBlock) + 1)
-          const result = entries.flatMap((e) => e.logs)
+          const addresses = filter.address === undefined ? null : [filter.address].flat().map((a) => a.toLowerCase())
+          const matches = (log: Record<string, unknown>): boolean => {
+            if (addresses && !addresses.includes(String(log.address).toLowerCase())) return false
+            const topics = log.topics as string[]
+            return (filter.topics ?? []).every((wanted, i) => wanted === null || (topics[i] !== undefined && [wanted].flat().includes(topics[i]!)))
+          }
+          const result = entries.flatMap((e) => e.logs).filter(matches)
           const bad = filter.blockHash && result.length > 0 ? options.badLogAnswers?.shift() : undefined
           if (bad === 'empty') return answer({ result: [] })
           if (bad === 'wrong-block') return answer({ result: result.map((l) => ({ ...l, blockHash: hash(999_999) })) })
@@ -158,6 +168,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     connections,
     subscriptions,
     methods,
+    requests,
     emit(type, result) {
       let sent = 0
       for (const sub of subscriptions.values()) {

@@ -49,6 +49,12 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
     'connections.list': () => engine.listConnections(),
     'connections.add': (request) => engine.addConnection(request),
     'connections.update': (request) => engine.updateConnection(request.id, { confirmations: request.confirmations }),
+    'connections.setRetention': (request) => {
+      engine.setRetention(request.id, { headsRetentionDays: request.headsRetentionDays, eventsRetentionDays: request.eventsRetentionDays })
+      return engine.storageUse().find((use) => use.connectionId === request.id)!
+    },
+    'storage.usage': () => engine.storageUse(),
+    'storage.compact': () => engine.compactStore(),
     'connections.remove': async (request) => {
       const removed = await engine.removeConnection(request.id)
       if (!removed) throw new NotFoundError(`There is no connection ${request.id}`)

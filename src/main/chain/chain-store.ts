@@ -1,7 +1,9 @@
 /**
- * The tracker's chain in SQLite: blocks, all their logs, and the cursor. Orphaned blocks
- * and their logs stay (marked not canonical), so a client's cursor on an orphaned block can
- * be taken back exactly, across restarts.
+ * The tracker's chain in SQLite: blocks (one row per header, the raw header kept once), the
+ * logs some registered filter matches, and the cursor. Orphaned blocks and their logs stay
+ * (marked not canonical) until they are final, so a client's cursor on an orphaned block can
+ * be taken back exactly, across restarts; after that the pruner removes them, and what is
+ * final is served from the upstream.
  */
 import { ungated, type Db, type WriteGate } from '../store/database'
 
@@ -117,10 +119,58 @@ export class ChainStore {
   appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
     this.writeGate(this.db.transaction(() => {
       this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
-      for (const log of logs) {
-        this.insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data, JSON.stringify(log.raw))
-      }
+      for (const log of logs) this.runInsertLog(log)
       this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
+    }))
+  }
+
+  /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). */
+  insertLogs(logs: ChainLog[]): void {
+    if (logs.length === 0) return
+    this.writeGate(this.db.transaction(() => {
+      for (const log of logs) this.runInsertLog(log)
+    }))
+  }
+
+  private runInsertLog(log: ChainLog): void {
+    this.insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data, JSON.stringify(log.raw))
+  }
+
+  /** The lowest canonical block still stored (pruning removes final ones from below). */
+  oldestCanonical(): number | undefined {
+    const row = this.db.prepare('SELECT MIN(number) AS n FROM chain_blocks WHERE connection_id = ? AND canonical = 1').get(this.connectionId) as { n: number | null }
+    return row.n ?? undefined
+  }
+
+  /**
+   * One batch of pruning, for blocks at or below `finalized` (they can no longer be
+   * reorganized): orphaned blocks and their logs; canonical blocks below the finalized one
+   * (kept: the finalized block, the anchor for walking a fork back); canonical logs unless
+   * `keepLog` wants them. Returns how many rows went, so the caller knows whether to go on.
+   */
+  pruneFinal(finalized: number, batch: number, keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean, logsFrom: number): { rows: number; logsThrough: number } {
+    return this.writeGate(this.db.transaction(() => {
+      let rows = 0
+      const orphans = this.db
+        .prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 0 AND number <= ? LIMIT ?')
+        .all(this.connectionId, finalized, batch) as { hash: string }[]
+      const dropLogsOf = this.db.prepare('DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ?')
+      const dropBlock = this.db.prepare('DELETE FROM chain_blocks WHERE connection_id = ? AND hash = ?')
+      for (const { hash } of orphans) rows += dropLogsOf.run(this.connectionId, hash).changes + dropBlock.run(this.connectionId, hash).changes
+      rows += this.db
+        .prepare('DELETE FROM chain_blocks WHERE rowid IN (SELECT rowid FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number < ? ORDER BY number LIMIT ?)')
+        .run(this.connectionId, finalized, batch).changes
+      // Canonical logs from `logsFrom` on, a batch at a time; the caller remembers how far it got.
+      const candidates = this.db
+        .prepare('SELECT rowid AS id, block_number, address, topics FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index LIMIT ?')
+        .all(this.connectionId, logsFrom, finalized, batch) as { id: number; block_number: number; address: string; topics: string }[]
+      const dropLog = this.db.prepare('DELETE FROM chain_logs WHERE rowid = ?')
+      for (const row of candidates) if (!keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] })) rows += dropLog.run(row.id).changes
+      // A block's logs are never split across batches: resume after the last complete block.
+      const full = candidates.length === batch
+      const last = candidates.at(-1)?.block_number
+      const logsThrough = !full ? finalized : last !== undefined && last > logsFrom ? last - 1 : logsFrom
+      return { rows, logsThrough }
     }))
   }
 

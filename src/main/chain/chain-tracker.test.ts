@@ -44,6 +44,7 @@ async function setup(options: Parameters<typeof startFakeProvider>[0] = {}, trac
 describe('ChainTracker', () => {
   it('refetches a block whose logs contradict its bloom or belong to another block', async () => {
     const { provider, tracker, logs } = await setup({ badLogAnswers: ['empty', 'wrong-block'] })
+    tracker.registerFilter({ address: [LOG.address] })
     provider.mine([LOG])
     tracker.poke()
     await waitFor('block 1', () => tracker.cursor?.number === 1)
@@ -60,6 +61,7 @@ describe('ChainTracker', () => {
 
   it('fills a long gap block by block after being away', async () => {
     const { provider, tracker } = await setup()
+    tracker.registerFilter({ topics: [LOG.topics] })
     provider.mine([LOG])
     tracker.poke()
     await waitFor('start', () => tracker.cursor?.number === 1)

@@ -1,17 +1,27 @@
 /**
  * The canonical chain as Tidewatch knows it, for one connection. Processes blocks strictly
- * in order from its persisted cursor: each block is fetched by number, checked against its
- * parent, stored with all its logs, then announced. A parent mismatch (or a different hash
- * at the cursor's height) is a reorg: walk back to the common ancestor, orphan what is
- * above it, announce the orphaned blocks, and continue on the new branch. Gaps of any
- * length (a dropped socket, a restart) are filled the same way: block by block from the
- * cursor. Live notifications only say "look again"; they are never trusted as data, which
- * is also why anvil's silence about `removed: true` does not matter.
+ * in order from its persisted cursor: each header is checked against its parent, stored with
+ * the logs that the registered filters match, then announced. The header is the newHeads
+ * notification itself when it extends the cursor; a block is fetched by number only to fill
+ * a gap or walk a fork. A parent mismatch (or a different hash at the cursor's height) is a
+ * reorg: walk back to the common ancestor, orphan what is above it, announce the orphaned
+ * blocks, and continue on the new branch. Gaps of any length (a dropped socket, a restart)
+ * are filled block by block from the cursor. Anvil's silence about `removed: true` does not
+ * matter: reorgs are found from parent hashes.
+ *
+ * Cost follows what is watched: with no filter registered the tracker asks for no logs at
+ * all; with filters, one eth_getLogs per block carrying their union. Invariant: for every
+ * canonical non-final block held, chain_logs holds every log matching any registered
+ * filter, because a filter becomes active only after its matches in that range are stored.
  */
 import { EventEmitter } from 'node:events'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import type { Db, WriteGate } from '../store/database'
+import type { LogFilter } from './watch-types'
+import { backfillRange } from './backfill-range'
 import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
+import { matchesAny, rpcFilter, unionFilter } from './log-filter'
+import { bloomMayMatch } from './logs-bloom'
 
 export interface TrackerOptions {
   connectionId: number
@@ -23,8 +33,37 @@ export interface TrackerOptions {
   maxReorgDepth?: number
   /** Block appends wait for the events writer thread to be idle (engine.ts). */
   writeGate?: WriteGate
+  /** Pruning of final chain data runs this often (ms); 0 turns it off. */
+  pruneIntervalMs?: number
   log: (message: string) => void
 }
+
+/** A filter a watch registered; `active` once the store holds its matches for every non-final canonical block. */
+export interface FilterRegistration {
+  readonly filter: LogFilter
+  /** Set synchronously when the filter takes effect: blocks announced after that carry its logs. */
+  readonly active: boolean
+  /** Resolves when active. */
+  readonly ready: Promise<void>
+  release(): void
+}
+
+interface Registration {
+  filter: LogFilter
+  /** Its logs stay in the store after finality (the watchlist reads them from there). */
+  keep: boolean
+  active: boolean
+  released: boolean
+  resolve: () => void
+}
+
+/** Final-chain pruning: rows per transaction, with the event loop free between batches. */
+const PRUNE_BATCH = 500
+/** 'finalized' is asked at most this often (blocks, ms): finality moves once per epoch on Ethereum. */
+const FINALITY_EVERY_BLOCKS = 32
+const FINALITY_EVERY_MS = 60_000
+/** Bloom says logs may match but none came: a false positive is legitimate, after this many asks. */
+const EMPTY_ANSWER_ATTEMPTS = 3
 
 export interface TrackedBlock {
   block: ChainBlock
@@ -60,13 +99,79 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private readonly confirmations: () => number
   private readonly maxReorgDepth: number
   private retryTimer: NodeJS.Timeout | null = null
+  private readonly registrations = new Set<Registration>()
+  /** newHeads notifications not processed yet, by number. */
+  private readonly announced = new Map<number, RawBlock>()
+  private finalityAskedAt = { number: -Infinity, time: -Infinity }
+  private promptFinality = 0
+  private pruneTimer: NodeJS.Timeout | null = null
+  private pruning = false
+  /** Canonical logs are pruned from here on (in memory: after a restart the first pass starts over). */
+  private logsPrunedThrough = -1
 
   constructor(private readonly options: TrackerOptions) {
     super()
+    // Every watch listens (up to 1,000 per client connection): many listeners are the design, not a leak.
+    this.setMaxListeners(0)
     this.store = new ChainStore(options.db, options.connectionId, options.writeGate)
     const confirmations = options.confirmations ?? 64
     this.confirmations = typeof confirmations === 'function' ? confirmations : () => confirmations
     this.maxReorgDepth = options.maxReorgDepth ?? 256
+    const every = options.pruneIntervalMs ?? 5_000
+    if (every > 0) this.pruneTimer = setInterval(() => void this.prune(), every).unref()
+  }
+
+  /**
+   * A watch's filter. It becomes active inside the serialized sync, after its logs in the
+   * stored non-final canonical range are fetched (one eth_getLogs range) and stored; the
+   * watch serves from the store only after `ready`. `keep`: its logs outlive finality.
+   */
+  registerFilter(filter: LogFilter, options: { keep?: boolean } = {}): FilterRegistration {
+    let resolve!: () => void
+    const ready = new Promise<void>((r) => (resolve = r))
+    const registration: Registration = { filter, keep: options.keep ?? false, active: false, released: false, resolve }
+    this.registrations.add(registration)
+    this.poke()
+    return {
+      filter,
+      get active() {
+        return registration.active
+      },
+      ready,
+      release: () => {
+        registration.released = true
+        this.registrations.delete(registration)
+      },
+    }
+  }
+
+  /**
+   * An irreversible_only watch waits for finality to move: while one is open, 'finalized' is
+   * asked on every sync instead of every 32 blocks or 60 s. Returns the release.
+   */
+  wantPromptFinality(): () => void {
+    this.promptFinality += 1
+    let released = false
+    return () => {
+      if (!released) this.promptFinality -= 1
+      released = true
+    }
+  }
+
+  /** The filters blocks are fetched for now. */
+  activeFilters(): LogFilter[] {
+    return [...this.registrations].filter((r) => r.active).map((r) => r.filter)
+  }
+
+  /** A newHeads notification: the header to use as is when it extends the cursor. */
+  noteHead(raw: unknown): void {
+    if (isRawBlock(raw)) {
+      const number = Number(raw.number)
+      this.announced.set(number, raw)
+      // Bounded: a stalled tracker must not collect every notification.
+      if (this.announced.size > 1_024) this.announced.delete(Math.min(...this.announced.keys()))
+    }
+    this.poke()
   }
 
   get cursor() {
@@ -117,6 +222,38 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   stop(): void {
     this.stopped = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
+    if (this.pruneTimer) clearInterval(this.pruneTimer)
+  }
+
+  /**
+   * Removes what finality made useless, in small batches with the event loop free between
+   * them so capture never waits long: orphaned final blocks (a cursor naming one then gets
+   * invalid_cursor unknown_block), final canonical headers below the finalized block, and
+   * final canonical logs no kept filter wants (watches serve final blocks from the upstream).
+   */
+  async prune(): Promise<number> {
+    if (this.pruning || this.stopped) return 0
+    this.pruning = true
+    let total = 0
+    try {
+      const finalized = this.store.cursor()?.finalized ?? -1
+      if (finalized < 0) return 0
+      const kept = [...this.registrations].filter((r) => r.keep).map((r) => r.filter)
+      for (;;) {
+        if (this.stopped) break
+        const from = this.logsPrunedThrough + 1
+        const { rows, logsThrough } = this.store.pruneFinal(finalized, PRUNE_BATCH, (log) => matchesAny(log, kept), from)
+        this.logsPrunedThrough = logsThrough
+        total += rows
+        if (rows === 0 && logsThrough >= finalized) break
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    } catch (error) {
+      this.options.log(`pruning final chain data failed, will retry: ${error instanceof Error ? error.message : String(error)}`)
+    } finally {
+      this.pruning = false
+    }
+    return total
   }
 
   private request<T>(method: string, params: unknown[]): Promise<T> {
@@ -136,13 +273,17 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   }
 
   private async sync(): Promise<void> {
-    const latest = await this.block('latest')
+    await this.activateFilters()
+    // The newest notification says where the head is; only without one (a reconnect, a retry) ask.
+    const newest = Math.max(...this.announced.keys())
+    const latest = Number.isFinite(newest) ? this.announced.get(newest)! : await this.block('latest')
     if (!latest) return
     const latestNumber = Number(latest.number)
     let cursor = this.store.cursor()
     if (!cursor) {
       // First run on this connection: tracking starts at the head; older history is served from eth_getLogs.
       await this.processBlock(latest, latestNumber)
+      this.forgetAnnounced(latestNumber)
       await this.updateFinality(latestNumber)
       return
     }
@@ -155,7 +296,11 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       cursor = this.store.cursor()!
     }
     while (!this.stopped && cursor.number < latestNumber) {
-      const next = await this.block(hex(cursor.number + 1))
+      let next: RawBlock | null | undefined = this.announced.get(cursor.number + 1)
+      // A notification from a branch that lost, or one after a gap: ask the upstream by number.
+      if (next && next.parentHash.toLowerCase() !== cursor.hash) next = undefined
+      this.announced.delete(cursor.number + 1)
+      next ??= await this.block(hex(cursor.number + 1))
       if (!next) break
       if (next.parentHash.toLowerCase() !== cursor.hash) {
         await this.handleFork(cursor.number)
@@ -164,7 +309,43 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       }
       cursor = this.store.cursor()!
     }
+    this.forgetAnnounced(cursor.number)
     await this.updateFinality(latestNumber)
+  }
+
+  private forgetAnnounced(through: number): void {
+    for (const number of this.announced.keys()) if (number <= through) this.announced.delete(number)
+  }
+
+  /**
+   * Filters registered since the last sync: their logs in the stored non-final canonical
+   * range, by one eth_getLogs range query, checked block by block against the stored hashes.
+   */
+  private async activateFilters(): Promise<void> {
+    for (const registration of [...this.registrations]) {
+      if (registration.active || registration.released) continue
+      const cursor = this.store.cursor()
+      const from = cursor ? Math.max(cursor.firstBlock, cursor.finalized + 1) : 0
+      if (cursor && from <= cursor.number) {
+        const logs: ChainLog[] = []
+        const filter = rpcFilter(registration.filter)
+        for await (const range of backfillRange((a, b) => this.request<unknown>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }]).then(checkedLogs), from, cursor.number)) {
+          for (const raw of range.items) {
+            const log = toChainLog(raw)
+            if (this.store.canonicalHash(log.blockNumber) !== log.blockHash) {
+              // The upstream is on another branch than the store: let the next sync find the fork, then try again.
+              this.options.log(`block ${log.blockNumber}: the upstream's logs name another block than the stored one (a reorg in flight); registering the filter again shortly`)
+              if (!this.retryTimer && !this.stopped) this.retryTimer = setTimeout(() => ((this.retryTimer = null), this.poke()), 500).unref()
+              return
+            }
+            logs.push(log)
+          }
+        }
+        this.store.insertLogs(logs)
+      }
+      registration.active = true
+      registration.resolve()
+    }
   }
 
   /** Walks back from `height` to the highest block whose hash the upstream agrees with. */
@@ -196,7 +377,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
    * the upstream's branch and say that deliveries below the first block cannot be corrected.
    */
   private async anchorBelowTrackedRange(): Promise<{ number: number; hash: string }> {
-    const first = this.store.cursor()!.firstBlock
+    // Final blocks below the finalized one are pruned: the oldest stored one anchors.
+    const first = this.store.oldestCanonical() ?? this.store.cursor()!.firstBlock
     const ours = this.store.blockAt(first)
     const theirs = await this.block(hex(first))
     if (!ours || !theirs) throw new Error(`cannot compare block ${first} with the upstream`)
@@ -207,12 +389,14 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   }
 
   private async processBlock(raw: RawBlock, firstBlock: number): Promise<void> {
+    // The header as received; a block's body lists are not part of it (newHeads and the head message carry none).
+    const { transactions: _t, uncles: _u, withdrawals: _w, ...header } = raw
     const block: ChainBlock = {
       number: Number(raw.number),
       hash: raw.hash.toLowerCase(),
       parentHash: raw.parentHash.toLowerCase(),
       timestamp: Number(raw.timestamp),
-      header: raw,
+      header,
     }
     const logs = await this.fetchLogs(block, raw.logsBloom)
     this.store.appendBlock(block, logs, firstBlock)
@@ -220,24 +404,30 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   }
 
   /**
-   * All logs of one block by its hash. Cross-checked: a non-empty bloom with no logs, or
-   * logs of another block, means the node answered from a different view; refetch.
+   * The block's logs that the registered filters match: one eth_getLogs by block hash with
+   * their union, none at all when nothing is registered. Cross-checked: logs of another
+   * block mean the node answered from a different view (refetch; in the end, fail); an empty
+   * answer where the block's bloom says the union may match is asked again, then accepted
+   * with a note, since blooms have false positives.
    */
   private async fetchLogs(block: ChainBlock, bloom: string | undefined): Promise<ChainLog[]> {
+    const filters = this.activeFilters()
+    if (filters.length === 0) return []
+    const union = unionFilter(filters)
+    const mayMatch = bloom !== undefined && !EMPTY_BLOOM.test(bloom) && bloomMayMatch(bloom, union)
     for (let attempt = 0; attempt < 5; attempt++) {
-      const answer = await this.request<unknown>('eth_getLogs', [{ blockHash: block.hash }])
-      const raw = Array.isArray(answer) && answer.every(isRawLog) ? answer : null
-      if (!raw) throw new Error(`the upstream answered eth_getLogs for block ${block.number} with something that is not a list of logs`)
+      const raw = checkedLogs(await this.request<unknown>('eth_getLogs', [{ blockHash: block.hash, ...rpcFilter(union) }]), block.number)
       const wrongBlock = raw.some((log) => log.blockHash.toLowerCase() !== block.hash)
-      const missing = raw.length === 0 && bloom !== undefined && !EMPTY_BLOOM.test(bloom)
-      if (!wrongBlock && !missing) {
-        // Block fields from the block itself: some nodes leave them out of eth_getLogs by hash.
+      const missing = raw.length === 0 && mayMatch
+      if (!wrongBlock && (!missing || attempt + 1 >= EMPTY_ANSWER_ATTEMPTS)) {
+        if (missing) this.options.log(`block ${block.number}: its bloom allows logs for the watched filters but the upstream answered none ${EMPTY_ANSWER_ATTEMPTS} times; taken as a bloom false positive`)
         return raw
           .map((log) => {
             // The raw object stays as received; only a missing blockNumber is filled in, so clients can place the log.
             const complete = log.blockNumber === undefined ? { ...log, blockNumber: hex(block.number) } : log
             return { ...toChainLog(complete), blockHash: block.hash, blockNumber: block.number }
           })
+          .filter((log) => matchesAny(log, filters))
           .sort((a, b) => a.logIndex - b.logIndex)
       }
       this.options.log(`block ${block.number}: ${wrongBlock ? 'logs of another block' : 'bloom says logs but none came'}; refetching`)
@@ -247,6 +437,10 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   }
 
   private async updateFinality(latestNumber: number): Promise<void> {
+    const now = Date.now()
+    const due = this.promptFinality > 0 || latestNumber - this.finalityAskedAt.number >= FINALITY_EVERY_BLOCKS || now - this.finalityAskedAt.time >= FINALITY_EVERY_MS
+    if (!due) return
+    this.finalityAskedAt = { number: latestNumber, time: now }
     let finalized = latestNumber - this.confirmations()
     try {
       const block = await this.block('finalized')
@@ -262,6 +456,17 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`
+
+function isRawBlock(value: unknown): value is RawBlock {
+  const b = value as Partial<RawBlock> | null
+  const hash32 = (v: unknown) => typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v)
+  return typeof b === 'object' && b !== null && hash32(b.hash) && hash32(b.parentHash) && typeof b.number === 'string' && /^0x[0-9a-fA-F]+$/.test(b.number) && typeof b.timestamp === 'string'
+}
+
+function checkedLogs(answer: unknown, block?: number): RawLog[] {
+  if (Array.isArray(answer) && answer.every(isRawLog)) return answer
+  throw new Error(`the upstream answered eth_getLogs${block === undefined ? '' : ` for block ${block}`} with something that is not a list of logs`)
+}
 
 function isRawLog(value: unknown): value is RawLog {
   const log = value as Partial<RawLog> | null

@@ -32,3 +32,28 @@ export function rpcFilter(filter: LogFilter): { address?: string[]; topics?: (st
     ...(filter.topics && filter.topics.length > 0 ? { topics: filter.topics } : {}),
   }
 }
+
+/**
+ * One filter covering several (eth_getLogs takes one): every address, or none when any
+ * filter takes all addresses; topics position-wise, null where any filter takes any topic
+ * there. It can match more than each filter alone; callers keep what `matchesAny` keeps.
+ */
+export function unionFilter(filters: readonly LogFilter[]): LogFilter {
+  if (filters.length === 0) return {}
+  const union: LogFilter = {}
+  if (filters.every((f) => f.address && f.address.length > 0)) union.address = [...new Set(filters.flatMap((f) => f.address!))].sort()
+  const width = Math.min(...filters.map((f) => f.topics?.length ?? 0))
+  const topics: (string[] | null)[] = []
+  for (let i = 0; i < width; i++) {
+    const positions = filters.map((f) => f.topics![i])
+    topics.push(positions.some((p) => p === null || p === undefined) ? null : [...new Set(positions.flatMap((p) => p!))].sort())
+  }
+  while (topics.length > 0 && topics[topics.length - 1] === null) topics.pop()
+  if (topics.length > 0) union.topics = topics
+  return union
+}
+
+export function matchesAny(log: Pick<ChainLog, 'address' | 'topics'>, filters: Iterable<LogFilter>): boolean {
+  for (const filter of filters) if (matchesFilter(log, filter)) return true
+  return false
+}

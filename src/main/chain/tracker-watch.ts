@@ -1,7 +1,9 @@
 /**
  * A logs or newHeads watch over the chain tracker: history from upstream (below the first
- * tracked block) or from the store, then live blocks as the tracker stores them, one
- * block at a time in order. Everything below `next` counts as delivered (from the watch's
+ * tracked block, and final blocks, which can no longer be reorganized and whose chain data
+ * is pruned) or from the store, then live blocks as the tracker stores them, one block at a
+ * time in order. A logs watch registers its filter with the tracker, so the store holds its
+ * matches for every non-final canonical block, and reads the store only once that holds. Everything below `next` counts as delivered (from the watch's
  * first block, or from anywhere for a resume by cursor), so a reorg takes back exactly
  * the orphaned blocks the client has seen (`removed: true`) before the replacements arrive.
  */
@@ -10,7 +12,7 @@ import { withRetry } from '../upstream/retry-request'
 import { failureCode } from '../upstream/rpc-errors'
 import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
 import { toChainLog, wireLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
-import type { ChainTracker, TrackedBlock } from './chain-tracker'
+import type { ChainTracker, FilterRegistration, TrackedBlock } from './chain-tracker'
 import { backfillRange } from './backfill-range'
 import { matchesFilter, rpcFilter } from './log-filter'
 import { encodeCursor } from './stream-cursor'
@@ -59,6 +61,8 @@ class TrackerWatch implements WatchHandle {
   private pumping = false
   private pumpAgain = false
   private readonly detach: (() => void)[] = []
+  /** logs watches: the tracker stores this filter's matches once it is active. */
+  private registration: FilterRegistration | null = null
 
   constructor(
     private readonly tracker: ChainTracker,
@@ -73,7 +77,15 @@ class TrackerWatch implements WatchHandle {
   }
 
   start(): void {
+    if (this.request.kind === 'logs') {
+      const registration = this.tracker.registerFilter(this.request.filter)
+      this.registration = registration
+      this.detach.push(() => registration.release())
+    }
+    if (this.request.irreversibleOnly) this.detach.push(this.tracker.wantPromptFinality())
     const onBlock = (tracked: TrackedBlock): void => {
+      // Blocks announced before the filter took effect lack its logs; the store has them once it is active.
+      if (this.registration && !this.registration.active) return
       if (tracked.block.number >= this.next) this.fresh.set(tracked.block.number, tracked)
       this.pump()
     }
@@ -100,6 +112,8 @@ class TrackerWatch implements WatchHandle {
       }
       if (this.ended) return
       if (!this.tracker.cursor) this.tracker.poke()
+      await this.registration?.ready
+      if (this.ended) return
       this.checkHistoryDone(this.next - 1)
       this.pump()
     } catch (error) {
@@ -116,7 +130,8 @@ class TrackerWatch implements WatchHandle {
     const branch = this.tracker.store.branchOf(cursor.hash)
     if (branch.state === 'unknown') {
       const firstTracked = this.tracker.cursor?.firstBlock
-      const belowTracked = firstTracked === undefined || cursor.number < firstTracked
+      // Final canonical blocks are pruned from the store, and cannot be reorganized: the upstream vouches for them too.
+      const belowTracked = firstTracked === undefined || cursor.number < firstTracked || cursor.number <= this.finalized
       const theirs = belowTracked ? await withRetry(() => this.pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [hex(cursor.number), false])) : null
       if (typeof theirs?.hash !== 'string' || theirs.hash.toLowerCase() !== cursor.hash) {
         throw new WatchError('invalid_cursor', `The cursor names block ${cursor.number} (${cursor.hash}), which this Tidewatch never stored; start over with start_block`, {
@@ -150,7 +165,7 @@ class TrackerWatch implements WatchHandle {
 
   /** Delivers everything deliverable, in order; re-entrant calls coalesce. */
   private pump(): void {
-    if (this.ended || this.resolving) return
+    if (this.ended || this.resolving || (this.registration && !this.registration.active)) return
     if (this.pumping) {
       this.pumpAgain = true
       return
@@ -173,8 +188,9 @@ class TrackerWatch implements WatchHandle {
       const cursor = this.tracker.cursor
       const limit = this.limit()
       if (!cursor || this.next > limit) return
-      if (this.next < cursor.firstBlock) {
-        await this.fromUpstream(this.next, Math.min(limit, cursor.firstBlock - 1))
+      const upstreamThrough = this.servedFromUpstreamThrough(cursor.firstBlock)
+      if (this.next <= upstreamThrough) {
+        await this.fromUpstream(this.next, Math.min(limit, upstreamThrough))
         continue
       }
       // Just stored and announced by the tracker: the very block and logs the store holds.
@@ -194,7 +210,17 @@ class TrackerWatch implements WatchHandle {
     }
   }
 
-  /** History below the tracker's first block: eth_getLogs ranges (logs) or block by block (heads). */
+  /**
+   * The highest block served from the upstream: below the first tracked block; for logs,
+   * final blocks too (the store keeps a filter's logs only from the finalized block on);
+   * for heads, final headers pruned from the store.
+   */
+  private servedFromUpstreamThrough(firstBlock: number): number {
+    if (this.request.kind === 'logs') return Math.max(firstBlock - 1, this.finalized)
+    return Math.max(firstBlock, this.tracker.store.oldestCanonical() ?? firstBlock) - 1
+  }
+
+  /** History below the tracker's first block, and final blocks: eth_getLogs ranges (logs) or block by block (heads). */
   private async fromUpstream(from: number, to: number): Promise<void> {
     if (this.request.kind === 'newHeads') {
       for (let n = from; n <= to && !this.ended; n++) {
@@ -216,7 +242,7 @@ class TrackerWatch implements WatchHandle {
       for (let n = range.from; n <= range.to; n++) {
         const logs = (byBlock.get(n) ?? []).sort((a, b) => a.logIndex - b.logIndex)
         const needsHash = this.progressDue(n) || n === this.request.head
-        const hash = logs[0]?.blockHash ?? (needsHash ? await this.blockHash(n) : '')
+        const hash = logs[0]?.blockHash ?? (needsHash ? (this.tracker.store.canonicalHash(n) ?? (await this.blockHash(n))) : '')
         this.deliverBlock({ number: n, hash, parentHash: '', timestamp: 0, header: {} }, logs)
         if (this.ended) return
       }

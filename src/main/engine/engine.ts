@@ -4,6 +4,7 @@
  * headless mode and tests run the same code.
  */
 import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
 import path from 'node:path'
 import type { CapturedEvent, ConnectionStatus, ConnectionWithStatus, EventKind, Head, Subscription, WatchOptions } from '../../shared/contract'
 import { watchOptionsSchema } from '../../shared/contract'
@@ -17,7 +18,7 @@ import type { EventQuery } from '../store/event-store'
 import { Notifier, type Notification } from './notifier'
 import { ExportService, type ExportDestination, type ExportFormat } from '../export/export-service'
 import type { ExportProgress, StorageStatus } from '../../shared/contract'
-import { transfersOf } from './watchlist-activity'
+import { transfersOf, watchlistFilters } from './watchlist-activity'
 import { subscriptionSpecSchema, type SubscriptionSpec } from '../../shared/subscription-params'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { ConnectionStore, type StoredConnection } from '../store/connection-store'
@@ -34,6 +35,7 @@ import type { HeartbeatOptions } from '../upstream/upstream-socket'
 import { LiveConnection } from './live-connection'
 import { describeChain } from '../chain-info/finality'
 import { TokenMetadataStore } from '../store/token-metadata-store'
+import { DEFAULT_HEADS_RETENTION_DAYS, RetentionStore, type StorageUse } from '../store/retention-store'
 import { TokenLookup } from '../tokens/token-lookup'
 import type { TokenMetadata } from '../../shared/contract'
 
@@ -51,8 +53,13 @@ export interface EngineOptions {
   maxReorgDepth?: number
   /** Writes held in memory while the store refuses them, before capture pauses (EventStore's MAX_HELD_WRITES). */
   maxHeldWrites?: number
+  /** Retention pruning (heads, events) runs this often; 0 turns it off. */
+  retentionIntervalMs?: number
   log?: (message: string) => void
 }
+
+/** Rows deleted per transaction when pruning, so capture never waits long for the disk. */
+const RETENTION_BATCH = 500
 
 export interface EngineEvents {
   status: [ConnectionStatus]
@@ -82,6 +89,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly runners = new Map<number, SubscriptionRunner | WatchCapture>()
   /** Per connection: the captures that feed the watchlist's activity (transactions from or to watched addresses). */
   private readonly watchlistRunners = new Map<number, SubscriptionRunner[]>()
+  /** Per connection: the tracker filters that keep watched addresses' Transfer logs. */
+  private readonly watchlistFilters = new Map<number, (() => void)[]>()
   private readonly streamCounters: Map<number, { count: number; lastAt: number | null }>
   readonly abis: AbiStore
   readonly watchlist: WatchlistStore
@@ -98,6 +107,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly writeGate: WriteGate
   /** Subscriptions stopped because the writes held in memory reached their cap (storage fault). */
   private suspended: number[] | null = null
+  private readonly retention: RetentionStore
+  private retentionTimer: NodeJS.Timeout | null = null
+  private retentionRunning = false
 
   constructor(private readonly options: EngineOptions) {
     super()
@@ -147,6 +159,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       },
     })
     this.streamCounters = this.events.countByStream()
+    this.retention = new RetentionStore(this.db)
+    const every = options.retentionIntervalMs ?? 60_000
+    if (every > 0) this.retentionTimer = setInterval(() => void this.applyRetention(), every).unref()
     this.abis = new AbiStore(this.db)
     this.watchlist = new WatchlistStore(this.db)
     this.settings = new SettingsStore(this.db)
@@ -190,6 +205,75 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.connections.setConfirmations(id, patch.confirmations)
     this.live.get(id)?.setConnectionConfirmations(patch.confirmations)
     return this.withStatus(this.connections.get(id)!)
+  }
+
+  /** How long this connection keeps heads (null: 30 days) and captured events (null: forever); applied by the next pruning pass. */
+  setRetention(id: number, retention: { headsRetentionDays: number | null; eventsRetentionDays: number | null }): void {
+    if (!this.connections.get(id)) throw new NotFoundError(`There is no connection ${id}`)
+    this.connections.setRetention(id, retention)
+  }
+
+  /** Disk use per saved connection, with its retention settings. */
+  storageUse(): (StorageUse & { headsRetentionDays: number; eventsRetentionDays: number | null })[] {
+    this.heads.flush()
+    this.events.flush()
+    const connections = this.connections.list()
+    return this.retention.storageUse(connections.map((c) => c.id)).map((use, i) => ({
+      ...use,
+      headsRetentionDays: connections[i]!.headsRetentionDays ?? DEFAULT_HEADS_RETENTION_DAYS,
+      eventsRetentionDays: connections[i]!.eventsRetentionDays,
+    }))
+  }
+
+  /**
+   * Gives the space pruning freed back to the file system (VACUUM). It rewrites the file and
+   * holds the store meanwhile; captured rows wait in memory and are written after.
+   */
+  compactStore(): { bytesBefore: number; bytesAfter: number } {
+    this.heads.flush()
+    const file = path.join(this.options.dataDir, DATABASE_FILE)
+    const size = (): number => fs.statSync(file).size
+    return this.events.exclusive(() => {
+      // In WAL mode recent pages sit in the -wal file: checkpoint first so both sizes are the whole store.
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+      const bytesBefore = size()
+      this.retention.compact()
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+      return { bytesBefore, bytesAfter: size() }
+    })
+  }
+
+  /**
+   * One pruning pass over every connection: heads past their retention, events past theirs,
+   * a batch per transaction through the same gate as every other write, with the event loop
+   * free between batches.
+   */
+  async applyRetention(now = Date.now()): Promise<number> {
+    if (this.retentionRunning || this.closed) return 0
+    this.retentionRunning = true
+    let total = 0
+    try {
+      for (const connection of this.connections.list()) {
+        const headsDays = connection.headsRetentionDays ?? DEFAULT_HEADS_RETENTION_DAYS
+        const prunes: (() => number)[] = [() => this.retention.pruneHeads(connection.id, headsDays, RETENTION_BATCH, now)]
+        const eventsDays = connection.eventsRetentionDays
+        if (eventsDays !== null) prunes.push(() => this.retention.pruneEvents(connection.id, eventsDays, RETENTION_BATCH, now))
+        for (const prune of prunes) {
+          for (;;) {
+            if (this.closed) return total
+            const deleted = this.events.exclusive(prune)
+            total += deleted
+            if (deleted < RETENTION_BATCH) break
+            await new Promise((resolve) => setImmediate(resolve))
+          }
+        }
+      }
+    } catch (error) {
+      this.log(`retention pruning failed, will retry: ${error instanceof Error ? error.message : String(error)}`)
+    } finally {
+      this.retentionRunning = false
+    }
+    return total
   }
 
   /** Symbols and decimals of the tokens already known; the rest are read in the background and announced with `tokensResolved`. */
@@ -412,10 +496,19 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async restartWatchlistCapture(connectionId: number): Promise<void> {
     const previous = this.watchlistRunners.get(connectionId) ?? []
     this.watchlistRunners.delete(connectionId)
+    this.releaseWatchlistFilters(connectionId)
     await Promise.all(previous.map((runner) => runner.stop()))
     const live = this.live.get(connectionId)
     const addresses = this.watchlist.list().map((w) => w.address)
     if (!live || addresses.length === 0 || this.closed) return
+    this.releaseWatchlistFilters(connectionId)
+    this.watchlistFilters.set(
+      connectionId,
+      watchlistFilters(addresses).map((filter) => {
+        const registration = live.tracker.registerFilter(filter, { keep: true })
+        return () => registration.release()
+      }),
+    )
     const specs = [
       subscriptionSpecSchema.parse({ type: 'alchemy_pendingTransactions', params: { fromAddress: addresses, toAddress: addresses } }),
       subscriptionSpecSchema.parse({ type: 'alchemy_minedTransactions', params: { addresses: addresses.flatMap((a) => [{ from: a }, { to: a }]) } }),
@@ -432,6 +525,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       return runner
     })
     this.watchlistRunners.set(connectionId, runners)
+  }
+
+  private releaseWatchlistFilters(connectionId: number): void {
+    for (const release of this.watchlistFilters.get(connectionId) ?? []) release()
+    this.watchlistFilters.delete(connectionId)
   }
 
   watchlistActivity(address: string, limit: number) {
@@ -460,6 +558,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (this.retentionTimer) clearInterval(this.retentionTimer)
     this.notifier.stop()
     this.tokens.stop()
     await Promise.all([...this.runners.values(), ...[...this.watchlistRunners.values()].flat()].map((runner) => runner.stop()))
@@ -525,8 +624,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     live.on('status', (status) => {
       if (this.live.get(connection.id) === live) this.emit('status', status)
     })
-    live.on('head', (head, raw) => {
-      this.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now(), headerJson: JSON.stringify(raw) })
+    live.on('head', (head) => {
+      this.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now() })
     })
     live.on('txCount', (hash, txCount) => this.heads.enqueueTxCount(connection.id, hash, txCount))
     live.pool.on('ready', () => this.tokens.resume(connection.id))
@@ -546,6 +645,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private async disconnect(connectionId: number): Promise<void> {
     await Promise.all((this.watchlistRunners.get(connectionId) ?? []).map((runner) => runner.stop()))
     this.watchlistRunners.delete(connectionId)
+    this.releaseWatchlistFilters(connectionId)
     for (const subscription of this.subscriptions.list(connectionId)) {
       const runner = this.runners.get(subscription.id)
       this.runners.delete(subscription.id)

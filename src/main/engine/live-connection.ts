@@ -187,7 +187,8 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     this.headNumber = parsed.head.number
     this.headTimestamp = parsed.head.timestamp
     this.emit('head', parsed.head, raw)
-    this.tracker.poke()
+    // The notification is the header: the tracker uses it as is when it extends its cursor.
+    this.tracker.noteHead(raw)
     this.emit('status', this.getStatus())
     // newHeads carries no transaction count; ask without holding up the head.
     this.pool

@@ -1,9 +1,12 @@
 /**
  * What happened to a watched address: token transfers in and out (Transfer logs the chain
- * tracker stored with the address as indexed from or to) and captured transactions.
+ * tracker stored with the address as indexed from or to) and captured transactions. The
+ * tracker stores only logs some registered filter matches, so the watchlist registers its
+ * own: Transfer with a watched address as topic 1 (from), and as topic 2 (to).
  */
 import { pad, toEventSelector, parseAbiItem } from 'viem'
 import type { Db } from '../store/database'
+import type { LogFilter } from '../chain/watch-types'
 
 const TRANSFER = toEventSelector(parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')).toLowerCase()
 
@@ -18,6 +21,13 @@ export interface TransferActivity {
   blockNumber: number
   transactionHash: string
   removed: boolean
+}
+
+/** The tracker filters that keep the watched addresses' Transfer logs (none for an empty watchlist). */
+export function watchlistFilters(addresses: readonly string[]): LogFilter[] {
+  if (addresses.length === 0) return []
+  const topics = addresses.map((address) => pad(address as `0x${string}`).toLowerCase())
+  return [{ topics: [[TRANSFER], topics] }, { topics: [[TRANSFER], null, topics] }]
 }
 
 export function transfersOf(db: Db, address: string, limit: number): TransferActivity[] {

@@ -15,6 +15,8 @@ interface ConnectionRow {
   created_at: number
   chain_id: number | null
   confirmations: number | null
+  heads_retention_days: number | null
+  events_retention_days: number | null
 }
 
 export interface StoredConnection extends Connection {
@@ -23,6 +25,10 @@ export interface StoredConnection extends Connection {
   httpUrl: string | null
   /** eth_chainId as last answered; null until the endpoint first answered. */
   chainId: number | null
+  /** Days heads are kept (null: the default, 30). */
+  headsRetentionDays: number | null
+  /** Days captured events are kept (null: forever). */
+  eventsRetentionDays: number | null
 }
 
 export class ConnectionStore {
@@ -62,6 +68,10 @@ export class ConnectionStore {
     this.db.prepare('UPDATE connections SET confirmations = ? WHERE id = ?').run(confirmations, id)
   }
 
+  setRetention(id: number, retention: { headsRetentionDays: number | null; eventsRetentionDays: number | null }): void {
+    this.db.prepare('UPDATE connections SET heads_retention_days = ?, events_retention_days = ? WHERE id = ?').run(retention.headsRetentionDays, retention.eventsRetentionDays, id)
+  }
+
   remove(id: number): boolean {
     return this.db.prepare('DELETE FROM connections WHERE id = ?').run(id).changes > 0
   }
@@ -81,6 +91,8 @@ export class ConnectionStore {
       createdAt: row.created_at,
       confirmations: row.confirmations,
       chainId: row.chain_id,
+      headsRetentionDays: row.heads_retention_days,
+      eventsRetentionDays: row.events_retention_days,
     }
   }
 }

@@ -54,6 +54,35 @@ function breakInserts(db: Db): () => void {
 }
 
 describe('EventStore', () => {
+  it('keeps a raw log exactly, key order and unknown fields included, storing only what its columns cannot rebuild', () => {
+    const { db, store } = open()
+    const base = log(26)
+    const raw = {
+      address: '0x00000000000000000000000000000000000000AA',
+      topics: base.topics,
+      data: '0x',
+      blockHash: base.blockHash,
+      blockNumber: '0x1a',
+      blockTimestamp: '0x6753a1c0',
+      transactionHash: base.transactionHash,
+      transactionIndex: '0x0',
+      logIndex: '0x0',
+      removed: false,
+    }
+    store.enqueue(1, 10, { ...base, payload: raw })
+    store.flush()
+    const [event] = store.list({ limit: 1 })
+    expect(JSON.stringify(event!.payload)).toBe(JSON.stringify(raw))
+    const stored = db.prepare('SELECT payload FROM events').pluck().get() as string
+    // The checksummed address differs from the lowercase column: kept as it came.
+    expect(JSON.parse(stored)).toEqual(['0x00000000000000000000000000000000000000AA', 't', 'd', 'h', 'n', ['blockTimestamp', '0x6753a1c0'], 'x', 'i', 'l', ['removed', false]].map((v, i) => (i === 0 ? ['address', v] : v)))
+    expect(stored.length).toBeLessThan(JSON.stringify(raw).length / 2)
+    // A retraction does not rewrite the raw object.
+    store.enqueueRemoved(10, base.blockHash!, 0)
+    store.flush()
+    expect(store.list({ limit: 1 })[0]!.payload).toEqual(raw)
+  })
+
   it('commits on its writer thread and reports new rows per connection and stream', () => {
     const { db, store, committed } = open()
     expect(store.writerKind).toBe('worker')

@@ -147,7 +147,7 @@ export class EventStore {
       e.topics.length > 0 ? e.topics.join(',') : null,
       e.data,
       e.removed ? 1 : 0,
-      e.payload === null ? null : JSON.stringify(e.payload),
+      e.payload === null ? null : e.kind === 'log' ? encodeLogPayload(e) : JSON.stringify(e.payload),
       receivedAt,
     )
     this.queued()
@@ -402,9 +402,46 @@ function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreve
     topics,
     data: row.data,
     removed: row.removed === 1,
-    payload: row.kind === 'log' && row.payload === null ? logPayload(base) : row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+    payload: row.kind === 'log' ? decodeLogPayload(row.payload, base) : row.payload === null ? null : (JSON.parse(row.payload) as unknown),
     receivedAt: row.received_at,
   }
+}
+
+/**
+ * A log's raw object costs as much again as its columns, which hold most of it. Stored as a
+ * JSON array in the raw object's key order: a field the columns rebuild exactly is its
+ * one-letter code, any other field (blockTimestamp, `removed`, a checksummed address) is
+ * kept as [name, value]. An array, so it stays valid JSON (json_extract on it gives NULL)
+ * and cannot be taken for a raw object, which is always a JSON object.
+ */
+const LOG_FIELDS = { a: 'address', t: 'topics', d: 'data', n: 'blockNumber', h: 'blockHash', x: 'transactionHash', i: 'transactionIndex', l: 'logIndex' } as const
+const LOG_CODES = new Map<string, string>(Object.entries(LOG_FIELDS).map(([code, field]) => [field, code]))
+
+function encodeLogPayload(e: NormalizedEvent): string {
+  const raw = e.payload
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return JSON.stringify(raw)
+  const rebuilt = logPayload(e) as Record<string, unknown>
+  const template = Object.entries(raw as Record<string, unknown>).map(([field, value]) => {
+    const code = LOG_CODES.get(field)
+    return code !== undefined && JSON.stringify(value) === JSON.stringify(rebuilt[field]) ? code : [field, value]
+  })
+  return JSON.stringify(template)
+}
+
+function decodeLogPayload(payload: string | null, base: Parameters<typeof logPayload>[0]): unknown {
+  if (payload === null) return logPayload(base)
+  const stored = JSON.parse(payload) as unknown
+  if (!Array.isArray(stored)) return stored
+  // The template's values as stored: `removed` is kept literally, so a later retraction does not rewrite the raw object.
+  const rebuilt = logPayload(base) as Record<string, unknown>
+  const raw: Record<string, unknown> = {}
+  for (const entry of stored as (string | [string, unknown])[]) {
+    if (typeof entry === 'string') {
+      const field = LOG_FIELDS[entry as keyof typeof LOG_FIELDS]
+      raw[field] = rebuilt[field]
+    } else raw[entry[0]] = entry[1]
+  }
+  return raw
 }
 
 /** New rows per connection and stream, from a committed batch and its [changes, rowid] pairs. */

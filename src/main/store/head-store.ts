@@ -1,5 +1,6 @@
 /**
- * Chain heads: written by one batching writer, read in pages for the UI.
+ * Chain heads for the charts: one slim row per head (the raw header is kept once, by the
+ * chain tracker in chain_blocks), written by one batching writer, read in pages for the UI.
  * The writer queues rows and commits them in one transaction per flush, so the socket's
  * message handler never waits on the disk.
  */
@@ -18,7 +19,6 @@ export interface NewHead {
   baseFeePerGas: string | null
   txCount: number | null
   receivedAt: number
-  headerJson: string
 }
 
 interface HeadRow {
@@ -71,8 +71,8 @@ export class HeadStore {
     this.maxBatch = options.maxBatch ?? 1000
     // A head seen twice (a resubscription, a repeated notification) is stored once.
     this.insert = db.prepare(`INSERT INTO heads
-      (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, base_fee_per_gas, tx_count, received_at, header_json)
-      VALUES (@connectionId, @number, @hash, @parentHash, @timestamp, @gasUsed, @gasLimit, @baseFeePerGas, @txCount, @receivedAt, @headerJson)
+      (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, base_fee_per_gas, tx_count, received_at)
+      VALUES (@connectionId, @number, @hash, @parentHash, @timestamp, @gasUsed, @gasLimit, @baseFeePerGas, @txCount, @receivedAt)
       ON CONFLICT (connection_id, hash) DO NOTHING`)
     this.updateTxCount = db.prepare('UPDATE heads SET tx_count = @txCount WHERE connection_id = @connectionId AND hash = @hash')
   }

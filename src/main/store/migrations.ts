@@ -188,4 +188,15 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'mainnet scale: slim heads, retention per connection',
+    sql: `
+      -- The raw header is kept once, in chain_blocks (the tracker's row); heads keeps the chart columns.
+      ALTER TABLE heads DROP COLUMN header_json;
+      -- Days to keep heads (NULL: 30) and captured events (NULL: forever), per connection.
+      ALTER TABLE connections ADD COLUMN heads_retention_days INTEGER;
+      ALTER TABLE connections ADD COLUMN events_retention_days INTEGER;
+    `,
+  },
 ]

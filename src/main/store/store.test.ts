@@ -28,7 +28,6 @@ const head = (n: number, connectionId = 1): NewHead => ({
   baseFeePerGas: '7',
   txCount: null,
   receivedAt: Date.now(),
-  headerJson: '{}',
 })
 
 describe('database', () => {

@@ -4,10 +4,11 @@ import { THEME_PREFERENCES, type ThemePreference } from '../../ui/theme'
 import { CopyButton } from '../../ui/CopyButton'
 import { LocalApiSettings } from './LocalApiSettings'
 import { Modal } from '../../ui/Modal'
+import { StorageSettings } from './StorageSettings'
 
 const THEME_LABELS: Record<ThemePreference, string> = { system: 'System', dark: 'Dark', light: 'Light' }
 
-/** Settings: theme, the local stream API, shortcuts and where the data lives. */
+/** Settings: theme, the local stream API, storage and retention, shortcuts and where the data lives. */
 export function SettingsPanel({
   info,
   onClose,
@@ -45,6 +46,11 @@ export function SettingsPanel({
       <section className="settings-section" aria-labelledby="settings-api-title">
         <h3 id="settings-api-title">Local stream API</h3>
         <LocalApiSettings />
+      </section>
+
+      <section className="settings-section" aria-labelledby="settings-storage-title">
+        <h3 id="settings-storage-title">Storage</h3>
+        <StorageSettings />
       </section>
 
       <section className="settings-section" aria-labelledby="settings-keys-title">
