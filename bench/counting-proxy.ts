@@ -39,7 +39,10 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
         handshake = Buffer.concat([handshake, chunk])
         const at = handshake.indexOf('\r\n\r\n')
         if (at < 0) return
-        const head = handshake.subarray(0, at).toString('latin1').replace(/\r\nSec-WebSocket-Extensions:[^\r]*/i, '')
+        const head = handshake
+          .subarray(0, at)
+          .toString('latin1')
+          .replace(/\r\nSec-WebSocket-Extensions:[^\r]*/i, '')
         const rest = handshake.subarray(at + 4)
         handshake = null
         const out = Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), rest])

@@ -29,7 +29,10 @@ async function measure(engine: Engine, rows: number, format: 'csv' | 'ndjson', d
   const listener = (p: ExportProgress) => progress.push(p)
   engine.on('exportProgress', listener)
   const started = performance.now()
-  const id = engine.startExport({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, { file: path.join(dir, `out-${rows}.${format}`), downloadUrl: null })
+  const id = engine.startExport({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, {
+    file: path.join(dir, `out-${rows}.${format}`),
+    downloadUrl: null,
+  })
   while (!progress.some((p) => p.exportId === id && p.state !== 'running')) await new Promise((resolve) => setTimeout(resolve, 50))
   const seconds = (performance.now() - started) / 1000
   clearInterval(sampler)
@@ -57,12 +60,14 @@ describe('export', () => {
     for (const format of ['csv', 'ndjson'] as const) for (const rows of [50_000, 500_000]) results.push(await measure(engine, rows, format, dir))
     await engine.close()
     fs.rmSync(dir, { recursive: true, force: true })
-    for (const r of results) console.log(`${r.format} ${r.rows}: ${r.rate.toFixed(0)} rows/s, RSS growth ${r.growthMiB.toFixed(1)} MiB, file ${r.fileMiB.toFixed(0)} MiB`)
+    for (const r of results)
+      console.log(`${r.format} ${r.rows}: ${r.rate.toFixed(0)} rows/s, RSS growth ${r.growthMiB.toFixed(1)} MiB, file ${r.fileMiB.toFixed(0)} MiB`)
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
     // BENCH_WRITE=0: measure and print only, as the other benchmarks take it.
-    if (process.env.BENCH_WRITE !== '0') writeSection(
-      'export',
-      `## Export: captured events → file
+    if (process.env.BENCH_WRITE !== '0')
+      writeSection(
+        'export',
+        `## Export: captured events → file
 
 Command: \`npm run bench\` (\`npx vitest run --config bench/vitest.bench.config.ts export\`; source \`bench/export.bench.ts\`).
 
@@ -74,7 +79,7 @@ Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, ${os.cpus().length}
 |---|---:|---:|---:|---:|---:|
 ${results.map((r) => `| ${r.format.toUpperCase()} | ${r.rows.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} s | ${Math.round(r.rate).toLocaleString('en-US')} | ${r.growthMiB.toFixed(1)} MiB | ${r.fileMiB.toFixed(0)} MiB |`).join('\n')}
 `,
-    )
+      )
     const [csvSmall, csvLarge, ndSmall, ndLarge] = results
     // Ten times the rows must not cost ten times the memory: the export streams.
     expect(csvLarge!.growthMiB).toBeLessThan(Math.max(64, csvSmall!.growthMiB * 3))

@@ -176,7 +176,9 @@ wss.on('connection', (ws, request) => {
         const filter = params[0] ?? {}
         const k = typeof filter.blockHash === 'string' ? blockIndex.get(filter.blockHash.toLowerCase()) : undefined
         if (k === undefined || k > chain.head) return answer([])
-        ws.send(Buffer.concat([Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(request.id)},"result":`), answersFor(k).logs, Buffer.from('}')]), { binary: false })
+        ws.send(Buffer.concat([Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(request.id)},"result":`), answersFor(k).logs, Buffer.from('}')]), {
+          binary: false,
+        })
         // Older blocks are still asked for ('finalized', reorg checks) but rarely: rebuilt then.
         prebuilt.delete(k - 2 * FINALITY_DEPTH)
         if (!chain.going) return
@@ -226,10 +228,13 @@ function pace(perSecond) {
   Object.assign(pacing, { base: chain.head, since: performance.now(), perSecond })
   if (perSecond > 0) {
     // Ticks twice per block interval, so blocks come out on time rather than in pairs.
-    pacing.timer = setInterval(() => {
-      const due = Math.min(chain.last, pacing.base + Math.floor(((performance.now() - pacing.since) * pacing.perSecond) / 1000))
-      while (chain.head < due) announce(++chain.head)
-    }, Math.max(5, Math.floor(500 / perSecond)))
+    pacing.timer = setInterval(
+      () => {
+        const due = Math.min(chain.last, pacing.base + Math.floor(((performance.now() - pacing.since) * pacing.perSecond) / 1000))
+        while (chain.head < due) announce(++chain.head)
+      },
+      Math.max(5, Math.floor(500 / perSecond)),
+    )
   }
   send({ type: 'paced', head: chain.head })
 }

@@ -201,12 +201,15 @@ function verify(file: string): { stored: number; mismatches: number; firstMismat
   const reader = new Database(file, { readonly: true })
   try {
     const stored = (reader.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'log'").get() as { n: number }).n
-    const first = reader.prepare("SELECT connection_id, stream_id FROM events WHERE kind = 'log' ORDER BY id LIMIT 1").get() as { connection_id: number; stream_id: number } | undefined
+    const first = reader.prepare("SELECT connection_id, stream_id FROM events WHERE kind = 'log' ORDER BY id LIMIT 1").get() as
+      { connection_id: number; stream_id: number } | undefined
     let mismatches = 0
     let firstMismatch: string | null = null
     let seq = 0
     const rows = reader
-      .prepare("SELECT block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload FROM events WHERE kind = 'log' ORDER BY id")
+      .prepare(
+        "SELECT block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload FROM events WHERE kind = 'log' ORDER BY id",
+      )
       .raw()
       .iterate() as IterableIterator<unknown[]>
     for (const row of rows) {
@@ -355,7 +358,7 @@ async function engineWatch(server: FloodServer): Promise<PathResult> {
       seconds,
       rssStartMb: measured.startMb,
       rssPeakMb: measured.peakMb,
-      cpuPercent: (measured.cpuMs / 10 / seconds),
+      cpuPercent: measured.cpuMs / 10 / seconds,
       serverCpuPercent: serverCpuMs / 10 / seconds,
       gcMs: measured.gcMs,
       times: measured.times,
@@ -452,7 +455,22 @@ function rawInserts(connectionId: number, streamId: number): { rate: number; sec
         const round = (seq / POOL_SIZE) | 0
         const t = templates[seq % POOL_SIZE]!
         const block = round * BLOCKS_PER_ROUND + t.blockSlot
-        insert.run(connectionId, streamId, 'log', FIRST_BLOCK + block, blockHashes[block], txHashes[round * txSlots + t.txSlot], t.transactionIndex, t.logIndex, t.address, t.topicsJoined, t.data, 0, null, Date.now())
+        insert.run(
+          connectionId,
+          streamId,
+          'log',
+          FIRST_BLOCK + block,
+          blockHashes[block],
+          txHashes[round * txSlots + t.txSlot],
+          t.transactionIndex,
+          t.logIndex,
+          t.address,
+          t.topicsJoined,
+          t.data,
+          0,
+          null,
+          Date.now(),
+        )
       }
     })
     const started = performance.now()
@@ -499,7 +517,8 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
 
   const paths: [string, PathResult][] = []
   if (engine) paths.push(['Engine, `logs` subscription (watch: newHeads → ChainTracker → getBlockByNumber + getLogs → chain_logs → watch → events)', engine])
-  if (notifications) paths.push(['Notification path (`eth_subscription` → JsonRpcClient → ConnectionPool → SubscriptionRunner → normalize → EventStore)', notifications])
+  if (notifications)
+    paths.push(['Notification path (`eth_subscription` → JsonRpcClient → ConnectionPool → SubscriptionRunner → normalize → EventStore)', notifications])
 
   const mainTable = [
     '| Capture path | Committed | Ratio to raw | Target | Peak RSS | Rows checked |',
@@ -516,7 +535,7 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
       `wall ${r.seconds.toFixed(2)} s`,
       `process CPU ${pct(r.cpuPercent)} of one core (${((r.cpuPercent * 10 * r.seconds * 1000) / LOGS).toFixed(1)} µs per log, all threads)`,
       ...(r.writerPercent !== undefined ? [`SQLite writer thread busy ${pct(r.writerPercent)}`] : []),
-      ...[...r.times].map(([label, ms]) => `${label} ${pct((ms / 10 / r.seconds))}`),
+      ...[...r.times].map(([label, ms]) => `${label} ${pct(ms / 10 / r.seconds)}`),
       `GC pauses ${pct(r.gcMs / 10 / r.seconds)}`,
       `flood server CPU ${pct(r.serverCpuPercent)}`,
     ].join('; ')
@@ -559,7 +578,10 @@ Profile a capture path with \`BENCH_PROFILE=1 BENCH_ONLY=engine npm run bench:in
     [
       '',
       `ingest benchmark, ${date}, commit ${commit}: ${machine()}; CPUs ${pct(busyBefore * 100)} busy before the run`,
-      ...paths.map(([label, r]) => `  ${strip(label.split(' (')[0]!).padEnd(34)} ${int(r.rate).padStart(9)} logs/s  ${pct((r.rate / raw.rate) * 100).padStart(7)} of raw  target ${verdict(r)}  peak RSS ${int(r.rssPeakMb)} MiB  ${lossFree(r) ? 'no loss' : 'LOSS'}`),
+      ...paths.map(
+        ([label, r]) =>
+          `  ${strip(label.split(' (')[0]!).padEnd(34)} ${int(r.rate).padStart(9)} logs/s  ${pct((r.rate / raw.rate) * 100).padStart(7)} of raw  target ${verdict(r)}  peak RSS ${int(r.rssPeakMb)} MiB  ${lossFree(r) ? 'no loss' : 'LOSS'}`,
+      ),
       `  ${'Raw better-sqlite3 inserts'.padEnd(34)} ${int(raw.rate).padStart(9)} rows/s`,
       ...context.map(([label, value]) => `  ${strip(label)}: ${strip(value)}`),
       `  bench wall time ${((performance.now() - benchStarted) / 1000).toFixed(1)} s${WRITE ? '; BENCHMARKS.md updated' : ''}`,

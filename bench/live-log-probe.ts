@@ -83,7 +83,8 @@ export function installLiveLogProbe(): void {
 
   const collect = (entries: PerformanceEntryList): void => {
     if (!phase) return
-    for (const entry of entries) if (entry.startTime >= phase.startedAt - performance.timeOrigin) phase.longTasks.push({ startTime: entry.startTime, duration: entry.duration })
+    for (const entry of entries)
+      if (entry.startTime >= phase.startedAt - performance.timeOrigin) phase.longTasks.push({ startTime: entry.startTime, duration: entry.duration })
   }
   const observer = new PerformanceObserver((list) => collect(list.getEntries()))
   observer.observe({ type: 'longtask' })

@@ -311,7 +311,11 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
     })
     const subscription = await ui.call('subscriptions.create', { connectionId, label: 'Flood (bench)', spec: { type: 'logs', params: {} } })
     const client = ui
-    await until('the logs subscription to be active', 30_000, async () => (await client.call('subscriptions.list', { connectionId })).find((s) => s.id === subscription.id)?.state === 'active')
+    await until(
+      'the logs subscription to be active',
+      30_000,
+      async () => (await client.call('subscriptions.list', { connectionId })).find((s) => s.id === subscription.id)?.state === 'active',
+    )
     await flood.pace(BLOCKS_PER_SECOND)
 
     // 3. The UI in Chromium, on the Live log tab.
@@ -377,13 +381,18 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
     await page.mouse.move(list!.x + list!.width / 2, list!.y + list!.height / 2)
     let wheels = 0
     phases.push(
-      await measure('Wheel scrolling', `a mouse wheel event of ${WHEEL_PX} px every ${WHEEL_EVERY_MS} ms, down the list`, async () => {
-        const ends = Date.now() + SHORT_PHASE_MS
-        for (; Date.now() < ends; wheels += 1) {
-          await page.mouse.wheel(0, WHEEL_PX)
-          await sleep(WHEEL_EVERY_MS)
-        }
-      }, false),
+      await measure(
+        'Wheel scrolling',
+        `a mouse wheel event of ${WHEEL_PX} px every ${WHEEL_EVERY_MS} ms, down the list`,
+        async () => {
+          const ends = Date.now() + SHORT_PHASE_MS
+          for (; Date.now() < ends; wheels += 1) {
+            await page.mouse.wheel(0, WHEEL_PX)
+            await sleep(WHEEL_EVERY_MS)
+          }
+        },
+        false,
+      ),
     )
     const wheelSeconds = phases[phases.length - 1]!.seconds
     const wheelTops = phases[phases.length - 1]!.record.samples.flatMap((sample) => (sample.topId === null ? [] : [sample.topId]))
@@ -394,9 +403,14 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
 
     let jumped: JumpResult | null = null
     phases.push(
-      await measure('Jump scrolling', 'a scrollTop jump every 100 ms: 3 of 4 to the end of the loaded rows (older pages load), 1 of 4 to a random loaded row', async () => {
-        jumped = await page.evaluate((duration) => window.__liveLogProbe!.jump(duration, 100), PHASE_MS)
-      }, false),
+      await measure(
+        'Jump scrolling',
+        'a scrollTop jump every 100 ms: 3 of 4 to the end of the loaded rows (older pages load), 1 of 4 to a random loaded row',
+        async () => {
+          jumped = await page.evaluate((duration) => window.__liveLogProbe!.jump(duration, 100), PHASE_MS)
+        },
+        false,
+      ),
     )
     const jumps = jumped as JumpResult | null
 
@@ -424,10 +438,15 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
 
     await flood.pace(BLOCKS_PER_SECOND)
     phases.push(
-      await measure('Resumed', 'from the click on Resume: the catch-up, then following again', async () => {
-        await page.getByTestId('live-pause').click()
-        await sleep(SHORT_PHASE_MS)
-      }, true),
+      await measure(
+        'Resumed',
+        'from the click on Resume: the catch-up, then following again',
+        async () => {
+          await page.getByTestId('live-pause').click()
+          await sleep(SHORT_PHASE_MS)
+        },
+        true,
+      ),
     )
 
     // 4. The end state: every produced log stored, the newest one shown, no gap in the rows.
@@ -480,19 +499,51 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
 
     const following = summaries.filter(({ s }) => s.lagP50 !== null)
     const context: [string, string][] = [
-      ['CPU (2 cores = 200 %)', summaries.map(({ phase }) => `${phase.name}: machine ${pctOf(phase.cpuBusy)} busy, Chromium (all processes) ${cpuCell(phase.browserCpu)}, tidewatch serve ${cpuCell(phase.serveCpu)}`).join('; ')],
-      ['Top of the list behind the store (rows, p50 / max of samples every 15 frames)', following.map(({ phase, s }) => `${phase.name}: ${int(s.lagP50!)} / ${int(s.lagMax!)} (${((s.lagP50! / RATE) * 1000).toFixed(0)} / ${((s.lagMax! / RATE) * 1000).toFixed(0)} ms of arrivals)`).join('; ')],
-      ['Wheel scrolling', `${int(wheels)} wheel events (${(wheels / wheelSeconds).toFixed(1)} a second); the first row shown moved ${int(wheeledRows)} rows down (${int(wheeledRows / wheelSeconds)} a second); ${jumpsUp.length === 0 ? 'it never jumped to newer rows' : `it jumped up to newer rows ${jumpsUp.length} times (by up to ${int(Math.max(...jumpsUp))} rows)`}`],
-      ['Jump scrolling', jumps ? `${int(jumps.steps)} jumps; the window held up to ${int(jumps.maxLoaded)} rows; the deepest row reached was ${int(finalSettle.stored - (jumps.deepestId ?? finalSettle.stored))} rows below the newest` : 'not run'],
+      [
+        'CPU (2 cores = 200 %)',
+        summaries
+          .map(
+            ({ phase }) =>
+              `${phase.name}: machine ${pctOf(phase.cpuBusy)} busy, Chromium (all processes) ${cpuCell(phase.browserCpu)}, tidewatch serve ${cpuCell(phase.serveCpu)}`,
+          )
+          .join('; '),
+      ],
+      [
+        'Top of the list behind the store (rows, p50 / max of samples every 15 frames)',
+        following
+          .map(
+            ({ phase, s }) =>
+              `${phase.name}: ${int(s.lagP50!)} / ${int(s.lagMax!)} (${((s.lagP50! / RATE) * 1000).toFixed(0)} / ${((s.lagMax! / RATE) * 1000).toFixed(0)} ms of arrivals)`,
+          )
+          .join('; '),
+      ],
+      [
+        'Wheel scrolling',
+        `${int(wheels)} wheel events (${(wheels / wheelSeconds).toFixed(1)} a second); the first row shown moved ${int(wheeledRows)} rows down (${int(wheeledRows / wheelSeconds)} a second); ${jumpsUp.length === 0 ? 'it never jumped to newer rows' : `it jumped up to newer rows ${jumpsUp.length} times (by up to ${int(Math.max(...jumpsUp))} rows)`}`,
+      ],
+      [
+        'Jump scrolling',
+        jumps
+          ? `${int(jumps.steps)} jumps; the window held up to ${int(jumps.maxLoaded)} rows; the deepest row reached was ${int(finalSettle.stored - (jumps.deepestId ?? finalSettle.stored))} rows below the newest`
+          : 'not run',
+      ],
       ['Arrivals in all', `${int(arrivedTotal)} logs in ${int(finalSettle.head + 1)} blocks, paced at ${BLOCKS_PER_SECOND} blocks/s × ${LOGS_PER_BLOCK} logs`],
     ]
 
     const checkRows: [string, boolean, string][] = [
-      ['Every log the chain produced is stored', checks.stored, `${int(finalSettle.stored)} events = ${int(ROWS)} seeded + ${int((finalSettle.head + 1) * LOGS_PER_BLOCK)} captured`],
+      [
+        'Every log the chain produced is stored',
+        checks.stored,
+        `${int(finalSettle.stored)} events = ${int(ROWS)} seeded + ${int((finalSettle.head + 1) * LOGS_PER_BLOCK)} captured`,
+      ],
       ['Paused: the rows stand still', checks.frozen, `${frozen.length} row elements, the same ids before and after ${(SHORT_PHASE_MS / 1000).toFixed(0)} s`],
       ['Paused: the "N new" counter equals the rows stored above the newest one shown', checks.counter, `counter ${int(shownNew)}, store ${int(expectedNew)}`],
       ['The newest stored row is at the top of the list', checks.newest, `shown ${int(shownTop)}, stored ${int(finalSettle.stored)}`],
-      ['The rows shown are exactly the newest stored ids', checks.rows, `${shownIds.length} rows, ids ${int(shownIds[0] ?? 0)}…${int(shownIds[shownIds.length - 1] ?? 0)}`],
+      [
+        'The rows shown are exactly the newest stored ids',
+        checks.rows,
+        `${shownIds.length} rows, ids ${int(shownIds[0] ?? 0)}…${int(shownIds[shownIds.length - 1] ?? 0)}`,
+      ],
     ]
 
     const markdown = `## Live log: smoothness with ${int(ROWS)} stored rows

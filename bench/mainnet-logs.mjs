@@ -99,7 +99,11 @@ function buildTemplates() {
       if (roll < 45) {
         logs.push([pick(TOKENS), [TOPIC.transfer, addressWord(from), addressWord(user())], uintWord(next, 10 + (next() % 12))])
       } else if (roll < 53) {
-        logs.push([pick(TOKENS), [TOPIC.approval, addressWord(from), addressWord(pick([V2_ROUTER, UNIVERSAL_ROUTER]))], next() % 2 ? 'f'.repeat(64) : uintWord(next, 16)])
+        logs.push([
+          pick(TOKENS),
+          [TOPIC.approval, addressWord(from), addressWord(pick([V2_ROUTER, UNIVERSAL_ROUTER]))],
+          next() % 2 ? 'f'.repeat(64) : uintWord(next, 16),
+        ])
       } else if (roll < 73) {
         // Uniswap V2 swap through the router: transfer in, transfer out, Sync, Swap.
         const pair = pick(V2_PAIRS)
@@ -223,7 +227,17 @@ export class MainnetLogs {
       const t = this.templates[index]
       const p = parts[index]
       const block = round * BLOCKS_PER_ROUND + t.blockSlot
-      return [p.head, blockNumbers[block], TX_HASH, this.txHashes[round * this.txSlots + t.txSlot], p.txIndex, this.blockHashes[block], TIMESTAMP, timestamps[block], p.tail]
+      return [
+        p.head,
+        blockNumbers[block],
+        TX_HASH,
+        this.txHashes[round * this.txSlots + t.txSlot],
+        p.txIndex,
+        this.blockHashes[block],
+        TIMESTAMP,
+        timestamps[block],
+        p.tail,
+      ]
     }
     const logJson = (seq) => pieces(seq).join('')
 
@@ -238,7 +252,11 @@ export class MainnetLogs {
     const blooms = Array.from({ length: BLOCKS_PER_ROUND }, () => hexBytes(next, 64))
     const roots = Array.from({ length: 6 }, () => hash32(next))
     const miner = address(next)
-    const withdrawals = Array.from({ length: 16 }, (_, i) => `{"index":"0x${(90_000_000 + i).toString(16)}","validatorIndex":"0x${(1_000_000 + (next() % 900_000)).toString(16)}","address":"${address(next)}","amount":"0x${(1_000_000 + (next() % 30_000_000)).toString(16)}"}`)
+    const withdrawals = Array.from(
+      { length: 16 },
+      (_, i) =>
+        `{"index":"0x${(90_000_000 + i).toString(16)}","validatorIndex":"0x${(1_000_000 + (next() % 900_000)).toString(16)}","address":"${address(next)}","amount":"0x${(1_000_000 + (next() % 30_000_000)).toString(16)}"}`,
+    )
     /** -1 is the block before FIRST_BLOCK: where the chain stands when a client arrives. */
     const blockHash = (k) => (k === -1 ? PRE_FIRST_HASH : k < -1 ? `0x${'11'.repeat(32)}` : this.blockHashes[k])
     const header = (k) => {

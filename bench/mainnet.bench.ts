@@ -83,7 +83,12 @@ async function startMining(anvil: AnvilProcess, accounts: string[], contracts: s
       const batch = contracts.map((to, i) => {
         const sender = i % accounts.length
         const nonce = nonces[sender]!++
-        return { jsonrpc: '2.0', id: i, method: 'eth_sendTransaction', params: [{ from: accounts[sender], to, nonce: `0x${nonce.toString(16)}`, data: emitCalldata(plan[i]!), gas: '0x40000' }] }
+        return {
+          jsonrpc: '2.0',
+          id: i,
+          method: 'eth_sendTransaction',
+          params: [{ from: accounts[sender], to, nonce: `0x${nonce.toString(16)}`, data: emitCalldata(plan[i]!), gas: '0x40000' }],
+        }
       })
       const answers = await rpc<{ error?: unknown }[]>(anvil, batch)
       const failed = answers.find((a) => a.error)
@@ -133,7 +138,13 @@ async function measureRun(anvil: AnvilProcess, contracts: string[], watched: str
       const free = db.pragma('freelist_count', { simple: true }) as number
       const rows: Record<string, number> = {}
       for (const table of TABLES) rows[table] = (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
-      return { block: tracker.cursor!.number, upstream: proxy.snapshot(), liveBytes: (pages - free) * pageSize, fileBytes: fs.statSync(path.join(dataDir, DATABASE_FILE)).size, rows }
+      return {
+        block: tracker.cursor!.number,
+        upstream: proxy.snapshot(),
+        liveBytes: (pages - free) * pageSize,
+        fileBytes: fs.statSync(path.join(dataDir, DATABASE_FILE)).size,
+        rows,
+      }
     }
     // A finality update, then ROUNDS more: both ends just after the tracker asked 'finalized'.
     const nextFinality = async () => {
@@ -216,13 +227,21 @@ describe('mainnet scale', () => {
       const upstreamBytes = (r: Result) => r.bytesUpPerBlock + r.bytesDownPerBlock
       const goals = [
         { goal: 'no watch: at most 1.5 KB of disk per block', met: none.diskPerBlock <= 1_536, measured: kb(none.diskPerBlock) },
-        { goal: 'no watch: no eth_getLogs per block', met: (none.requestsPerBlock.eth_getLogs ?? 0) === 0, measured: `${(none.requestsPerBlock.eth_getLogs ?? 0).toFixed(2)}` },
+        {
+          goal: 'no watch: no eth_getLogs per block',
+          met: (none.requestsPerBlock.eth_getLogs ?? 0) === 0,
+          measured: `${(none.requestsPerBlock.eth_getLogs ?? 0).toFixed(2)}`,
+        },
         ...[one, ten].map((r) => ({
           goal: `${r.watches} watch${r.watches > 1 ? 'es' : ''}: disk per block at most 1.5 KB + 700 B per matched log (${r.matchedLogsPerBlock.toFixed(1)}: ${kb(1_536 + 700 * r.matchedLogsPerBlock)})`,
           met: r.diskPerBlock <= 1_536 + 700 * r.matchedLogsPerBlock,
           measured: kb(r.diskPerBlock),
         })),
-        { goal: '10 watches: upstream bytes within 1.2x of 1 watch', met: upstreamBytes(ten) <= 1.2 * upstreamBytes(one), measured: `${(upstreamBytes(ten) / upstreamBytes(one)).toFixed(2)}x` },
+        {
+          goal: '10 watches: upstream bytes within 1.2x of 1 watch',
+          met: upstreamBytes(ten) <= 1.2 * upstreamBytes(one),
+          measured: `${(upstreamBytes(ten) / upstreamBytes(one)).toFixed(2)}x`,
+        },
       ]
       const row = (r: Result) => {
         const requests = Object.entries(r.requestsPerBlock)
@@ -241,7 +260,11 @@ describe('mainnet scale', () => {
         '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         ...results.map(row),
       ].join('\n')
-      const goalTable = ['| goal | measured | met |', '| --- | --- | --- |', ...goals.map((g) => `| ${g.goal} | ${g.measured} | ${g.met ? 'yes' : 'no'} |`)].join('\n')
+      const goalTable = [
+        '| goal | measured | met |',
+        '| --- | --- | --- |',
+        ...goals.map((g) => `| ${g.goal} | ${g.measured} | ${g.met ? 'yes' : 'no'} |`),
+      ].join('\n')
       console.log(`\n${table}\n\n${goalTable}\n`)
       writeSection(
         'mainnet',

@@ -35,7 +35,11 @@ for (const [id, ms] of selfMs) {
   const n = nodes.get(id)
   const key = label(n)
   byFunction.set(key, (byFunction.get(key) ?? 0) + ms)
-  const fileKey = n.callFrame.url ? short(n.callFrame.url).replace(/\?.*$/, '') : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native / builtins)'
+  const fileKey = n.callFrame.url
+    ? short(n.callFrame.url).replace(/\?.*$/, '')
+    : n.callFrame.functionName.startsWith('(')
+      ? n.callFrame.functionName
+      : '(native / builtins)'
   byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + ms)
 }
 
@@ -55,7 +59,8 @@ const inclusive = (match) => {
 
 const show = (title, map, limit) => {
   console.log(`\n${title}`)
-  for (const [key, ms] of [...map].sort((a, b) => b[1] - a[1]).slice(0, limit)) console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms  ${key}`)
+  for (const [key, ms] of [...map].sort((a, b) => b[1] - a[1]).slice(0, limit))
+    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms  ${key}`)
 }
 
 console.log(`${path.basename(file)}: ${(total / 1000).toFixed(2)} s sampled`)

@@ -33,7 +33,11 @@ export function machine(): string {
 export function gitCommit(): string {
   try {
     // Works in a git worktree too, where .git is a file pointing elsewhere.
-    return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: path.join(benchDir, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], {
+      cwd: path.join(benchDir, '..'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
   } catch {
     // No git on this machine: read .git/HEAD below.
   }
@@ -54,7 +58,9 @@ export interface CpuTimes {
 
 /** All cores' idle and total time so far (ms); two samples give the share spent busy between them. */
 export function cpuTimes(): CpuTimes {
-  return os.cpus().reduce((sum, cpu) => ({ idle: sum.idle + cpu.times.idle, total: sum.total + Object.values(cpu.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 })
+  return os
+    .cpus()
+    .reduce((sum, cpu) => ({ idle: sum.idle + cpu.times.idle, total: sum.total + Object.values(cpu.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 })
 }
 
 /** Share of all cores' time spent busy since `before`. */

@@ -93,7 +93,11 @@ test(`soak: ${MINUTES} min of tidewatch serve through cuts, reorgs and a flood o
   const cleanups: (() => Promise<unknown>)[] = [() => anvil.stop()]
   try {
     const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
-      const response = await fetch(anvil.httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+      const response = await fetch(anvil.httpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      })
       const body = (await response.json()) as { result: T; error?: { message: string } }
       if (body.error) throw new Error(`${method}: ${body.error.message}`)
       return body.result
@@ -101,7 +105,12 @@ test(`soak: ${MINUTES} min of tidewatch serve through cuts, reorgs and a flood o
     const head = async () => Number(await rpc<string>('eth_blockNumber'))
 
     let trafficErrors = 0
-    const traffic = await startTrafficGenerator({ httpUrl: anvil.httpUrl, transfersPerBlock: TRANSFERS_PER_BLOCK, pollIntervalMs: 200, onError: () => trafficErrors++ })
+    const traffic = await startTrafficGenerator({
+      httpUrl: anvil.httpUrl,
+      transfersPerBlock: TRANSFERS_PER_BLOCK,
+      pollIntervalMs: 200,
+      onError: () => trafficErrors++,
+    })
     cleanups.unshift(() => traffic.stop())
     const proxy = await startFaultProxy(anvil.port)
     cleanups.unshift(() => proxy.close())
@@ -122,7 +131,11 @@ test(`soak: ${MINUTES} min of tidewatch serve through cuts, reorgs and a flood o
     console.log(`[soak] ${MINUTES} min from block ${from}; serve pid ${serve.pid}; samples every ${SAMPLE_S} s`)
 
     proxy.startCutting(CUT_MIN_S * 1_000, CUT_MAX_S * 1_000)
-    const transfer = encodeFunctionData({ abi: parseAbi(['function transfer(address to, uint256 value) returns (bool)']), functionName: 'transfer', args: [traffic.accounts[2]!, 7n] })
+    const transfer = encodeFunctionData({
+      abi: parseAbi(['function transfer(address to, uint256 value) returns (bool)']),
+      functionName: 'transfer',
+      args: [traffic.accounts[2]!, 7n],
+    })
     const reorgDepths: number[] = []
     const endAt = serveStarted + MINUTES * 60_000
     let nextReorg = Date.now() + REORG_EVERY_S * 1_000
@@ -139,11 +152,16 @@ test(`soak: ${MINUTES} min of tidewatch serve through cuts, reorgs and a flood o
       if (Date.now() - lastReport >= 60_000 || VERBOSE) {
         lastReport = Date.now()
         const last = parseProcessMetrics(serve.output()).at(-1)
-        const progress = client.of('soak').filter((m) => m.type === 'progress').at(-1)
+        const progress = client
+          .of('soak')
+          .filter((m) => m.type === 'progress')
+          .at(-1)
         console.log(
           `[soak] ${((Date.now() - serveStarted) / 60_000).toFixed(1)} min: head ${await head()}, stream at ${String(progress?.data.block_number ?? '-')}, ` +
             `${client.of('soak').filter((m) => m.type === 'log').length} log messages, ${proxy.cuts} cuts, ${reorgDepths.length} reorgs` +
-            (last ? `; serve RSS ${mib(last.rssBytes)}, heap ${mib(last.heapUsedBytes)}, ${last.openFds} fds, loop delay p99 ${last.loopDelayP99Ms.toFixed(1)} ms` : ''),
+            (last
+              ? `; serve RSS ${mib(last.rssBytes)}, heap ${mib(last.heapUsedBytes)}, ${last.openFds} fds, loop delay p99 ${last.loopDelayP99Ms.toFixed(1)} ms`
+              : ''),
         )
       }
     }
@@ -153,9 +171,11 @@ test(`soak: ${MINUTES} min of tidewatch serve through cuts, reorgs and a flood o
     proxy.stopCutting()
     await traffic.stop()
     const end = await head()
-    await client.until('the stream caught up', (m) => m.some((x) => x.req_id === 'soak' && x.type === 'progress' && Number(x.data.block_number) >= end), 120_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nserve output:\n${serve.output().slice(-3000)}`)
-    })
+    await client
+      .until('the stream caught up', (m) => m.some((x) => x.req_id === 'soak' && x.type === 'progress' && Number(x.data.block_number) >= end), 120_000)
+      .catch((error: unknown) => {
+        throw new Error(`${String(error)}\nserve output:\n${serve.output().slice(-3000)}`)
+      })
     const expected = await rpc<RpcLog[]>('eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` }])
     const expectedKeys = new Set(expected.map((l) => `${l.blockHash}:${Number(l.logIndex)}`))
     const messages = client.of('soak')
@@ -168,7 +188,10 @@ test(`soak: ${MINUTES} min of tidewatch serve through cuts, reorgs and a flood o
     // The store agrees too: the tracker's canonical logs over the same blocks.
     const db = new Database(path.join(dataDir, 'tidewatch.sqlite'), { readonly: true })
     const stored = new Set(
-      (db.prepare("SELECT block_hash || ':' || log_index FROM chain_logs WHERE canonical = 1 AND block_number BETWEEN ? AND ?").pluck().all(from, end) as string[]),
+      db
+        .prepare("SELECT block_hash || ':' || log_index FROM chain_logs WHERE canonical = 1 AND block_number BETWEEN ? AND ?")
+        .pluck()
+        .all(from, end) as string[],
     )
     db.close()
     const storeMissed = [...expectedKeys].filter((key) => !stored.has(key)).length
@@ -190,7 +213,14 @@ test(`soak: ${MINUTES} min of tidewatch serve through cuts, reorgs and a flood o
     const fds = growth((s) => s.openFds ?? Number.NaN)
     const heap = growth((s) => s.heapUsedBytes)
     const delays = samples.map((s) => s.loopDelayP99Ms)
-    const correct = missed.length === 0 && extra.length === 0 && duplicates.length === 0 && unknownRemovals.length === 0 && errors.length === 0 && storeMissed === 0 && storeExtra === 0
+    const correct =
+      missed.length === 0 &&
+      extra.length === 0 &&
+      duplicates.length === 0 &&
+      unknownRemovals.length === 0 &&
+      errors.length === 0 &&
+      storeMissed === 0 &&
+      storeExtra === 0
     const flat = rss.share < GOAL_GROWTH && fds.share < GOAL_GROWTH
     const verdict = correct && flat ? 'met' : 'missed'
 
@@ -225,7 +255,13 @@ ${shown.map((s) => `| ${minute(s)} | ${mib(s.rssBytes)} | ${mib(s.heapUsedBytes)
     console.log(markdown)
     if (WRITE) writeSection('soak', markdown)
 
-    expect({ missed: missed.slice(0, 5), extra: extra.slice(0, 5), duplicates: duplicates.slice(0, 5), unknownRemovals: unknownRemovals.slice(0, 5), errors }).toEqual({ missed: [], extra: [], duplicates: [], unknownRemovals: [], errors: [] })
+    expect({
+      missed: missed.slice(0, 5),
+      extra: extra.slice(0, 5),
+      duplicates: duplicates.slice(0, 5),
+      unknownRemovals: unknownRemovals.slice(0, 5),
+      errors,
+    }).toEqual({ missed: [], extra: [], duplicates: [], unknownRemovals: [], errors: [] })
     expect({ storeMissed, storeExtra }).toEqual({ storeMissed: 0, storeExtra: 0 })
     expect(expectedKeys.size).toBeGreaterThan(0)
   } finally {

@@ -6,7 +6,9 @@ import { ensureBuild, projectRoot } from '../scripts/ensure-build.mjs'
 
 const [command] = process.argv.slice(2)
 if (command !== 'serve') {
-  process.stderr.write(`Usage: tidewatch serve [--rpc <ws url>] [--data-dir <dir>] [--port <port>] …\n${command ? `Unknown command ${JSON.stringify(command)}.\n` : ''}`)
+  process.stderr.write(
+    `Usage: tidewatch serve [--rpc <ws url>] [--data-dir <dir>] [--port <port>] …\n${command ? `Unknown command ${JSON.stringify(command)}.\n` : ''}`,
+  )
   process.exit(2)
 }
 ensureBuild()

@@ -35,9 +35,23 @@ export interface ChromiumLookups {
 }
 
 /** Flags every choice gets: no sandbox (CI runs as root), and nothing that phones home. */
-export const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+export const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
-export const SYSTEM_CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium', '/usr/bin/google-chrome-stable', '/usr/bin/google-chrome']
+export const SYSTEM_CHROMIUM_PATHS = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/snap/bin/chromium',
+  '/usr/bin/google-chrome-stable',
+  '/usr/bin/google-chrome',
+]
 
 /**
  * @sparticuz/chromium's flags are made for AWS Lambda. Left out: `--single-process`, which
@@ -65,8 +79,15 @@ export async function findChromium(lookups: ChromiumLookups = realLookups()): Pr
   const bundled = lookups.arch === 'x64' ? await lookups.sparticuz() : null
   if (bundled) {
     const args = bundled.args.filter((flag) => !SPARTICUZ_DROPPED.has(flag))
-    const env = lookups.exists(SYSTEM_FONTCONFIG) || lookups.env['FONTCONFIG_PATH'] ? undefined : { ...definedOnly(lookups.env), FONTCONFIG_PATH: bundled.fontsDir }
-    return choice('@sparticuz/chromium', bundled.executablePath, args, env, `the Chromium inside the npm package @sparticuz/chromium, unpacked to ${bundled.executablePath} (no system browser found)`)
+    const env =
+      lookups.exists(SYSTEM_FONTCONFIG) || lookups.env['FONTCONFIG_PATH'] ? undefined : { ...definedOnly(lookups.env), FONTCONFIG_PATH: bundled.fontsDir }
+    return choice(
+      '@sparticuz/chromium',
+      bundled.executablePath,
+      args,
+      env,
+      `the Chromium inside the npm package @sparticuz/chromium, unpacked to ${bundled.executablePath} (no system browser found)`,
+    )
   }
   return choice(
     'playwright',
@@ -77,7 +98,13 @@ export async function findChromium(lookups: ChromiumLookups = realLookups()): Pr
   )
 }
 
-function choice(source: ChromiumChoice['source'], executablePath: string | undefined, args: string[], env: Record<string, string> | undefined, description: string): ChromiumChoice {
+function choice(
+  source: ChromiumChoice['source'],
+  executablePath: string | undefined,
+  args: string[],
+  env: Record<string, string> | undefined,
+  description: string,
+): ChromiumChoice {
   return { source, executablePath, args: [...BASE_ARGS, ...args.filter((flag) => !BASE_ARGS.includes(flag))], env, description }
 }
 

@@ -47,7 +47,9 @@ test.describe('on the demo chain', () => {
     await page.getByTestId('tab-subscriptions').click()
     const subscription = page.locator('[data-testid="subscription-row"][data-type="logs"]').filter({ hasText: 'Demo token transfers' })
     await expect(subscription).toHaveAttribute('data-state', 'active', { timeout: left() })
-    await expect.poll(async () => Number(await subscription.getByTestId('subscription-event-count').getAttribute('data-count')), { timeout: left() }).toBeGreaterThan(5)
+    await expect
+      .poll(async () => Number(await subscription.getByTestId('subscription-event-count').getAttribute('data-count')), { timeout: left() })
+      .toBeGreaterThan(5)
 
     // Watchlist: the demo sender, its transfers shown without picking it.
     await page.getByTestId('tab-watchlist').click()

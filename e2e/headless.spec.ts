@@ -48,7 +48,9 @@ test('a bad endpoint URL is explained, an unreachable one shows why it fails', a
 
 test('the UI socket refuses a connection without the API token', async () => {
   const status = await new Promise<number>((resolve, reject) => {
-    const request = http.get(`${tidewatch.baseUrl}ui`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
+    const request = http.get(`${tidewatch.baseUrl}ui`, {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    })
     request.on('response', (response) => resolve(response.statusCode ?? 0))
     request.on('upgrade', () => resolve(101))
     request.on('error', reject)

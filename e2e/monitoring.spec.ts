@@ -50,8 +50,13 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
   await page.getByTestId('event-picker-builtin').selectOption('ERC-20 Transfer')
   await page.getByTestId('event-arg-mode-from').selectOption('one')
   await page.getByTestId('event-arg-input-from').fill(ALICE)
-  const request = JSON.parse((await page.getByTestId('subscription-preview').locator('pre, code').first().textContent()) ?? '{}') as { params: [string, { topics: unknown[] }] }
-  expect(request.params[1].topics).toEqual(['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', `0x000000000000000000000000${ALICE.slice(2).toLowerCase()}`])
+  const request = JSON.parse((await page.getByTestId('subscription-preview').locator('pre, code').first().textContent()) ?? '{}') as {
+    params: [string, { topics: unknown[] }]
+  }
+  expect(request.params[1].topics).toEqual([
+    '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
+    `0x000000000000000000000000${ALICE.slice(2).toLowerCase()}`,
+  ])
   await saveScreenshot(page, 'screen-filter-builder')
   await page.getByTestId('subscription-create-button').click()
   // The demo connection comes with a Transfer subscription of its own: pick ours by its label.
@@ -94,7 +99,12 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
 
   // Export the subscription as CSV and compare with the store.
   await page.getByTestId('export-open').click()
-  await page.locator(`[data-testid="export-subscription"][data-subscription-id="${subscriptionId}"] input, [data-testid="export-subscription"][data-subscription-id="${subscriptionId}"]`).first().check()
+  await page
+    .locator(
+      `[data-testid="export-subscription"][data-subscription-id="${subscriptionId}"] input, [data-testid="export-subscription"][data-subscription-id="${subscriptionId}"]`,
+    )
+    .first()
+    .check()
   await page.getByTestId('export-format').selectOption('csv')
   const download = page.waitForEvent('download')
   await page.getByTestId('export-start').click()
@@ -144,7 +154,9 @@ test('a jump through the live log draws plain rows until it settles, then full r
   expect(plainAfterJump.length).toBeGreaterThan(0)
   expect(plainAfterJump.every((plain) => plain === 'true')).toBe(true)
   // Settled: full rows again, decoded arguments included.
-  await expect.poll(() => list.evaluate((el) => [...el.querySelectorAll('[data-testid="live-row"]')].every((row) => row.getAttribute('data-plain') === 'false'))).toBe(true)
+  await expect
+    .poll(() => list.evaluate((el) => [...el.querySelectorAll('[data-testid="live-row"]')].every((row) => row.getAttribute('data-plain') === 'false')))
+    .toBe(true)
   await expect(page.locator('[data-testid="live-row"][data-event="Transfer"] .live-args-value').first()).toBeVisible()
   // Scrolling by less than a screen never goes plain.
   await list.hover()

@@ -31,14 +31,25 @@ export function electronSqliteBinding() {
   fs.rmSync(work, { recursive: true, force: true })
   fs.cpSync(source, work, { recursive: true, filter: (file) => !file.includes(`${path.sep}build${path.sep}`) })
   console.log(`Building better-sqlite3 for Electron ${electronVersion} (first launch only, about a minute)…`)
-  const result = spawnSync(process.execPath, [gyp, 'rebuild', '--release', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers', '--runtime=electron'], {
-    cwd: work,
-    encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const result = spawnSync(
+    process.execPath,
+    [gyp, 'rebuild', '--release', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers', '--runtime=electron'],
+    {
+      cwd: work,
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   const built = path.join(work, 'build', 'Release', 'better_sqlite3.node')
   if (result.status !== 0 || !fs.existsSync(built)) {
-    return { error: (result.stderr ?? '').split('\n').find((line) => /ERR!|error/i.test(line))?.trim().slice(0, 160) ?? 'node-gyp failed' }
+    return {
+      error:
+        (result.stderr ?? '')
+          .split('\n')
+          .find((line) => /ERR!|error/i.test(line))
+          ?.trim()
+          .slice(0, 160) ?? 'node-gyp failed',
+    }
   }
   fs.mkdirSync(path.dirname(target), { recursive: true })
   fs.copyFileSync(built, target)

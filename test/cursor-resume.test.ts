@@ -59,7 +59,8 @@ function headView(messages: StreamMessage[]): Map<number, StreamMessage['data']>
   return byNumber
 }
 
-const lastProgress = (messages: StreamMessage[]) => messages.filter((m) => m.type === 'progress').at(-1)!.data as { block_number: number; block_hash: string; cursor: string }
+const lastProgress = (messages: StreamMessage[]) =>
+  messages.filter((m) => m.type === 'progress').at(-1)!.data as { block_number: number; block_hash: string; cursor: string }
 
 describe('resume by cursor across a reorg while the client is away', () => {
   for (const restart of [false, true]) {
@@ -76,11 +77,16 @@ describe('resume by cursor across a reorg while the client is away', () => {
       const from = (await head()) - 2
       client.send({ type: 'logs', req_id: 'logs', start_block: from, listen: true, with_progress: 1, data: { address: token } })
       client.send({ type: 'newHeads', req_id: 'heads', start_block: from, listen: true, with_progress: 1, data: {} })
-      await client.until('six blocks of each', (m) => ['logs', 'heads'].every((id) => m.filter((x) => x.req_id === id && x.type === 'progress').length >= 6), 60_000)
+      await client.until(
+        'six blocks of each',
+        (m) => ['logs', 'heads'].every((id) => m.filter((x) => x.req_id === id && x.type === 'progress').length >= 6),
+        60_000,
+      )
       client.close()
       // What the client fully processed: everything up to its last progress of each request.
       const seen = { logs: lastProgress(client.of('logs')), heads: lastProgress(client.of('heads')) }
-      const kept = (id: 'logs' | 'heads') => client.of(id).filter((m) => (m.type !== 'log' && m.type !== 'head') || Number(m.data.block_number) <= seen[id].block_number)
+      const kept = (id: 'logs' | 'heads') =>
+        client.of(id).filter((m) => (m.type !== 'log' && m.type !== 'head') || Number(m.data.block_number) <= seen[id].block_number)
       const before = { logs: kept('logs'), heads: kept('heads') }
       if (restart) expect(await serve.kill('SIGKILL')).toBe(null)
 
@@ -96,7 +102,11 @@ describe('resume by cursor across a reorg while the client is away', () => {
       client.send({ type: 'newHeads', req_id: 'heads', cursor: seen.heads.cursor, listen: true, with_progress: 1, data: {} })
       const end = (await head()) + 2
       await client
-        .until('caught up', (m) => ['logs', 'heads'].every((id) => m.some((x) => x.req_id === id && x.type === 'progress' && Number(x.data.block_number) >= end)), 60_000)
+        .until(
+          'caught up',
+          (m) => ['logs', 'heads'].every((id) => m.some((x) => x.req_id === id && x.type === 'progress' && Number(x.data.block_number) >= end)),
+          60_000,
+        )
         .catch((error: unknown) => {
           throw new Error(`${String(error)}\nlast messages: ${JSON.stringify(client.messages.slice(-3))}\nserve output:\n${serve.output().slice(-3000)}`)
         })

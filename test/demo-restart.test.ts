@@ -15,10 +15,15 @@ import { waitFor } from './helpers/scripted-server'
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-demo-restart-'))
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
-const start = () => startTidewatch({ dataDir, secrets: createKeyFileSecretBox(dataDir), transport: 'websocket', demo: 'always', demoBlockTime: 1, log: () => undefined })
+const start = () =>
+  startTidewatch({ dataDir, secrets: createKeyFileSecretBox(dataDir), transport: 'websocket', demo: 'always', demoBlockTime: 1, log: () => undefined })
 
 async function blockHash(httpUrl: string, number: number): Promise<string | undefined> {
-  const response = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByNumber', params: [`0x${number.toString(16)}`, false] }) })
+  const response = await fetch(httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByNumber', params: [`0x${number.toString(16)}`, false] }),
+  })
   return ((await response.json()) as { result: { hash: string } | null }).result?.hash
 }
 
@@ -44,7 +49,8 @@ describe('demo chain restart', () => {
     // Every captured log is from the new chain: nothing of the old one is left to confuse.
     // History from before the tracker's first block (the demo subscription's) is checked against the node itself.
     const logs = second.engine.listEvents({ connectionId: id, kind: 'log', limit: 1000 })
-    const canonicalHash = async (number: number): Promise<string | undefined> => tracker.store.canonicalHash(number) ?? (await blockHash(second.demo!.httpUrl, number))
+    const canonicalHash = async (number: number): Promise<string | undefined> =>
+      tracker.store.canonicalHash(number) ?? (await blockHash(second.demo!.httpUrl, number))
     for (const log of logs) expect(await canonicalHash(log.blockNumber!), `block ${log.blockNumber}`).toBe(log.blockHash)
     // The person's subscription and the demo's own Transfer subscription, which a restart does not add again.
     expect(second.engine.listSubscriptions(id).map((s) => s.label)).toEqual([DEMO_TRANSFERS_LABEL, null])

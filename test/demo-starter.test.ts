@@ -16,7 +16,8 @@ const TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-demo-starter-'))
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
-const start = () => startTidewatch({ dataDir, secrets: createKeyFileSecretBox(dataDir), transport: 'websocket', demo: 'always', demoBlockTime: 1, log: () => undefined })
+const start = () =>
+  startTidewatch({ dataDir, secrets: createKeyFileSecretBox(dataDir), transport: 'websocket', demo: 'always', demoBlockTime: 1, log: () => undefined })
 
 describe('the demo starter set', () => {
   it('comes with a new demo connection, rows at once, and never comes back once removed', async () => {
@@ -24,13 +25,26 @@ describe('the demo starter set', () => {
     const id = first.primaryConnectionId()!
     const [subscription, ...others] = first.engine.listSubscriptions(id)
     expect(others).toEqual([])
-    expect(subscription).toMatchObject({ label: DEMO_TRANSFERS_LABEL, type: 'logs', params: { address: first.demo!.tokenAddress.toLowerCase(), topics: [TRANSFER] }, watch: { startBlock: -50, listen: true } })
+    expect(subscription).toMatchObject({
+      label: DEMO_TRANSFERS_LABEL,
+      type: 'logs',
+      params: { address: first.demo!.tokenAddress.toLowerCase(), topics: [TRANSFER] },
+      watch: { startBlock: -50, listen: true },
+    })
     expect(first.engine.watchlist.list()).toMatchObject([{ address: first.demo!.accounts[0]!.toLowerCase(), label: DEMO_SENDER_LABEL }])
     // History: the token's mint and first transfers are in blocks mined before the connection existed.
-    await waitFor('the history of the demo token', () => first.engine.listEvents({ subscriptionId: subscription!.id, limit: 100 }).some((e) => e.blockNumber! <= Number(first.demo!.deployBlockNumber)), 30_000)
+    await waitFor(
+      'the history of the demo token',
+      () => first.engine.listEvents({ subscriptionId: subscription!.id, limit: 100 }).some((e) => e.blockNumber! <= Number(first.demo!.deployBlockNumber)),
+      30_000,
+    )
     const decoded = first.engine.listEvents({ subscriptionId: subscription!.id, limit: 100 })
     expect(decoded.every((e) => e.decoded?.event === 'Transfer')).toBe(true)
-    await waitFor('the sender’s transfers on the watchlist', () => first.engine.watchlistActivity(first.demo!.accounts[0]!.toLowerCase(), 10).transfers.length > 0, 30_000)
+    await waitFor(
+      'the sender’s transfers on the watchlist',
+      () => first.engine.watchlistActivity(first.demo!.accounts[0]!.toLowerCase(), 10).transfers.length > 0,
+      30_000,
+    )
 
     // The person removes both, then restarts: the demo chain is new, the starter set is not.
     await first.engine.removeSubscription(subscription!.id)

@@ -15,7 +15,13 @@ function lookups(overrides: Partial<ChromiumLookups> & { files?: string[]; unpac
     unpackCalls: 0,
     async sparticuz() {
       fake.unpackCalls += 1
-      return overrides.unpacked === false ? null : { executablePath: '/tmp/chromium', args: ['--single-process', '--disable-web-security', '--allow-running-insecure-content', '--no-zygote', '--no-sandbox'], fontsDir: '/tmp/fonts' }
+      return overrides.unpacked === false
+        ? null
+        : {
+            executablePath: '/tmp/chromium',
+            args: ['--single-process', '--disable-web-security', '--allow-running-insecure-content', '--no-zygote', '--no-sandbox'],
+            fontsDir: '/tmp/fonts',
+          }
     },
     ...overrides,
   }
@@ -24,12 +30,16 @@ function lookups(overrides: Partial<ChromiumLookups> & { files?: string[]; unpac
 
 describe('findChromium', () => {
   it('takes CHROMIUM_PATH first, before any installed browser', async () => {
-    const found = await findChromium(lookups({ env: { CHROMIUM_PATH: '/opt/chrome/chrome' }, files: ['/opt/chrome/chrome', PLAYWRIGHT_CHROMIUM, '/usr/bin/chromium'] }))
+    const found = await findChromium(
+      lookups({ env: { CHROMIUM_PATH: '/opt/chrome/chrome' }, files: ['/opt/chrome/chrome', PLAYWRIGHT_CHROMIUM, '/usr/bin/chromium'] }),
+    )
     expect(found).toMatchObject({ source: 'CHROMIUM_PATH', executablePath: '/opt/chrome/chrome', args: BASE_ARGS, env: undefined })
   })
 
   it('refuses a CHROMIUM_PATH that does not exist, saying how to recover', async () => {
-    await expect(findChromium(lookups({ env: { CHROMIUM_PATH: '/nope/chrome' } }))).rejects.toThrow(/CHROMIUM_PATH is \/nope\/chrome, which does not exist; unset it/)
+    await expect(findChromium(lookups({ env: { CHROMIUM_PATH: '/nope/chrome' } }))).rejects.toThrow(
+      /CHROMIUM_PATH is \/nope\/chrome, which does not exist; unset it/,
+    )
   })
 
   it("then a Chromium Playwright installed, before the system's", async () => {
@@ -38,7 +48,10 @@ describe('findChromium', () => {
   })
 
   it('then a system Chromium or Chrome, in the listed order', async () => {
-    expect(await findChromium(lookups({ files: ['/usr/bin/chromium', '/usr/bin/google-chrome'] }))).toMatchObject({ source: 'system', executablePath: '/usr/bin/chromium' })
+    expect(await findChromium(lookups({ files: ['/usr/bin/chromium', '/usr/bin/google-chrome'] }))).toMatchObject({
+      source: 'system',
+      executablePath: '/usr/bin/chromium',
+    })
     expect(await findChromium(lookups({ files: ['/usr/bin/google-chrome'] }))).toMatchObject({ source: 'system', executablePath: '/usr/bin/google-chrome' })
   })
 

@@ -47,8 +47,13 @@ async function checkStore(dataDir: string): Promise<{ first: number; last: numbe
     const cursor = db.prepare('SELECT first_block AS first, number AS last FROM chain_cursor').get() as { first: number; last: number }
     const numbers = (db.prepare('SELECT number FROM chain_blocks WHERE canonical = 1 ORDER BY number').all() as { number: number }[]).map((r) => r.number)
     expect(numbers).toEqual(Array.from({ length: cursor.last - cursor.first + 1 }, (_, i) => cursor.first + i))
-    const stored = db.prepare('SELECT block_hash AS blockHash, log_index AS logIndex FROM chain_logs WHERE canonical = 1').all() as { blockHash: string; logIndex: number }[]
-    const expected = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [{ fromBlock: `0x${cursor.first.toString(16)}`, toBlock: `0x${cursor.last.toString(16)}` }])
+    const stored = db.prepare('SELECT block_hash AS blockHash, log_index AS logIndex FROM chain_logs WHERE canonical = 1').all() as {
+      blockHash: string
+      logIndex: number
+    }[]
+    const expected = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [
+      { fromBlock: `0x${cursor.first.toString(16)}`, toBlock: `0x${cursor.last.toString(16)}` },
+    ])
     expect(stored.map((l) => `${l.blockHash}:${l.logIndex}`).sort()).toEqual(logKeys(expected))
     expect(expected.length).toBeGreaterThan(0)
     return cursor
@@ -77,10 +82,14 @@ describe('never miss a beat', () => {
     expect(proxy.cuts).toBeGreaterThan(4)
 
     const end = await head()
-    await live.until('live caught up', (m) => m.some((x) => x.req_id === 'live' && x.type === 'progress' && Number(x.data.block_number) >= end), 60_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nlast messages: ${JSON.stringify(live.messages.slice(-3))}\nserve output:\n${serve.output().slice(-3000)}`)
-    })
-    const expectedLive = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` }])
+    await live
+      .until('live caught up', (m) => m.some((x) => x.req_id === 'live' && x.type === 'progress' && Number(x.data.block_number) >= end), 60_000)
+      .catch((error: unknown) => {
+        throw new Error(`${String(error)}\nlast messages: ${JSON.stringify(live.messages.slice(-3))}\nserve output:\n${serve.output().slice(-3000)}`)
+      })
+    const expectedLive = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [
+      { fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` },
+    ])
     const liveView = [...logView(live.of('live')).values()].filter((l) => Number(l.block_number) <= end)
     expect(liveView.map((l) => `${String(l.block_hash)}:${String(l.log_index)}`).sort()).toEqual(logKeys(expectedLive))
 
@@ -88,11 +97,18 @@ describe('never miss a beat', () => {
     phase('live caught up')
     const history = await StreamClient.connect(serve.baseUrl, serve.token)
     history.send({ type: 'logs', req_id: 'all', start_block: 0, listen: false, data: {} })
-    await history.until('complete', (m) => m.some((x) => x.req_id === 'all' && (x.type === 'complete' || x.type === 'error')), 60_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}\nlast messages: ${JSON.stringify(history.messages.slice(-3))}\nserve output:\n${serve.output().slice(-3000)}`)
-    })
+    await history
+      .until('complete', (m) => m.some((x) => x.req_id === 'all' && (x.type === 'complete' || x.type === 'error')), 60_000)
+      .catch((error: unknown) => {
+        throw new Error(`${String(error)}\nlast messages: ${JSON.stringify(history.messages.slice(-3))}\nserve output:\n${serve.output().slice(-3000)}`)
+      })
     expect(history.of('all').filter((m) => m.type === 'error')).toEqual([])
-    const H = Math.max(...history.of('all').filter((m) => m.type === 'log').map((m) => Number(m.data.block_number)))
+    const H = Math.max(
+      ...history
+        .of('all')
+        .filter((m) => m.type === 'log')
+        .map((m) => Number(m.data.block_number)),
+    )
     const all = await rpc<{ blockHash: string; logIndex: string; blockNumber: string }[]>('eth_getLogs', [{ fromBlock: '0x0', toBlock: `0x${H.toString(16)}` }])
     expect([...logView(history.of('all')).keys()].sort()).toEqual(logKeys(all))
 
@@ -129,7 +145,9 @@ describe('never miss a beat', () => {
     const end = (await head()) + 2
     await client.until('caught up after restart', (m) => m.some((x) => x.type === 'progress' && Number(x.data.block_number) >= end), 60_000)
     const combined = [...kept, ...client.of('r')].filter((m) => m.type !== 'log' || Number(m.data.block_number) <= end)
-    const expected = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [{ fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` }])
+    const expected = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [
+      { fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` },
+    ])
     expect([...logView(combined).keys()].sort()).toEqual(logKeys(expected))
 
     const cursor = await checkStore(dataDir)

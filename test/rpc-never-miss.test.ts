@@ -57,7 +57,13 @@ beforeAll(async () => {
   })
   connection.start()
   const watches = createTrackerWatchProvider(connection.tracker, connection.pool)
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, token: TOKEN, rendererRoot: dir, routes: [rpcRoute({ pool: () => connection.pool, watches, log: (m) => logs.push(m) })] })
+  server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    rendererRoot: dir,
+    routes: [rpcRoute({ pool: () => connection.pool, watches, log: (m) => logs.push(m) })],
+  })
   await waitFor('tracking', () => connection.tracker.cursor !== undefined, 30_000)
 })
 
@@ -94,7 +100,10 @@ class View {
     else this.held.set(key, { blockNumber: Number(log.blockNumber), key })
   }
   keysFrom(from: number, to: number): string[] {
-    return [...this.held.values()].filter((s) => s.blockNumber >= from && s.blockNumber <= to).map((s) => s.key).sort()
+    return [...this.held.values()]
+      .filter((s) => s.blockNumber >= from && s.blockNumber <= to)
+      .map((s) => s.key)
+      .sort()
   }
 }
 
@@ -113,7 +122,12 @@ describe('never miss a beat behind /v1/rpc', () => {
     // viem's option types resolve `poll` wrongly under TypeScript 6; at runtime it reads it as documented.
     const subscribe = { poll: false } as unknown as { poll?: true }
     const viemErrors: Error[] = []
-    const unwatch = viem.watchEvent({ ...subscribe, address: token, onLogs: (batch: Log[]) => batch.forEach((l) => viemView.apply(l)), onError: (e) => viemErrors.push(e) })
+    const unwatch = viem.watchEvent({
+      ...subscribe,
+      address: token,
+      onLogs: (batch: Log[]) => batch.forEach((l) => viemView.apply(l)),
+      onError: (e) => viemErrors.push(e),
+    })
 
     const ethersView = new View()
     /**
@@ -124,9 +138,13 @@ describe('never miss a beat behind /v1/rpc', () => {
      */
     class RetractingProvider extends WebSocketProvider {
       override async _processMessage(message: string): Promise<void> {
-        const frame = JSON.parse(message) as { method?: string; params?: { result?: { removed?: boolean; blockHash: string; logIndex: string; blockNumber: string; topics?: string[] } } }
+        const frame = JSON.parse(message) as {
+          method?: string
+          params?: { result?: { removed?: boolean; blockHash: string; logIndex: string; blockNumber: string; topics?: string[] } }
+        }
         const log = frame.method === 'eth_subscription' ? frame.params?.result : undefined
-        if (log?.removed === true && log.topics?.[0] === TRANSFER) ethersView.apply({ blockHash: log.blockHash, logIndex: Number(log.logIndex), blockNumber: Number(log.blockNumber), removed: true })
+        if (log?.removed === true && log.topics?.[0] === TRANSFER)
+          ethersView.apply({ blockHash: log.blockHash, logIndex: Number(log.logIndex), blockNumber: Number(log.blockNumber), removed: true })
         return super._processMessage(message)
       }
     }

@@ -22,7 +22,10 @@ afterAll(async () => anvil?.stop())
 describe('tidewatch serve', () => {
   it('captures a separately started node into the data dir and flushes on SIGINT', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-serve-'))
-    const child = spawn(process.execPath, ['bin/tidewatch.mjs', 'serve', '--rpc', anvil.wsUrl, '--data-dir', dataDir, '--port', '0'], { cwd: root, detached: true })
+    const child = spawn(process.execPath, ['bin/tidewatch.mjs', 'serve', '--rpc', anvil.wsUrl, '--data-dir', dataDir, '--port', '0'], {
+      cwd: root,
+      detached: true,
+    })
     let output = ''
     child.stdout.on('data', (c: Buffer) => (output += c.toString()))
     child.stderr.on('data', (c: Buffer) => (output += c.toString()))

@@ -77,7 +77,8 @@ describe('tidewatch serve: a private data directory', () => {
     const serve = await serveOn(dataDir, ['--host', '0.0.0.0'])
     await waitFor('the warning', () => /clear text/.test(serve.output()))
     expect(serve.output().match(/warning: --host 0\.0\.0\.0 .*plain HTTP.*API token.*clear text/g)).toHaveLength(1)
-    for (const file of ['api-token', 'secret.key', 'tidewatch.sqlite', 'tidewatch.sqlite-wal', 'tidewatch.sqlite-shm']) expect(modeOf(path.join(dataDir, file)), file).toBe('600')
+    for (const file of ['api-token', 'secret.key', 'tidewatch.sqlite', 'tidewatch.sqlite-wal', 'tidewatch.sqlite-shm'])
+      expect(modeOf(path.join(dataDir, file)), file).toBe('600')
     expect(modeOf(dataDir)).toBe('700')
     const port = new URL(serve.baseUrl).port
     const answer = await rawExchange(Number(port), `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`)

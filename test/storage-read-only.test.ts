@@ -61,7 +61,9 @@ describe('a read-only data directory', () => {
     const dir = readOnlyDir()
     const { status, stderr, stdout } = serve(dir)
     expect(stdout).toBe('')
-    expect(stderr.trim().split('\n')).toEqual([`tidewatch serve: The data directory ${dir} is read-only (EACCES): Tidewatch keeps its store, API token and keys there. Make it writable or pick another with --data-dir.`])
+    expect(stderr.trim().split('\n')).toEqual([
+      `tidewatch serve: The data directory ${dir} is read-only (EACCES): Tidewatch keeps its store, API token and keys there. Make it writable or pick another with --data-dir.`,
+    ])
     expect(status).toBe(73)
     expect(fs.readdirSync(dir)).toEqual([])
   })

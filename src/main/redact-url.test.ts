@@ -7,7 +7,16 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { redactSecretsIn, redactUrl } from './redact-url'
 
-const HOSTS = ['eth-mainnet.g.alchemy.com', 'mainnet.infura.io', 'example-name.quiknode.pro', 'rpc.ankr.com', 'lb.drpc.org', 'node.example', '127.0.0.1', '[::1]']
+const HOSTS = [
+  'eth-mainnet.g.alchemy.com',
+  'mainnet.infura.io',
+  'example-name.quiknode.pro',
+  'rpc.ankr.com',
+  'lb.drpc.org',
+  'node.example',
+  '127.0.0.1',
+  '[::1]',
+]
 const PATH_WORDS = ['v1', 'v2', 'v3', 'ws', 'wss', 'rpc', 'http', 'api', 'eth', 'mainnet']
 const PARAMETERS = ['apikey', 'key', 'token', 'network', 'dkey', 'auth']
 /** Characters a key may carry, `.`, `+`, `=` and `;` included (they defeated the old look-based masking). */

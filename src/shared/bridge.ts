@@ -5,18 +5,14 @@
 import type { CommandName, EventName } from './channels'
 import type { CommandRequest, CommandResult, EventPayload } from './contract'
 
-type CamelAfterDot<S extends string> = S extends `${infer Head}.${infer Tail}`
-  ? `${Head}${Capitalize<CamelAfterDot<Tail>>}`
-  : S
+type CamelAfterDot<S extends string> = S extends `${infer Head}.${infer Tail}` ? `${Head}${Capitalize<CamelAfterDot<Tail>>}` : S
 
 export type CommandMethods = {
   [N in CommandName as CamelAfterDot<N>]: (request: CommandRequest<N>) => Promise<CommandResult<N>>
 }
 
 export type EventMethods = {
-  [N in EventName as `on${Capitalize<CamelAfterDot<N>>}`]: (
-    listener: (payload: EventPayload<N>) => void,
-  ) => () => void
+  [N in EventName as `on${Capitalize<CamelAfterDot<N>>}`]: (listener: (payload: EventPayload<N>) => void) => () => void
 }
 
 export type TidewatchBridge = CommandMethods & EventMethods

@@ -62,8 +62,7 @@ export const eventChannel = (name: EventName): string => `tidewatch:event:${name
  * their property names ('connections.add' -> 'connectionsAdd', 'heads.appended' ->
  * 'onHeadsAppended').
  */
-export const commandMethodName = (name: CommandName): string =>
-  name.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase())
+export const commandMethodName = (name: CommandName): string => name.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase())
 export const eventMethodName = (name: EventName): string => {
   const camel = name.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase())
   return `on${camel[0]!.toUpperCase()}${camel.slice(1)}`

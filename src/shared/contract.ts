@@ -465,7 +465,10 @@ export const commands = {
       .object({
         address: addressField,
         label: z.string().trim().min(1, 'Give the address a label').max(60, 'Keep the label under 60 characters'),
-        color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'Pick a colour like #3b82f6').default('#3b82f6'),
+        color: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{6}$/, 'Pick a colour like #3b82f6')
+          .default('#3b82f6'),
         notify: z.boolean().default(false),
       })
       .strict(),
@@ -578,9 +581,7 @@ export const commandErrorSchema = z.object({
 })
 export type CommandError = z.infer<typeof commandErrorSchema>
 
-export type CommandResult<N extends CommandName> =
-  | { ok: true; value: CommandResponse<N> }
-  | { ok: false; error: CommandError }
+export type CommandResult<N extends CommandName> = { ok: true; value: CommandResponse<N> } | { ok: false; error: CommandError }
 
 /** Turns a zod failure into the first field-level message a person can act on. */
 export function describeZodError(error: z.ZodError): CommandError {

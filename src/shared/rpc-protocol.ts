@@ -90,7 +90,10 @@ export function parseSubscribeParams(params: JsonRpcRequest['params']): ParsedPa
   if (params.length > 2) return invalidParams('params', `eth_subscribe takes at most 2 params (the type and its parameters), got ${params.length}`)
   const type = params[0]
   if (typeof type !== 'string' || !isSubscriptionType(type)) {
-    return invalidParams('params[0]', `unknown subscription type ${JSON.stringify(type)?.slice(0, 100) ?? 'undefined'}; expected one of ${SUBSCRIPTION_TYPES.join(', ')}`)
+    return invalidParams(
+      'params[0]',
+      `unknown subscription type ${JSON.stringify(type)?.slice(0, 100) ?? 'undefined'}; expected one of ${SUBSCRIPTION_TYPES.join(', ')}`,
+    )
   }
   // A null second param is taken as none, as some clients send it for types without params.
   const given = params[1] ?? undefined
@@ -105,7 +108,10 @@ export function parseSubscribeParams(params: JsonRpcRequest['params']): ParsedPa
   if (spec.success) return { ok: true, value: spec.data }
   const first = spec.error.issues[0]
   if (first?.code === 'unrecognized_keys') {
-    return invalidParams(rpcFieldPath([...first.path, first.keys[0] ?? ''].join('.')), `unknown field; ${type} takes ${Object.keys(subscriptionParamsSchemas[type].shape).join(', ') || 'no parameters'}`)
+    return invalidParams(
+      rpcFieldPath([...first.path, first.keys[0] ?? ''].join('.')),
+      `unknown field; ${type} takes ${Object.keys(subscriptionParamsSchemas[type].shape).join(', ') || 'no parameters'}`,
+    )
   }
   const described = describeZodError(spec.error)
   const field = rpcFieldPath(described.field)

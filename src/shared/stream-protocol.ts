@@ -85,9 +85,7 @@ export type StreamRequest = {
 }[StreamRequestType]
 export type StreamRequestOf<T extends StreamRequestType> = Extract<StreamRequest, { type: T }>
 
-export type ParsedStreamRequest =
-  | { ok: true; request: StreamRequest }
-  | { ok: false; reqId: string | null; field: string; message: string }
+export type ParsedStreamRequest = { ok: true; request: StreamRequest } | { ok: false; reqId: string | null; field: string; message: string }
 
 /** Validates one decoded request frame. */
 export function parseStreamRequest(json: unknown): ParsedStreamRequest {

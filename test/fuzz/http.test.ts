@@ -36,36 +36,114 @@ const PORT = '{port}'
 const hexPair = fc.tuple(fc.constantFrom(...'0123456789abcdefABCDEF'), fc.constantFrom(...'0123456789abcdefABCDEF')).map(([a, b]) => `%${a}${b}`)
 const badEscape = fc.constantFrom('%zz', '%', '%G0', '%0', '%%', '%u0041', '%C0%AF', '%E0%A4%A', '%FF', '%ED%A0%80', '%00', '%2e%2e', '%2f', '%5c', '%0d%0a')
 const segment = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('', '.', '..', 'index.html', 'ui', 'v1', 'stream', 'rpc', 'exports', 'assets', 'x.csv', 'api-token', 'secret.key', 'tidewatch.sqlite', 'etc', 'passwd') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      '',
+      '.',
+      '..',
+      'index.html',
+      'ui',
+      'v1',
+      'stream',
+      'rpc',
+      'exports',
+      'assets',
+      'x.csv',
+      'api-token',
+      'secret.key',
+      'tidewatch.sqlite',
+      'etc',
+      'passwd',
+    ),
+  },
   { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@-]{1,12}$/) },
-  { weight: 2, arbitrary: fc.array(fc.oneof(hexPair, badEscape, fc.stringMatching(/^[a-z.]{1,3}$/)), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('')) },
+  {
+    weight: 2,
+    arbitrary: fc.array(fc.oneof(hexPair, badEscape, fc.stringMatching(/^[a-z.]{1,3}$/)), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('')),
+  },
 )
 const pathArb = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(fc.constantFrom('/', '//', '/v1/', '/exports/'), fc.array(segment, { maxLength: 5 })).map(([start, parts]) => start + parts.join('/')) },
-  { weight: 2, arbitrary: fc.constantFrom('/', '//', '///', '/ui', '/v1/stream', '/v1/rpc', '/exports/', '/exports/a.csv', '/%zz', '/%00', '/..', '/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/exports/..%2fapi-token', '/exports/%2e%2e%2fapi-token') },
+  {
+    weight: 6,
+    arbitrary: fc.tuple(fc.constantFrom('/', '//', '/v1/', '/exports/'), fc.array(segment, { maxLength: 5 })).map(([start, parts]) => start + parts.join('/')),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '/',
+      '//',
+      '///',
+      '/ui',
+      '/v1/stream',
+      '/v1/rpc',
+      '/exports/',
+      '/exports/a.csv',
+      '/%zz',
+      '/%00',
+      '/..',
+      '/../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/exports/..%2fapi-token',
+      '/exports/%2e%2e%2fapi-token',
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom('*', 'http://127.0.0.1/', 'http://evil.example/v1/stream', 'evil.example:443', 'v1/stream') },
 )
 const hostArb = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom(`127.0.0.1:${PORT}`, '127.0.0.1', 'localhost', `localhost:${PORT}`, `[::1]:${PORT}`, 'LocalHost:1') },
-  { weight: 3, arbitrary: fc.constantFrom('evil.example', `evil.example:${PORT}`, '127.0.0.1.nip.io', 'localhost.', '0.0.0.0', '192.168.0.1', 'a@127.0.0.1', `127.0.0.1:${PORT}/x`, '', '[::1', '127.0.0.1:99999', '[::2]') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'evil.example',
+      `evil.example:${PORT}`,
+      '127.0.0.1.nip.io',
+      'localhost.',
+      '0.0.0.0',
+      '192.168.0.1',
+      'a@127.0.0.1',
+      `127.0.0.1:${PORT}/x`,
+      '',
+      '[::1',
+      '127.0.0.1:99999',
+      '[::2]',
+    ),
+  },
   { weight: 2, arbitrary: fc.stringMatching(/^[a-z][a-z0-9-]{0,15}(\.[a-z][a-z0-9-]{0,10}){0,2}(:[0-9]{1,4})?$/) },
   { weight: 1, arbitrary: fc.constant(null) },
 )
 const printable = fc.stringMatching(/^[\x20-\x7e]{0,40}$/).map((value) => value.trim())
 const caseArb: fc.Arbitrary<HttpCase> = fc.record({
-  method: fc.oneof({ weight: 6, arbitrary: fc.constant('GET') }, { weight: 3, arbitrary: fc.constantFrom('HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE') }),
+  method: fc.oneof(
+    { weight: 6, arbitrary: fc.constant('GET') },
+    { weight: 3, arbitrary: fc.constantFrom('HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE') },
+  ),
   version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0'),
   path: pathArb,
   query: fc.oneof(fc.constantFrom('none', 'token', 'wrong-token'), fc.stringMatching(/^[A-Za-z0-9=&%._-]{0,30}$/)),
   host: hostArb,
   origin: fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom('none', 'own') },
-    { weight: 2, arbitrary: fc.constantFrom('http://evil.example', `http://127.0.0.1:${PORT}`, `https://127.0.0.1:${PORT}`, `http://localhost:${PORT}`, 'null', 'file://', 'http://127.0.0.1') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        'http://evil.example',
+        `http://127.0.0.1:${PORT}`,
+        `https://127.0.0.1:${PORT}`,
+        `http://localhost:${PORT}`,
+        'null',
+        'file://',
+        'http://127.0.0.1',
+      ),
+    },
     { weight: 1, arbitrary: printable },
   ),
   authorization: fc.oneof(fc.constantFrom('none', 'none', 'token', 'Bearer wrong', 'Bearer ', 'Basic dG9rZW4='), printable),
   upgrade: fc.option(
-    fc.record({ version: fc.constantFrom('13', '13', '13', '8', 'x'), key: fc.constantFrom('dGhlIHNhbXBsZSBub25jZQ==', 'dGhlIHNhbXBsZSBub25jZQ==', 'short', '') }),
+    fc.record({
+      version: fc.constantFrom('13', '13', '13', '8', 'x'),
+      key: fc.constantFrom('dGhlIHNhbXBsZSBub25jZQ==', 'dGhlIHNhbXBsZSBub25jZQ==', 'short', ''),
+    }),
     { freq: 2 },
   ),
   extra: fc.array(fc.tuple(fc.stringMatching(/^X-[A-Za-z0-9-]{1,10}$/), printable), { maxLength: 3 }),
@@ -150,7 +228,10 @@ const runs = (n: number, batch: number) => ({ seed: seed + batch, numRuns: n })
 describe('fuzz: raw HTTP to tidewatch serve', () => {
   it('answers random well-formed requests as the model says, in batches, and stays up', async () => {
     for (let batch = 0; batch < 4; batch++) {
-      await fc.assert(fc.asyncProperty(caseArb, (c) => exchange(c)), runs(600, batch))
+      await fc.assert(
+        fc.asyncProperty(caseArb, (c) => exchange(c)),
+        runs(600, batch),
+      )
       await target.expectHealthy(`well-formed batch ${batch}`)
     }
   })
@@ -163,7 +244,10 @@ describe('fuzz: raw HTTP to tidewatch serve', () => {
         const i = at % (text.length + 1)
         return Buffer.from(cut ? text.slice(0, i) : text.slice(0, i) + insert + text.slice(i), 'latin1')
       })
-    const garbage = fc.oneof(fc.uint8Array({ maxLength: 400 }).map((bytes) => Buffer.from(bytes)), mangled)
+    const garbage = fc.oneof(
+      fc.uint8Array({ maxLength: 400 }).map((bytes) => Buffer.from(bytes)),
+      mangled,
+    )
     for (let batch = 0; batch < 2; batch++) {
       await fc.assert(
         fc.asyncProperty(garbage, async (bytes) => {
@@ -178,9 +262,13 @@ describe('fuzz: raw HTTP to tidewatch serve', () => {
   })
 
   it('survives resets at any byte of any request, upgrades included', async () => {
-    const resetCase = fc.tuple(caseArb, fc.double({ min: 0, max: 1, noNaN: true })).map(([c, where]) => ({ c, resetAfter: Math.floor(where * requestText(c).length) }))
+    const resetCase = fc
+      .tuple(caseArb, fc.double({ min: 0, max: 1, noNaN: true }))
+      .map(([c, where]) => ({ c, resetAfter: Math.floor(where * requestText(c).length) }))
     const upgrades = caseArb.map((c) => ({ ...c, upgrade: c.upgrade ?? { version: '13', key: 'dGhlIHNhbXBsZSBub25jZQ==' } }))
-    const upgradeReset = fc.tuple(upgrades, fc.double({ min: 0, max: 1, noNaN: true })).map(([c, where]) => ({ c, resetAfter: Math.floor(where * (requestText(c).length + 1)) }))
+    const upgradeReset = fc
+      .tuple(upgrades, fc.double({ min: 0, max: 1, noNaN: true }))
+      .map(([c, where]) => ({ c, resetAfter: Math.floor(where * (requestText(c).length + 1)) }))
     for (let batch = 0; batch < 2; batch++) {
       await fc.assert(
         fc.asyncProperty(fc.oneof(resetCase, upgradeReset), ({ c, resetAfter }) => exchange(c, { resetAfter })),

@@ -97,7 +97,13 @@ const LOG_FIELDS = [
   field('transactionIndex', 'safeQuantity'),
   field('logIndex', 'safeQuantity'),
 ]
-const TX_FIELDS = [field('hash', 'hash', true), field('blockNumber', 'safeQuantity'), field('blockHash', 'hash'), field('transactionIndex', 'safeQuantity'), field('to', 'address')]
+const TX_FIELDS = [
+  field('hash', 'hash', true),
+  field('blockNumber', 'safeQuantity'),
+  field('blockHash', 'hash'),
+  field('transactionIndex', 'safeQuantity'),
+  field('to', 'address'),
+]
 // `syncing` is the seed's flag: true or false, never null.
 const SYNCING_FIELDS = [field('syncing', 'bool', false, false), field('status', 'status')]
 const PROGRESS_FIELDS = [field('startingBlock', 'syncQuantity'), field('currentBlock', 'syncQuantity'), field('highestBlock', 'syncQuantity')]
@@ -148,7 +154,22 @@ const PARAMS: Partial<Record<RunnerType, unknown>> = {
 
 const BAD_QUANTITIES = ['0xffffffffffffffff', '0x20000000000000', `0x${'f'.repeat(64)}`, `0x${'f'.repeat(65)}`, '0x', '-0x1', '0xg1', '1e21']
 const BAD_HASHES = ['0x1234', `0x${'a'.repeat(63)}`, `0x${'a'.repeat(66)}`, `0x${'z'.repeat(64)}`]
-const WRONG_TYPES: unknown[] = [12345, 2 ** 64, -1, 1.5, true, false, null, [], ['0x1'], {}, { nested: { deep: [1, 2, { x: null }] } }, '', 'garbage', 'x'.repeat(10_000)]
+const WRONG_TYPES: unknown[] = [
+  12345,
+  2 ** 64,
+  -1,
+  1.5,
+  true,
+  false,
+  null,
+  [],
+  ['0x1'],
+  {},
+  { nested: { deep: [1, 2, { x: null }] } },
+  '',
+  'garbage',
+  'x'.repeat(10_000),
+]
 
 interface Input {
   type: Captured
@@ -174,7 +195,16 @@ function generator(random: () => number) {
     transactionIndex: null,
   })
   const templates: Record<Captured, () => unknown> = {
-    heads: () => ({ number: quantity(2 ** 40), hash: hex(32), parentHash: hex(32), timestamp: quantity(2 ** 32), gasUsed: quantity(3e7), gasLimit: quantity(3e7), baseFeePerGas: quantity(1e10), miner: hex(20) }),
+    heads: () => ({
+      number: quantity(2 ** 40),
+      hash: hex(32),
+      parentHash: hex(32),
+      timestamp: quantity(2 ** 32),
+      gasUsed: quantity(3e7),
+      gasLimit: quantity(3e7),
+      baseFeePerGas: quantity(1e10),
+      miner: hex(20),
+    }),
     logs: () => ({
       address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd',
       topics: [hex(32), hex(32)],
@@ -190,8 +220,19 @@ function generator(random: () => number) {
     alchemy_newFullPendingTransactions: tx,
     alchemy_filteredNewFullPendingTransactions: tx,
     alchemy_pendingTransactions: tx,
-    alchemy_minedTransactions: () => ({ removed: false, transaction: { ...tx(), blockHash: hex(32), blockNumber: quantity(2 ** 40), transactionIndex: quantity(300) } }),
-    syncing: () => ({ syncing: true, status: { startingBlock: Math.floor(random() * 1e6), currentBlock: Math.floor(random() * 1e6), highestBlock: Math.floor(random() * 1e6), pulledStates: 0 } }),
+    alchemy_minedTransactions: () => ({
+      removed: false,
+      transaction: { ...tx(), blockHash: hex(32), blockNumber: quantity(2 ** 40), transactionIndex: quantity(300) },
+    }),
+    syncing: () => ({
+      syncing: true,
+      status: {
+        startingBlock: Math.floor(random() * 1e6),
+        currentBlock: Math.floor(random() * 1e6),
+        highestBlock: Math.floor(random() * 1e6),
+        pulledStates: 0,
+      },
+    }),
   }
   const fieldsOf: Record<Captured, Field[]> = {
     heads: HEAD_FIELDS,
@@ -274,7 +315,15 @@ beforeAll(async () => {
   const subscriptions = new SubscriptionStore(db)
   events = new EventStore(db, { onError: (error) => storeErrors.push(error) })
   heads = new HeadStore(db, { writeGate: (write) => events.exclusive(write), onError: (error) => storeErrors.push(error) })
-  live = new LiveConnection({ id: connectionId, url, httpUrl: null, db, writeGate: (write) => events.exclusive(write), backoff: { initialMs: 20, maxMs: 100 }, log: (m) => logs.push(m) })
+  live = new LiveConnection({
+    id: connectionId,
+    url,
+    httpUrl: null,
+    db,
+    writeGate: (write) => events.exclusive(write),
+    backoff: { initialMs: 20, maxMs: 100 },
+    log: (m) => logs.push(m),
+  })
   live.on('head', (head) => heads.enqueue({ connectionId, ...head, txCount: null, receivedAt: Date.now() }))
   live.on('txCount', (hash, txCount) => heads.enqueueTxCount(connectionId, hash, txCount))
   live.start()
@@ -290,7 +339,10 @@ beforeAll(async () => {
     runner.start()
     runners.push(runner)
   }
-  await waitFor('every subscription active upstream', () => runners.every((r) => r.getStatus().state === 'active') && provider.subscriptions.size === RUNNER_TYPES.length + 1)
+  await waitFor(
+    'every subscription active upstream',
+    () => runners.every((r) => r.getStatus().state === 'active') && provider.subscriptions.size === RUNNER_TYPES.length + 1,
+  )
 })
 
 afterAll(async () => {
@@ -321,9 +373,22 @@ function sendMalformedFrames(random: () => number): RegExp[] {
     ['{"jsonrpc":"2.0",', /Malformed frame from upstream \(not JSON\)/],
     [Buffer.from([0xff, 0x00, 0x13]), /Malformed frame from upstream \(not JSON \(binary frame\)\)/],
     ['[1, "two", null]', /Malformed frame from upstream \(not a JSON-RPC object\)/],
-    [JSON.stringify({ jsonrpc: '2.0', id: 1_000_000 + Math.floor(random() * 1e6), result: '0x1' }), /Malformed frame from upstream \(answer to unknown or timed-out request id \d+\)/],
-    [JSON.stringify({ jsonrpc: '2.0', method: 'eth_subscription', params: { result: {} } }), /Malformed frame from upstream \(eth_subscription without params\.subscription and params\.result\)/],
-    [JSON.stringify({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: `0x${Math.floor(random() * 1e12).toString(16)}`, result: { hash: KEY } } }), /notification for subscription .*which this connection does not hold; ignored/],
+    [
+      JSON.stringify({ jsonrpc: '2.0', id: 1_000_000 + Math.floor(random() * 1e6), result: '0x1' }),
+      /Malformed frame from upstream \(answer to unknown or timed-out request id \d+\)/,
+    ],
+    [
+      JSON.stringify({ jsonrpc: '2.0', method: 'eth_subscription', params: { result: {} } }),
+      /Malformed frame from upstream \(eth_subscription without params\.subscription and params\.result\)/,
+    ],
+    [
+      JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'eth_subscription',
+        params: { subscription: `0x${Math.floor(random() * 1e12).toString(16)}`, result: { hash: KEY } },
+      }),
+      /notification for subscription .*which this connection does not hold; ignored/,
+    ],
   ]
   for (const [frame] of frames) socket.send(frame, { binary: Buffer.isBuffer(frame) })
   return frames.map(([, expected]) => expected)
@@ -386,8 +451,14 @@ describe('the upstream capture path under fuzzing', () => {
         oversized += 1
         const before = live.getStatus().reconnectCount
         provider.subscriptions.get(upstreamId('newHeads'))!.socket.send(Buffer.alloc(MAX_FRAME_BYTES + 1, 0x20), { binary: false }, () => undefined)
-        await waitFor(`reconnect after the oversized frame of batch ${batch} (seed ${SEED})`, () => live.getStatus().reconnectCount > before && live.getStatus().state === 'connected')
-        await waitFor('every subscription back upstream', () => provider.subscriptions.size === RUNNER_TYPES.length + 1 && runners.every((r) => r.getStatus().state === 'active'))
+        await waitFor(
+          `reconnect after the oversized frame of batch ${batch} (seed ${SEED})`,
+          () => live.getStatus().reconnectCount > before && live.getStatus().state === 'connected',
+        )
+        await waitFor(
+          'every subscription back upstream',
+          () => provider.subscriptions.size === RUNNER_TYPES.length + 1 && runners.every((r) => r.getStatus().state === 'active'),
+        )
         mustBeLogged.push(/frame of more than 64 MiB/)
       }
 
@@ -398,7 +469,10 @@ describe('the upstream capture path under fuzzing', () => {
       const missing = mustBeLogged.filter((expected) => !logs.some((line) => expected.test(line)))
       expect(missing.map(String), `seed ${SEED}`).toEqual([])
       const problems = logs.filter((line) => PROBLEM.test(line)).map((line) => problemKey(line))
-      expect(problems.filter((key, i) => problems.indexOf(key) !== i), `seed ${SEED}`).toEqual([])
+      expect(
+        problems.filter((key, i) => problems.indexOf(key) !== i),
+        `seed ${SEED}`,
+      ).toEqual([])
       expect(logs.filter((line) => line.includes(KEY))).toEqual([])
     }
 

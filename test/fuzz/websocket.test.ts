@@ -50,14 +50,19 @@ class FuzzSocket {
 
   /** The next frame received that `wanted` accepts; frames it skips (UI events) are dropped. */
   async next(label: string, wanted: (frame: unknown) => boolean = () => true): Promise<unknown> {
-    return waitFor(label, () => {
-      while (this.read < this.received.length) {
-        const frame = this.received[this.read++]
-        if (wanted(frame)) return { frame }
-      }
-      if (this.closeCode !== null) throw new Error(`${label}: the socket closed (${this.closeCode})`)
-      return null
-    }, 15_000, 2).then((found) => found.frame)
+    return waitFor(
+      label,
+      () => {
+        while (this.read < this.received.length) {
+          const frame = this.received[this.read++]
+          if (wanted(frame)) return { frame }
+        }
+        if (this.closeCode !== null) throw new Error(`${label}: the socket closed (${this.closeCode})`)
+        return null
+      },
+      15_000,
+      2,
+    ).then((found) => found.frame)
   }
 
   /** Every frame received so far that `match` accepts, consumed or not. */
@@ -67,12 +72,17 @@ class FuzzSocket {
 
   /** Waits until a frame `match` accepts has been received, consumed or not. */
   async find(label: string, match: (frame: unknown) => boolean): Promise<unknown> {
-    return waitFor(label, () => {
-      const found = this.received.find(match)
-      if (found !== undefined) return { found }
-      if (this.closeCode !== null) throw new Error(`${label}: the socket closed (${this.closeCode})`)
-      return null
-    }, 15_000, 2).then(({ found }) => found)
+    return waitFor(
+      label,
+      () => {
+        const found = this.received.find(match)
+        if (found !== undefined) return { found }
+        if (this.closeCode !== null) throw new Error(`${label}: the socket closed (${this.closeCode})`)
+        return null
+      },
+      15_000,
+      2,
+    ).then(({ found }) => found)
   }
 
   close(): void {
@@ -101,13 +111,34 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => type
 // Text that is not JSON: random strings, near-misses, unbalanced deep nesting.
 const notJson = fc.oneof(
   fc.string({ maxLength: 200 }).filter((s) => !parses(s)),
-  fc.constantFrom('{', '[', '{"type":', '{"type":"ping"', 'nul', 'tru', '1e', '-', '"abc', '{"a":1,}', "{'type':'ping'}", 'NaN', 'Infinity', '0x10', '\u0000', '{"type":"ping","data":{}}}', ''),
+  fc.constantFrom(
+    '{',
+    '[',
+    '{"type":',
+    '{"type":"ping"',
+    'nul',
+    'tru',
+    '1e',
+    '-',
+    '"abc',
+    '{"a":1,}',
+    "{'type':'ping'}",
+    'NaN',
+    'Infinity',
+    '0x10',
+    '\u0000',
+    '{"type":"ping","data":{}}}',
+    '',
+  ),
   fc.integer({ min: 1, max: 20_000 }).map((depth) => '['.repeat(depth)),
   fc.integer({ min: 1, max: 5_000 }).map((depth) => `${'{"a":'.repeat(depth)}1`),
 )
 // JSON that is valid but not an object: scalars, arrays, huge and tiny numbers, deep arrays.
 const jsonNotObject = fc.oneof(
-  fc.jsonValue({ maxDepth: 4 }).filter((value) => !isPlainObject(value)).map((value) => JSON.stringify(value)),
+  fc
+    .jsonValue({ maxDepth: 4 })
+    .filter((value) => !isPlainObject(value))
+    .map((value) => JSON.stringify(value)),
   fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '[1e400]', '"\\ud800"', '-0', '5e-324', 'null', 'true', '[]', '[[]]'),
   fc.integer({ min: 1, max: 50_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`),
 )
@@ -115,7 +146,18 @@ const deepArray = fc.integer({ min: 2, max: 20_000 }).map((depth) => ({ depth })
 
 // ---- /v1/stream -------------------------------------------------------------------------
 
-const STREAM_TYPES = ['newHeads', 'logs', 'newPendingTransactions', 'alchemy_newFullPendingTransactions', 'alchemy_filteredNewFullPendingTransactions', 'alchemy_pendingTransactions', 'alchemy_minedTransactions', 'syncing', 'unlisten', 'ping']
+const STREAM_TYPES = [
+  'newHeads',
+  'logs',
+  'newPendingTransactions',
+  'alchemy_newFullPendingTransactions',
+  'alchemy_filteredNewFullPendingTransactions',
+  'alchemy_pendingTransactions',
+  'alchemy_minedTransactions',
+  'syncing',
+  'unlisten',
+  'ping',
+]
 type StreamExpectation = { type: 'error'; code: 'invalid_json' | 'invalid_request'; reqId: string | null } | { type: 'pong'; reqId: string | null }
 interface FrameCase<E> {
   text: string
@@ -128,16 +170,39 @@ interface FrameCase<E> {
 const reqIdArb = fc.string({ maxLength: 256 })
 /** A corruption that makes any request invalid: [field, JSON value or RAW, raw literal]. */
 const corruption: fc.Arbitrary<{ field: string; value: unknown; raw?: string }> = fc.oneof(
-  fc.record({ field: fc.constant('type'), value: fc.oneof(fc.string({ maxLength: 30 }).filter((t) => !STREAM_TYPES.includes(t)), fc.integer(), fc.constant(null), fc.boolean(), fc.constant({}), fc.constant(['ping'])) }),
-  fc.record({ field: fc.constant('data'), value: fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer(), fc.string({ maxLength: 10 }), fc.constant([]), fc.boolean()) }),
-  fc.record({ field: fc.constant('req_id'), value: fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constant(['a']), fc.string({ minLength: 257, maxLength: 600 })) }),
-  fc.record({ field: fc.constantFrom('fetch', 'listen', 'irreversible_only'), value: fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.constant({}), fc.constant([true])) }),
+  fc.record({
+    field: fc.constant('type'),
+    value: fc.oneof(
+      fc.string({ maxLength: 30 }).filter((t) => !STREAM_TYPES.includes(t)),
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.constant({}),
+      fc.constant(['ping']),
+    ),
+  }),
+  fc.record({
+    field: fc.constant('data'),
+    value: fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer(), fc.string({ maxLength: 10 }), fc.constant([]), fc.boolean()),
+  }),
+  fc.record({
+    field: fc.constant('req_id'),
+    value: fc.oneof(fc.integer(), fc.boolean(), fc.constant({}), fc.constant(['a']), fc.string({ minLength: 257, maxLength: 600 })),
+  }),
+  fc.record({
+    field: fc.constantFrom('fetch', 'listen', 'irreversible_only'),
+    value: fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.constant({}), fc.constant([true])),
+  }),
   fc.record({
     field: fc.constant('start_block'),
     value: fc.oneof(fc.constantFrom(1.5, -0.5, '10', true, {}, []), fc.constant(2 ** 60), fc.constant(-(2 ** 60)), fc.constant(RAW)),
     raw: fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '1.0000000001'),
   }),
-  fc.record({ field: fc.constant('with_progress'), value: fc.oneof(fc.constantFrom(0, -1, 2.5, '5', true, 2 ** 60), fc.constant(RAW)), raw: fc.constantFrom('1e400', '0.5') }),
+  fc.record({
+    field: fc.constant('with_progress'),
+    value: fc.oneof(fc.constantFrom(0, -1, 2.5, '5', true, 2 ** 60), fc.constant(RAW)),
+    raw: fc.constantFrom('1e400', '0.5'),
+  }),
 )
 const streamBadRequest: fc.Arbitrary<FrameCase<StreamExpectation>> = fc
   .record({ type: fc.constantFrom(...STREAM_TYPES), reqId: fc.option(reqIdArb), corruption, binary: fc.boolean() })
@@ -154,8 +219,22 @@ const streamBadData: fc.Arbitrary<FrameCase<StreamExpectation>> = fc
   .record({
     reqId: fc.option(reqIdArb),
     data: fc.oneof(
-      fc.string({ maxLength: 50 }).filter((s) => !/^\s*0x[0-9a-fA-F]{40}\s*$/.test(s)).map((address) => ({ value: { address }, raw: [] as string[] })),
-      fc.constantFrom<unknown>({ address: 5 }, { address: ['0xzz'] }, { address: [] }, { topics: 'nothex' }, { topics: [5] }, { topics: [{}] }, { topics: [['0x1']] }, { bogus: true }).map((value) => ({ value, raw: [] as string[] })),
+      fc
+        .string({ maxLength: 50 })
+        .filter((s) => !/^\s*0x[0-9a-fA-F]{40}\s*$/.test(s))
+        .map((address) => ({ value: { address }, raw: [] as string[] })),
+      fc
+        .constantFrom<unknown>(
+          { address: 5 },
+          { address: ['0xzz'] },
+          { address: [] },
+          { topics: 'nothex' },
+          { topics: [5] },
+          { topics: [{}] },
+          { topics: [['0x1']] },
+          { bogus: true },
+        )
+        .map((value) => ({ value, raw: [] as string[] })),
       deepArray.map(({ depth }) => ({ value: { topics: [RAW] }, raw: [nestedArrayText(depth)] })),
     ),
   })
@@ -165,7 +244,16 @@ const streamBadData: fc.Arbitrary<FrameCase<StreamExpectation>> = fc
     expect: { type: 'error', code: 'invalid_request', reqId },
   }))
 const streamPing: fc.Arbitrary<FrameCase<StreamExpectation>> = fc
-  .record({ reqId: fc.option(reqIdArb), extra: fc.dictionary(fc.string({ maxLength: 8 }).map((k) => `x_${k}`), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 3 }), data: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), binary: fc.boolean() })
+  .record({
+    reqId: fc.option(reqIdArb),
+    extra: fc.dictionary(
+      fc.string({ maxLength: 8 }).map((k) => `x_${k}`),
+      fc.jsonValue({ maxDepth: 3 }),
+      { maxKeys: 3 },
+    ),
+    data: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    binary: fc.boolean(),
+  })
   .map(({ reqId, extra, data, binary }) => ({
     text: JSON.stringify({ ...extra, type: 'ping', ...(reqId === null ? {} : { req_id: reqId }), data }),
     binary,
@@ -177,7 +265,12 @@ const streamCase: fc.Arbitrary<FrameCase<StreamExpectation>> = fc.oneof(
     .uint8Array({ maxLength: 300 })
     .map((array) => Buffer.from(array))
     .filter((bytes) => !parses(bytes.toString('utf8')))
-    .map((bytes) => ({ text: bytes.toString('latin1'), bytes, binary: true, expect: { type: 'error', code: 'invalid_json', reqId: null } satisfies StreamExpectation })),
+    .map((bytes) => ({
+      text: bytes.toString('latin1'),
+      bytes,
+      binary: true,
+      expect: { type: 'error', code: 'invalid_json', reqId: null } satisfies StreamExpectation,
+    })),
   jsonNotObject.map((text) => ({ text, binary: false, expect: { type: 'error', code: 'invalid_request', reqId: null } satisfies StreamExpectation })),
   streamBadRequest,
   streamBadData,
@@ -190,7 +283,11 @@ function sendCase(socket: FuzzSocket, c: FrameCase<unknown>): void {
 
 async function checkStream(socket: FuzzSocket, c: FrameCase<StreamExpectation>): Promise<void> {
   sendCase(socket, c)
-  const answer = (await socket.next('the answer')) as { type: string; req_id: unknown; data: { code?: unknown; message?: unknown; details?: { field?: unknown } } }
+  const answer = (await socket.next('the answer')) as {
+    type: string
+    req_id: unknown
+    data: { code?: unknown; message?: unknown; details?: { field?: unknown } }
+  }
   const label = `${c.text.slice(0, 200)} answered ${JSON.stringify(answer).slice(0, 300)}`
   if (c.expect.type === 'pong') {
     expect(answer.type, label).toBe('pong')
@@ -230,9 +327,27 @@ const invalidRpcObject: fc.Arbitrary<{ value: Record<string, unknown>; raw: stri
   })
 const badSubscribeParams: fc.Arbitrary<{ params: unknown; raw: string[] }> = fc.oneof(
   fc
-    .constantFrom<unknown>({}, { type: 'newHeads' }, [], [5], [null], ['newHeads', {}, {}], ['logs', 5], ['logs', 'x'], ['logs', [1]], ['newHeads', { bogus: 1 }], ['logs', { address: '0xzz' }], ['logs', { topics: 'nothex' }], ['alchemy_filteredNewFullPendingTransactions', {}], ['syncing', { a: 1 }])
+    .constantFrom<unknown>(
+      {},
+      { type: 'newHeads' },
+      [],
+      [5],
+      [null],
+      ['newHeads', {}, {}],
+      ['logs', 5],
+      ['logs', 'x'],
+      ['logs', [1]],
+      ['newHeads', { bogus: 1 }],
+      ['logs', { address: '0xzz' }],
+      ['logs', { topics: 'nothex' }],
+      ['alchemy_filteredNewFullPendingTransactions', {}],
+      ['syncing', { a: 1 }],
+    )
     .map((params) => ({ params, raw: [] })),
-  fc.string({ maxLength: 40 }).filter((t) => !STREAM_TYPES.includes(t)).map((type) => ({ params: [type], raw: [] })),
+  fc
+    .string({ maxLength: 40 })
+    .filter((t) => !STREAM_TYPES.includes(t))
+    .map((type) => ({ params: [type], raw: [] })),
   deepArray.map(({ depth }) => ({ params: ['logs', { topics: [RAW] }], raw: [nestedArrayText(depth)] })),
 )
 const badUnsubscribeParams = fc.constantFrom<unknown>({}, [], [5], ['a', 'b'], [null], { id: '0x1' })
@@ -240,21 +355,44 @@ const rpcCase: fc.Arbitrary<FrameCase<RpcExpectation>> = fc.oneof(
   notJson.map((text) => ({ text, binary: false, expect: { code: -32700, id: null } })),
   jsonNotObject.filter((text) => !text.startsWith('[')).map((text) => ({ text, binary: false, expect: { code: -32600, id: null } })),
   fc.constant({ text: '[]', binary: false, expect: { code: -32600, id: null } }),
-  fc.integer({ min: 1001, max: 3000 }).map((n) => ({ text: JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_chainId' }))), binary: false, expect: { code: -32600, id: null } })),
-  fc.record({ entry: invalidRpcObject, binary: fc.boolean() }).map(({ entry, binary }) => ({ text: jsonText(entry.value, entry.raw), binary, expect: { code: -32600, id: entry.id } })),
-  fc.array(fc.oneof(invalidRpcObject, fc.jsonValue({ maxDepth: 2 }).filter((v) => !isPlainObject(v)).map((value) => ({ value, raw: [] as string[], id: null }))), { minLength: 1, maxLength: 20 }).map((entries) => ({
-    text: `[${entries.map((e) => jsonText(e.value, e.raw)).join(',')}]`,
+  fc.integer({ min: 1001, max: 3000 }).map((n) => ({
+    text: JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_chainId' }))),
     binary: false,
-    expect: { batch: entries.map((e) => ({ code: -32600, id: e.id })) },
+    expect: { code: -32600, id: null },
   })),
+  fc
+    .record({ entry: invalidRpcObject, binary: fc.boolean() })
+    .map(({ entry, binary }) => ({ text: jsonText(entry.value, entry.raw), binary, expect: { code: -32600, id: entry.id } })),
+  fc
+    .array(
+      fc.oneof(
+        invalidRpcObject,
+        fc
+          .jsonValue({ maxDepth: 2 })
+          .filter((v) => !isPlainObject(v))
+          .map((value) => ({ value, raw: [] as string[], id: null })),
+      ),
+      { minLength: 1, maxLength: 20 },
+    )
+    .map((entries) => ({
+      text: `[${entries.map((e) => jsonText(e.value, e.raw)).join(',')}]`,
+      binary: false,
+      expect: { batch: entries.map((e) => ({ code: -32600, id: e.id })) },
+    })),
   fc.record({ id: rpcId, subscribe: badSubscribeParams, binary: fc.boolean() }).map(({ id, subscribe, binary }) => ({
     text: jsonText({ jsonrpc: '2.0', id, method: 'eth_subscribe', params: subscribe.params }, subscribe.raw),
     binary,
     expect: { code: -32602, id },
   })),
-  fc.record({ id: rpcId, params: badUnsubscribeParams }).map(({ id, params }) => ({ text: JSON.stringify({ jsonrpc: '2.0', id, method: 'eth_unsubscribe', params }), binary: false, expect: { code: -32602, id } })),
+  fc.record({ id: rpcId, params: badUnsubscribeParams }).map(({ id, params }) => ({
+    text: JSON.stringify({ jsonrpc: '2.0', id, method: 'eth_unsubscribe', params }),
+    binary: false,
+    expect: { code: -32602, id },
+  })),
   // Methods the upstream does not know: forwarded, and its -32601 comes back unchanged.
-  fc.record({ id: rpcId, method: fc.stringMatching(/^[a-zA-Z0-9_]{1,20}$/).map((m) => `fuzz_${m}`) }).map(({ id, method }) => ({ text: JSON.stringify({ jsonrpc: '2.0', id, method, params: [] }), binary: false, expect: { code: -32601, id } })),
+  fc
+    .record({ id: rpcId, method: fc.stringMatching(/^[a-zA-Z0-9_]{1,20}$/).map((m) => `fuzz_${m}`) })
+    .map(({ id, method }) => ({ text: JSON.stringify({ jsonrpc: '2.0', id, method, params: [] }), binary: false, expect: { code: -32601, id } })),
 )
 
 async function checkRpc(socket: FuzzSocket, c: FrameCase<RpcExpectation>): Promise<void> {
@@ -280,8 +418,33 @@ async function checkRpc(socket: FuzzSocket, c: FrameCase<RpcExpectation>): Promi
 
 // ---- /ui --------------------------------------------------------------------------------
 
-const READ_ONLY_COMMANDS = ['app.info', 'connections.list', 'heads.list', 'subscriptions.list', 'events.list', 'localApi.get', 'abis.list', 'watchlist.list', 'watchlist.activity']
-const CHANGING_COMMANDS = ['connections.add', 'connections.remove', 'subscriptions.create', 'subscriptions.pause', 'subscriptions.resume', 'subscriptions.remove', 'subscriptions.update', 'abis.add', 'abis.remove', 'watchlist.upsert', 'watchlist.remove', 'export.start', 'export.cancel', 'localApi.set']
+const READ_ONLY_COMMANDS = [
+  'app.info',
+  'connections.list',
+  'heads.list',
+  'subscriptions.list',
+  'events.list',
+  'localApi.get',
+  'abis.list',
+  'watchlist.list',
+  'watchlist.activity',
+]
+const CHANGING_COMMANDS = [
+  'connections.add',
+  'connections.remove',
+  'subscriptions.create',
+  'subscriptions.pause',
+  'subscriptions.resume',
+  'subscriptions.remove',
+  'subscriptions.update',
+  'abis.add',
+  'abis.remove',
+  'watchlist.upsert',
+  'watchlist.remove',
+  'export.start',
+  'export.cancel',
+  'localApi.set',
+]
 type UiExpectation = { id: number | null; outcome: 'invalid_request' | 'answered' }
 let uiIds = 1
 const uiCase: fc.Arbitrary<FrameCase<UiExpectation>> = fc.oneof(
@@ -303,20 +466,31 @@ const uiCase: fc.Arbitrary<FrameCase<UiExpectation>> = fc.oneof(
     return { text: JSON.stringify({ id, command, payload: {} }), binary: false, expect: { id, outcome: 'invalid_request' } satisfies UiExpectation }
   }),
   // Commands that change state, with payloads no schema takes: refused, nothing changes.
-  fc.record({ command: fc.constantFrom(...CHANGING_COMMANDS), payload: fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), fc.boolean()) }).map(({ command, payload }) => {
-    const id = uiIds++
-    return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'invalid_request' } satisfies UiExpectation }
-  }),
+  fc
+    .record({
+      command: fc.constantFrom(...CHANGING_COMMANDS),
+      payload: fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), fc.boolean()),
+    })
+    .map(({ command, payload }) => {
+      const id = uiIds++
+      return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'invalid_request' } satisfies UiExpectation }
+    }),
   // Read-only commands with any payload: answered, with a value or a request error.
-  fc.record({ command: fc.constantFrom(...READ_ONLY_COMMANDS), payload: fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }) }).map(({ command, payload }) => {
-    const id = uiIds++
-    return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'answered' } satisfies UiExpectation }
-  }),
+  fc
+    .record({ command: fc.constantFrom(...READ_ONLY_COMMANDS), payload: fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }) })
+    .map(({ command, payload }) => {
+      const id = uiIds++
+      return { text: JSON.stringify({ id, command, payload }), binary: false, expect: { id, outcome: 'answered' } satisfies UiExpectation }
+    }),
 )
 
 async function checkUi(socket: FuzzSocket, c: FrameCase<UiExpectation>): Promise<void> {
   sendCase(socket, c)
-  const answer = (await socket.next('the answer', (frame) => !(isPlainObject(frame) && 'event' in frame))) as { id?: unknown; ok?: unknown; error?: { code?: unknown; message?: unknown } }
+  const answer = (await socket.next('the answer', (frame) => !(isPlainObject(frame) && 'event' in frame))) as {
+    id?: unknown
+    ok?: unknown
+    error?: { code?: unknown; message?: unknown }
+  }
   const label = `${c.text.slice(0, 200)} answered ${JSON.stringify(answer).slice(0, 300)}`
   expect(answer.id, label).toBe(c.expect.id)
   if (c.expect.outcome === 'invalid_request') {
@@ -338,15 +512,40 @@ const oneOrMany = <T>(item: fc.Arbitrary<T>) => fc.oneof(item, fc.array(item, { 
 const maybe = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined })
 /** `[type, params]` that every transport must accept (src/shared/subscription-params.ts). */
 const validSubscription: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
-  fc.constantFrom<[string, Record<string, unknown>]>(['newHeads', {}], ['newPendingTransactions', {}], ['alchemy_newFullPendingTransactions', {}], ['syncing', {}]),
-  fc.record({ address: maybe(oneOrMany(address)), topics: maybe(fc.array(fc.oneof(fc.constant(null), topic, fc.array(topic, { minLength: 1, maxLength: 3 })), { maxLength: 4 })) }, { requiredKeys: [] }).map((p) => ['logs', p] as [string, Record<string, unknown>]),
-  fc.record({ address: oneOrMany(address) }).map((p) => ['alchemy_filteredNewFullPendingTransactions', p] as [string, Record<string, unknown>]),
-  fc.record({ fromAddress: oneOrMany(address), toAddress: oneOrMany(address), hashesOnly: fc.boolean() }, { requiredKeys: [] }).map((p) => ['alchemy_pendingTransactions', p] as [string, Record<string, unknown>]),
+  fc.constantFrom<[string, Record<string, unknown>]>(
+    ['newHeads', {}],
+    ['newPendingTransactions', {}],
+    ['alchemy_newFullPendingTransactions', {}],
+    ['syncing', {}],
+  ),
   fc
-    .record({ addresses: fc.array(fc.record({ from: address, to: address }, { requiredKeys: [] }), { maxLength: 3 }), includeRemoved: fc.boolean(), hashesOnly: fc.boolean() }, { requiredKeys: [] })
+    .record(
+      {
+        address: maybe(oneOrMany(address)),
+        topics: maybe(fc.array(fc.oneof(fc.constant(null), topic, fc.array(topic, { minLength: 1, maxLength: 3 })), { maxLength: 4 })),
+      },
+      { requiredKeys: [] },
+    )
+    .map((p) => ['logs', p] as [string, Record<string, unknown>]),
+  fc.record({ address: oneOrMany(address) }).map((p) => ['alchemy_filteredNewFullPendingTransactions', p] as [string, Record<string, unknown>]),
+  fc
+    .record({ fromAddress: oneOrMany(address), toAddress: oneOrMany(address), hashesOnly: fc.boolean() }, { requiredKeys: [] })
+    .map((p) => ['alchemy_pendingTransactions', p] as [string, Record<string, unknown>]),
+  fc
+    .record(
+      {
+        addresses: fc.array(fc.record({ from: address, to: address }, { requiredKeys: [] }), { maxLength: 3 }),
+        includeRemoved: fc.boolean(),
+        hashesOnly: fc.boolean(),
+      },
+      { requiredKeys: [] },
+    )
     .map((p) => ['alchemy_minedTransactions', p] as [string, Record<string, unknown>]),
 )
-const extremeBlock = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 31, -(2 ** 31), 2 ** 53 - 2))
+const extremeBlock = fc.oneof(
+  fc.integer({ min: -20, max: 20 }),
+  fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 31, -(2 ** 31), 2 ** 53 - 2),
+)
 const streamValid = fc.record({
   subscription: validSubscription,
   start_block: maybe(extremeBlock),
@@ -361,7 +560,14 @@ let validIds = 0
 
 // ---- the runs ---------------------------------------------------------------------------
 
-async function fuzzEndpoint<E>(path: string, arbitrary: fc.Arbitrary<FrameCase<E>>, check: (socket: FuzzSocket, c: FrameCase<E>) => Promise<void>, batches: number, perBatch: number, seedOffset: number): Promise<void> {
+async function fuzzEndpoint<E>(
+  path: string,
+  arbitrary: fc.Arbitrary<FrameCase<E>>,
+  check: (socket: FuzzSocket, c: FrameCase<E>) => Promise<void>,
+  batches: number,
+  perBatch: number,
+  seedOffset: number,
+): Promise<void> {
   for (let batch = 0; batch < batches; batch++) {
     const socket = await FuzzSocket.open(path)
     try {
@@ -430,7 +636,11 @@ describe('fuzz: WebSocket frames to tidewatch serve', () => {
   })
 
   it('answers frames near the size limit and closes on frames over it, on every endpoint', async () => {
-    const sizes = fc.record({ path: fc.constantFrom('/v1/stream', '/v1/rpc', '/ui'), kind: fc.constantFrom('valid', 'junk', 'over'), slack: fc.integer({ min: 1, max: 4096 }) })
+    const sizes = fc.record({
+      path: fc.constantFrom('/v1/stream', '/v1/rpc', '/ui'),
+      kind: fc.constantFrom('valid', 'junk', 'over'),
+      slack: fc.integer({ min: 1, max: 4096 }),
+    })
     await fc.assert(
       fc.asyncProperty(sizes, async ({ path, kind, slack }) => {
         const socket = await FuzzSocket.open(path)
@@ -442,13 +652,19 @@ describe('fuzz: WebSocket frames to tidewatch serve', () => {
             expect([1009, 1006]).toContain(socket.closeCode)
             return
           }
-          const request = path === '/v1/stream' ? { type: 'ping', req_id: 'big', data: {} } : path === '/v1/rpc' ? { jsonrpc: '2.0', id: 'big', method: 'eth_unsubscribe', params: ['0xdead'] } : { id: 77, command: 'app.info', payload: {} }
+          const request =
+            path === '/v1/stream'
+              ? { type: 'ping', req_id: 'big', data: {} }
+              : path === '/v1/rpc'
+                ? { jsonrpc: '2.0', id: 'big', method: 'eth_unsubscribe', params: ['0xdead'] }
+                : { id: 77, command: 'app.info', payload: {} }
           const head = JSON.stringify(request).slice(0, -1)
           const size = MAX_FRAME_BYTES - slack
           const frame = kind === 'valid' ? `${head},"pad":"${'x'.repeat(size - head.length - 10)}"}` : `"${'x'.repeat(size - 1)}`
           socket.send(frame)
           const answer = (await socket.next('the answer', (f) => !(isPlainObject(f) && 'event' in f))) as Record<string, unknown>
-          if (path === '/v1/stream') expect(answer).toMatchObject(kind === 'valid' ? { type: 'pong', req_id: 'big' } : { type: 'error', req_id: null, data: { code: 'invalid_json' } })
+          if (path === '/v1/stream')
+            expect(answer).toMatchObject(kind === 'valid' ? { type: 'pong', req_id: 'big' } : { type: 'error', req_id: null, data: { code: 'invalid_json' } })
           else if (path === '/v1/rpc') expect(answer).toMatchObject(kind === 'valid' ? { id: 'big', result: false } : { id: null, error: { code: -32700 } })
           else expect(answer).toMatchObject(kind === 'valid' ? { id: 77, ok: true } : { id: 0, ok: false, error: { code: 'invalid_request' } })
           expect(JSON.stringify(answer).length).toBeLessThan(4096)

@@ -76,7 +76,15 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   let branch = 0
   const hex = (n: number) => `0x${n.toString(16)}`
   const hash = (n: number, salt = 0) => `0x${(n * 1000 + salt).toString(16).padStart(64, '0')}`
-  const genesis: FakeBlock = { number: '0x0', hash: hash(0), parentHash: `0x${'0'.repeat(64)}`, timestamp: '0x0', gasUsed: '0x0', gasLimit: '0x1c9c380', logsBloom: `0x${'0'.repeat(512)}` }
+  const genesis: FakeBlock = {
+    number: '0x0',
+    hash: hash(0),
+    parentHash: `0x${'0'.repeat(64)}`,
+    timestamp: '0x0',
+    gasUsed: '0x0',
+    gasLimit: '0x1c9c380',
+    logsBloom: `0x${'0'.repeat(512)}`,
+  }
   const chain: { block: FakeBlock; logs: Record<string, unknown>[] }[] = [{ block: genesis, logs: [] }]
   const blockAt = (tag: unknown) => {
     const n = tag === 'latest' || tag === 'finalized' || tag === 'safe' ? chain.length - 1 : Number(tag)
@@ -102,7 +110,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
             return answer({ error: { code: -32005, message: 'Your app has exceeded its compute units per second capacity' } })
           }
           const type = String(request.params[0])
-          if (options.unsupported?.includes(type) || (options.hashesOnlyPending && type === 'newPendingTransactions' && request.params[1] === true)) return answer({ error: { code: -32602, message: 'data did not match any variant of untagged enum EthRpcCall' } })
+          if (options.unsupported?.includes(type) || (options.hashesOnlyPending && type === 'newPendingTransactions' && request.params[1] === true))
+            return answer({ error: { code: -32602, message: 'data did not match any variant of untagged enum EthRpcCall' } })
           const mine = [...subscriptions.values()].filter((s) => s.socket === socket).length
           if (mine >= max) return answer({ error: { code: -32603, message: `subscription limit of ${max} per connection reached` } })
           const id = `0x${(++counter).toString(16).padStart(32, '0')}`
@@ -122,8 +131,16 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         case 'eth_getBlockByNumber':
           return answer({ result: blockAt(request.params[0])?.block ?? null })
         case 'eth_getLogs': {
-          const filter = request.params[0] as { blockHash?: string; fromBlock?: string; toBlock?: string; address?: string | string[]; topics?: (string | string[] | null)[] }
-          const entries = filter.blockHash ? chain.filter((e) => e.block.hash === filter.blockHash) : chain.slice(Number(filter.fromBlock), Number(filter.toBlock) + 1)
+          const filter = request.params[0] as {
+            blockHash?: string
+            fromBlock?: string
+            toBlock?: string
+            address?: string | string[]
+            topics?: (string | string[] | null)[]
+          }
+          const entries = filter.blockHash
+            ? chain.filter((e) => e.block.hash === filter.blockHash)
+            : chain.slice(Number(filter.fromBlock), Number(filter.toBlock) + 1)
           const addresses = filter.address === undefined ? null : [filter.address].flat().map((a) => a.toLowerCase())
           const matches = (log: Record<string, unknown>): boolean => {
             if (addresses && !addresses.includes(String(log.address).toLowerCase())) return false
@@ -157,10 +174,25 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     mine(logs = []) {
       const n = chain.length
       const parent = chain[n - 1]!.block
-      const block: FakeBlock = { ...genesis, number: hex(n), hash: hash(n, branch * 100), parentHash: parent.hash, timestamp: hex(n * 12), logsBloom: logs.length ? `0x${'f'.repeat(512)}` : genesis.logsBloom }
+      const block: FakeBlock = {
+        ...genesis,
+        number: hex(n),
+        hash: hash(n, branch * 100),
+        parentHash: parent.hash,
+        timestamp: hex(n * 12),
+        logsBloom: logs.length ? `0x${'f'.repeat(512)}` : genesis.logsBloom,
+      }
       chain.push({
         block,
-        logs: logs.map((log, i) => ({ ...log, blockNumber: block.number, blockHash: block.hash, logIndex: hex(i), transactionHash: hash(n, branch * 100 + i + 1), transactionIndex: hex(i), removed: false })),
+        logs: logs.map((log, i) => ({
+          ...log,
+          blockNumber: block.number,
+          blockHash: block.hash,
+          logIndex: hex(i),
+          transactionHash: hash(n, branch * 100 + i + 1),
+          transactionIndex: hex(i),
+          removed: false,
+        })),
       })
       provider.emit('newHeads', block)
       return block

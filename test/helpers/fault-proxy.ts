@@ -42,14 +42,17 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     cuts: 0,
     startCutting(minMs, maxMs) {
       const schedule = () => {
-        timer = setTimeout(() => {
-          for (const [client, upstream] of pairs) {
-            client.destroy()
-            upstream.destroy()
-          }
-          proxy.cuts += 1
-          schedule()
-        }, minMs + Math.random() * (maxMs - minMs))
+        timer = setTimeout(
+          () => {
+            for (const [client, upstream] of pairs) {
+              client.destroy()
+              upstream.destroy()
+            }
+            proxy.cuts += 1
+            schedule()
+          },
+          minMs + Math.random() * (maxMs - minMs),
+        )
       }
       schedule()
     },

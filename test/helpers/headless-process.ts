@@ -19,15 +19,22 @@ export interface ServeProcess {
 }
 
 export async function startServe(args: string[], dataDir: string): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['bin/tidewatch.mjs', 'serve', '--data-dir', dataDir, '--port', '0', ...args], { cwd: root, detached: true })
+  const child: ChildProcess = spawn(process.execPath, ['bin/tidewatch.mjs', 'serve', '--data-dir', dataDir, '--port', '0', ...args], {
+    cwd: root,
+    detached: true,
+  })
   let output = ''
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()))
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  await waitFor('the listening line', () => {
-    if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`)
-    return /Tidewatch listening on (http:\/\/\S+)/.test(output)
-  }, 60_000)
+  await waitFor(
+    'the listening line',
+    () => {
+      if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`)
+      return /Tidewatch listening on (http:\/\/\S+)/.test(output)
+    },
+    60_000,
+  )
   return {
     baseUrl: output.match(/Tidewatch listening on (http:\/\/\S+)/)![1]!,
     token: fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim(),

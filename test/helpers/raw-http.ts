@@ -42,7 +42,8 @@ export function rawExchange(port: number, request: string | Buffer, options: Raw
       const length = /\r\ncontent-length: *(\d+)/i.exec(head)
       const rest = text.slice(blank + 4)
       const bodyLength = headOnly || status[1] === '101' || status[1] === '204' || status[1] === '304' ? 0 : length ? Number(length[1]) : null
-      if (bodyLength === null && /\r\ntransfer-encoding: *chunked/i.test(head)) return { text, status: Number(status[1]), body: rest, complete: rest.endsWith('0\r\n\r\n') }
+      if (bodyLength === null && /\r\ntransfer-encoding: *chunked/i.test(head))
+        return { text, status: Number(status[1]), body: rest, complete: rest.endsWith('0\r\n\r\n') }
       const complete = bodyLength !== null && Buffer.byteLength(rest, 'latin1') >= bodyLength
       return { text, status: Number(status[1]), body: bodyLength === null ? rest : rest.slice(0, bodyLength), complete }
     }

@@ -48,7 +48,8 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
         return { ok: true, value: commands[name].response.parse(value) }
       } catch (error) {
         if (error instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: error.message } }
-        if (error instanceof InvalidInputError) return { ok: false, error: { code: 'invalid_request', message: error.message, ...(error.field ? { field: error.field } : {}) } }
+        if (error instanceof InvalidInputError)
+          return { ok: false, error: { code: 'invalid_request', message: error.message, ...(error.field ? { field: error.field } : {}) } }
         const message = error instanceof Error ? error.message : String(error)
         log(`command ${name} failed: ${message}`)
         return { ok: false, error: { code: 'internal', message } }

@@ -68,7 +68,11 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     const wantDemo = options.demo === 'always' || (options.demo === 'auto' && !hasUserEndpoint)
     if (wantDemo) {
       options.log('starting the embedded demo chain (anvil)')
-      demo = await startDemoChain({ blockTime: options.demoBlockTime ?? 2, artifactPath: demoTokenArtifact, onError: (e) => options.log(`demo traffic: ${e.message}`) })
+      demo = await startDemoChain({
+        blockTime: options.demoBlockTime ?? 2,
+        artifactPath: demoTokenArtifact,
+        onError: (e) => options.log(`demo traffic: ${e.message}`),
+      })
       options.log(`demo chain at ${demo.wsUrl}, token ${demo.tokenAddress}`)
       let demoConnectionId: number
       if (savedDemo) {

@@ -15,11 +15,15 @@ import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
 import { API_TOKEN_FILE, loadOrCreateApiToken } from '../server/api-token'
 import { startHttpServer, type RunningHttpServer } from '../server/http-server'
 
-
 export const DEFAULT_LOCAL_API_PORT = 7458
 const settingSchema = z.object({ enabled: z.boolean(), port: z.number().int().min(1).max(65535) })
 
-export async function createDesktopLocalApi(options: { dataDir: string; settings: SettingsStore; stream: StreamDeps; rendererRoot: string }): Promise<LocalApiController> {
+export async function createDesktopLocalApi(options: {
+  dataDir: string
+  settings: SettingsStore
+  stream: StreamDeps
+  rendererRoot: string
+}): Promise<LocalApiController> {
   let setting = options.settings.get('localApi', settingSchema, { enabled: false, port: DEFAULT_LOCAL_API_PORT })
   let server: RunningHttpServer | null = null
   let error: string | null = null
@@ -48,7 +52,10 @@ export async function createDesktopLocalApi(options: { dataDir: string; settings
       })
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code
-      error = code === 'EADDRINUSE' ? `Port ${setting.port} is in use; pick another port` : `Cannot start the local API: ${cause instanceof Error ? cause.message : String(cause)}`
+      error =
+        code === 'EADDRINUSE'
+          ? `Port ${setting.port} is in use; pick another port`
+          : `Cannot start the local API: ${cause instanceof Error ? cause.message : String(cause)}`
     }
   }
 

@@ -110,35 +110,51 @@ export class ChainStore {
 
   cursor(): Cursor | undefined {
     const row = this.db.prepare('SELECT first_block, number, hash, finalized FROM chain_cursor WHERE connection_id = ?').get(this.connectionId) as
-      | { first_block: number; number: number; hash: string; finalized: number }
-      | undefined
+      { first_block: number; number: number; hash: string; finalized: number } | undefined
     return row ? { firstBlock: row.first_block, number: row.number, hash: row.hash, finalized: row.finalized } : undefined
   }
 
   /** Stores a canonical block with all its logs and advances the cursor, atomically. */
   appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
-    this.writeGate(this.db.transaction(() => {
-      this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
-      for (const log of logs) this.runInsertLog(log)
-      this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
-    }))
+    this.writeGate(
+      this.db.transaction(() => {
+        this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
+        for (const log of logs) this.runInsertLog(log)
+        this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
+      }),
+    )
   }
 
   /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). */
   insertLogs(logs: ChainLog[]): void {
     if (logs.length === 0) return
-    this.writeGate(this.db.transaction(() => {
-      for (const log of logs) this.runInsertLog(log)
-    }))
+    this.writeGate(
+      this.db.transaction(() => {
+        for (const log of logs) this.runInsertLog(log)
+      }),
+    )
   }
 
   private runInsertLog(log: ChainLog): void {
-    this.insertLog.run(this.connectionId, log.blockHash, log.blockNumber, log.logIndex, log.transactionHash, log.transactionIndex, log.address, log.topics.join(','), log.data, JSON.stringify(log.raw))
+    this.insertLog.run(
+      this.connectionId,
+      log.blockHash,
+      log.blockNumber,
+      log.logIndex,
+      log.transactionHash,
+      log.transactionIndex,
+      log.address,
+      log.topics.join(','),
+      log.data,
+      JSON.stringify(log.raw),
+    )
   }
 
   /** The lowest canonical block still stored (pruning removes final ones from below). */
   oldestCanonical(): number | undefined {
-    const row = this.db.prepare('SELECT MIN(number) AS n FROM chain_blocks WHERE connection_id = ? AND canonical = 1').get(this.connectionId) as { n: number | null }
+    const row = this.db.prepare('SELECT MIN(number) AS n FROM chain_blocks WHERE connection_id = ? AND canonical = 1').get(this.connectionId) as {
+      n: number | null
+    }
     return row.n ?? undefined
   }
 
@@ -148,45 +164,65 @@ export class ChainStore {
    * (kept: the finalized block, the anchor for walking a fork back); canonical logs unless
    * `keepLog` wants them. Returns how many rows went, so the caller knows whether to go on.
    */
-  pruneFinal(finalized: number, batch: number, keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean, logsFrom: number): { rows: number; logsThrough: number } {
-    return this.writeGate(this.db.transaction(() => {
-      let rows = 0
-      const orphans = this.db
-        .prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 0 AND number <= ? LIMIT ?')
-        .all(this.connectionId, finalized, batch) as { hash: string }[]
-      const dropLogsOf = this.db.prepare('DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ?')
-      const dropBlock = this.db.prepare('DELETE FROM chain_blocks WHERE connection_id = ? AND hash = ?')
-      for (const { hash } of orphans) rows += dropLogsOf.run(this.connectionId, hash).changes + dropBlock.run(this.connectionId, hash).changes
-      rows += this.db
-        .prepare('DELETE FROM chain_blocks WHERE rowid IN (SELECT rowid FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number < ? ORDER BY number LIMIT ?)')
-        .run(this.connectionId, finalized, batch).changes
-      // Canonical logs from `logsFrom` on, a batch at a time; the caller remembers how far it got.
-      const candidates = this.db
-        .prepare('SELECT rowid AS id, block_number, address, topics FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index LIMIT ?')
-        .all(this.connectionId, logsFrom, finalized, batch) as { id: number; block_number: number; address: string; topics: string }[]
-      const dropLog = this.db.prepare('DELETE FROM chain_logs WHERE rowid = ?')
-      for (const row of candidates) if (!keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] })) rows += dropLog.run(row.id).changes
-      // A block's logs are never split across batches: resume after the last complete block.
-      const full = candidates.length === batch
-      const last = candidates.at(-1)?.block_number
-      const logsThrough = !full ? finalized : last !== undefined && last > logsFrom ? last - 1 : logsFrom
-      return { rows, logsThrough }
-    }))
+  pruneFinal(
+    finalized: number,
+    batch: number,
+    keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean,
+    logsFrom: number,
+  ): { rows: number; logsThrough: number } {
+    return this.writeGate(
+      this.db.transaction(() => {
+        let rows = 0
+        const orphans = this.db
+          .prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 0 AND number <= ? LIMIT ?')
+          .all(this.connectionId, finalized, batch) as { hash: string }[]
+        const dropLogsOf = this.db.prepare('DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ?')
+        const dropBlock = this.db.prepare('DELETE FROM chain_blocks WHERE connection_id = ? AND hash = ?')
+        for (const { hash } of orphans) rows += dropLogsOf.run(this.connectionId, hash).changes + dropBlock.run(this.connectionId, hash).changes
+        rows += this.db
+          .prepare(
+            'DELETE FROM chain_blocks WHERE rowid IN (SELECT rowid FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number < ? ORDER BY number LIMIT ?)',
+          )
+          .run(this.connectionId, finalized, batch).changes
+        // Canonical logs from `logsFrom` on, a batch at a time; the caller remembers how far it got.
+        const candidates = this.db
+          .prepare(
+            'SELECT rowid AS id, block_number, address, topics FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index LIMIT ?',
+          )
+          .all(this.connectionId, logsFrom, finalized, batch) as { id: number; block_number: number; address: string; topics: string }[]
+        const dropLog = this.db.prepare('DELETE FROM chain_logs WHERE rowid = ?')
+        for (const row of candidates)
+          if (!keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] })) rows += dropLog.run(row.id).changes
+        // A block's logs are never split across batches: resume after the last complete block.
+        const full = candidates.length === batch
+        const last = candidates.at(-1)?.block_number
+        const logsThrough = !full ? finalized : last !== undefined && last > logsFrom ? last - 1 : logsFrom
+        return { rows, logsThrough }
+      }),
+    )
   }
 
   /** Marks canonical blocks above `ancestor` (and their logs) orphaned; returns them newest first. */
   orphanAbove(ancestor: { number: number; hash: string }): { block: ChainBlock; logs: ChainLog[] }[] {
-    return this.writeGate(this.db.transaction(() => {
-      const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
-      this.db.prepare('UPDATE chain_blocks SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND number > ?').run(this.connectionId, ancestor.number)
-      this.db.prepare('UPDATE chain_logs SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND block_number > ?').run(this.connectionId, ancestor.number)
-      this.db.prepare('UPDATE chain_cursor SET number = ?, hash = ? WHERE connection_id = ?').run(ancestor.number, ancestor.hash, this.connectionId)
-      return orphaned
-    }))
+    return this.writeGate(
+      this.db.transaction(() => {
+        const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
+        this.db
+          .prepare('UPDATE chain_blocks SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND number > ?')
+          .run(this.connectionId, ancestor.number)
+        this.db
+          .prepare('UPDATE chain_logs SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND block_number > ?')
+          .run(this.connectionId, ancestor.number)
+        this.db.prepare('UPDATE chain_cursor SET number = ?, hash = ? WHERE connection_id = ?').run(ancestor.number, ancestor.hash, this.connectionId)
+        return orphaned
+      }),
+    )
   }
 
   setFinalized(number: number): void {
-    this.writeGate(() => this.db.prepare('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number))
+    this.writeGate(() =>
+      this.db.prepare('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number),
+    )
   }
 
   /** Any stored block at this height (canonical preferred), for comparing parents. */
@@ -198,14 +234,17 @@ export class ChainStore {
   }
 
   canonicalHash(number: number): string | undefined {
-    const row = this.db.prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number = ?').get(this.connectionId, number) as { hash: string } | undefined
+    const row = this.db.prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number = ?').get(this.connectionId, number) as
+      { hash: string } | undefined
     return row?.hash
   }
 
   /** Canonical blocks in [from, to] with their logs, oldest first. */
   canonicalRange(from: number, to: number): { block: ChainBlock; logs: ChainLog[] }[] {
     const blocks = this.db
-      .prepare('SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number BETWEEN ? AND ? ORDER BY number')
+      .prepare(
+        'SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number BETWEEN ? AND ? ORDER BY number',
+      )
       .all(this.connectionId, from, to) as BlockRow[]
     if (blocks.length === 0) return []
     const logs = this.db
@@ -225,7 +264,9 @@ export class ChainStore {
    * orphaned blocks of its branch from it down to the fork point (newest first, with their
    * logs) and the fork point itself; or unknown (never stored, or its branch leaves the store).
    */
-  branchOf(hash: string):
+  branchOf(
+    hash: string,
+  ):
     | { state: 'canonical'; number: number }
     | { state: 'orphaned'; orphaned: { block: ChainBlock; logs: ChainLog[] }[]; ancestor: number }
     | { state: 'unknown' } {
@@ -255,7 +296,13 @@ export class ChainStore {
 }
 
 function toBlock(row: BlockRow): ChainBlock {
-  return { number: row.number, hash: row.hash, parentHash: row.parent_hash, timestamp: row.timestamp, header: JSON.parse(row.header_json) as Record<string, unknown> }
+  return {
+    number: row.number,
+    hash: row.hash,
+    parentHash: row.parent_hash,
+    timestamp: row.timestamp,
+    header: JSON.parse(row.header_json) as Record<string, unknown>,
+  }
 }
 
 function toLog(row: LogRow): ChainLog {

@@ -36,7 +36,7 @@ afterAll(async () => {
 
 const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
   const client = createPublicClient({ transport: http(demo.httpUrl) })
-  return (await client.request({ method: method as never, params: params as never }))
+  return await client.request({ method: method as never, params: params as never })
 }
 const key = (l: { blockHash: string; logIndex: number }) => `${l.blockHash}:${l.logIndex}`
 
@@ -51,7 +51,17 @@ describe('chain tracker on anvil', () => {
     const heads: WatchMessage[] = []
     const token = demo.tokenAddress.toLowerCase()
     const watch = provider.open(
-      { kind: 'logs', filter: { address: [token] }, startBlock: start, head, fetchSnapshot: false, listen: true, irreversibleOnly: false, withProgress: 1, chainId: 31337 },
+      {
+        kind: 'logs',
+        filter: { address: [token] },
+        startBlock: start,
+        head,
+        fetchSnapshot: false,
+        listen: true,
+        irreversibleOnly: false,
+        withProgress: 1,
+        chainId: 31337,
+      },
       (m) => messages.push(m),
     )
     const headWatch = provider.open(
@@ -61,7 +71,11 @@ describe('chain tracker on anvil', () => {
     let reorgs = 0
     tracker.on('reorg', () => reorgs++)
 
-    const transfer = encodeFunctionData({ abi: parseAbi(['function transfer(address to, uint256 value) returns (bool)']), functionName: 'transfer', args: [demo.accounts[2]!, 7n] })
+    const transfer = encodeFunctionData({
+      abi: parseAbi(['function transfer(address to, uint256 value) returns (bool)']),
+      functionName: 'transfer',
+      args: [demo.accounts[2]!, 7n],
+    })
     for (const depth of [1, 5, 20]) {
       await waitFor(`${depth + 2} blocks tracked`, () => tracker.cursor!.number >= start + depth + 2, 40_000, 100)
       const before = tracker.cursor!.number
@@ -91,12 +105,16 @@ describe('chain tracker on anvil', () => {
         view.set(k, m.data)
       }
     }
-    const expected = await rpc<{ blockHash: string; logIndex: Hex }[]>('eth_getLogs', [{ address: demo.tokenAddress, fromBlock: `0x${start.toString(16)}`, toBlock: `0x${end.toString(16)}` }])
+    const expected = await rpc<{ blockHash: string; logIndex: Hex }[]>('eth_getLogs', [
+      { address: demo.tokenAddress, fromBlock: `0x${start.toString(16)}`, toBlock: `0x${end.toString(16)}` },
+    ])
     expect([...view.keys()].sort()).toEqual(expected.map((l) => key({ blockHash: l.blockHash, logIndex: Number(l.logIndex) })).sort())
 
     // The store's canonical view holds every log of every block, exactly.
     const all = await rpc<{ blockHash: string; logIndex: Hex }[]>('eth_getLogs', [{ fromBlock: `0x${start.toString(16)}`, toBlock: `0x${end.toString(16)}` }])
-    expect(tracker.store.canonicalLogs(start, end).map(key).sort()).toEqual(all.map((l) => key({ blockHash: l.blockHash, logIndex: Number(l.logIndex) })).sort())
+    expect(tracker.store.canonicalLogs(start, end).map(key).sort()).toEqual(
+      all.map((l) => key({ blockHash: l.blockHash, logIndex: Number(l.logIndex) })).sort(),
+    )
 
     // Heads: orphaned heads taken back newest first; the surviving heads form the canonical chain.
     const headView = new Map<number, string>()

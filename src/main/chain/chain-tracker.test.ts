@@ -11,7 +11,11 @@ import { ChainTracker } from './chain-tracker'
 import { createTrackerWatchProvider } from './tracker-watch'
 import type { WatchMessage } from './watch-types'
 
-const LOG = { address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd', topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'], data: '0x01' }
+const LOG = {
+  address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd',
+  topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'],
+  data: '0x01',
+}
 
 let provider: FakeProvider | undefined
 let pool: ConnectionPool | undefined
@@ -119,7 +123,17 @@ describe('ChainTracker', () => {
     await waitFor('start', () => tracker.cursor?.number === 400)
     const messages: WatchMessage[] = []
     createTrackerWatchProvider(tracker, pool).open(
-      { kind: 'logs', filter: { address: [LOG.address] }, startBlock: 1, head: 400, fetchSnapshot: false, listen: false, irreversibleOnly: false, withProgress: 100, chainId: 31337 },
+      {
+        kind: 'logs',
+        filter: { address: [LOG.address] },
+        startBlock: 1,
+        head: 400,
+        fetchSnapshot: false,
+        listen: false,
+        irreversibleOnly: false,
+        withProgress: 100,
+        chainId: 31337,
+      },
       (m) => messages.push(m),
     )
     await waitFor('complete', () => messages.some((m) => m.type === 'complete'), 30_000)

@@ -183,7 +183,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   /** The upstream's chain id (eth_chainId), asked once; a failed answer is asked again next time. */
   chainId(): Promise<number> {
     this.chainIdAnswer ??= this.request<unknown>('eth_chainId', []).then((answer) => {
-      if (typeof answer !== 'string' || !/^0x[0-9a-f]{1,13}$/i.test(answer)) throw new Error(`the upstream answered eth_chainId with ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
+      if (typeof answer !== 'string' || !/^0x[0-9a-f]{1,13}$/i.test(answer))
+        throw new Error(`the upstream answered eth_chainId with ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
       return Number(answer)
     })
     this.chainIdAnswer.catch(() => (this.chainIdAnswer = null))
@@ -292,7 +293,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       const theirs = latestNumber === cursor.number ? latest : await this.block(hex(cursor.number))
       // A lagging node has no block at our height yet: not a reorg, just wait for it.
       if (theirs && theirs.hash.toLowerCase() !== cursor.hash) await this.handleFork(cursor.number)
-      else if (latestNumber < cursor.number - this.maxReorgDepth) this.options.log(`upstream head ${latestNumber} is far below ours (${cursor.number}); waiting for the node to catch up`)
+      else if (latestNumber < cursor.number - this.maxReorgDepth)
+        this.options.log(`upstream head ${latestNumber} is far below ours (${cursor.number}); waiting for the node to catch up`)
       cursor = this.store.cursor()!
     }
     while (!this.stopped && cursor.number < latestNumber) {
@@ -329,12 +331,18 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       if (cursor && from <= cursor.number) {
         const logs: ChainLog[] = []
         const filter = rpcFilter(registration.filter)
-        for await (const range of backfillRange((a, b) => this.request<unknown>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }]).then(checkedLogs), from, cursor.number)) {
+        for await (const range of backfillRange(
+          (a, b) => this.request<unknown>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }]).then(checkedLogs),
+          from,
+          cursor.number,
+        )) {
           for (const raw of range.items) {
             const log = toChainLog(raw)
             if (this.store.canonicalHash(log.blockNumber) !== log.blockHash) {
               // The upstream is on another branch than the store: let the next sync find the fork, then try again.
-              this.options.log(`block ${log.blockNumber}: the upstream's logs name another block than the stored one (a reorg in flight); registering the filter again shortly`)
+              this.options.log(
+                `block ${log.blockNumber}: the upstream's logs name another block than the stored one (a reorg in flight); registering the filter again shortly`,
+              )
               if (!this.retryTimer && !this.stopped) this.retryTimer = setTimeout(() => ((this.retryTimer = null), this.poke()), 500).unref()
               return
             }
@@ -383,7 +391,9 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     const theirs = await this.block(hex(first))
     if (!ours || !theirs) throw new Error(`cannot compare block ${first} with the upstream`)
     if (theirs.parentHash.toLowerCase() !== ours.parentHash) {
-      this.options.log(`fork older than the first tracked block ${first}: re-anchoring on the upstream's branch; events delivered below it cannot be taken back`)
+      this.options.log(
+        `fork older than the first tracked block ${first}: re-anchoring on the upstream's branch; events delivered below it cannot be taken back`,
+      )
     }
     return { number: first - 1, hash: theirs.parentHash.toLowerCase() }
   }
@@ -420,7 +430,10 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       const wrongBlock = raw.some((log) => log.blockHash.toLowerCase() !== block.hash)
       const missing = raw.length === 0 && mayMatch
       if (!wrongBlock && (!missing || attempt + 1 >= EMPTY_ANSWER_ATTEMPTS)) {
-        if (missing) this.options.log(`block ${block.number}: its bloom allows logs for the watched filters but the upstream answered none ${EMPTY_ANSWER_ATTEMPTS} times; taken as a bloom false positive`)
+        if (missing)
+          this.options.log(
+            `block ${block.number}: its bloom allows logs for the watched filters but the upstream answered none ${EMPTY_ANSWER_ATTEMPTS} times; taken as a bloom false positive`,
+          )
         return raw
           .map((log) => {
             // The raw object stays as received; only a missing blockNumber is filled in, so clients can place the log.
@@ -438,7 +451,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 
   private async updateFinality(latestNumber: number): Promise<void> {
     const now = Date.now()
-    const due = this.promptFinality > 0 || latestNumber - this.finalityAskedAt.number >= FINALITY_EVERY_BLOCKS || now - this.finalityAskedAt.time >= FINALITY_EVERY_MS
+    const due =
+      this.promptFinality > 0 || latestNumber - this.finalityAskedAt.number >= FINALITY_EVERY_BLOCKS || now - this.finalityAskedAt.time >= FINALITY_EVERY_MS
     if (!due) return
     this.finalityAskedAt = { number: latestNumber, time: now }
     let finalized = latestNumber - this.confirmations()
@@ -460,7 +474,15 @@ const hex = (n: number): string => `0x${n.toString(16)}`
 function isRawBlock(value: unknown): value is RawBlock {
   const b = value as Partial<RawBlock> | null
   const hash32 = (v: unknown) => typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v)
-  return typeof b === 'object' && b !== null && hash32(b.hash) && hash32(b.parentHash) && typeof b.number === 'string' && /^0x[0-9a-fA-F]+$/.test(b.number) && typeof b.timestamp === 'string'
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    hash32(b.hash) &&
+    hash32(b.parentHash) &&
+    typeof b.number === 'string' &&
+    /^0x[0-9a-fA-F]+$/.test(b.number) &&
+    typeof b.timestamp === 'string'
+  )
 }
 
 function checkedLogs(answer: unknown, block?: number): RawLog[] {

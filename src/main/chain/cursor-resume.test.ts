@@ -112,7 +112,13 @@ describe('progress cursors', () => {
       }),
       { seed: 9, numRuns: 2000 },
     )
-    for (const bad of ['', 'not a cursor', encodeCursor({ chainId: 1, number: 5, hash: '0x12' }), Buffer.from('tw1:1:5').toString('base64url'), Buffer.from(`tw0:1:5:0x${'a'.repeat(64)}`).toString('base64url')]) {
+    for (const bad of [
+      '',
+      'not a cursor',
+      encodeCursor({ chainId: 1, number: 5, hash: '0x12' }),
+      Buffer.from('tw1:1:5').toString('base64url'),
+      Buffer.from(`tw0:1:5:0x${'a'.repeat(64)}`).toString('base64url'),
+    ]) {
       expect(decodeCursor(bad), bad).toBeNull()
     }
   })
@@ -170,12 +176,21 @@ describe('resume by cursor', () => {
     await waitFor('caught up', () => second.some((m) => m.type === 'progress' && m.data.block_number === 9))
     const removals = logsOf(second).filter((m) => m.data.removed)
     expect(removals.map((m) => [m.data.block_number, m.data.log_index])).toEqual([
-      [8, 2], [8, 0], [7, 2], [7, 0], [6, 2], [6, 0],
+      [8, 2],
+      [8, 0],
+      [7, 2],
+      [7, 0],
+      [6, 2],
+      [6, 0],
     ])
     // Removals are the same logs again, flagged as geth does.
     expect(removals[0]!.data.log).toMatchObject({ ...LOG, removed: true })
     // Then the replacement blocks from the fork point + 1, in order, and progress with fresh cursors.
-    expect(logsOf(second).filter((m) => !m.data.removed).map((m) => m.data.block_number)).toEqual([6, 7, 8, 9])
+    expect(
+      logsOf(second)
+        .filter((m) => !m.data.removed)
+        .map((m) => m.data.block_number),
+    ).toEqual([6, 7, 8, 9])
     expect(second.filter((m) => m.type === 'progress').map((m) => (m.type === 'progress' ? m.data.block_number : 0))).toEqual([6, 7, 8, 9])
     const held = replay(second, replay(first))
     expect([...held.values()].map((m) => m.data.log)).toEqual(canonicalLogs(provider, 3, 9))
@@ -201,7 +216,12 @@ describe('resume by cursor', () => {
     tracker.poke()
     await waitFor('new branch delivered', () => second.some((m) => m.type === 'progress' && m.data.block_number === 6))
     expect(logsOf(second).map((m) => [m.data.block_number, m.data.removed])).toEqual([
-      [6, true], [5, true], [5, false], [5, false], [6, false], [6, false],
+      [6, true],
+      [5, true],
+      [5, false],
+      [5, false],
+      [6, false],
+      [6, false],
     ])
     const held = replay(second, replay(first))
     expect([...held.values()].map((m) => m.data.log)).toEqual(canonicalLogs(provider, 2, 6))
@@ -222,7 +242,9 @@ describe('resume by cursor', () => {
     tracker.poke()
     await waitFor('reorg applied', () => tracker.store.canonicalHash(5) === provider.chain[5]!.block.hash)
     const second: WatchMessage[] = []
-    watches.open(request({ kind: 'newHeads', filter: {}, startBlock: 6, head: 5, listen: false, resume: { number: 5, hash: cursor.block_hash } }), (m) => second.push(m))
+    watches.open(request({ kind: 'newHeads', filter: {}, startBlock: 6, head: 5, listen: false, resume: { number: 5, hash: cursor.block_hash } }), (m) =>
+      second.push(m),
+    )
     await waitFor('complete', () => second.some((m) => m.type === 'complete'))
     const heads = second.filter((m): m is Extract<WatchMessage, { type: 'head' }> => m.type === 'head')
     expect(heads.map((m) => [m.data.block_number, m.data.removed, m.data.block_hash])).toEqual([
@@ -243,7 +265,10 @@ describe('resume by cursor', () => {
     watches.open(request({ startBlock: 3, head: 3, resume: { number: 2, hash: `0x${'ab'.repeat(32)}` } }), (m) => messages.push(m))
     await waitFor('error', () => messages.some((m) => m.type === 'error'))
     expect(messages).toEqual([
-      { type: 'error', data: { code: 'invalid_cursor', message: expect.stringContaining('never stored'), details: { field: 'cursor', reason: 'unknown_block' } } },
+      {
+        type: 'error',
+        data: { code: 'invalid_cursor', message: expect.stringContaining('never stored'), details: { field: 'cursor', reason: 'unknown_block' } },
+      },
     ])
   })
 })

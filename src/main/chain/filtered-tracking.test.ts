@@ -114,7 +114,17 @@ describe('tracking in proportion to what is watched', () => {
     const mark = provider.requests.length
     const messages: WatchMessage[] = []
     createTrackerWatchProvider(tracker, live!.pool).open(
-      { kind: 'logs', filter: { address: [C] }, startBlock: first, head, fetchSnapshot: false, listen: true, irreversibleOnly: false, withProgress: 0, chainId: 1 },
+      {
+        kind: 'logs',
+        filter: { address: [C] },
+        startBlock: first,
+        head,
+        fetchSnapshot: false,
+        listen: true,
+        irreversibleOnly: false,
+        withProgress: 0,
+        chainId: 1,
+      },
       (m) => messages.push(m),
     )
     await waitFor('history done', () => messages.some((m) => m.type === 'listening'))
@@ -169,14 +179,20 @@ describe('tracking in proportion to what is watched', () => {
     expect((db.prepare('SELECT COUNT(*) AS n FROM chain_blocks WHERE canonical = 0').get() as { n: number }).n).toBe(0)
     // Final canonical blocks below the finalized one and their logs are gone; everything from it up stays.
     expect(tracker.store.oldestCanonical()).toBe(finalized)
-    expect(tracker.store.canonicalRange(finalized, number).map((b) => b.block.number)).toEqual(Array.from({ length: number - finalized + 1 }, (_, i) => finalized + i))
+    expect(tracker.store.canonicalRange(finalized, number).map((b) => b.block.number)).toEqual(
+      Array.from({ length: number - finalized + 1 }, (_, i) => finalized + i),
+    )
     expect(tracker.store.canonicalLogs(0, finalized)).toEqual([])
-    expect(tracker.store.canonicalLogs(finalized + 1, number).map((l) => l.blockNumber)).toEqual(Array.from({ length: number - finalized }, (_, i) => finalized + 1 + i))
+    expect(tracker.store.canonicalLogs(finalized + 1, number).map((l) => l.blockNumber)).toEqual(
+      Array.from({ length: number - finalized }, (_, i) => finalized + 1 + i),
+    )
     // A cursor on a non-final block still resolves.
     expect(tracker.store.branchOf(tracker.store.canonicalHash(number)!).state).toBe('canonical')
 
     // Heads: older than the retention go, the rest stay.
-    const insert = db.prepare('INSERT INTO heads (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, tx_count, received_at) VALUES (1, ?, ?, ?, 0, 0, 0, 0, ?)')
+    const insert = db.prepare(
+      'INSERT INTO heads (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, tx_count, received_at) VALUES (1, ?, ?, ?, 0, 0, 0, 0, ?)',
+    )
     const now = Date.now()
     for (let i = 0; i < 10; i++) insert.run(i, `0x${i}`, '0x0', now - (10 - i) * 86_400_000)
     const retention = new RetentionStore(db)

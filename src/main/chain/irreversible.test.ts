@@ -14,7 +14,11 @@ import { createKeyFileSecretBox } from '../store/secret-box'
 import type { WatchMessage } from './watch-types'
 import { createTrackerWatchProvider } from './tracker-watch'
 
-const LOG = { address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd', topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'], data: '0x01' }
+const LOG = {
+  address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd',
+  topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'],
+  data: '0x01',
+}
 
 let provider: FakeProvider
 let engine: Engine

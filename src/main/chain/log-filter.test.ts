@@ -8,14 +8,24 @@ const T = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
 
 describe('unionFilter', () => {
   it('joins addresses and topics position by position', () => {
-    expect(unionFilter([{ address: [B], topics: [[T(1)], [T(2)]] }, { address: [A, B], topics: [[T(3)], [T(4)], [T(5)]] }])).toEqual({
+    expect(
+      unionFilter([
+        { address: [B], topics: [[T(1)], [T(2)]] },
+        { address: [A, B], topics: [[T(3)], [T(4)], [T(5)]] },
+      ]),
+    ).toEqual({
       address: [A, B],
-      topics: [[T(1), T(3)], [T(2), T(4)]],
+      topics: [
+        [T(1), T(3)],
+        [T(2), T(4)],
+      ],
     })
   })
 
   it('takes any address when one filter does, and any topic where one filter does', () => {
-    expect(unionFilter([{ address: [A], topics: [[T(1)], null, [T(2)]] }, { topics: [[T(3)], [T(4)], [T(5)]] }])).toEqual({ topics: [[T(1), T(3)], null, [T(2), T(5)]] })
+    expect(unionFilter([{ address: [A], topics: [[T(1)], null, [T(2)]] }, { topics: [[T(3)], [T(4)], [T(5)]] }])).toEqual({
+      topics: [[T(1), T(3)], null, [T(2), T(5)]],
+    })
     expect(unionFilter([{ address: [A] }, { address: [B], topics: [[T(1)]] }])).toEqual({ address: [A, B] })
   })
 

@@ -7,7 +7,11 @@ import { bloomMayMatch } from './logs-bloom'
 
 let anvil: AnvilProcess
 const request = async <T>(method: string, params: unknown[]): Promise<T> => {
-  const response = await fetch(anvil.httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  const response = await fetch(anvil.httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
   const body = (await response.json()) as { result?: T; error?: unknown }
   if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`)
   return body.result as T

@@ -94,7 +94,11 @@ class TrackerWatch implements WatchHandle {
     this.tracker.on('block', onBlock)
     this.tracker.on('finalized', onFinalized)
     this.tracker.on('reorg', onReorg)
-    this.detach.push(() => this.tracker.off('block', onBlock), () => this.tracker.off('finalized', onFinalized), () => this.tracker.off('reorg', onReorg))
+    this.detach.push(
+      () => this.tracker.off('block', onBlock),
+      () => this.tracker.off('finalized', onFinalized),
+      () => this.tracker.off('reorg', onReorg),
+    )
     void this.begin()
   }
 
@@ -132,12 +136,18 @@ class TrackerWatch implements WatchHandle {
       const firstTracked = this.tracker.cursor?.firstBlock
       // Final canonical blocks are pruned from the store, and cannot be reorganized: the upstream vouches for them too.
       const belowTracked = firstTracked === undefined || cursor.number < firstTracked || cursor.number <= this.finalized
-      const theirs = belowTracked ? await withRetry(() => this.pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [hex(cursor.number), false])) : null
+      const theirs = belowTracked
+        ? await withRetry(() => this.pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [hex(cursor.number), false]))
+        : null
       if (typeof theirs?.hash !== 'string' || theirs.hash.toLowerCase() !== cursor.hash) {
-        throw new WatchError('invalid_cursor', `The cursor names block ${cursor.number} (${cursor.hash}), which this Tidewatch never stored; start over with start_block`, {
-          field: 'cursor',
-          reason: 'unknown_block',
-        })
+        throw new WatchError(
+          'invalid_cursor',
+          `The cursor names block ${cursor.number} (${cursor.hash}), which this Tidewatch never stored; start over with start_block`,
+          {
+            field: 'cursor',
+            reason: 'unknown_block',
+          },
+        )
       }
     } else if (branch.state === 'orphaned' && !this.request.irreversibleOnly) {
       for (const { block, logs } of branch.orphaned) this.takeBack(block, logs)
@@ -231,7 +241,11 @@ class TrackerWatch implements WatchHandle {
       return
     }
     const filter = rpcFilter(this.request.filter)
-    const ranges = backfillRange((a, b) => withRetry(() => this.pool.request<RawLog[]>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }], 60_000)), from, to)
+    const ranges = backfillRange(
+      (a, b) => withRetry(() => this.pool.request<RawLog[]>('eth_getLogs', [{ ...filter, fromBlock: hex(a), toBlock: hex(b) }], 60_000)),
+      from,
+      to,
+    )
     for await (const range of ranges) {
       if (this.ended) return
       const byBlock = new Map<number, ChainLog[]>()
@@ -264,7 +278,14 @@ class TrackerWatch implements WatchHandle {
     }
     this.next = block.number + 1
     if (this.progressDue(block.number) || (block.number === this.request.head && this.request.withProgress > 0 && !this.historyDone)) {
-      this.send({ type: 'progress', data: { block_number: block.number, block_hash: block.hash, cursor: encodeCursor({ chainId: this.request.chainId, number: block.number, hash: block.hash }) } })
+      this.send({
+        type: 'progress',
+        data: {
+          block_number: block.number,
+          block_hash: block.hash,
+          cursor: encodeCursor({ chainId: this.request.chainId, number: block.number, hash: block.hash }),
+        },
+      })
     }
     this.checkHistoryDone(block.number)
   }

@@ -9,7 +9,11 @@ const B = '0x2222222222222222222222222222222222222222'
 describe('EventDecoder', () => {
   it('tells ERC-20 from ERC-721 Transfer by what is indexed', () => {
     const decoder = new EventDecoder()
-    const erc20 = encodeEventTopics({ abi: [parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')], eventName: 'Transfer', args: { from: A, to: B } })
+    const erc20 = encodeEventTopics({
+      abi: [parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')],
+      eventName: 'Transfer',
+      args: { from: A, to: B },
+    })
     expect(decoder.decode(erc20 as string[], encodeAbiParameters([{ type: 'uint256' }], [10n ** 18n]))).toEqual({
       event: 'Transfer',
       signature: 'Transfer(address,address,uint256)',

@@ -34,7 +34,12 @@ export class EventDecoder {
     for (const candidate of this.bySelector.get(selector) ?? []) {
       try {
         const decoded = decodeEventLog({ abi: [candidate.event], topics: topics as [Hex, ...Hex[]], data: (data ?? '0x') as Hex, strict: true })
-        return { event: candidate.event.name, signature: eventSignature(candidate.event), source: candidate.source, args: plain(decoded.args) as Record<string, unknown> }
+        return {
+          event: candidate.event.name,
+          signature: eventSignature(candidate.event),
+          source: candidate.source,
+          args: plain(decoded.args) as Record<string, unknown>,
+        }
       } catch {
         // Wrong candidate (indexing differs); try the next one.
       }

@@ -28,7 +28,8 @@ function fakeElectron(dataDir: string) {
   const handlers = new Map<string, Handler>()
   const windows: FakeWindow[] = []
   const appEvents = new EventEmitter()
-  let headersHook: ((details: { responseHeaders?: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | null = null
+  let headersHook: ((details: { responseHeaders?: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | null =
+    null
   let exitCode: number | null = null
 
   class FakeWindow extends EventEmitter {
@@ -90,7 +91,9 @@ function fakeElectron(dataDir: string) {
       },
     },
     shell: { openExternal: async () => undefined },
-    dialog: { showSaveDialog: async (options: { defaultPath: string }) => ({ canceled: false, filePath: path.join(dataDir, path.basename(options.defaultPath)) }) },
+    dialog: {
+      showSaveDialog: async (options: { defaultPath: string }) => ({ canceled: false, filePath: path.join(dataDir, path.basename(options.defaultPath)) }),
+    },
   } as unknown as ElectronModules
   return { modules, handlers, windows, appEvents, headers: () => headersHook, exitCode: () => exitCode }
 }
@@ -148,8 +151,13 @@ describe('desktop app wiring', () => {
     // Export goes where the save dialog says.
     const started = (await fake.handlers.get(commandChannel('export.start'))!(trusted, { format: 'csv' })) as { ok: boolean; value: { exportId: string } }
     expect(started.ok).toBe(true)
-    await expect.poll(() => window.contents.sent.some(([channel, p]) => channel.endsWith('export.progress') && (p as { state: string }).state === 'done')).toBe(true)
-    const done = window.contents.sent.find(([channel, p]) => channel.endsWith('export.progress') && (p as { state: string }).state === 'done')![1] as { file: string; downloadUrl: string | null }
+    await expect
+      .poll(() => window.contents.sent.some(([channel, p]) => channel.endsWith('export.progress') && (p as { state: string }).state === 'done'))
+      .toBe(true)
+    const done = window.contents.sent.find(([channel, p]) => channel.endsWith('export.progress') && (p as { state: string }).state === 'done')![1] as {
+      file: string
+      downloadUrl: string | null
+    }
     expect(done.downloadUrl).toBeNull()
     expect(fs.readFileSync(done.file, 'utf8').split('\n')[0]).toMatch(/^id,received_at,connection_id/)
 
@@ -189,7 +197,9 @@ describe('desktop app wiring', () => {
     await runDesktopApp(again.modules)
     expect(again.windows[0]!.options).toMatchObject({ x: 10, y: 20, width: 1100, height: 700 })
     const trusted2 = { senderFrame: { url: `file://${again.windows[0]!.loaded}` } }
-    await expect(again.handlers.get(commandChannel('localApi.get'))!(trusted2, {})).resolves.toMatchObject({ value: { enabled: true, url: `http://127.0.0.1:${port}/` } })
+    await expect(again.handlers.get(commandChannel('localApi.get'))!(trusted2, {})).resolves.toMatchObject({
+      value: { enabled: true, url: `http://127.0.0.1:${port}/` },
+    })
     await again.handlers.get(commandChannel('localApi.set'))!(trusted2, { enabled: false })
     await expect(StreamClient.connect(`http://127.0.0.1:${port}/`, token)).rejects.toThrow(/ECONNREFUSED/)
     again.appEvents.emit('before-quit', { preventDefault: () => undefined })

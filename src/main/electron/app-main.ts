@@ -26,7 +26,13 @@ export interface ElectronModules {
   dialog: Pick<Dialog, 'showSaveDialog'>
 }
 
-const boundsSchema = z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().min(400), height: z.number().int().min(300), maximized: z.boolean() })
+const boundsSchema = z.object({
+  x: z.number().int(),
+  y: z.number().int(),
+  width: z.number().int().min(400),
+  height: z.number().int().min(300),
+  maximized: z.boolean(),
+})
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -120,8 +126,11 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
   window.webContents.on('will-navigate', (event) => event.preventDefault())
   window.once('ready-to-show', () => window.show())
 
-  const unregister = registerIpcTransport(ipcMain, running.api, () => (window.isDestroyed() ? null : window.webContents), (url) =>
-    isTrustedRendererUrl(url, rendererIndex),
+  const unregister = registerIpcTransport(
+    ipcMain,
+    running.api,
+    () => (window.isDestroyed() ? null : window.webContents),
+    (url) => isTrustedRendererUrl(url, rendererIndex),
   )
   await window.loadFile(rendererIndex)
 

@@ -32,7 +32,7 @@ function allowed(policy: Map<string, string[]>, directive: string): string[] {
 }
 
 describe("the renderer's Content-Security-Policy", () => {
-  it("lets the page connect to its own origin only: no ws://127.0.0.1:* or any other host", () => {
+  it('lets the page connect to its own origin only: no ws://127.0.0.1:* or any other host', () => {
     const meta = directives(metaPolicy())
     expect(meta.get('connect-src')).toEqual(["'self'"])
     expect(meta.get('default-src')).toEqual(["'none'"])
@@ -45,7 +45,18 @@ describe("the renderer's Content-Security-Policy", () => {
   it('allows nothing the server header does not', () => {
     const meta = directives(metaPolicy())
     const header = directives(CONTENT_SECURITY_POLICY)
-    for (const directive of ['default-src', 'script-src', 'style-src', 'img-src', 'font-src', 'connect-src', 'object-src', 'media-src', 'frame-src', 'worker-src']) {
+    for (const directive of [
+      'default-src',
+      'script-src',
+      'style-src',
+      'img-src',
+      'font-src',
+      'connect-src',
+      'object-src',
+      'media-src',
+      'frame-src',
+      'worker-src',
+    ]) {
       const wider = allowed(meta, directive).filter((source) => source !== "'none'" && !allowed(header, directive).includes(source))
       expect(wider, directive).toEqual([])
     }

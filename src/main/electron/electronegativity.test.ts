@@ -88,7 +88,8 @@ afterAll(() => {
   if (stage) fs.rmSync(stage, { recursive: true, force: true })
 })
 
-const allowedEntry = (issue: Issue) => ALLOWED.find((entry) => entry.id === issue.id && entry.file === issue.file && (!entry.description || entry.description.test(issue.description)))
+const allowedEntry = (issue: Issue) =>
+  ALLOWED.find((entry) => entry.id === issue.id && entry.file === issue.file && (!entry.description || entry.description.test(issue.description)))
 
 describe('Electronegativity', () => {
   it('parses every file it scans', () => {
@@ -109,7 +110,9 @@ describe('Electronegativity', () => {
       CspEvaluator: new (csp: unknown, version: unknown) => { evaluate(): { directive: string; value: string; description: string }[] }
       Version: { CSP3: unknown }
     }
-    const policy = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/i.exec(fs.readFileSync(path.join(root, 'src/renderer/index.html'), 'utf8'))![1]!
+    const policy = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/i.exec(
+      fs.readFileSync(path.join(root, 'src/renderer/index.html'), 'utf8'),
+    )![1]!
     const findings = new csp.CspEvaluator(new csp.CspParser(policy).csp, csp.Version.CSP3).evaluate()
     expect(findings.map((f) => [f.directive, f.value])).toEqual([['script-src', "'self'"]])
   })

@@ -8,7 +8,8 @@ import { isKnownExplorerUrl } from '../chain-info/known-chains'
 
 export function explorerLinkHandler(shell: Pick<Shell, 'openExternal'>, log: (message: string) => void) {
   return ({ url }: { url: string }): { action: 'deny' } => {
-    if (isKnownExplorerUrl(url)) void shell.openExternal(url).catch((error: unknown) => log(`could not open ${url}: ${error instanceof Error ? error.message : String(error)}`))
+    if (isKnownExplorerUrl(url))
+      void shell.openExternal(url).catch((error: unknown) => log(`could not open ${url}: ${error instanceof Error ? error.message : String(error)}`))
     else log(`refused to open ${url.slice(0, 200)}: not a page of a known block explorer`)
     return { action: 'deny' }
   }

@@ -18,9 +18,23 @@ describe('isTrustedRendererUrl', () => {
   it('refuses other files, other schemes and tricks on Windows', () => {
     const other = pathToFileURL('C:\\Users\\Ana Lee\\Downloads\\index.html', { windows: true }).href
     expect(isTrustedRendererUrl(other, windowsIndex, 'win32')).toBe(false)
-    expect(isTrustedRendererUrl('https://evil.example/C:/Users/Ana%20Lee/AppData/Local/Programs/Tidewatch/resources/app.asar/out/renderer/index.html', windowsIndex, 'win32')).toBe(false)
-    expect(isTrustedRendererUrl('file:///C:/Users/Ana%20Lee/AppData/Local/Programs/Tidewatch/resources/app.asar/out/renderer%5Cindex.html', windowsIndex, 'win32')).toBe(false)
-    expect(isTrustedRendererUrl('file://evil-host/C$/Users/Ana%20Lee/AppData/Local/Programs/Tidewatch/resources/app.asar/out/renderer/index.html', windowsIndex, 'win32')).toBe(false)
+    expect(
+      isTrustedRendererUrl(
+        'https://evil.example/C:/Users/Ana%20Lee/AppData/Local/Programs/Tidewatch/resources/app.asar/out/renderer/index.html',
+        windowsIndex,
+        'win32',
+      ),
+    ).toBe(false)
+    expect(
+      isTrustedRendererUrl('file:///C:/Users/Ana%20Lee/AppData/Local/Programs/Tidewatch/resources/app.asar/out/renderer%5Cindex.html', windowsIndex, 'win32'),
+    ).toBe(false)
+    expect(
+      isTrustedRendererUrl(
+        'file://evil-host/C$/Users/Ana%20Lee/AppData/Local/Programs/Tidewatch/resources/app.asar/out/renderer/index.html',
+        windowsIndex,
+        'win32',
+      ),
+    ).toBe(false)
     expect(isTrustedRendererUrl(undefined, windowsIndex, 'win32')).toBe(false)
     expect(isTrustedRendererUrl('not a url', windowsIndex, 'win32')).toBe(false)
   })

@@ -67,7 +67,10 @@ describe('a connection and its chain', () => {
     // Not started: the chain and the setting come from the store.
     const reopened = openEngine()
     const [row] = reopened.listConnections()
-    expect(row).toMatchObject({ confirmations: 12, status: { state: 'stopped', chain: { chainId: 31337, name: 'Anvil', confirmations: 12, confirmationsSource: 'connection' } } })
+    expect(row).toMatchObject({
+      confirmations: 12,
+      status: { state: 'stopped', chain: { chainId: 31337, name: 'Anvil', confirmations: 12, confirmationsSource: 'connection' } },
+    })
     expect(reopened.updateConnection(row!.id, { confirmations: null }).status.chain).toMatchObject({ confirmations: 64, confirmationsSource: 'generic' })
     await reopened.close()
 

@@ -48,12 +48,20 @@ describe('Engine with a real anvil', () => {
     }
     // What was stored is what the node has under those numbers.
     const newest = stored[0]!
-    const block = await rpc<{ hash: string; parentHash: string; timestamp: string; gasLimit: string }>('eth_getBlockByNumber', [`0x${newest.number.toString(16)}`, false])
+    const block = await rpc<{ hash: string; parentHash: string; timestamp: string; gasLimit: string }>('eth_getBlockByNumber', [
+      `0x${newest.number.toString(16)}`,
+      false,
+    ])
     expect(newest.hash).toBe(block.hash)
     expect(newest.parentHash).toBe(block.parentHash)
     expect(newest.timestamp).toBe(Number(block.timestamp))
     expect(newest.gasLimit).toBe(BigInt(block.gasLimit).toString())
-    await waitFor('tx counts', () => first.listHeads({ limit: 3 }).slice(1).every((h) => h.txCount === 0))
+    await waitFor('tx counts', () =>
+      first
+        .listHeads({ limit: 3 })
+        .slice(1)
+        .every((h) => h.txCount === 0),
+    )
 
     await first.close()
     // Closing flushed everything: a separate reader sees at least what the engine listed.

@@ -128,7 +128,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     })
     this.connections = new ConnectionStore(this.db, options.secrets)
     this.subscriptions = new SubscriptionStore(this.db)
-    this.writeGate = guardedWriteGate({ health: this.storage, exclusive: (write) => this.events.exclusive(write), eventsFailing: () => this.events.failing, db: this.db })
+    this.writeGate = guardedWriteGate({
+      health: this.storage,
+      exclusive: (write) => this.events.exclusive(write),
+      eventsFailing: () => this.events.failing,
+      db: this.db,
+    })
     this.heads = new HeadStore(this.db, {
       onCommitted: (batches) => batches.forEach((batch) => this.emit('headsAppended', batch)),
       // The write gate reports it to `storage`; the rows stay queued and are retried.
@@ -191,9 +196,21 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.connections.list().map((connection) => this.withStatus(connection))
   }
 
-  addConnection(input: { name?: string | undefined; url: string; httpUrl?: string | undefined; kind?: 'user' | 'demo'; confirmations?: number | undefined }): ConnectionWithStatus {
+  addConnection(input: {
+    name?: string | undefined
+    url: string
+    httpUrl?: string | undefined
+    kind?: 'user' | 'demo'
+    confirmations?: number | undefined
+  }): ConnectionWithStatus {
     const name = input.name?.trim() || new URL(input.url).host
-    const connection = this.connections.add({ name, url: input.url, httpUrl: input.httpUrl ?? null, kind: input.kind ?? 'user', confirmations: input.confirmations ?? null })
+    const connection = this.connections.add({
+      name,
+      url: input.url,
+      httpUrl: input.httpUrl ?? null,
+      kind: input.kind ?? 'user',
+      confirmations: input.confirmations ?? null,
+    })
     this.log(`added connection ${connection.id} ${redactUrl(input.url)}`)
     this.connect(connection)
     return this.withStatus(connection)
@@ -300,7 +317,9 @@ export class Engine extends EventEmitter<EngineEvents> {
         for (const table of ['chain_blocks', 'chain_logs', 'chain_cursor']) this.db.prepare(`DELETE FROM ${table} WHERE connection_id = ?`).run(id)
         this.tokenStore.deleteForConnection(id)
         this.db
-          .prepare('UPDATE subscriptions SET start_block = NULL, head_at_start = NULL, cursor_number = NULL, cursor_hash = NULL, complete = 0 WHERE connection_id = ?')
+          .prepare(
+            'UPDATE subscriptions SET start_block = NULL, head_at_start = NULL, cursor_number = NULL, cursor_hash = NULL, complete = 0 WHERE connection_id = ?',
+          )
           .run(id)
       })()
       this.streamCounters.clear()
@@ -421,7 +440,15 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Export: rows oldest first as a lazy sequence, decorated like listEvents. */
-  exportRows(query: { subscriptionIds?: number[] | undefined; connectionId?: number | undefined; kind?: EventKind | undefined; fromBlock?: number | undefined; toBlock?: number | undefined; fromTime?: number | undefined; toTime?: number | undefined }): { total: number; rows: Iterable<CapturedEvent> } {
+  exportRows(query: {
+    subscriptionIds?: number[] | undefined
+    connectionId?: number | undefined
+    kind?: EventKind | undefined
+    fromBlock?: number | undefined
+    toBlock?: number | undefined
+    fromTime?: number | undefined
+    toTime?: number | undefined
+  }): { total: number; rows: Iterable<CapturedEvent> } {
     this.events.flush()
     const subscriptions = this.subscriptions.list()
     const streamIds = query.subscriptionIds?.map((id) => {
@@ -534,7 +561,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   watchlistActivity(address: string, limit: number) {
     this.events.flush()
-    const transactions = this.decorate(this.events.list({ address, limit: limit * 4 })).filter((e) => e.kind === 'pending_transaction' || e.kind === 'mined_transaction')
+    const transactions = this.decorate(this.events.list({ address, limit: limit * 4 })).filter(
+      (e) => e.kind === 'pending_transaction' || e.kind === 'mined_transaction',
+    )
     return { transfers: transfersOf(this.db, address, limit), transactions: transactions.slice(0, limit) }
   }
 
@@ -542,14 +571,30 @@ export class Engine extends EventEmitter<EngineEvents> {
     const watched = this.watchlist.list().filter((w) => w.notify)
     const subscriptions = this.subscriptions.list(batch.connectionId).filter((s) => s.notify && batch.perStream.has(s.streamId))
     if (watched.length === 0 && subscriptions.length === 0) return
-    const recent = this.decorate(this.events.list({ connectionId: batch.connectionId, afterId: batch.lastId - batch.count, limit: Math.min(batch.count, 1000) }))
-    const describe = (e: CapturedEvent): string => `${e.decoded?.event ?? e.kind.replace('_', ' ')}${e.blockNumber !== null ? ` in block ${e.blockNumber}` : ''}${e.transactionHash ? ` (tx ${e.transactionHash.slice(0, 10)}…)` : ''}`
+    const recent = this.decorate(
+      this.events.list({ connectionId: batch.connectionId, afterId: batch.lastId - batch.count, limit: Math.min(batch.count, 1000) }),
+    )
+    const describe = (e: CapturedEvent): string =>
+      `${e.decoded?.event ?? e.kind.replace('_', ' ')}${e.blockNumber !== null ? ` in block ${e.blockNumber}` : ''}${e.transactionHash ? ` (tx ${e.transactionHash.slice(0, 10)}…)` : ''}`
     for (const subscription of subscriptions) {
       const mine = recent.filter((e) => e.subscriptionIds.includes(subscription.id) && !e.removed)
-      if (mine.length > 0) this.notifier.note(`subscription:${subscription.id}`, subscription.label ?? `${subscription.spec.type} subscription`, describe(mine[0]!), mine.length, subscription.id)
+      if (mine.length > 0)
+        this.notifier.note(
+          `subscription:${subscription.id}`,
+          subscription.label ?? `${subscription.spec.type} subscription`,
+          describe(mine[0]!),
+          mine.length,
+          subscription.id,
+        )
     }
     for (const entry of watched) {
-      const touching = recent.filter((e) => !e.removed && JSON.stringify(e.decoded?.args ?? e.payload ?? '').toLowerCase().includes(entry.address))
+      const touching = recent.filter(
+        (e) =>
+          !e.removed &&
+          JSON.stringify(e.decoded?.args ?? e.payload ?? '')
+            .toLowerCase()
+            .includes(entry.address),
+      )
       if (touching.length > 0) this.notifier.note(`address:${entry.address}`, `${entry.label}`, describe(touching[0]!), touching.length, null)
     }
   }
@@ -570,7 +615,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.events.close()
     const unwritten = this.events.pendingCount + this.heads.pendingCount
     // Watches resume from their saved cursors at the next start, so their logs and heads come back then.
-    if (unwritten > 0) this.log(`storage: ${unwritten} captured writes could not be stored before closing (${this.storage.current.message ?? 'the store refused them'})`)
+    if (unwritten > 0)
+      this.log(`storage: ${unwritten} captured writes could not be stored before closing (${this.storage.current.message ?? 'the store refused them'})`)
     this.db.close()
   }
 
@@ -735,7 +781,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       lastError: null,
       headNumber: null,
       headTimestamp: null,
-      chain: connection.chainId === null ? null : describeChain(connection.chainId, { commandLine: this.options.confirmations, connection: connection.confirmations }),
+      chain:
+        connection.chainId === null
+          ? null
+          : describeChain(connection.chainId, { commandLine: this.options.confirmations, connection: connection.confirmations }),
       syncing: null,
       sockets: 0,
       upstreamSubscriptions: 0,

@@ -164,10 +164,14 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
 
   private async subscribeHeads(): Promise<void> {
     try {
-      this.heads = await this.pool.acquire(['newHeads'], (raw) => this.onHead(raw), (error) => {
-        this.headError = `newHeads subscription lost: ${error.message}`
-        if (!this.stopped) setTimeout(() => void this.subscribeHeads(), 5_000).unref()
-      })
+      this.heads = await this.pool.acquire(
+        ['newHeads'],
+        (raw) => this.onHead(raw),
+        (error) => {
+          this.headError = `newHeads subscription lost: ${error.message}`
+          if (!this.stopped) setTimeout(() => void this.subscribeHeads(), 5_000).unref()
+        },
+      )
     } catch (error) {
       this.headError = `newHeads: ${error instanceof Error ? error.message : String(error)}`
       this.emit('status', this.getStatus())

@@ -21,7 +21,11 @@ const ALICE = '0x1111111111111111111111111111111111111111'
 const BOB = '0x2222222222222222222222222222222222222222'
 const transfer = (from: string, to: string, value: bigint) => ({
   address: TOKEN,
-  topics: encodeEventTopics({ abi: [parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')], eventName: 'Transfer', args: { from: from as `0x${string}`, to: to as `0x${string}` } }) as string[],
+  topics: encodeEventTopics({
+    abi: [parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')],
+    eventName: 'Transfer',
+    args: { from: from as `0x${string}`, to: to as `0x${string}` },
+  }) as string[],
   data: encodeAbiParameters([{ type: 'uint256' }], [value]),
   // Fields Tidewatch does not know travel with the log (PROTOCOL.md rule 7).
   blockTimestamp: '0x6553f100',
@@ -49,7 +53,11 @@ beforeAll(async () => {
   engine.updateSubscription(sub.id, { notify: true })
   engine.upsertWatchlist({ address: ALICE, label: 'Alice', color: '#ff0000', notify: false })
   await waitFor('watch active', () => engine.listSubscriptions()[0]?.state === 'active')
-  for (let i = 1; i <= 30; i++) provider.mine([transfer(i % 2 ? ALICE : BOB, i % 2 ? BOB : ALICE, BigInt(i) * 10n ** 18n), { address: '0x' + '9'.repeat(40), topics: [`0x${'ab'.repeat(32)}`], data: '0x' }])
+  for (let i = 1; i <= 30; i++)
+    provider.mine([
+      transfer(i % 2 ? ALICE : BOB, i % 2 ? BOB : ALICE, BigInt(i) * 10n ** 18n),
+      { address: '0x' + '9'.repeat(40), topics: [`0x${'ab'.repeat(32)}`], data: '0x' },
+    ])
   await waitFor('30 transfers', () => engine.listEvents({ subscriptionId, limit: 1000 }).length === 30, 15_000)
 })
 afterAll(async () => {
@@ -61,16 +69,23 @@ afterAll(async () => {
 describe('monitoring', () => {
   it('decodes captured logs and filters the live log', () => {
     const latest = engine.listEvents({ subscriptionId, limit: 1 })[0]!
-    expect(latest.decoded).toEqual({ event: 'Transfer', signature: 'Transfer(address,address,uint256)', source: 'ERC-20 Transfer', args: { from: BOB, to: ALICE, value: '30000000000000000000' } })
+    expect(latest.decoded).toEqual({
+      event: 'Transfer',
+      signature: 'Transfer(address,address,uint256)',
+      source: 'ERC-20 Transfer',
+      args: { from: BOB, to: ALICE, value: '30000000000000000000' },
+    })
     expect(engine.listEvents({ connectionId, eventName: 'Transfer', limit: 1000 })).toHaveLength(30)
     expect(engine.listEvents({ connectionId, eventName: 'Swap', limit: 1000 })).toHaveLength(0)
-    expect(engine.listEvents({ connectionId, address: TOKEN, fromBlock: 10, toBlock: 19, limit: 1000 }).map((e) => e.blockNumber)).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10])
+    expect(engine.listEvents({ connectionId, address: TOKEN, fromBlock: 10, toBlock: 19, limit: 1000 }).map((e) => e.blockNumber)).toEqual([
+      19, 18, 17, 16, 15, 14, 13, 12, 11, 10,
+    ])
     expect(engine.listEvents({ connectionId, text: ALICE.slice(2, 12), limit: 1000 })).toHaveLength(30)
     const page = engine.listEvents({ connectionId, limit: 5 })
     expect(engine.listEvents({ connectionId, afterId: page[4]!.id, limit: 100 }).map((e) => e.id)).toEqual(page.slice(0, 4).map((e) => e.id))
   })
 
-  it('shows a watched address\'s transfers in and out', () => {
+  it("shows a watched address's transfers in and out", () => {
     const activity = engine.watchlistActivity(ALICE, 10)
     expect(activity.transfers).toHaveLength(10)
     expect(activity.transfers[0]).toMatchObject({ direction: 'in', token: TOKEN, counterparty: BOB, value: '30000000000000000000', blockNumber: 30 })
@@ -84,14 +99,20 @@ describe('monitoring', () => {
     const done = progress.find((p) => p.exportId === id && p.state === 'done')!
     expect(done).toMatchObject({ rows: 30, totalRows: 30, downloadUrl: '/exports/token.csv' })
     const lines = fs.readFileSync(done.file!, 'utf8').trim().split('\n')
-    expect(lines[0]).toBe('id,received_at,connection_id,subscription_ids,kind,block_number,block_hash,transaction_hash,log_index,address,topic0,topic1,topic2,topic3,data,removed,irreversible,event,args,payload')
+    expect(lines[0]).toBe(
+      'id,received_at,connection_id,subscription_ids,kind,block_number,block_hash,transaction_hash,log_index,address,topic0,topic1,topic2,topic3,data,removed,irreversible,event,args,payload',
+    )
     const stored = engine.listEvents({ subscriptionId, limit: 1000 }).reverse()
     expect(lines.slice(1).map((line) => Number(line.split(',')[0]))).toEqual(stored.map((e) => e.id))
     expect(lines[1]!.split(',').slice(4, 10)).toEqual(['log', String(stored[0]!.blockNumber), stored[0]!.blockHash, stored[0]!.transactionHash, '0', TOKEN])
 
     const nd = engine.startExport({ connectionId, kind: 'log', fromBlock: 5, toBlock: 6 }, 'ndjson', await destination('range.ndjson'))
     await waitFor('ndjson done', () => progress.some((p) => p.exportId === nd && p.state === 'done'))
-    const records = fs.readFileSync(path.join(dataDir, 'exports', 'range.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { blockNumber: number; decoded: unknown; payload: unknown })
+    const records = fs
+      .readFileSync(path.join(dataDir, 'exports', 'range.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { blockNumber: number; decoded: unknown; payload: unknown })
     expect(records.map((r) => r.blockNumber)).toEqual([5, 6])
     expect(records[0]!.decoded).toMatchObject({ event: 'Transfer' })
     // The payload is the provider's log object as received, unknown fields and all.
@@ -101,7 +122,8 @@ describe('monitoring', () => {
     const cancelled = engine.startExport({ connectionId }, 'json', await destination('cancelled.json'))
     expect(engine.cancelExport(cancelled)).toBe(true)
     await waitFor('cancelled', () => progress.some((p) => p.exportId === cancelled && (p.state === 'cancelled' || p.state === 'done')))
-    if (progress.some((p) => p.exportId === cancelled && p.state === 'cancelled')) expect(fs.existsSync(path.join(dataDir, 'exports', 'cancelled.json'))).toBe(false)
+    if (progress.some((p) => p.exportId === cancelled && p.state === 'cancelled'))
+      expect(fs.existsSync(path.join(dataDir, 'exports', 'cancelled.json'))).toBe(false)
   })
 
   it('notifies for a marked subscription at most once per interval', () => {

@@ -44,7 +44,11 @@ export class Notifier {
       }
       this.pending.delete(source)
       this.lastSent.set(source, now)
-      this.send({ title: entry.title, body: entry.count > 1 ? `${entry.count} new events · latest: ${entry.latest}` : entry.latest, subscriptionId: entry.subscriptionId })
+      this.send({
+        title: entry.title,
+        body: entry.count > 1 ? `${entry.count} new events · latest: ${entry.latest}` : entry.latest,
+        subscriptionId: entry.subscriptionId,
+      })
     }
     if (wait !== Infinity && !this.timer) {
       this.timer = setTimeout(() => {

@@ -25,7 +25,9 @@ describe('retention', () => {
     engine = new Engine({ dataDir: dir, secrets: createKeyFileSecretBox(dir), retentionIntervalMs: 0 })
     const { id } = engine.addConnection({ url: provider.url })
     const now = Date.now()
-    const head = engine.db.prepare("INSERT INTO heads (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, received_at) VALUES (?, ?, ?, '0x0', 0, '0', '0', ?)")
+    const head = engine.db.prepare(
+      "INSERT INTO heads (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, received_at) VALUES (?, ?, ?, '0x0', 0, '0', '0', ?)",
+    )
     const event = engine.db.prepare("INSERT INTO events (connection_id, stream_id, kind, block_number, received_at) VALUES (?, 1, 'log', ?, ?)")
     for (let age = 40; age >= 1; age--) {
       head.run(id, 1000 - age, `0x${age.toString(16).padStart(64, '0')}`, now - age * DAY)

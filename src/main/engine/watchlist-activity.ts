@@ -39,7 +39,15 @@ export function transfersOf(db: Db, address: string, limit: number): TransferAct
        WHERE substr(topics, 1, 66) = @transfer AND (substr(topics, 68, 66) = @topic OR substr(topics, 135, 66) = @topic)
        ORDER BY block_number DESC, log_index DESC LIMIT @limit`,
     )
-    .all({ transfer: TRANSFER, topic, limit }) as { connection_id: number; address: string; topics: string; data: string; block_number: number; tx_hash: string; canonical: number }[]
+    .all({ transfer: TRANSFER, topic, limit }) as {
+    connection_id: number
+    address: string
+    topics: string
+    data: string
+    block_number: number
+    tx_hash: string
+    canonical: number
+  }[]
   return rows.map((row) => {
     const topics = row.topics.split(',')
     const from = topics[1]!

@@ -40,7 +40,10 @@ describe('watchlist activity', () => {
     )
     const activity = engine.watchlistActivity(address, 50)
     for (const tx of activity.transactions) {
-      const body = (tx.kind === 'mined_transaction' ? (tx.payload as { transaction: { from: string; to: string } }).transaction : (tx.payload as { from: string; to: string }))
+      const body =
+        tx.kind === 'mined_transaction'
+          ? (tx.payload as { transaction: { from: string; to: string } }).transaction
+          : (tx.payload as { from: string; to: string })
       expect([body.from.toLowerCase(), body.to?.toLowerCase()]).toContain(address)
     }
     for (const transfer of activity.transfers) expect(transfer.token).toBe(demo.tokenAddress.toLowerCase())

@@ -39,9 +39,22 @@ export class ExportService {
     return true
   }
 
-  private async run(exportId: string, source: { total: number; rows: Iterable<CapturedEvent> }, format: ExportFormat, destination: ExportDestination): Promise<void> {
+  private async run(
+    exportId: string,
+    source: { total: number; rows: Iterable<CapturedEvent> },
+    format: ExportFormat,
+    destination: ExportDestination,
+  ): Promise<void> {
     const progress = (state: ExportProgress['state'], rows: number, error: string | null = null): void =>
-      this.report({ exportId, state, rows, totalRows: source.total, file: destination.file, downloadUrl: state === 'done' ? destination.downloadUrl : null, error })
+      this.report({
+        exportId,
+        state,
+        rows,
+        totalRows: source.total,
+        file: destination.file,
+        downloadUrl: state === 'done' ? destination.downloadUrl : null,
+        error,
+      })
     const out = fs.createWriteStream(destination.file, { encoding: 'utf8', ...(destination.mode === undefined ? {} : { mode: destination.mode }) })
     let failure: Error | null = null
     out.on('error', (error) => (failure = error))

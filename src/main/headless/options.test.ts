@@ -3,7 +3,21 @@ import { DEFAULT_PORT, OptionsError, parseServeOptions, plainHttpWarning } from 
 
 describe('serve options', () => {
   it('reads every documented option', () => {
-    const options = parseServeOptions(['serve', '--rpc', 'ws://127.0.0.1:8545', '--http', 'http://127.0.0.1:8545', '--data-dir', '/tmp/tw', '--host', '0.0.0.0', '--port', '9000', '--confirmations', '12'])
+    const options = parseServeOptions([
+      'serve',
+      '--rpc',
+      'ws://127.0.0.1:8545',
+      '--http',
+      'http://127.0.0.1:8545',
+      '--data-dir',
+      '/tmp/tw',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '9000',
+      '--confirmations',
+      '12',
+    ])
     expect(options).toEqual({ rpc: 'ws://127.0.0.1:8545', http: 'http://127.0.0.1:8545', dataDir: '/tmp/tw', host: '0.0.0.0', port: 9000, confirmations: 12 })
   })
 

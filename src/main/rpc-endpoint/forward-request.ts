@@ -7,7 +7,13 @@ import { noUpstreamError, upstreamErrorObject } from './upstream-answers'
 export async function forwardRequest(pool: ConnectionPool | null, request: JsonRpcRequest, timeoutMs: number): Promise<MethodOutcome> {
   // Ethereum methods take params by position only; geth refuses by-name params with -32602 too.
   if (!Array.isArray(request.params)) {
-    return { error: { code: RPC_ERROR_CODES.invalidParams, message: `Invalid params: params: ${request.method} takes its params by position (an array)`, data: { field: 'params' } } }
+    return {
+      error: {
+        code: RPC_ERROR_CODES.invalidParams,
+        message: `Invalid params: params: ${request.method} takes its params by position (an array)`,
+        data: { field: 'params' },
+      },
+    }
   }
   if (!pool) return { error: noUpstreamError(request.method) }
   try {

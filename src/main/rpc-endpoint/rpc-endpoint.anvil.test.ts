@@ -44,7 +44,13 @@ beforeAll(async () => {
   connection.start()
   pool = connection.pool
   const watches = createTrackerWatchProvider(connection.tracker, pool)
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, token: TOKEN, rendererRoot, routes: [rpcRoute({ pool: () => pool, watches, log: (m) => logs.push(m), syncingPollMs: 200 })] })
+  server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    rendererRoot,
+    routes: [rpcRoute({ pool: () => pool, watches, log: (m) => logs.push(m), syncingPollMs: 200 })],
+  })
   url = `ws://127.0.0.1:${server.port}${RPC_PATH}?token=${TOKEN}`
 })
 afterAll(async () => {

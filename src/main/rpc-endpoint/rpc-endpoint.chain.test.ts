@@ -53,7 +53,13 @@ beforeEach(async () => {
   provider.mine()
   await waitFor('tracking', () => connection.tracker.cursor?.number === 1)
   const watches = createTrackerWatchProvider(connection.tracker, connection.pool)
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, token: TOKEN, rendererRoot: dir, routes: [rpcRoute({ pool: () => connection.pool, watches, log: (m) => logs.push(m) })] })
+  server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    rendererRoot: dir,
+    routes: [rpcRoute({ pool: () => connection.pool, watches, log: (m) => logs.push(m) })],
+  })
   url = `ws://127.0.0.1:${server.port}${RPC_PATH}?token=${TOKEN}`
 })
 

@@ -172,7 +172,11 @@ describe('/v1/rpc subscriptions', () => {
     expect(await a.untilResults(idA, 2)).toEqual([PENDING, second])
     expect(await b.untilResults(idB, 2)).toEqual([PENDING, second])
     // The frame is exactly the seed's notification shape.
-    expect(a.singles().find((f) => f.method === 'eth_subscription')).toEqual({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription: idA, result: PENDING } })
+    expect(a.singles().find((f) => f.method === 'eth_subscription')).toEqual({
+      jsonrpc: '2.0',
+      method: 'eth_subscription',
+      params: { subscription: idA, result: PENDING },
+    })
   })
 
   it('answers eth_unsubscribe true once, false for unknown ids and other sockets, and unsubscribes upstream only when the last one leaves', async () => {
@@ -304,7 +308,10 @@ describe('/v1/rpc forwarded methods', () => {
 
   it('answers -32002 naming the method when the upstream does not answer in time', async () => {
     const client = await connect(await serve({ requestTimeoutMs: 200 }))
-    expect((await client.call('eth_stall')).error).toEqual({ code: -32002, message: 'The upstream did not answer eth_stall: eth_stall got no answer within 200 ms' })
+    expect((await client.call('eth_stall')).error).toEqual({
+      code: -32002,
+      message: 'The upstream did not answer eth_stall: eth_stall got no answer within 200 ms',
+    })
   })
 
   it('echoes string and null ids', async () => {
@@ -375,8 +382,12 @@ describe('/v1/rpc errors and batches', () => {
       expect(answer.error!.message, JSON.stringify(params)).toContain(field)
     }
     expect((await client.call('eth_subscribe', ['newBlocks'])).error!.message).toMatch(/unknown subscription type "newBlocks"; expected one of newHeads, logs/)
-    expect((await client.call('eth_subscribe', ['alchemy_filteredNewFullPendingTransactions', {}])).error!.message).toBe('Invalid params: params[1].address: required')
-    expect((await client.call('eth_subscribe', ['logs', { fromBlock: '0x1' }])).error!.message).toBe('Invalid params: params[1].fromBlock: unknown field; logs takes address, topics')
+    expect((await client.call('eth_subscribe', ['alchemy_filteredNewFullPendingTransactions', {}])).error!.message).toBe(
+      'Invalid params: params[1].address: required',
+    )
+    expect((await client.call('eth_subscribe', ['logs', { fromBlock: '0x1' }])).error!.message).toBe(
+      'Invalid params: params[1].fromBlock: unknown field; logs takes address, topics',
+    )
     expect((await client.call('eth_unsubscribe', [])).error).toMatchObject({ code: -32602, data: { field: 'params' } })
     expect((await client.call('eth_unsubscribe', [5])).error).toMatchObject({ code: -32602, data: { field: 'params[0]' } })
     expect((await client.call('eth_chainId', { by: 'name' })).error).toMatchObject({ code: -32602, data: { field: 'params' } })
@@ -414,7 +425,10 @@ describe('/v1/rpc errors and batches', () => {
   it('answers nothing to a notification or a batch of notifications', async () => {
     const client = await connect(await serve())
     client.send({ jsonrpc: '2.0', method: 'eth_chainId' })
-    client.send([{ jsonrpc: '2.0', method: 'eth_chainId' }, { jsonrpc: '2.0', method: 'eth_call', params: [] }])
+    client.send([
+      { jsonrpc: '2.0', method: 'eth_chainId' },
+      { jsonrpc: '2.0', method: 'eth_call', params: [] },
+    ])
     await waitFor('forwarded', () => upstream.requests.filter((r) => r.method === 'eth_chainId' || r.method === 'eth_call').length >= 3)
     expect((await client.call('eth_chainId')).result).toBe('0x1')
     expect(client.frames).toHaveLength(1)

@@ -107,7 +107,12 @@ export function serveRpcSocket(socket: WebSocket, deps: RpcDeps, shared: SharedS
       return
     }
     if (json.length > MAX_BATCH_LENGTH) {
-      send(errorResponse(null, { code: RPC_ERROR_CODES.invalidRequest, message: `Invalid request: a batch of ${json.length} requests; at most ${MAX_BATCH_LENGTH} are served in one batch` }))
+      send(
+        errorResponse(null, {
+          code: RPC_ERROR_CODES.invalidRequest,
+          message: `Invalid request: a batch of ${json.length} requests; at most ${MAX_BATCH_LENGTH} are served in one batch`,
+        }),
+      )
       return
     }
     const answers = await Promise.all(json.map(answer))

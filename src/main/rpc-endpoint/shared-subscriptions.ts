@@ -134,7 +134,11 @@ class SharedSubscription {
     } else if (status.state === 'error') {
       const reason = status.lastError ?? `The upstream cannot serve ${this.spec.type}`
       if (this.settle) {
-        this.failStart(this.lastUpstreamError ? upstreamErrorObject(this.lastUpstreamError, 'eth_subscribe') : { code: RPC_ERROR_CODES.upstreamUnavailable, message: reason })
+        this.failStart(
+          this.lastUpstreamError
+            ? upstreamErrorObject(this.lastUpstreamError, 'eth_subscribe')
+            : { code: RPC_ERROR_CODES.upstreamUnavailable, message: reason },
+        )
         return
       }
       for (const subscriber of [...this.subscribers]) subscriber.ended(reason)

@@ -22,7 +22,10 @@ export class JsonRpcError extends Error {
 }
 
 export class RequestTimeoutError extends Error {
-  constructor(readonly method: string, readonly timeoutMs: number) {
+  constructor(
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${method} got no answer within ${timeoutMs} ms`)
     this.name = 'RequestTimeoutError'
   }
@@ -274,7 +277,10 @@ export class JsonRpcClient extends EventEmitter<JsonRpcClientEvents> {
 }
 
 export class UpgradeRejectedError extends Error {
-  constructor(readonly statusCode: number, statusMessage: string) {
+  constructor(
+    readonly statusCode: number,
+    statusMessage: string,
+  ) {
     super(`The server refused the WebSocket upgrade with HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`)
     this.name = 'UpgradeRejectedError'
   }

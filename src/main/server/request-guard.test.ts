@@ -51,7 +51,9 @@ describe('createHostPolicy', () => {
 
   it("on a wildcard address, accepts this machine's own addresses", () => {
     const wildcard = createHostPolicy('0.0.0.0')
-    const address = Object.values(os.networkInterfaces()).flat().find((entry) => entry?.family === 'IPv4' && !entry.internal)?.address
+    const address = Object.values(os.networkInterfaces())
+      .flat()
+      .find((entry) => entry?.family === 'IPv4' && !entry.internal)?.address
     if (address) expect(wildcard.refuseRequest({ host: `${address}:7457` })).toBeNull()
     expect(wildcard.refuseRequest({ host: '0.0.0.0:7457' })).toBeNull()
     expect(wildcard.refuseRequest({ host: 'attacker.example:7457' })).not.toBeNull()

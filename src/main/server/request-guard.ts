@@ -84,7 +84,7 @@ export function createHostPolicy(listenHost: string): HostPolicy {
       if (origin === undefined) return null
       const own = new URL(`http://${headers.host}`).host
       if (typeof origin !== 'string' || !URL.canParse(origin) || new URL(origin).protocol !== 'http:' || new URL(origin).host !== own) {
-        return 'Forbidden: WebSocket connections from another origin are refused; only this server\'s own pages and non-browser clients may connect.'
+        return "Forbidden: WebSocket connections from another origin are refused; only this server's own pages and non-browser clients may connect."
       }
       return null
     },

@@ -8,7 +8,12 @@ export class AbiStore {
   constructor(private readonly db: Db) {}
 
   all(): { id: number; name: string; events: AbiEvent[]; createdAt: number }[] {
-    const rows = this.db.prepare('SELECT id, name, abi_json, created_at FROM abis ORDER BY id').all() as { id: number; name: string; abi_json: string; created_at: number }[]
+    const rows = this.db.prepare('SELECT id, name, abi_json, created_at FROM abis ORDER BY id').all() as {
+      id: number
+      name: string
+      abi_json: string
+      created_at: number
+    }[]
     return rows.map((r) => ({ id: r.id, name: r.name, events: JSON.parse(r.abi_json) as AbiEvent[], createdAt: r.created_at }))
   }
 
@@ -18,7 +23,9 @@ export class AbiStore {
 
   add(name: string, events: AbiEvent[]): AbiEntry {
     const createdAt = Date.now()
-    const id = Number(this.db.prepare('INSERT INTO abis (name, abi_json, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(events), createdAt).lastInsertRowid)
+    const id = Number(
+      this.db.prepare('INSERT INTO abis (name, abi_json, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(events), createdAt).lastInsertRowid,
+    )
     return { id, name, events: events.map(humanReadableEvent), createdAt }
   }
 

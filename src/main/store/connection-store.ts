@@ -47,11 +47,28 @@ export class ConnectionStore {
     return row ? this.fromRow(row) : undefined
   }
 
-  add(input: { name: string; url: string; httpUrl?: string | null | undefined; kind: 'user' | 'demo'; confirmations?: number | null | undefined }): StoredConnection {
+  add(input: {
+    name: string
+    url: string
+    httpUrl?: string | null | undefined
+    kind: 'user' | 'demo'
+    confirmations?: number | null | undefined
+  }): StoredConnection {
     const httpUrl = input.httpUrl ?? null
     const result = this.db
-      .prepare('INSERT INTO connections (name, kind, url_ciphertext, display_url, http_url_ciphertext, display_http_url, created_at, confirmations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(input.name, input.kind, this.secrets.encrypt(input.url), redactUrl(input.url), httpUrl ? this.secrets.encrypt(httpUrl) : null, httpUrl ? redactUrl(httpUrl) : null, Date.now(), input.confirmations ?? null)
+      .prepare(
+        'INSERT INTO connections (name, kind, url_ciphertext, display_url, http_url_ciphertext, display_http_url, created_at, confirmations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        input.name,
+        input.kind,
+        this.secrets.encrypt(input.url),
+        redactUrl(input.url),
+        httpUrl ? this.secrets.encrypt(httpUrl) : null,
+        httpUrl ? redactUrl(httpUrl) : null,
+        Date.now(),
+        input.confirmations ?? null,
+      )
     return this.get(Number(result.lastInsertRowid))!
   }
 
@@ -69,7 +86,9 @@ export class ConnectionStore {
   }
 
   setRetention(id: number, retention: { headsRetentionDays: number | null; eventsRetentionDays: number | null }): void {
-    this.db.prepare('UPDATE connections SET heads_retention_days = ?, events_retention_days = ? WHERE id = ?').run(retention.headsRetentionDays, retention.eventsRetentionDays, id)
+    this.db
+      .prepare('UPDATE connections SET heads_retention_days = ?, events_retention_days = ? WHERE id = ?')
+      .run(retention.headsRetentionDays, retention.eventsRetentionDays, id)
   }
 
   remove(id: number): boolean {

@@ -37,7 +37,10 @@ export type StoreOpenProblem = 'locked' | 'damaged' | 'full' | 'read_only' | 'ca
 
 export class StoreOpenError extends Error {
   readonly problem: StoreOpenProblem
-  constructor(readonly file: string, cause: unknown) {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
     const detail = cause instanceof Error ? cause.message : String(cause)
     const code = (cause as { code?: string } | null)?.code ?? ''
     const problem = openProblem(code, detail)
@@ -128,19 +131,13 @@ export function applyMigrations(db: Db, migrations: readonly Migration[]): numbe
     name TEXT NOT NULL,
     applied_at INTEGER NOT NULL
   )`)
-  const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version),
-  )
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version))
   const ran: number[] = []
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(migration.version)) continue
     db.transaction(() => {
       db.exec(migration.sql)
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        migration.version,
-        migration.name,
-        Date.now(),
-      )
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now())
     })()
     ran.push(migration.version)
   }

@@ -7,7 +7,12 @@ import { openDatabase, type Db } from './database'
 import { EventStore, type EventsCommitted } from './event-store'
 
 const cleanups: (() => void)[] = []
-afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()))
+afterEach(() =>
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((cleanup) => cleanup()),
+)
 
 function open(options: ConstructorParameters<typeof EventStore>[1] = {}): { db: Db; store: EventStore; committed: EventsCommitted[]; errors: Error[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-events-'))
@@ -75,7 +80,11 @@ describe('EventStore', () => {
     expect(JSON.stringify(event!.payload)).toBe(JSON.stringify(raw))
     const stored = db.prepare('SELECT payload FROM events').pluck().get() as string
     // The checksummed address differs from the lowercase column: kept as it came.
-    expect(JSON.parse(stored)).toEqual(['0x00000000000000000000000000000000000000AA', 't', 'd', 'h', 'n', ['blockTimestamp', '0x6753a1c0'], 'x', 'i', 'l', ['removed', false]].map((v, i) => (i === 0 ? ['address', v] : v)))
+    expect(JSON.parse(stored)).toEqual(
+      ['0x00000000000000000000000000000000000000AA', 't', 'd', 'h', 'n', ['blockTimestamp', '0x6753a1c0'], 'x', 'i', 'l', ['removed', false]].map((v, i) =>
+        i === 0 ? ['address', v] : v,
+      ),
+    )
     expect(stored.length).toBeLessThan(JSON.stringify(raw).length / 2)
     // A retraction does not rewrite the raw object.
     store.enqueueRemoved(10, base.blockHash!, 0)
@@ -94,7 +103,15 @@ describe('EventStore', () => {
     expect(store.pendingCount).toBe(0)
     expect(storedBlocks(db)).toEqual([1, 2, 3])
     expect(committed).toEqual([
-      { connectionId: 1, lastId: 2, count: 2, perStream: new Map([[10, 1], [11, 1]]) },
+      {
+        connectionId: 1,
+        lastId: 2,
+        count: 2,
+        perStream: new Map([
+          [10, 1],
+          [11, 1],
+        ]),
+      },
       { connectionId: 2, lastId: 3, count: 1, perStream: new Map([[20, 1]]) },
     ])
     const [row] = store.list({ limit: 1, connectionId: 2 })
@@ -165,10 +182,19 @@ describe('EventStore', () => {
       const event = log(n)
       store.enqueue(n % 2 === 0 ? 1 : 2, n % 3, { ...event, topics: n % 5 === 0 ? [APPROVAL] : event.topics })
     }
-    store.enqueue(1, 9, { ...log(99), kind: 'pending_transaction', blockNumber: null, blockHash: null, topics: [], address: null, payload: { from: '0x00000000000000000000000000000000000000f1' } })
+    store.enqueue(1, 9, {
+      ...log(99),
+      kind: 'pending_transaction',
+      blockNumber: null,
+      blockHash: null,
+      topics: [],
+      address: null,
+      payload: { from: '0x00000000000000000000000000000000000000f1' },
+    })
     store.flush()
     const ids = (query: Parameters<EventStore['list']>[0]) => store.list(query).map((e) => e.id)
-    const range = (from: number, to: number, keep: (id: number) => boolean = () => true) => Array.from({ length: from - to + 1 }, (_, i) => from - i).filter(keep)
+    const range = (from: number, to: number, keep: (id: number) => boolean = () => true) =>
+      Array.from({ length: from - to + 1 }, (_, i) => from - i).filter(keep)
     expect(ids({ limit: 5 })).toEqual([61, 60, 59, 58, 57])
     expect(ids({ limit: 5, beforeId: 30 })).toEqual([29, 28, 27, 26, 25])
     expect(ids({ limit: 100, afterId: 55 })).toEqual([61, 60, 59, 58, 57, 56])

@@ -322,7 +322,8 @@ export class EventStore {
     }
     const filtered = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
     // afterId pages forward (contract.ts): the rows just above it, handed back newest first like every page.
-    const sql = query.afterId !== undefined ? `SELECT * FROM (${filtered} ORDER BY id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY id DESC LIMIT @limit`
+    const sql =
+      query.afterId !== undefined ? `SELECT * FROM (${filtered} ORDER BY id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY id DESC LIMIT @limit`
     return (this.statement(sql).all(params) as EventRow[]).map(toEvent)
   }
 
@@ -337,7 +338,12 @@ export class EventStore {
   }
 
   /** Rows for an export, oldest first, without holding them all: constant memory for millions. */
-  iterate(query: Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & { fromTime?: number | undefined; toTime?: number | undefined }): {
+  iterate(
+    query: Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & {
+      fromTime?: number | undefined
+      toTime?: number | undefined
+    },
+  ): {
     total: number
     rows: IterableIterator<Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number }>
   } {
@@ -367,7 +373,11 @@ export class EventStore {
   }
 
   countByStream(): Map<number, { count: number; lastAt: number | null }> {
-    const rows = this.db.prepare('SELECT stream_id, COUNT(*) AS n, MAX(received_at) AS last FROM events GROUP BY stream_id').all() as { stream_id: number; n: number; last: number | null }[]
+    const rows = this.db.prepare('SELECT stream_id, COUNT(*) AS n, MAX(received_at) AS last FROM events GROUP BY stream_id').all() as {
+      stream_id: number
+      n: number
+      last: number | null
+    }[]
     return new Map(rows.map((r) => [r.stream_id, { count: r.n, lastAt: r.last }]))
   }
 
@@ -414,7 +424,16 @@ function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreve
  * kept as [name, value]. An array, so it stays valid JSON (json_extract on it gives NULL)
  * and cannot be taken for a raw object, which is always a JSON object.
  */
-const LOG_FIELDS = { a: 'address', t: 'topics', d: 'data', n: 'blockNumber', h: 'blockHash', x: 'transactionHash', i: 'transactionIndex', l: 'logIndex' } as const
+const LOG_FIELDS = {
+  a: 'address',
+  t: 'topics',
+  d: 'data',
+  n: 'blockNumber',
+  h: 'blockHash',
+  x: 'transactionHash',
+  i: 'transactionIndex',
+  l: 'logIndex',
+} as const
 const LOG_CODES = new Map<string, string>(Object.entries(LOG_FIELDS).map(([code, field]) => [field, code]))
 
 function encodeLogPayload(e: NormalizedEvent): string {
@@ -467,7 +486,9 @@ function summarize(ops: FlatOps, results: Float64Array): EventsCommitted[] {
 }
 
 /** Rows stored before logs kept their raw object: the JSON-RPC log rebuilt from the columns. */
-function logPayload(e: Pick<NormalizedEvent, 'address' | 'topics' | 'data' | 'blockNumber' | 'blockHash' | 'transactionHash' | 'transactionIndex' | 'logIndex' | 'removed'>): Record<string, unknown> {
+function logPayload(
+  e: Pick<NormalizedEvent, 'address' | 'topics' | 'data' | 'blockNumber' | 'blockHash' | 'transactionHash' | 'transactionIndex' | 'logIndex' | 'removed'>,
+): Record<string, unknown> {
   const hex = (n: number | null) => (n === null ? null : `0x${n.toString(16)}`)
   return {
     address: e.address,
@@ -481,4 +502,3 @@ function logPayload(e: Pick<NormalizedEvent, 'address' | 'topics' | 'data' | 'bl
     removed: e.removed,
   }
 }
-

@@ -104,20 +104,23 @@ export class HeadStore {
     const committed = new Map<number, HeadsCommitted>()
     const gate = this.options.writeGate ?? ungated
     try {
-      gate(this.db.transaction(() => {
-        for (const head of heads) {
-          const result = this.insert.run(head)
-          if (result.changes === 0) continue
-          const entry = committed.get(head.connectionId) ?? { connectionId: head.connectionId, lastId: 0, count: 0 }
-          entry.lastId = Number(result.lastInsertRowid)
-          entry.count += 1
-          committed.set(head.connectionId, entry)
-        }
-        for (const update of counts) {
-          if (this.updateTxCount.run(update).changes === 0) continue
-          if (!committed.has(update.connectionId)) committed.set(update.connectionId, { connectionId: update.connectionId, lastId: this.lastId(update.connectionId), count: 0 })
-        }
-      }))
+      gate(
+        this.db.transaction(() => {
+          for (const head of heads) {
+            const result = this.insert.run(head)
+            if (result.changes === 0) continue
+            const entry = committed.get(head.connectionId) ?? { connectionId: head.connectionId, lastId: 0, count: 0 }
+            entry.lastId = Number(result.lastInsertRowid)
+            entry.count += 1
+            committed.set(head.connectionId, entry)
+          }
+          for (const update of counts) {
+            if (this.updateTxCount.run(update).changes === 0) continue
+            if (!committed.has(update.connectionId))
+              committed.set(update.connectionId, { connectionId: update.connectionId, lastId: this.lastId(update.connectionId), count: 0 })
+          }
+        }),
+      )
     } catch (error) {
       // Keep the rows: a full or locked disk must not lose what was captured. Retry later.
       const retryInMs = retryDelay(this.failures++)

@@ -40,7 +40,8 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX heads_by_connection ON heads (connection_id, id);
       CREATE INDEX heads_by_number ON heads (connection_id, number);
     `,
-  },  {
+  },
+  {
     version: 2,
     name: 'subscriptions and captured events',
     sql: `
@@ -85,7 +86,8 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX events_by_stream ON events (stream_id, id);
       CREATE INDEX events_by_connection ON events (connection_id, id);
     `,
-  },  {
+  },
+  {
     version: 3,
     name: 'canonical chain tracker',
     sql: `
@@ -125,7 +127,8 @@ export const migrations: readonly Migration[] = [
         finalized INTEGER NOT NULL DEFAULT -1
       );
     `,
-  },  {
+  },
+  {
     version: 4,
     name: 'watches: options, cursors, unique chain events',
     sql: `
@@ -138,11 +141,13 @@ export const migrations: readonly Migration[] = [
       -- A watch stores each log (block hash + log index) and each head (block hash) once.
       CREATE UNIQUE INDEX events_unique_chain ON events (stream_id, block_hash, COALESCE(log_index, -1)) WHERE kind IN ('log', 'head') AND block_hash IS NOT NULL;
     `,
-  },  {
+  },
+  {
     version: 5,
     name: 'settings',
     sql: `CREATE TABLE settings (key TEXT PRIMARY KEY, value_json TEXT NOT NULL);`,
-  },  {
+  },
+  {
     version: 6,
     name: 'abis, watchlist, notifications',
     sql: `
@@ -152,7 +157,8 @@ export const migrations: readonly Migration[] = [
       -- Watchlist activity looks up Transfer logs by their indexed from/to.
       CREATE INDEX chain_logs_by_topics ON chain_logs (connection_id, topics);
     `,
-  },  {
+  },
+  {
     version: 7,
     name: 'leaner write path',
     sql: `
@@ -161,7 +167,8 @@ export const migrations: readonly Migration[] = [
       DROP INDEX events_by_connection;
       DROP INDEX chain_logs_by_topics;
     `,
-  },  {
+  },
+  {
     version: 8,
     name: 'raw logs as received',
     sql: `

@@ -18,7 +18,8 @@ afterEach(() => {
 function setup() {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-retention-'))
   db = openDatabase(path.join(dir, 'db.sqlite'))
-  for (const id of [1, 2]) db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (?, 'x', 'user', 'x', 'x', 0)").run(id)
+  for (const id of [1, 2])
+    db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (?, 'x', 'user', 'x', 'x', 0)").run(id)
   return { db, retention: new RetentionStore(db) }
 }
 
@@ -36,14 +37,17 @@ describe('RetentionStore', () => {
     expect(retention.pruneEvents(1, 10, 4, now)).toBe(4)
     expect(retention.pruneEvents(1, 10, 4, now)).toBe(2)
     expect(retention.pruneEvents(1, 10, 4, now)).toBe(0)
-    const left = (connectionId: number) => (db.prepare('SELECT block_number FROM events WHERE connection_id = ? ORDER BY id').pluck().all(connectionId) as number[])
+    const left = (connectionId: number) =>
+      db.prepare('SELECT block_number FROM events WHERE connection_id = ? ORDER BY id').pluck().all(connectionId) as number[]
     expect(left(1)).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i))
     expect(left(2)).toHaveLength(20)
   })
 
   it('shares each table’s pages out by the connection’s rows', () => {
     const { db, retention } = setup()
-    const insert = db.prepare("INSERT INTO heads (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, received_at) VALUES (?, ?, ?, '0x0', 0, '0', '0', 0)")
+    const insert = db.prepare(
+      "INSERT INTO heads (connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, received_at) VALUES (?, ?, ?, '0x0', 0, '0', '0', 0)",
+    )
     for (let i = 0; i < 300; i++) insert.run(i < 100 ? 1 : 2, i, `0x${i.toString(16).padStart(64, '0')}`)
     const [one, two] = retention.storageUse([1, 2])
     const heads = (use: typeof one) => use!.tables.find((t) => t.table === 'heads')!

@@ -24,7 +24,10 @@ export class RetentionStore {
    */
   pruneHeads(connectionId: number, days: number, batch: number, now = Date.now()): number {
     const cutoff = now - days * DAY_MS
-    const rows = this.db.prepare('SELECT id, received_at FROM heads WHERE connection_id = ? ORDER BY id LIMIT ?').all(connectionId, batch) as { id: number; received_at: number }[]
+    const rows = this.db.prepare('SELECT id, received_at FROM heads WHERE connection_id = ? ORDER BY id LIMIT ?').all(connectionId, batch) as {
+      id: number
+      received_at: number
+    }[]
     const old = takeWhile(rows, (row) => row.received_at < cutoff)
     if (old.length === 0) return 0
     return this.db.prepare('DELETE FROM heads WHERE connection_id = ? AND id <= ?').run(connectionId, old.at(-1)!.id).changes
@@ -33,7 +36,10 @@ export class RetentionStore {
   /** Deletes up to `batch` captured events received before `now - days`, oldest first. */
   pruneEvents(connectionId: number, days: number, batch: number, now = Date.now()): number {
     const cutoff = now - days * DAY_MS
-    const rows = this.db.prepare('SELECT id, received_at FROM events WHERE connection_id = ? ORDER BY id LIMIT ?').all(connectionId, batch) as { id: number; received_at: number }[]
+    const rows = this.db.prepare('SELECT id, received_at FROM events WHERE connection_id = ? ORDER BY id LIMIT ?').all(connectionId, batch) as {
+      id: number
+      received_at: number
+    }[]
     const old = takeWhile(rows, (row) => row.received_at < cutoff)
     if (old.length === 0) return 0
     return this.db.prepare('DELETE FROM events WHERE connection_id = ? AND id <= ?').run(connectionId, old.at(-1)!.id).changes
@@ -49,7 +55,9 @@ export class RetentionStore {
     const pageBytes = new Map<string, number>()
     try {
       const rows = this.db
-        .prepare(`SELECT m.tbl_name AS tbl, SUM(s.pgsize) AS bytes FROM dbstat s JOIN sqlite_schema m ON m.name = s.name WHERE m.tbl_name IN ('heads', 'events', 'chain_blocks', 'chain_logs') GROUP BY m.tbl_name`)
+        .prepare(
+          `SELECT m.tbl_name AS tbl, SUM(s.pgsize) AS bytes FROM dbstat s JOIN sqlite_schema m ON m.name = s.name WHERE m.tbl_name IN ('heads', 'events', 'chain_blocks', 'chain_logs') GROUP BY m.tbl_name`,
+        )
         .all() as { tbl: string; bytes: number }[]
       for (const row of rows) pageBytes.set(row.tbl, row.bytes)
     } catch {

@@ -13,6 +13,8 @@ export class SettingsStore {
   }
 
   set(key: string, value: unknown): void {
-    this.db.prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json').run(key, JSON.stringify(value))
+    this.db
+      .prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json')
+      .run(key, JSON.stringify(value))
   }
 }

@@ -57,7 +57,10 @@ async function startEngine(options: { maxHeldWrites?: number; dataDir?: string }
     ...(options.maxHeldWrites !== undefined ? { maxHeldWrites: options.maxHeldWrites } : {}),
   })
   const published: StorageStatus[] = []
-  const api = createApi(engine, { version: 'test', transport: 'websocket', dataDir }, () => undefined, { localApi: () => null, exportDestination: async () => null })
+  const api = createApi(engine, { version: 'test', transport: 'websocket', dataDir }, () => undefined, {
+    localApi: () => null,
+    exportDestination: async () => null,
+  })
   api.onEvent((name, payload) => {
     if (name === 'storage.status') published.push(payload as StorageStatus)
   })
@@ -273,7 +276,19 @@ describe('storage faults', () => {
       db.close()
     })
     db.exec(`CREATE TRIGGER events_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`)
-    store.enqueue(1, 1, { kind: 'pending_transaction', blockNumber: null, blockHash: null, transactionHash: '0x01', transactionIndex: null, logIndex: null, address: null, topics: [], data: null, removed: false, payload: { hash: '0x01' } })
+    store.enqueue(1, 1, {
+      kind: 'pending_transaction',
+      blockNumber: null,
+      blockHash: null,
+      transactionHash: '0x01',
+      transactionIndex: null,
+      logIndex: null,
+      address: null,
+      topics: [],
+      data: null,
+      removed: false,
+      payload: { hash: '0x01' },
+    })
     await waitFor('four retries', () => retries.length >= 4, 10_000)
     retries.slice(0, 4).forEach((delay, attempt) => {
       const ceiling = RETRY_INITIAL_MS * 2 ** attempt

@@ -53,7 +53,17 @@ export class StorageHealth extends EventEmitter<{ status: [StorageStatus] }> {
   constructor(private readonly options: StorageHealthOptions) {
     super()
     this.now = options.now ?? Date.now
-    this.status = { state: 'ok', fault: null, message: null, since: null, pendingWrites: 0, failedAttempts: 0, nextRetryAt: null, capturePaused: false, notice: null }
+    this.status = {
+      state: 'ok',
+      fault: null,
+      message: null,
+      since: null,
+      pendingWrites: 0,
+      failedAttempts: 0,
+      nextRetryAt: null,
+      capturePaused: false,
+      notice: null,
+    }
   }
 
   /** The status, with the writes held in memory counted now. */
@@ -96,7 +106,17 @@ export class StorageHealth extends EventEmitter<{ status: [StorageStatus] }> {
     if (!this.failing.delete(path) || this.failing.size > 0) return
     const since = this.status.since ?? this.now()
     this.options.log(`storage: writing again after ${formatDuration(this.now() - since)}; nothing captured was lost`)
-    this.publish({ ...this.status, state: 'ok', fault: null, message: null, since: null, pendingWrites: 0, failedAttempts: 0, nextRetryAt: null, capturePaused: false })
+    this.publish({
+      ...this.status,
+      state: 'ok',
+      fault: null,
+      message: null,
+      since: null,
+      pendingWrites: 0,
+      failedAttempts: 0,
+      nextRetryAt: null,
+      capturePaused: false,
+    })
   }
 
   /** Tells the person, for the rest of the session, what was done to the store at start. */

@@ -67,9 +67,18 @@ export class SubscriptionStore {
       this.db.prepare('INSERT OR IGNORE INTO streams (connection_id, stream_key) VALUES (?, ?)').run(input.connectionId, key)
       return Number(
         this.db
-          .prepare('INSERT INTO subscriptions (connection_id, type, params_json, stream_key, label, paused, created_at, watch_json) VALUES (?, ?, ?, ?, ?, 0, ?, ?)')
-          .run(input.connectionId, input.spec.type, JSON.stringify(input.spec.params), key, input.label || null, Date.now(), input.watch ? JSON.stringify(input.watch) : null)
-          .lastInsertRowid,
+          .prepare(
+            'INSERT INTO subscriptions (connection_id, type, params_json, stream_key, label, paused, created_at, watch_json) VALUES (?, ?, ?, ?, ?, 0, ?, ?)',
+          )
+          .run(
+            input.connectionId,
+            input.spec.type,
+            JSON.stringify(input.spec.params),
+            key,
+            input.label || null,
+            Date.now(),
+            input.watch ? JSON.stringify(input.watch) : null,
+          ).lastInsertRowid,
       )
     })()
     return this.get(id)!

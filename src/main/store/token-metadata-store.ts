@@ -13,9 +13,9 @@ export class TokenMetadataStore {
   constructor(private readonly db: Db) {}
 
   get(connectionId: number, address: string): TokenMetadata | undefined {
-    const row = this.db.prepare('SELECT connection_id, address, symbol, decimals FROM token_metadata WHERE connection_id = ? AND address = ?').get(connectionId, address.toLowerCase()) as
-      | TokenRow
-      | undefined
+    const row = this.db
+      .prepare('SELECT connection_id, address, symbol, decimals FROM token_metadata WHERE connection_id = ? AND address = ?')
+      .get(connectionId, address.toLowerCase()) as TokenRow | undefined
     return row ? fromRow(row) : undefined
   }
 

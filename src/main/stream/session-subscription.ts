@@ -38,7 +38,9 @@ const HEAD_TIMEOUT_MS = 5_000
 export async function openSubscription(request: SubscriptionStreamRequest, live: LiveRequest, ctx: SubscriptionContext): Promise<void> {
   const { pool } = ctx
   if (!pool) {
-    live.fail('upstream_unavailable', `No upstream connection is running, so ${request.type} cannot be served now; add or start a connection and try again`, { reason: 'no_upstream' })
+    live.fail('upstream_unavailable', `No upstream connection is running, so ${request.type} cannot be served now; add or start a connection and try again`, {
+      reason: 'no_upstream',
+    })
     return
   }
   // Only needed for `listening`; read while the snapshot is fetched.
@@ -86,7 +88,9 @@ export async function openSubscription(request: SubscriptionStreamRequest, live:
     }
   }
   const runner = new SubscriptionRunner({
-    pool: reportingUpstreamErrors(pool, (error) => live.fail('upstream_error', `The upstream refused ${request.type}: ${errorText(error)}`, upstreamErrorDetails(error))),
+    pool: reportingUpstreamErrors(pool, (error) =>
+      live.fail('upstream_error', `The upstream refused ${request.type}: ${errorText(error)}`, upstreamErrorDetails(error)),
+    ),
     spec: { type: request.type, params: request.data } as SubscriptionSpec,
     sink,
     log: (message) => ctx.log(`request ${live.reqId}: ${message}`),

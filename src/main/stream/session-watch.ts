@@ -26,12 +26,22 @@ export function watchFilter(request: WatchStreamRequest): LogFilter {
   return request.type === 'newHeads' ? {} : toLogFilter(request.data)
 }
 
-export async function openWatch(request: WatchStreamRequest, live: LiveRequest, watches: WatchProvider, log: (message: string) => void, decode?: LogDecoder): Promise<void> {
+export async function openWatch(
+  request: WatchStreamRequest,
+  live: LiveRequest,
+  watches: WatchProvider,
+  log: (message: string) => void,
+  decode?: LogDecoder,
+): Promise<void> {
   let resume: CursorPosition | undefined
   if (request.cursor !== null) {
     const position = decodeCursor(request.cursor)
     if (!position) {
-      live.fail('invalid_cursor', 'The cursor is not one Tidewatch gave out; send back the cursor of a progress message unchanged, or start over with start_block', { field: 'cursor', reason: 'malformed' })
+      live.fail(
+        'invalid_cursor',
+        'The cursor is not one Tidewatch gave out; send back the cursor of a progress message unchanged, or start over with start_block',
+        { field: 'cursor', reason: 'malformed' },
+      )
       return
     }
     resume = position
@@ -57,7 +67,11 @@ export async function openWatch(request: WatchStreamRequest, live: LiveRequest, 
   const startBlock = resume ? resume.number + 1 : resolveStartBlock(request.start_block, head)
   if (startBlock === null) {
     const reach = request.start_block! < 0 ? `reaches block ${head + request.start_block!}, before genesis` : `is above the next block ${head + 1}`
-    live.fail('start_block_out_of_range', `start_block ${request.start_block} ${reach} (latest block ${head})`, { field: 'start_block', start_block: request.start_block, latest_block: head })
+    live.fail('start_block_out_of_range', `start_block ${request.start_block} ${reach} (latest block ${head})`, {
+      field: 'start_block',
+      start_block: request.start_block,
+      latest_block: head,
+    })
     return
   }
   const watchRequest: WatchRequest = {

@@ -238,7 +238,19 @@ describe('/v1/stream connection and validation', () => {
       'upstream_error',
       'upstream_unavailable',
     ])
-    expect([...STREAM_MESSAGE_TYPES].sort()).toEqual(['complete', 'error', 'head', 'listening', 'log', 'mined_transaction', 'pending_transaction', 'pong', 'progress', 'syncing', 'unlistened'])
+    expect([...STREAM_MESSAGE_TYPES].sort()).toEqual([
+      'complete',
+      'error',
+      'head',
+      'listening',
+      'log',
+      'mined_transaction',
+      'pending_transaction',
+      'pong',
+      'progress',
+      'syncing',
+      'unlistened',
+    ])
   })
 })
 
@@ -263,7 +275,10 @@ describe('/v1/stream req_id bookkeeping', () => {
 
   it('generates a req_id when absent and stamps it on every message of the request', async () => {
     watches.script = (request, send) => {
-      send({ type: 'head', data: { block_number: 101, block_hash: '0x01', parent_hash: '0x00', timestamp: 1, removed: false, irreversible: false, header: { number: '0x65' } } })
+      send({
+        type: 'head',
+        data: { block_number: 101, block_hash: '0x01', parent_hash: '0x00', timestamp: 1, removed: false, irreversible: false, header: { number: '0x65' } },
+      })
       send({ type: 'listening', data: { next_block: 102 } })
     }
     const client = await connect(await serve())
@@ -390,10 +405,14 @@ describe('/v1/stream logs and newHeads', () => {
   it('adds decoded (event and arguments) to a log whose event is known, and sends other logs without it', async () => {
     watches.script = () => undefined
     const decoder = new EventDecoder([])
-    const client = await connect(await serve({ decodeLog: (topics, data) => {
-      const decoded = decoder.decode(topics, data)
-      return decoded && { event: decoded.event, args: decoded.args }
-    } }))
+    const client = await connect(
+      await serve({
+        decodeLog: (topics, data) => {
+          const decoded = decoder.decode(topics, data)
+          return decoded && { event: decoded.event, args: decoded.args }
+        },
+      }),
+    )
     client.send({ type: 'logs', req_id: 'd', listen: true, data: {} })
     await waitFor('watch', () => watches.opened[0])
     const from = '0x00000000000000000000000000000000000000a1'
@@ -401,7 +420,7 @@ describe('/v1/stream logs and newHeads', () => {
     const transfer = {
       address: ADDRESS,
       topics: [TOPIC, `0x${from.slice(2).padStart(64, '0')}`, `0x${to.slice(2).padStart(64, '0')}`],
-      data: `0x${(1234n).toString(16).padStart(64, '0')}`,
+      data: `0x${1234n.toString(16).padStart(64, '0')}`,
     }
     const unknown = { address: ADDRESS, topics: [`0x${'12'.repeat(32)}`], data: '0x' }
     const envelope = { block_number: 5, block_hash: '0x05', transaction_hash: '0xaa', removed: false, irreversible: false }
@@ -426,7 +445,11 @@ describe('/v1/stream logs and newHeads', () => {
     send({ type: 'complete', data: {} })
     await client.answer('w', 'complete')
     expect(client.messages.filter((m) => m.req_id === 'w')).toEqual([
-      { type: 'log', req_id: 'w', data: { block_number: 99, block_hash: '0x63', transaction_hash: '0xaa', log_index: 0, removed: false, irreversible: false, log } },
+      {
+        type: 'log',
+        req_id: 'w',
+        data: { block_number: 99, block_hash: '0x63', transaction_hash: '0xaa', log_index: 0, removed: false, irreversible: false, log },
+      },
       { type: 'progress', req_id: 'w', data: { block_number: 99, block_hash: '0x63', cursor: 'c99' } },
       { type: 'complete', req_id: 'w', data: {} },
     ])
@@ -452,8 +475,14 @@ describe('/v1/stream logs and newHeads', () => {
     const cases: [Record<string, unknown>, Record<string, unknown>][] = [
       [{ cursor: 'not-a-cursor' }, { code: 'invalid_cursor', details: { field: 'cursor', reason: 'malformed' } }],
       [{ cursor: '' }, { code: 'invalid_cursor', details: { field: 'cursor', reason: 'malformed' } }],
-      [{ cursor: encodeCursor({ chainId: 5, number: 90, hash }) }, { code: 'invalid_cursor', details: { field: 'cursor', reason: 'other_chain', cursor_chain_id: 5, chain_id: 1 } }],
-      [{ cursor: encodeCursor({ chainId: 1, number: 90, hash }), start_block: 10 }, { code: 'invalid_request', details: { field: 'cursor' } }],
+      [
+        { cursor: encodeCursor({ chainId: 5, number: 90, hash }) },
+        { code: 'invalid_cursor', details: { field: 'cursor', reason: 'other_chain', cursor_chain_id: 5, chain_id: 1 } },
+      ],
+      [
+        { cursor: encodeCursor({ chainId: 1, number: 90, hash }), start_block: 10 },
+        { code: 'invalid_request', details: { field: 'cursor' } },
+      ],
       [{ cursor: 42 }, { code: 'invalid_request', details: { field: 'cursor' } }],
     ]
     for (const [i, [fields, expected]] of cases.entries()) {
@@ -471,7 +500,10 @@ describe('/v1/stream logs and newHeads', () => {
     watches.headError = new RequestTimeoutError('eth_blockNumber', 100)
     const client = await connect(await serve())
     client.send({ type: 'newHeads', req_id: 'h', listen: true, data: {} })
-    expect((await client.answer('h')).data).toMatchObject({ code: 'upstream_unavailable', message: expect.stringContaining('eth_blockNumber got no answer within 100 ms') })
+    expect((await client.answer('h')).data).toMatchObject({
+      code: 'upstream_unavailable',
+      message: expect.stringContaining('eth_blockNumber got no answer within 100 ms'),
+    })
     watches.headError = new JsonRpcError(-32000, 'eth_blockNumber: header not found')
     client.send({ type: 'newHeads', req_id: 'h2', listen: true, data: {} })
     expect((await client.answer('h2')).data).toMatchObject({ code: 'upstream_error', details: { code: -32000 } })
@@ -484,7 +516,14 @@ describe('/v1/stream pending, mined and syncing types', () => {
     provider = await startFakeProvider()
     await startPool(provider.url)
     const client = await connect(await serve())
-    client.send({ type: 'alchemy_pendingTransactions', req_id: 'full', listen: true, start_block: -10, irreversible_only: true, data: { toAddress: [ADDRESS_MIXED] } })
+    client.send({
+      type: 'alchemy_pendingTransactions',
+      req_id: 'full',
+      listen: true,
+      start_block: -10,
+      irreversible_only: true,
+      data: { toAddress: [ADDRESS_MIXED] },
+    })
     client.send({ type: 'newPendingTransactions', req_id: 'hashes', listen: true, data: {} })
     expect(await client.answer('full')).toEqual({ type: 'listening', req_id: 'full', data: { next_block: HEAD + 1 } })
     await client.answer('hashes', 'listening')
@@ -493,8 +532,16 @@ describe('/v1/stream pending, mined and syncing types', () => {
 
     provider.emit('alchemy_pendingTransactions', TX)
     provider.emit('newPendingTransactions', TX.hash)
-    expect(await client.answer('full', 'pending_transaction')).toEqual({ type: 'pending_transaction', req_id: 'full', data: { hash: TX.hash, transaction: TX } })
-    expect(await client.answer('hashes', 'pending_transaction')).toEqual({ type: 'pending_transaction', req_id: 'hashes', data: { hash: TX.hash, transaction: null } })
+    expect(await client.answer('full', 'pending_transaction')).toEqual({
+      type: 'pending_transaction',
+      req_id: 'full',
+      data: { hash: TX.hash, transaction: TX },
+    })
+    expect(await client.answer('hashes', 'pending_transaction')).toEqual({
+      type: 'pending_transaction',
+      req_id: 'hashes',
+      data: { hash: TX.hash, transaction: null },
+    })
   })
 
   it('sends mined_transaction from a native alchemy_minedTransactions', async () => {
@@ -533,7 +580,8 @@ describe('/v1/stream pending, mined and syncing types', () => {
     const HEX_STATUS = { startingBlock: '0x0', currentBlock: '0x1a', highestBlock: '0x2b', pulledStates: '0x10', knownStates: '0x0' }
     const DECIMAL_STATUS = { startingBlock: 0, currentBlock: 26, highestBlock: 43, pulledStates: 16, knownStates: 0 }
     scripted = await startScriptedServer((request, socket) => {
-      if (request.method === 'eth_subscribe') return socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32603, message: 'Not implemented' } }))
+      if (request.method === 'eth_subscribe')
+        return socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32603, message: 'Not implemented' } }))
       if (request.method === 'eth_syncing') return reply(socket, request.id, HEX_STATUS)
       reply(socket, request.id, null)
     })
@@ -579,7 +627,8 @@ describe('/v1/stream pending, mined and syncing types', () => {
 
   it('answers upstream_error with the JSON-RPC error in details', async () => {
     scripted = await startScriptedServer((request, socket) => {
-      if (request.method === 'eth_subscribe') return socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32000, message: 'boom', data: { why: 'test' } } }))
+      if (request.method === 'eth_subscribe')
+        return socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, error: { code: -32000, message: 'boom', data: { why: 'test' } } }))
       reply(socket, request.id, null)
     })
     await startPool(scripted.url)

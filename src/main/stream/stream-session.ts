@@ -87,11 +87,15 @@ export function serveStreamSocket(socket: WebSocket, deps: StreamDeps): void {
       return
     }
     if (live.has(reqId)) {
-      answerError(reqId, 'duplicate_req_id', `req_id "${reqId}" belongs to a request that is still live; choose another or unlisten it first`, { field: 'req_id' })
+      answerError(reqId, 'duplicate_req_id', `req_id "${reqId}" belongs to a request that is still live; choose another or unlisten it first`, {
+        field: 'req_id',
+      })
       return
     }
     if (live.size >= maxLive) {
-      answerError(reqId, 'too_many_requests', `This connection already has ${live.size} live requests, the limit; unlisten some or open another connection`, { limit: maxLive })
+      answerError(reqId, 'too_many_requests', `This connection already has ${live.size} live requests, the limit; unlisten some or open another connection`, {
+        limit: maxLive,
+      })
       return
     }
     start(request, reqId)

@@ -82,18 +82,15 @@ async function emulatePending(spec: SubscriptionSpec, ctx: EmulatorContext): Pro
   const emit = (tx: TxLike): void => {
     if (matches(tx)) ctx.deliver(onlyHashes ? tx.hash : tx)
   }
-  const queue = new LookupQueue(
-    async (hash) => {
-      try {
-        const tx = await ctx.pool.request<TxLike | null>('eth_getTransactionByHash', [hash], 15_000)
-        // Null: mined and pruned, or dropped, before the lookup; nothing to report.
-        if (tx) emit(tx)
-      } catch (error) {
-        ctx.log(`eth_getTransactionByHash ${hash} failed: ${error instanceof Error ? error.message : String(error)}`)
-      }
-    },
-    ctx.lookupConcurrency ?? 8,
-  )
+  const queue = new LookupQueue(async (hash) => {
+    try {
+      const tx = await ctx.pool.request<TxLike | null>('eth_getTransactionByHash', [hash], 15_000)
+      // Null: mined and pruned, or dropped, before the lookup; nothing to report.
+      if (tx) emit(tx)
+    } catch (error) {
+      ctx.log(`eth_getTransactionByHash ${hash} failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }, ctx.lookupConcurrency ?? 8)
   // Some upstreams ignore the `true` and still send hashes: handle both shapes. Anything
   // else is handed on as it is, so that the runner's checks reject it with the field at fault.
   const onResult = (result: unknown): void => {

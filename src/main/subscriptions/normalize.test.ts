@@ -13,7 +13,13 @@ const LOG = {
   transactionIndex: '0x0',
   logIndex: '0x3',
 }
-const TX = { hash: HASH, from: '0xa36452fc31f6f482ad823cd1cf5515177d57667f', to: '0x6b3595068778dd592e39a122f4f5a5cf09c90fe2', blockNumber: '0x10', transactionIndex: '0x1' }
+const TX = {
+  hash: HASH,
+  from: '0xa36452fc31f6f482ad823cd1cf5515177d57667f',
+  to: '0x6b3595068778dd592e39a122f4f5a5cf09c90fe2',
+  blockNumber: '0x10',
+  transactionIndex: '0x1',
+}
 const MAX = '0x1fffffffffffff' // 2^53 - 1
 const ABOVE = '0x20000000000000' // 2^53
 const U64 = '0xffffffffffffffff'
@@ -21,7 +27,10 @@ const U64 = '0xffffffffffffffff'
 describe('normalize', () => {
   it('keeps quantities up to 2^53 - 1 exactly', () => {
     expect(normalize('logs', { ...LOG, blockNumber: MAX })).toMatchObject({ ok: true, event: { blockNumber: Number.MAX_SAFE_INTEGER, logIndex: 3 } })
-    expect(normalize('alchemy_minedTransactions', { removed: false, transaction: { ...TX, blockNumber: MAX } })).toMatchObject({ ok: true, event: { blockNumber: Number.MAX_SAFE_INTEGER } })
+    expect(normalize('alchemy_minedTransactions', { removed: false, transaction: { ...TX, blockNumber: MAX } })).toMatchObject({
+      ok: true,
+      event: { blockNumber: Number.MAX_SAFE_INTEGER },
+    })
   })
 
   it.each([

@@ -17,7 +17,11 @@ const HASH32 = /^0x[0-9a-fA-F]{64}$/
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 
 /** The named quantity fields of a record as numbers (null where absent), or the first problem. */
-function quantities<F extends string>(record: Json, what: string, fields: readonly F[]): { ok: true; values: Record<F, number | null> } | { ok: false; message: string } {
+function quantities<F extends string>(
+  record: Json,
+  what: string,
+  fields: readonly F[],
+): { ok: true; values: Record<F, number | null> } | { ok: false; message: string } {
   const values = {} as Record<F, number | null>
   for (const field of fields) {
     const parsed = optionalSafeNumber(record, field)
@@ -36,7 +40,17 @@ function badHash(record: Json, what: string, fields: readonly string[]): string 
   return null
 }
 
-const EMPTY = { blockNumber: null, blockHash: null, transactionHash: null, transactionIndex: null, logIndex: null, address: null, topics: [], data: null, removed: false }
+const EMPTY = {
+  blockNumber: null,
+  blockHash: null,
+  transactionHash: null,
+  transactionIndex: null,
+  logIndex: null,
+  address: null,
+  topics: [],
+  data: null,
+  removed: false,
+}
 
 export function normalizeLog(raw: unknown): Normalized {
   if (!isObject(raw)) return { ok: false, message: 'log is not an object' }
@@ -57,7 +71,7 @@ export function normalizeLog(raw: unknown): Normalized {
       blockHash: str(blockHash),
       transactionHash: str(transactionHash),
       address: address.toLowerCase(),
-      topics: (topics).map((t) => t.toLowerCase()),
+      topics: topics.map((t) => t.toLowerCase()),
       data,
       removed: removed === true,
       // The upstream's object as received; the columns above are derived from it (PROTOCOL.md rule 7).
@@ -83,7 +97,8 @@ export function normalizeTransaction(raw: unknown, kind: 'pending_transaction' |
   if (!HASH32.test(raw.hash)) return { ok: false, message: 'transaction hash is not 32 bytes of hex' }
   const hashProblem = badHash(raw, 'transaction', ['blockHash'])
   if (hashProblem) return { ok: false, message: hashProblem }
-  if (raw.to !== undefined && raw.to !== null && (typeof raw.to !== 'string' || !ADDRESS.test(raw.to))) return { ok: false, message: 'transaction to is not 20 bytes of hex' }
+  if (raw.to !== undefined && raw.to !== null && (typeof raw.to !== 'string' || !ADDRESS.test(raw.to)))
+    return { ok: false, message: 'transaction to is not 20 bytes of hex' }
   const numbers = quantities(raw, 'transaction', ['blockNumber', 'transactionIndex'])
   if (!numbers.ok) return numbers
   return {
@@ -127,8 +142,14 @@ function normalizeSyncing(raw: unknown): Normalized {
     const value = status?.[field]
     if (value === undefined || value === null) continue
     const fits =
-      typeof value === 'number' ? Number.isSafeInteger(value) && value >= 0 : (typeof value === 'string' && /^\d{1,15}$/.test(value)) || optionalSafeNumber({ [field]: value }, field).ok
-    if (!fits) return { ok: false, message: `syncing result ${field} is not a block number Tidewatch can hold (a non-negative integer up to ${Number.MAX_SAFE_INTEGER})` }
+      typeof value === 'number'
+        ? Number.isSafeInteger(value) && value >= 0
+        : (typeof value === 'string' && /^\d{1,15}$/.test(value)) || optionalSafeNumber({ [field]: value }, field).ok
+    if (!fits)
+      return {
+        ok: false,
+        message: `syncing result ${field} is not a block number Tidewatch can hold (a non-negative integer up to ${Number.MAX_SAFE_INTEGER})`,
+      }
   }
   return { ok: true, event: { ...EMPTY, kind: 'syncing', payload: raw } }
 }

@@ -126,7 +126,12 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
       return
     }
     const delay = backoffDelay(this.attempt++, { initialMs: 1_000, maxMs: 60_000 })
-    this.update({ state: 'pending', lastError: isRateLimit(error) ? `Rate limited, retrying in ${Math.round(delay / 1000)} s: ${message}` : `${message}; retrying in ${Math.round(delay / 1000)} s` })
+    this.update({
+      state: 'pending',
+      lastError: isRateLimit(error)
+        ? `Rate limited, retrying in ${Math.round(delay / 1000)} s: ${message}`
+        : `${message}; retrying in ${Math.round(delay / 1000)} s`,
+    })
     this.retryTimer = setTimeout(() => {
       if (this.running) void this.open()
     }, delay)
@@ -149,7 +154,10 @@ export class SubscriptionRunner extends EventEmitter<RunnerEvents> {
     } catch (error) {
       if (!this.running) return
       if (isUnsupported(error)) {
-        this.update({ state: 'error', lastError: `Cannot build ${this.options.spec.type} on this upstream: ${error instanceof Error ? error.message : String(error)}` })
+        this.update({
+          state: 'error',
+          lastError: `Cannot build ${this.options.spec.type} on this upstream: ${error instanceof Error ? error.message : String(error)}`,
+        })
         return
       }
       this.handleFailure(error)

@@ -65,7 +65,10 @@ describe('every subscription type on anvil', () => {
     }
 
     // A transaction of the test's own, from an account the demo traffic never uses.
-    const sentAnswer: unknown = await client().request({ method: 'eth_sendTransaction' as never, params: [{ from: OUTSIDER, to: demo.accounts[0], value: '0x1' }] as never })
+    const sentAnswer: unknown = await client().request({
+      method: 'eth_sendTransaction' as never,
+      params: [{ from: OUTSIDER, to: demo.accounts[0], value: '0x1' }] as never,
+    })
     const sent = sentAnswer as Hex
 
     await waitFor('six blocks of logs', () => new Set(eventsOf(subs.tokenLogs).map((e) => e.blockNumber)).size >= 6, 30_000, 200)
@@ -103,7 +106,11 @@ describe('every subscription type on anvil', () => {
     const full = eventsOf(subs.fullPending)
     expect(full.length).toBeGreaterThan(3)
     expect(full.every((e) => typeof (e.payload as { from?: unknown }).from === 'string')).toBe(true)
-    expect(eventsOf(subs.filtered).every((e) => [(e.payload as { from: string }).from, (e.payload as { to: string }).to].map((a) => a.toLowerCase()).includes(OUTSIDER.toLowerCase()))).toBe(true)
+    expect(
+      eventsOf(subs.filtered).every((e) =>
+        [(e.payload as { from: string }).from, (e.payload as { to: string }).to].map((a) => a.toLowerCase()).includes(OUTSIDER.toLowerCase()),
+      ),
+    ).toBe(true)
     expect(eventsOf(subs.fromOutsider).map((e) => String(e.payload).toLowerCase())).toEqual([sent.toLowerCase()])
 
     // Mined: only transactions to the token, each really in its block.

@@ -69,16 +69,26 @@ const specs = {
 describe('engine on an Alchemy-like provider', () => {
   it('uses native subscriptions for every type and keeps them across a dropped connection', async () => {
     const { id: connectionId } = engine.addConnection({ url: provider.url })
-    const subscriptions = SUBSCRIPTION_TYPES.map((type) => engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type, params: specs[type] }) }))
+    const subscriptions = SUBSCRIPTION_TYPES.map((type) =>
+      engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type, params: specs[type] }) }),
+    )
     await waitFor('all active', () => engine.listSubscriptions().every((s) => s.state === 'active'))
     expect(engine.listSubscriptions().every((s) => !s.emulated)).toBe(true)
     // logs and newHeads are watches over the chain tracker, fed by the one upstream newHeads;
     // the six others each hold their own upstream subscription.
     expect([...provider.subscriptions.values()].map((s) => s.params[0]).sort()).toEqual(SUBSCRIPTION_TYPES.filter((t) => t !== 'logs').sort())
-    expect(subscriptions.filter((s) => s.watch !== null).map((s) => s.type).sort()).toEqual(['logs', 'newHeads'])
+    expect(
+      subscriptions
+        .filter((s) => s.watch !== null)
+        .map((s) => s.type)
+        .sort(),
+    ).toEqual(['logs', 'newHeads'])
 
     const sendAll = () => {
-      provider.mine([{ address: LOG.address, topics: LOG.topics, data: LOG.data }, { address: ADDRESS, topics: LOG.topics, data: '0x' }])
+      provider.mine([
+        { address: LOG.address, topics: LOG.topics, data: LOG.data },
+        { address: ADDRESS, topics: LOG.topics, data: '0x' },
+      ])
       provider.emit('newPendingTransactions', TX.hash)
       provider.emit('alchemy_newFullPendingTransactions', TX)
       provider.emit('alchemy_filteredNewFullPendingTransactions', TX)
@@ -91,7 +101,10 @@ describe('engine on an Alchemy-like provider', () => {
     await waitFor('one event each', () => counts().every((n) => n === 1))
 
     provider.closeAll(4000, 'connection age limit reached')
-    await waitFor('reconnected', () => engine.listConnections()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length - 1)
+    await waitFor(
+      'reconnected',
+      () => engine.listConnections()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length - 1,
+    )
     sendAll()
     await waitFor('two events each', () => counts().every((n) => n === 2))
 
@@ -125,7 +138,7 @@ describe('engine on an Alchemy-like provider', () => {
     expect(engine.listSubscriptions()[0]!.lastError).toMatch(/does not offer newPendingTransactions/)
   })
 
-  it('builds filtered pending transactions from hashes with lookups over the connection\'s HTTP URL', async () => {
+  it("builds filtered pending transactions from hashes with lookups over the connection's HTTP URL", async () => {
     await provider.close()
     provider = await startFakeProvider({ unsupported: ['alchemy_pendingTransactions'], hashesOnlyPending: true })
     const lookups: string[] = []
@@ -136,7 +149,7 @@ describe('engine on an Alchemy-like provider', () => {
       req.on('end', () => {
         const request = JSON.parse(body) as { id: number; method: string; params: string[] }
         lookups.push(request.method)
-        const result = request.method === 'eth_getTransactionByHash' ? [TX, other].find((t) => t.hash === request.params[0]) ?? null : null
+        const result = request.method === 'eth_getTransactionByHash' ? ([TX, other].find((t) => t.hash === request.params[0]) ?? null) : null
         res.setHeader('content-type', 'application/json')
         res.end(JSON.stringify({ jsonrpc: '2.0', id: request.id, result }))
       })
@@ -145,7 +158,10 @@ describe('engine on an Alchemy-like provider', () => {
     const httpUrl = `http://127.0.0.1:${(rpc.address() as AddressInfo).port}`
     const connection = engine.addConnection({ url: provider.url, httpUrl })
     expect(connection.displayHttpUrl).toBe(`${httpUrl}/`)
-    const sub = engine.createSubscription({ connectionId: connection.id, spec: subscriptionSpecSchema.parse({ type: 'alchemy_pendingTransactions', params: { toAddress: ADDRESS } }) })
+    const sub = engine.createSubscription({
+      connectionId: connection.id,
+      spec: subscriptionSpecSchema.parse({ type: 'alchemy_pendingTransactions', params: { toAddress: ADDRESS } }),
+    })
     await waitFor('emulated', () => engine.listSubscriptions()[0]!.emulated)
     expect(engine.listSubscriptions()[0]!.emulation).toMatch(/hashes and eth_getTransactionByHash lookups/)
     provider.emit('newPendingTransactions', other.hash)

@@ -8,7 +8,8 @@ export interface TxLike {
 }
 
 const lower = (v: unknown): string | null => (typeof v === 'string' ? v.toLowerCase() : null)
-const asSet = (v: string | string[] | undefined): Set<string> | null => (v === undefined ? null : new Set((Array.isArray(v) ? v : [v]).map((a) => a.toLowerCase())))
+const asSet = (v: string | string[] | undefined): Set<string> | null =>
+  v === undefined ? null : new Set((Array.isArray(v) ? v : [v]).map((a) => a.toLowerCase()))
 
 /** Predicate for pending transactions of the three pending alchemy_* types. */
 export function pendingFilter(spec: SubscriptionSpec): (tx: TxLike) => boolean {

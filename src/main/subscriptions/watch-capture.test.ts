@@ -13,7 +13,11 @@ import { subscriptionSpecSchema } from '../../shared/subscription-params'
 import { Engine } from '../engine/engine'
 import { createKeyFileSecretBox } from '../store/secret-box'
 
-const LOG = { address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd', topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'], data: '0x01' }
+const LOG = {
+  address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd',
+  topics: ['0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'],
+  data: '0x01',
+}
 
 let provider: FakeProvider
 let dataDir: string
@@ -27,14 +31,19 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
-const open = () => new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir), backoff: { initialMs: 20, maxMs: 50 }, log: (m) => process.env.TW_DEBUG && console.log(m) })
+const open = () =>
+  new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir), backoff: { initialMs: 20, maxMs: 50 }, log: (m) => process.env.TW_DEBUG && console.log(m) })
 const canonicalKeys = (to: number) => provider.chain.slice(1, to + 1).flatMap((e) => e.logs.map((l) => `${String(l.blockHash)}:${Number(l.logIndex)}`))
 
 describe('watch capture', () => {
   it('stores history and live logs once, and resumes at the fork point after a reorg while away', async () => {
     let engine = open()
     const { id: connectionId } = engine.addConnection({ url: provider.url })
-    const sub = engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'logs', params: { address: LOG.address } }), watch: { startBlock: -6, fetch: false, listen: true, irreversibleOnly: false } })
+    const sub = engine.createSubscription({
+      connectionId,
+      spec: subscriptionSpecSchema.parse({ type: 'logs', params: { address: LOG.address } }),
+      watch: { startBlock: -6, fetch: false, listen: true, irreversibleOnly: false },
+    })
     const rows = () => engine.listEvents({ subscriptionId: sub.id, limit: 1000 }).reverse()
     await waitFor('history 4..10', () => rows().length === 7)
     expect(engine.listSubscriptions()[0]).toMatchObject({ watch: { startBlock: -6 }, cursor: { number: 10 } })
@@ -66,7 +75,11 @@ describe('watch capture', () => {
     const engine = open()
     engine.start()
     const connectionId = engine.listConnections()[0]!.id
-    const sub = engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'newHeads' }), watch: { startBlock: -2, fetch: false, listen: false, irreversibleOnly: false } })
+    const sub = engine.createSubscription({
+      connectionId,
+      spec: subscriptionSpecSchema.parse({ type: 'newHeads' }),
+      watch: { startBlock: -2, fetch: false, listen: false, irreversibleOnly: false },
+    })
     await waitFor('complete', () => engine.listSubscriptions().find((s) => s.id === sub.id)?.complete === true)
     const heads = engine.listEvents({ subscriptionId: sub.id, limit: 10 }).reverse()
     const head = provider.chain.length - 1

@@ -26,7 +26,8 @@ export function isExecutionFailure(error: unknown): boolean {
 async function call(request: RpcRequest, address: string, data: string): Promise<Hex | null> {
   try {
     const result = await request<unknown>('eth_call', [{ to: address, data }, 'latest'])
-    if (typeof result !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(result)) throw new Error(`eth_call to ${address} answered ${JSON.stringify(result)?.slice(0, 80)}, not hex data`)
+    if (typeof result !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(result))
+      throw new Error(`eth_call to ${address} answered ${JSON.stringify(result)?.slice(0, 80)}, not hex data`)
     return result as Hex
   } catch (error) {
     if (isExecutionFailure(error)) return null

@@ -86,7 +86,10 @@ beforeAll(async () => {
   const hash = await pool.request<Hex>('eth_sendTransaction', [{ from: deployer, data: artifact.bytecode }])
   const receipt = await createPublicClient({ transport: http(anvil.httpUrl) }).waitForTransactionReceipt({ hash, pollingInterval: 50 })
   demoToken = receipt.contractAddress!
-  await pool.request('anvil_setCode', [bytes32Token, answeringContract({ [SYMBOL]: padHex(stringToHex('MKR'), { dir: 'right', size: 32 }), [DECIMALS]: toHex(18, { size: 32 }) })])
+  await pool.request('anvil_setCode', [
+    bytes32Token,
+    answeringContract({ [SYMBOL]: padHex(stringToHex('MKR'), { dir: 'right', size: 32 }), [DECIMALS]: toHex(18, { size: 32 }) }),
+  ])
   await pool.request('anvil_setCode', [revertingContract, answeringContract({})])
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-tokens-'))
   db = openDatabase(path.join(dataDir, 'tokens.sqlite'))
@@ -119,7 +122,11 @@ describe('token metadata from anvil', () => {
 
   it('reads a bytes32 symbol (MKR-style)', async () => {
     const received: TokenMetadata[] = []
-    const [token] = await resolve(newLookup((tokens) => received.push(...tokens)), [bytes32Token], received)
+    const [token] = await resolve(
+      newLookup((tokens) => received.push(...tokens)),
+      [bytes32Token],
+      received,
+    )
     expect(token).toMatchObject({ symbol: 'MKR', decimals: 18 })
   })
 
@@ -178,7 +185,11 @@ describe('token metadata from anvil', () => {
   it('waits for a connection that is down and reads once it is up', async () => {
     let connected = false
     const received: TokenMetadata[] = []
-    const lookup = new TokenLookup({ store: new TokenMetadataStore(db), requester: () => (connected ? countingRequest : null), onResolved: (t) => received.push(...t) })
+    const lookup = new TokenLookup({
+      store: new TokenMetadataStore(db),
+      requester: () => (connected ? countingRequest : null),
+      onResolved: (t) => received.push(...t),
+    })
     const address = '0x4444444444444444444444444444444444444444'
     lookup.lookup(CONNECTION, [address])
     await lookup.idle()

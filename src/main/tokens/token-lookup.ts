@@ -160,7 +160,9 @@ export class TokenLookup {
         this.retryTimers.add(timer)
       }
       const detail = error instanceof Error ? error.message : String(error)
-      this.options.log?.(`token ${address} on connection ${connectionId}: could not read symbol and decimals (${detail}); ${again ? `trying again in ${Math.round(retryAfterMs / 1000)} s` : 'giving up until the next start'}`)
+      this.options.log?.(
+        `token ${address} on connection ${connectionId}: could not read symbol and decimals (${detail}); ${again ? `trying again in ${Math.round(retryAfterMs / 1000)} s` : 'giving up until the next start'}`,
+      )
     } finally {
       this.pending.delete(key)
     }

@@ -80,7 +80,11 @@ describe('ConnectionPool', () => {
     provider.goSilent()
     await waitFor('declared dead', () => /heartbeat/.test(pool!.getStatus().lastError ?? '') || pool!.getStatus().reconnectCount > 0, 15_000)
     provider.speakAgain()
-    await waitFor('reconnected', () => pool!.getStatus().state === 'connected' && pool!.getStatus().reconnectCount >= 1 && provider!.subscriptions.size >= 1, 15_000)
+    await waitFor(
+      'reconnected',
+      () => pool!.getStatus().state === 'connected' && pool!.getStatus().reconnectCount >= 1 && provider!.subscriptions.size >= 1,
+      15_000,
+    )
     // The silent socket is gone from the server's side too once the client dropped it.
     const live = [...provider.subscriptions.values()].filter((s) => !(s.socket as unknown as { _socket: { isPaused(): boolean } })._socket.isPaused())
     expect(live).toHaveLength(1)
@@ -99,7 +103,12 @@ describe('ConnectionPool', () => {
     provider.closeAll(1012, 'service restart')
     await waitFor('the silent new socket declared dead and replaced', () => pool!.getStatus().reconnectCount >= 3, 10_000)
     provider.speakAgain()
-    await waitFor('connected again', () => pool!.getStatus().state === 'connected' && [...provider!.subscriptions.values()].some((s) => !(s.socket as unknown as { _socket: { isPaused(): boolean } })._socket.isPaused()))
+    await waitFor(
+      'connected again',
+      () =>
+        pool!.getStatus().state === 'connected' &&
+        [...provider!.subscriptions.values()].some((s) => !(s.socket as unknown as { _socket: { isPaused(): boolean } })._socket.isPaused()),
+    )
     provider.emit('newHeads', { number: '0x4' })
     await waitFor('delivered on the new socket', () => heads.length >= 1)
   })

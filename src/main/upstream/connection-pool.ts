@@ -102,7 +102,11 @@ export class ConnectionPool extends EventEmitter<PoolEvents> {
    * Subscribes (or joins an identical live subscription). Rejects with the upstream's
    * error when the first subscriber's `eth_subscribe` fails.
    */
-  async acquire(params: readonly unknown[], onResult: (result: unknown) => void, onError: (error: Error) => void = () => undefined): Promise<SubscriptionHandle> {
+  async acquire(
+    params: readonly unknown[],
+    onResult: (result: unknown) => void,
+    onError: (error: Error) => void = () => undefined,
+  ): Promise<SubscriptionHandle> {
     const key = JSON.stringify(params)
     const listener: Listener = { onResult, onError }
     let entry = this.shared.get(key)

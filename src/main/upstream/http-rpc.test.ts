@@ -56,7 +56,8 @@ describe('httpRequest', () => {
   it('keeps every secret out of the messages of failures', async () => {
     const failures: unknown[] = []
     const { base } = await serve((request, res) => {
-      if (request.method === 'quote_url') return res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: `invalid key in http://${base}/v2/${KEY}` } }))
+      if (request.method === 'quote_url')
+        return res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: `invalid key in http://${base}/v2/${KEY}` } }))
       if (request.method === 'not_json') return res.end(`<html>no route to /v2/${KEY}</html>`)
       res.statusCode = 503
       res.statusMessage = `down for ${KEY}`

@@ -71,7 +71,13 @@ async function boundedText(response: Response, method: string, maxBytes: number)
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export async function httpRequest<T>(url: string, method: string, params: readonly unknown[], timeoutMs = 30_000, maxAnswerBytes = MAX_FRAME_BYTES): Promise<T> {
+export async function httpRequest<T>(
+  url: string,
+  method: string,
+  params: readonly unknown[],
+  timeoutMs = 30_000,
+  maxAnswerBytes = MAX_FRAME_BYTES,
+): Promise<T> {
   const endpoint = httpEndpoint(url)
   if (!endpoint) throw new Error(`${method}: the connection's HTTP URL is not a valid URL`)
   const redact = (text: string): string => redactSecretsIn(text, url)
@@ -95,11 +101,17 @@ export async function httpRequest<T>(url: string, method: string, params: readon
     if (error instanceof JsonRpcError || error instanceof AnswerTooLargeError) throw error
     throw fetchFailure(error, url, method, timeoutMs)
   }
-  if (body === null || typeof body !== 'object') throw new JsonRpcError(-32603, `${method}: ${redactUrl(url)} answered with something that is not a JSON-RPC response`)
+  if (body === null || typeof body !== 'object')
+    throw new JsonRpcError(-32603, `${method}: ${redactUrl(url)} answered with something that is not a JSON-RPC response`)
   if (body.error) {
     // Some providers quote the request URL, key included, in their error text.
     const upstreamMessage = typeof body.error.message === 'string' ? redact(body.error.message) : undefined
-    throw new JsonRpcError(typeof body.error.code === 'number' ? body.error.code : -32603, `${method}: ${upstreamMessage ?? 'error'}`, body.error.data, upstreamMessage)
+    throw new JsonRpcError(
+      typeof body.error.code === 'number' ? body.error.code : -32603,
+      `${method}: ${upstreamMessage ?? 'error'}`,
+      body.error.data,
+      upstreamMessage,
+    )
   }
   return body.result as T
 }

@@ -14,7 +14,8 @@ const HEX_QUANTITY = /^0x[0-9a-fA-F]{1,64}$/
 export function toSafeNumber(value: unknown): QuantityResult {
   if (typeof value !== 'string' || !HEX_QUANTITY.test(value)) return { ok: false, problem: 'not a hex quantity' }
   const big = BigInt(value)
-  if (big > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, problem: `out of range (above ${Number.MAX_SAFE_INTEGER}, the largest number Tidewatch stores exactly)` }
+  if (big > BigInt(Number.MAX_SAFE_INTEGER))
+    return { ok: false, problem: `out of range (above ${Number.MAX_SAFE_INTEGER}, the largest number Tidewatch stores exactly)` }
   return { ok: true, value: Number(big) }
 }
 

@@ -7,10 +7,14 @@ import { AnswerTooLargeError, isRateLimit } from './rpc-errors'
 describe('AnswerTooLargeError', () => {
   it('is retried once (the oversized frame may have answered another request) and final the second time', async () => {
     let calls = 0
-    const failing = withRetry(async () => {
-      calls += 1
-      throw new AnswerTooLargeError('eth_getLogs', 64 * 1024 * 1024)
-    }, 5, 1)
+    const failing = withRetry(
+      async () => {
+        calls += 1
+        throw new AnswerTooLargeError('eth_getLogs', 64 * 1024 * 1024)
+      },
+      5,
+      1,
+    )
     await expect(failing).rejects.toBeInstanceOf(AnswerTooLargeError)
     expect(calls).toBe(2)
   })

@@ -21,7 +21,11 @@ describe('UpstreamSocket', () => {
     refusing.on('upgrade', (_req, s) => s.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'))
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', () => resolve()))
     const logs: string[] = []
-    socket = new UpstreamSocket({ url: `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/v2/${key}`, backoff: { initialMs: 10, maxMs: 20 }, log: (m) => logs.push(m) })
+    socket = new UpstreamSocket({
+      url: `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/v2/${key}`,
+      backoff: { initialMs: 10, maxMs: 20 },
+      log: (m) => logs.push(m),
+    })
     socket.start()
     await waitFor('failed', () => socket!.getStatus().state === 'failed')
     expect(socket.getStatus().lastError).toMatch(/HTTP 401.*API key was rejected/)
@@ -61,9 +65,19 @@ describe('UpstreamSocket', () => {
     socket.start()
     const got: unknown[] = []
     // Subscribed before the socket is open: answered once it is, first notification included.
-    await socket.subscribe(['newHeads'], (r) => got.push(r), () => undefined)
+    await socket.subscribe(
+      ['newHeads'],
+      (r) => got.push(r),
+      () => undefined,
+    )
     await waitFor('first notification', () => got.length === 1)
-    await expect(socket.subscribe(['syncing'], () => undefined, () => undefined)).rejects.toThrow(/Not implemented/)
+    await expect(
+      socket.subscribe(
+        ['syncing'],
+        () => undefined,
+        () => undefined,
+      ),
+    ).rejects.toThrow(/Not implemented/)
     expect(socket.subscriptionCount).toBe(1)
   })
 
@@ -89,7 +103,11 @@ describe('UpstreamSocket', () => {
     })
     socket.start()
     const got: unknown[] = []
-    await socket.subscribe(['newHeads'], (r) => got.push(r), () => undefined)
+    await socket.subscribe(
+      ['newHeads'],
+      (r) => got.push(r),
+      () => undefined,
+    )
     const failure = await socket.request('eth_getLogs', [{ fromBlock: '0x0', toBlock: '0xffff' }]).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(AnswerTooLargeError)
     expect((failure as Error).message).toMatch(/^eth_getLogs: the upstream's answer was more than 64 MiB, Tidewatch's limit for one answer/)
@@ -119,7 +137,11 @@ describe('UpstreamSocket', () => {
     socket = new UpstreamSocket({ url: server.url, log: (m) => logs.push(m) })
     socket.start()
     const got: unknown[] = []
-    await socket.subscribe(['newHeads'], (r) => got.push(r), () => undefined)
+    await socket.subscribe(
+      ['newHeads'],
+      (r) => got.push(r),
+      () => undefined,
+    )
     await waitFor('the good notification after the flood', () => got.includes('last'))
     expect(logs).toEqual([
       'Malformed frame from upstream (not JSON)',
@@ -137,7 +159,13 @@ describe('UpstreamSocket', () => {
     socket = new UpstreamSocket({ url: `${server.url}/v3/${key}` })
     socket.start()
     await waitFor('connected', () => socket!.getStatus().state === 'connected')
-    const subscribeError = (await socket.subscribe(['newHeads'], () => undefined, () => undefined).catch((e: unknown) => e)) as JsonRpcError
+    const subscribeError = (await socket
+      .subscribe(
+        ['newHeads'],
+        () => undefined,
+        () => undefined,
+      )
+      .catch((e: unknown) => e)) as JsonRpcError
     const requestError = (await socket.request('eth_blockNumber').catch((e: unknown) => e)) as JsonRpcError
     for (const error of [subscribeError, requestError]) {
       expect(error).toBeInstanceOf(JsonRpcError)

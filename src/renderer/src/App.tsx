@@ -30,12 +30,7 @@ import { WatchlistProvider } from './hooks/useWatchlist'
 
 /** The explicit choice if it still exists, else the first connected row, else the first row. */
 function pickSelection(rows: readonly ConnectionWithStatus[], chosenId: number | null): ConnectionWithStatus | null {
-  return (
-    rows.find((row) => row.id === chosenId) ??
-    rows.find((row) => row.status.state === 'connected') ??
-    rows[0] ??
-    null
-  )
+  return rows.find((row) => row.id === chosenId) ?? rows.find((row) => row.status.state === 'connected') ?? rows[0] ?? null
 }
 
 /** What the heading says before the connection's name, per tab; null: the tab is not about one connection. */
@@ -135,12 +130,7 @@ function AppShell() {
       <StorageBanner status={storage} />
       {showDemoNote && <DemoNote onDismiss={() => setPreferences({ demoNoteDismissed: true })} />}
       <main className="app-main">
-        <ConnectionsPanel
-          connections={connections}
-          selectedId={selectedId}
-          onSelect={setChosenId}
-          hideError={status.state === 'refused'}
-        />
+        <ConnectionsPanel connections={connections} selectedId={selectedId} onSelect={setChosenId} hideError={status.state === 'refused'} />
         <div className="heads-area">
           <div className="detail-top">
             <div className="heads-heading" data-testid="selected-connection">
@@ -171,13 +161,7 @@ function AppShell() {
             </div>
             <DetailTabs value={tab} onChange={setTab} />
           </div>
-          <div
-            className={`tab-panel tab-panel-${tab}`}
-            role="tabpanel"
-            id={tabPanelId(tab)}
-            aria-labelledby={tabId(tab)}
-            data-testid={`tab-panel-${tab}`}
-          >
+          <div className={`tab-panel tab-panel-${tab}`} role="tabpanel" id={tabPanelId(tab)} aria-labelledby={tabId(tab)} data-testid={`tab-panel-${tab}`}>
             {tab === 'blocks' ? (
               <>
                 <HeadsChart connectionId={selectedId} />
@@ -202,9 +186,7 @@ function AppShell() {
         onClose={closeDialog}
         onActivity={setExportActivity}
       />
-      {dialog === 'settings' && (
-        <SettingsPanel info={info} onClose={closeDialog} onShowShortcuts={() => setDialog('shortcuts')} />
-      )}
+      {dialog === 'settings' && <SettingsPanel info={info} onClose={closeDialog} onShowShortcuts={() => setDialog('shortcuts')} />}
       {dialog === 'shortcuts' && <ShortcutsHelp onClose={closeDialog} />}
       <NotificationToasts />
     </div>

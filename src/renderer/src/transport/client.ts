@@ -1,15 +1,7 @@
 import { z } from 'zod'
 import type { GenericBridge } from '@shared/bridge'
 import type { CommandName, EventName } from '@shared/channels'
-import {
-  commandErrorSchema,
-  commands,
-  events,
-  type CommandRequest,
-  type CommandResponse,
-  type CommandResult,
-  type EventPayload,
-} from '@shared/contract'
+import { commandErrorSchema, commands, events, type CommandRequest, type CommandResponse, type CommandResult, type EventPayload } from '@shared/contract'
 import { createElectronBridge } from './electron-bridge'
 import type { TransportStatus } from './status'
 import { createWebSocketBridge } from './websocket-bridge'
@@ -28,10 +20,7 @@ export interface TidewatchClient {
   onReconnect(listener: () => void): () => void
 }
 
-const envelopeSchema = z.union([
-  z.object({ ok: z.literal(true), value: z.unknown() }),
-  z.object({ ok: z.literal(false), error: z.unknown() }),
-])
+const envelopeSchema = z.union([z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: z.unknown() })])
 
 const internal = (message: string): { ok: false; error: { code: 'internal'; message: string } } => ({
   ok: false,

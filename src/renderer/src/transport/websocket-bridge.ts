@@ -143,9 +143,7 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
     for (const [id, entry] of inFlight) {
       clearTimeout(entry.timer)
       inFlight.delete(id)
-      entry.resolve(
-        failure(reason ?? `The connection to Tidewatch was lost before it answered ${entry.command}; try again.`),
-      )
+      entry.resolve(failure(reason ?? `The connection to Tidewatch was lost before it answered ${entry.command}; try again.`))
     }
   }
 
@@ -299,9 +297,7 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
         const timer = setTimeout(() => {
           waiting.delete(frame.id)
           resolve(
-            failure(
-              `Not connected to Tidewatch: ${name} was not sent because the connection did not come back within ${WAIT_FOR_CONNECTION_MS / 1000} s.`,
-            ),
+            failure(`Not connected to Tidewatch: ${name} was not sent because the connection did not come back within ${WAIT_FOR_CONNECTION_MS / 1000} s.`),
           )
         }, WAIT_FOR_CONNECTION_MS)
         waiting.set(frame.id, { frame, resolve, timer })

@@ -42,13 +42,7 @@ export function CopyButton({ text, testId, label = 'Copy' }: { text: string; tes
   }
 
   return (
-    <button
-      type="button"
-      className="button button-small"
-      data-testid={testId}
-      aria-live="polite"
-      onClick={() => void copy()}
-    >
+    <button type="button" className="button button-small" data-testid={testId} aria-live="polite" onClick={() => void copy()}>
       {result === 'copied' ? 'Copied' : result === 'failed' ? 'Copy failed' : label}
     </button>
   )

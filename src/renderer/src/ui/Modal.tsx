@@ -39,9 +39,7 @@ export function Modal({ testId, title, onClose, children, className, closeTestId
         dialog.setAttribute('open', '')
       }
     }
-    const target = dialog.querySelector<HTMLElement>(
-      initialFocus ?? '.modal-body input, .modal-body select, .modal-body textarea, .modal-body button',
-    )
+    const target = dialog.querySelector<HTMLElement>(initialFocus ?? '.modal-body input, .modal-body select, .modal-body textarea, .modal-body button')
     target?.focus()
     return () => {
       if (dialog.open) dialog.close()
@@ -82,13 +80,7 @@ export function Modal({ testId, title, onClose, children, className, closeTestId
       <div className="modal-content">
         <div className="modal-header">
           <h2 id={titleId}>{title}</h2>
-          <button
-            type="button"
-            className="icon-button modal-close"
-            aria-label="Close"
-            data-testid={closeTestId}
-            onClick={() => onCloseRef.current()}
-          >
+          <button type="button" className="icon-button modal-close" aria-label="Close" data-testid={closeTestId} onClick={() => onCloseRef.current()}>
             <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
               <path d="M6 6l12 12M18 6L6 18" />
             </svg>

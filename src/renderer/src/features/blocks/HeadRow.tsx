@@ -6,19 +6,10 @@ import { RelativeTime } from '../../ui/RelativeTime'
 export function HeadRow({ head, reorg = false }: { head: Head; reorg?: boolean }) {
   const timestampMs = head.timestamp * 1000
   return (
-    <tr
-      className={reorg ? 'head-row is-reorg' : 'head-row'}
-      data-testid="head-row"
-      data-number={head.number}
-      data-reorg={reorg ? 'true' : undefined}
-    >
+    <tr className={reorg ? 'head-row is-reorg' : 'head-row'} data-testid="head-row" data-number={head.number} data-reorg={reorg ? 'true' : undefined}>
       <td className="num">
         {reorg && (
-          <span
-            className="tag tag-reorg"
-            data-testid="head-reorg"
-            title="More than one block was received at this height: a chain reorganisation replaced one"
-          >
+          <span className="tag tag-reorg" data-testid="head-reorg" title="More than one block was received at this height: a chain reorganisation replaced one">
             reorg
           </span>
         )}

@@ -1,16 +1,5 @@
 import { useId, useMemo, useState, type ReactNode } from 'react'
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Line,
-  LineChart,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts'
+import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { countLabel, formatCompact } from '../../ui/format'
 import { useHeads } from './useHeads'
 import { BlockTooltip } from './BlockTooltip'
@@ -84,9 +73,7 @@ export function HeadsChart({ connectionId }: { connectionId: number | null }) {
   const data = useMemo(() => (heads ? toChartData(heads, range) : []), [heads, range])
   const reorgs = useMemo(() => data.filter((datum) => datum.received > 1).map((datum) => datum.number), [data])
 
-  const xAxis = (
-    <XAxis dataKey="number" tickLine={false} minTickGap={28} interval="preserveStartEnd" tick={AXIS_TICK} height={22} />
-  )
+  const xAxis = <XAxis dataKey="number" tickLine={false} minTickGap={28} interval="preserveStartEnd" tick={AXIS_TICK} height={22} />
   const reorgLines = reorgs.map((number) => (
     <ReferenceLine
       key={`reorg-${number}`}
@@ -122,12 +109,7 @@ export function HeadsChart({ connectionId }: { connectionId: number | null }) {
         <span className="panel-hint">{data.length >= 2 ? `last ${data.length} blocks` : ''}</span>
         <label className="chart-range" htmlFor={rangeId}>
           <span className="visually-hidden">Blocks to chart</span>
-          <select
-            id={rangeId}
-            value={range}
-            data-testid="chart-range"
-            onChange={(event) => setRange(Number(event.target.value) as ChartRange)}
-          >
+          <select id={rangeId} value={range} data-testid="chart-range" onChange={(event) => setRange(Number(event.target.value) as ChartRange)}>
             {CHART_RANGES.map((value) => (
               <option key={value} value={value}>
                 {value} blocks

@@ -6,8 +6,7 @@ import '../../panels.css'
 
 const TABLE_LIMIT = 50
 
-export const NO_BLOCKS_TEXT =
-  "No blocks yet: add an endpoint on the left, or wait for the demo chain's first block."
+export const NO_BLOCKS_TEXT = "No blocks yet: add an endpoint on the left, or wait for the demo chain's first block."
 
 /** The newest heads of the selected connection, newest first. */
 export function HeadsTable({ connectionId }: { connectionId: number | null }) {
@@ -37,12 +36,20 @@ export function HeadsTable({ connectionId }: { connectionId: number | null }) {
           <table className="heads">
             <thead>
               <tr>
-                <th className="num" scope="col">Block</th>
+                <th className="num" scope="col">
+                  Block
+                </th>
                 <th scope="col">Hash</th>
                 <th scope="col">Time</th>
-                <th className="num" scope="col">Gas used</th>
-                <th className="num" scope="col">Base fee (gwei)</th>
-                <th className="num" scope="col">Txs</th>
+                <th className="num" scope="col">
+                  Gas used
+                </th>
+                <th className="num" scope="col">
+                  Base fee (gwei)
+                </th>
+                <th className="num" scope="col">
+                  Txs
+                </th>
               </tr>
             </thead>
             <tbody>

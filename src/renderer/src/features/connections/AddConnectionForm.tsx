@@ -23,14 +23,12 @@ export function AddConnectionForm({ onAdd, onAdded }: Props) {
   const httpErrorId = useId()
 
   const validation = endpointUrlSchema.safeParse(url)
-  const clientError =
-    validation.success || (!touched && url === '') ? null : (validation.error.issues[0]?.message ?? 'Invalid URL')
+  const clientError = validation.success || (!touched && url === '') ? null : (validation.error.issues[0]?.message ?? 'Invalid URL')
   const message = serverError ?? clientError
 
   // Optional: empty means none; anything typed must be an http(s) URL.
   const httpValidation = httpUrl.trim() === '' ? null : httpUrlSchema.safeParse(httpUrl)
-  const httpClientError =
-    httpValidation === null || httpValidation.success ? null : (httpValidation.error.issues[0]?.message ?? 'Invalid URL')
+  const httpClientError = httpValidation === null || httpValidation.success ? null : (httpValidation.error.issues[0]?.message ?? 'Invalid URL')
   const httpMessage = serverHttpError ?? httpClientError
   const disabled = !validation.success || httpClientError !== null || submitting
 

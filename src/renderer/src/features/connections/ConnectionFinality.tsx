@@ -55,7 +55,11 @@ export function ConnectionFinality({ row, onSave }: Props) {
           className="link-button"
           data-testid="connection-confirmations-edit"
           disabled={chain?.confirmationsSource === 'command-line'}
-          title={chain?.confirmationsSource === 'command-line' ? 'Set for every connection by tidewatch serve --confirmations' : 'Set this connection’s own confirmation count'}
+          title={
+            chain?.confirmationsSource === 'command-line'
+              ? 'Set for every connection by tidewatch serve --confirmations'
+              : 'Set this connection’s own confirmation count'
+          }
           onClick={() => {
             setDraft(row.confirmations === null ? '' : String(row.confirmations))
             setError(null)
@@ -91,7 +95,13 @@ export function ConnectionFinality({ row, onSave }: Props) {
           <button type="submit" className="button button-small" disabled={saving} data-testid="connection-confirmations-save">
             Save
           </button>
-          <button type="button" className="button button-small" disabled={saving || row.confirmations === null} data-testid="connection-confirmations-default" onClick={() => void save(null)}>
+          <button
+            type="button"
+            className="button button-small"
+            disabled={saving || row.confirmations === null}
+            data-testid="connection-confirmations-default"
+            onClick={() => void save(null)}
+          >
             Chain default
           </button>
           <button type="button" className="link-button" onClick={() => setEditing(false)}>

@@ -63,9 +63,7 @@ export function ConnectionRow({ row, selected, onSelect, onRemove, onUpdateConfi
         </div>
         <div>
           <dt>Last message</dt>
-          <dd data-testid="connection-last-message">
-            {status.lastMessageAt === null ? 'never' : <RelativeTime at={status.lastMessageAt} />}
-          </dd>
+          <dd data-testid="connection-last-message">{status.lastMessageAt === null ? 'never' : <RelativeTime at={status.lastMessageAt} />}</dd>
         </div>
         <div>
           <dt>Reconnects</dt>

@@ -37,10 +37,7 @@ interface Props {
   onActivity?(activity: ExportActivity | null): void
 }
 
-type Run =
-  | { phase: 'idle' }
-  | { phase: 'starting' }
-  | { phase: 'active'; exportId: string; progress: ExportProgress; cancelling: boolean; what: string }
+type Run = { phase: 'idle' } | { phase: 'starting' } | { phase: 'active'; exportId: string; progress: ExportProgress; cancelling: boolean; what: string }
 
 interface SubscriptionChoices {
   connectionId: number | null
@@ -143,9 +140,7 @@ export function ExportDialog({ open, connectionId, connectionName, onClose, onAc
 
   const progress = run.phase === 'active' ? run.progress : null
   const isBrowser = client.transport === 'websocket'
-  const href = progress?.downloadUrl
-    ? downloadHref(progress.downloadUrl, isBrowser ? takeToken() : null, window.location.href)
-    : null
+  const href = progress?.downloadUrl ? downloadHref(progress.downloadUrl, isBrowser ? takeToken() : null, window.location.href) : null
 
   // Browser mode: the finished file downloads by itself, once.
   useEffect(() => {
@@ -234,9 +229,7 @@ export function ExportDialog({ open, connectionId, connectionName, onClose, onAc
       if (!result.ok) return { ...previous, cancelling: false }
       // The engine follows with a 'cancelled' progress event; this only saves waiting for it.
       const progress: ExportProgress =
-        result.value.cancelled && previous.progress.state === 'running'
-          ? { ...previous.progress, state: 'cancelled' }
-          : previous.progress
+        result.value.cancelled && previous.progress.state === 'running' ? { ...previous.progress, state: 'cancelled' } : previous.progress
       return { ...previous, progress, cancelling: false }
     })
     if (!result.ok) setStartError(result.error.message)
@@ -258,11 +251,7 @@ export function ExportDialog({ open, connectionId, connectionName, onClose, onAc
       testId="export-dialog"
       closeTestId="export-close"
       className="export-dialog"
-      title={
-        <>
-          Export events{connectionName && <span className="modal-title-meta"> from {connectionName}</span>}
-        </>
-      }
+      title={<>Export events{connectionName && <span className="modal-title-meta"> from {connectionName}</span>}</>}
       onClose={close}
       initialFocus={showForm ? '[data-testid="export-kind"]' : '.export-run button'}
     >
@@ -280,8 +269,8 @@ export function ExportDialog({ open, connectionId, connectionName, onClose, onAc
               </p>
             ) : rows.length === 0 ? (
               <p className="field-hint" data-testid="export-subscriptions-empty">
-                This connection has no subscriptions yet, so the export takes every event captured on it (blocks included).
-                Add one in the Subscriptions tab to export only its events.
+                This connection has no subscriptions yet, so the export takes every event captured on it (blocks included). Add one in the Subscriptions tab to
+                export only its events.
               </p>
             ) : (
               <>
@@ -509,13 +498,7 @@ function ExportRun(props: {
 
   return (
     <div className="export-run">
-      <div
-        className={`export-progress export-progress-${state}`}
-        data-testid="export-progress"
-        data-rows={rows}
-        data-total={totalRows}
-        data-state={state}
-      >
+      <div className={`export-progress export-progress-${state}`} data-testid="export-progress" data-rows={rows} data-total={totalRows} data-state={state}>
         <div className="export-progress-top">
           <span className="export-progress-state" data-testid="export-state">
             {STATE_TEXT[state]}
@@ -591,9 +574,7 @@ function ExportRun(props: {
       <div className="modal-footer">
         {state === 'running' ? (
           <>
-            <span className="field-hint">
-              You can close this dialog; the export keeps running{isBrowser ? ' and downloads when done' : ''}.
-            </span>
+            <span className="field-hint">You can close this dialog; the export keeps running{isBrowser ? ' and downloads when done' : ''}.</span>
             <button type="button" className="button" onClick={onClose}>
               Hide
             </button>

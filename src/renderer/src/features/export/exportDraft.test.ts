@@ -30,9 +30,10 @@ describe('buildExportRequest', () => {
       ok: false,
       errors: { toBlock: 'The end block is before the start block' },
     })
-    expect(
-      buildExportRequest({ ...EMPTY_EXPORT_DRAFT, fromTime: '2025-01-31T14:05', toTime: '2025-01-30T14:05' }, 1),
-    ).toMatchObject({ ok: false, errors: { toTime: 'The end time is before the start time' } })
+    expect(buildExportRequest({ ...EMPTY_EXPORT_DRAFT, fromTime: '2025-01-31T14:05', toTime: '2025-01-30T14:05' }, 1)).toMatchObject({
+      ok: false,
+      errors: { toTime: 'The end time is before the start time' },
+    })
   })
 })
 

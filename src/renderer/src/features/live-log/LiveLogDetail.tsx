@@ -60,13 +60,7 @@ export function LiveLogDetail({ event, loaded, onClose }: Props) {
         </h3>
         {event.removed && <span className="tag tag-removed">removed</span>}
         {event.irreversible && <span className="tag tag-final">final</span>}
-        <button
-          type="button"
-          className="button button-small live-detail-close"
-          data-testid="live-detail-close"
-          title="Close (Esc)"
-          onClick={onClose}
-        >
+        <button type="button" className="button button-small live-detail-close" data-testid="live-detail-close" title="Close (Esc)" onClick={onClose}>
           Close
         </button>
       </div>

@@ -21,8 +21,7 @@ function subscriptionName(subscription: Subscription, showConnection: boolean): 
 /** Subscription, kind, address, event name, block range and text; each change reloads the list. */
 export function LiveLogFilterBar({ filters, subscriptions, showConnection, textRef }: Props) {
   const { draft, issues, applied, set, clear, isEmpty } = filters
-  const selectedMissing =
-    draft.subscriptionId !== '' && !subscriptions.some((subscription) => String(subscription.id) === draft.subscriptionId)
+  const selectedMissing = draft.subscriptionId !== '' && !subscriptions.some((subscription) => String(subscription.id) === draft.subscriptionId)
 
   const input = (field: keyof LiveFilterDraft) => ({
     value: draft[field],
@@ -134,20 +133,10 @@ export function LiveLogFilterBar({ filters, subscriptions, showConnection, textR
         />
       </label>
       <div className="live-filter-summary">
-        <span
-          className={`live-filter-count${applied.active > 0 ? ' is-active' : ''}`}
-          data-testid="live-filter-count"
-          data-count={applied.active}
-        >
+        <span className={`live-filter-count${applied.active > 0 ? ' is-active' : ''}`} data-testid="live-filter-count" data-count={applied.active}>
           {applied.active === 0 ? 'No filters' : applied.active === 1 ? '1 filter' : `${applied.active} filters`}
         </span>
-        <button
-          type="button"
-          className="button button-small"
-          data-testid="live-filter-clear"
-          disabled={isEmpty}
-          onClick={clear}
-        >
+        <button type="button" className="button button-small" data-testid="live-filter-clear" disabled={isEmpty} onClick={clear}>
           Clear
         </button>
       </div>

@@ -101,11 +101,7 @@ const LiveLogCells = memo(function LiveLogCells({ event }: { event: CapturedEven
           </span>
         )}
         {event.irreversible && (
-          <span
-            className="tag live-tag live-tag-final"
-            data-testid="live-row-final"
-            title="Final: the block is at or below the upstream’s finalized block"
-          >
+          <span className="tag live-tag live-tag-final" data-testid="live-row-final" title="Final: the block is at or below the upstream’s finalized block">
             final
           </span>
         )}
@@ -165,13 +161,27 @@ const PlainCells = memo(function PlainCells({ event }: { event: CapturedEvent })
 export function LiveLogHeaderRow() {
   return (
     <div className="live-row live-header-row" role="row" aria-rowindex={1}>
-      <span className="live-cell" role="columnheader">Time</span>
-      <span className="live-cell" role="columnheader">Kind</span>
-      <span className="live-cell live-block" role="columnheader">Block</span>
-      <span className="live-cell" role="columnheader">Event</span>
-      <span className="live-cell" role="columnheader">Address</span>
-      <span className="live-cell" role="columnheader">Arguments</span>
-      <span className="live-cell" role="columnheader">Tx hash</span>
+      <span className="live-cell" role="columnheader">
+        Time
+      </span>
+      <span className="live-cell" role="columnheader">
+        Kind
+      </span>
+      <span className="live-cell live-block" role="columnheader">
+        Block
+      </span>
+      <span className="live-cell" role="columnheader">
+        Event
+      </span>
+      <span className="live-cell" role="columnheader">
+        Address
+      </span>
+      <span className="live-cell" role="columnheader">
+        Arguments
+      </span>
+      <span className="live-cell" role="columnheader">
+        Tx hash
+      </span>
     </div>
   )
 }

@@ -50,10 +50,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
 
   const applied = filters.applied
   const queryKey = filtersKey(connectionId, applied.filters)
-  const query = useMemo(
-    () => ({ ...(connectionId === null ? {} : { connectionId }), ...applied.filters }),
-    [connectionId, applied],
-  )
+  const query = useMemo(() => ({ ...(connectionId === null ? {} : { connectionId }), ...applied.filters }), [connectionId, applied])
   const { feed, snapshot } = useLiveLog(connectionId, query, queryKey, paused)
   const { rows, hasOlder, atHead } = snapshot.window
 
@@ -84,11 +81,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
   // Reading element.scrollTop here would force a layout on every batch: use the last scroll event's.
   const top = scrolledTo.current
   /** Where the layout effect scrolls the list to; null: it stays where it is. */
-  const scrollTarget = replaced
-    ? 0
-    : delta === 0 || (delta > 0 && top <= LIVE_ROW_HEIGHT / 2)
-      ? null
-      : Math.max(0, top + delta * LIVE_ROW_HEIGHT)
+  const scrollTarget = replaced ? 0 : delta === 0 || (delta > 0 && top <= LIVE_ROW_HEIGHT / 2) ? null : Math.max(0, top + delta * LIVE_ROW_HEIGHT)
   // The virtualizer takes the new position in this render, not from the scroll event the
   // layout effect causes: the rows rendered are the ones that stay on screen (same keys,
   // moved), not the ones at the old position, which that event would then replace again.
@@ -158,13 +151,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
   const state = paused ? 'paused' : atHead ? 'live' : 'behind'
 
   return (
-    <section
-      ref={rootRef}
-      className="panel live-log"
-      data-testid="live-log"
-      data-state={state}
-      aria-labelledby="live-log-title"
-    >
+    <section ref={rootRef} className="panel live-log" data-testid="live-log" data-state={state} aria-labelledby="live-log-title">
       <div className="panel-header live-toolbar">
         <h2 id="live-log-title">Live log</h2>
         <span className={`live-state live-state-${state}`} data-testid="live-state">
@@ -198,12 +185,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
           </button>
         )}
         {!atHead && rows.length > 0 && (
-          <button
-            type="button"
-            className="button button-small"
-            data-testid="live-jump-newest"
-            onClick={() => feed?.jumpToNewest()}
-          >
+          <button type="button" className="button button-small" data-testid="live-jump-newest" onClick={() => feed?.jumpToNewest()}>
             Jump to newest
           </button>
         )}
@@ -212,12 +194,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
         </span>
       </div>
 
-      <LiveLogFilterBar
-        filters={filters}
-        subscriptions={subscriptions}
-        showConnection={connectionId === null}
-        textRef={textRef}
-      />
+      <LiveLogFilterBar filters={filters} subscriptions={subscriptions} showConnection={connectionId === null} textRef={textRef} />
 
       {snapshot.error && (
         <p className="panel-error" role="alert" data-testid="live-error">
@@ -250,12 +227,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
             <LiveLogHeaderRow />
           </div>
           {rows.length === 0 ? (
-            <EmptyState
-              loading={snapshot.status === 'loading'}
-              failed={snapshot.error !== null}
-              filtered={applied.active > 0}
-              onClear={filters.clear}
-            />
+            <EmptyState loading={snapshot.status === 'loading'} failed={snapshot.error !== null} filtered={applied.active > 0} onClear={filters.clear} />
           ) : (
             <div className="live-rows" style={{ height: virtualizer.getTotalSize() - LIVE_ROW_HEIGHT }}>
               {items.map((item) => {
@@ -292,25 +264,14 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
       </div>
 
       <p className="live-keys" aria-hidden="true">
-        <kbd className="live-kbd">Space</kbd> pause/resume · <kbd className="live-kbd">/</kbd> search ·{' '}
-        <kbd className="live-kbd">↑</kbd>
+        <kbd className="live-kbd">Space</kbd> pause/resume · <kbd className="live-kbd">/</kbd> search · <kbd className="live-kbd">↑</kbd>
         <kbd className="live-kbd">↓</kbd> move · <kbd className="live-kbd">Esc</kbd> close details
       </p>
     </section>
   )
 }
 
-function EmptyState({
-  loading,
-  failed,
-  filtered,
-  onClear,
-}: {
-  loading: boolean
-  failed: boolean
-  filtered: boolean
-  onClear(): void
-}) {
+function EmptyState({ loading, failed, filtered, onClear }: { loading: boolean; failed: boolean; filtered: boolean; onClear(): void }) {
   if (loading) {
     return (
       <p className="muted-text" data-testid="live-loading">

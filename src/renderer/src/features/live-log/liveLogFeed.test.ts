@@ -198,8 +198,7 @@ describe('live feed with filters', () => {
     const store = createFakeStore(10)
     let fail = false
     const feed = createLiveFeed({
-      list: (request) =>
-        fail ? Promise.resolve({ ok: false, error: { code: 'internal', message: 'store is busy' } }) : store.list(request),
+      list: (request) => (fail ? Promise.resolve({ ok: false, error: { code: 'internal', message: 'store is busy' } }) : store.list(request)),
       query: {},
       intervalMs: 5,
     })

@@ -139,8 +139,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
    */
   let unjoined: { lastId: number; count: number }[] = []
   /** Rows the unjoined batches hold above `top` (a batch that straddles it, as appended() counts it). */
-  const unjoinedAbove = (top: number): number =>
-    unjoined.reduce((sum, batch) => sum + Math.max(0, Math.min(batch.count, batch.lastId - top)), 0)
+  const unjoinedAbove = (top: number): number => unjoined.reduce((sum, batch) => sum + Math.max(0, Math.min(batch.count, batch.lastId - top)), 0)
   let loadingOlder = false
   let loadingNewer = false
 
@@ -209,12 +208,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   }
 
   /** Prepends what collectNewer found, or jumps to the newest rows when it could not all be joined. */
-  const join = async (
-    current: number,
-    top: number,
-    collected: Awaited<ReturnType<typeof collectNewer>>,
-    jumpIfIncomplete: boolean,
-  ): Promise<void> => {
+  const join = async (current: number, top: number, collected: Awaited<ReturnType<typeof collectNewer>>, jumpIfIncomplete: boolean): Promise<void> => {
     if (disposed || current !== generation || (newestId(snapshot.window) ?? 0) !== top) return
     const complete = collected.gaps.length === 0
     const rows = connectedRows(collected)

@@ -24,9 +24,7 @@ export const EMPTY_FILTERS: LiveFilterDraft = {
 }
 
 /** Fields typed key by key, applied after a pause in typing; the others apply at once. */
-export const TYPED_FILTER_FIELDS = ['address', 'eventName', 'fromBlock', 'toBlock', 'text'] as const satisfies ReadonlyArray<
-  keyof LiveFilterDraft
->
+export const TYPED_FILTER_FIELDS = ['address', 'eventName', 'fromBlock', 'toBlock', 'text'] as const satisfies ReadonlyArray<keyof LiveFilterDraft>
 
 export type LiveFilterIssues = Partial<Record<'address' | 'fromBlock' | 'toBlock', string>>
 

@@ -52,12 +52,10 @@ describe('liveLogFormat', () => {
   })
 
   it('shows ether amounts of transactions, in the chain’s own currency', () => {
-    expect(summarizeOther(fakeEvent(1, { kind: 'pending_transaction', address: null, payload: { from: ALICE, value: '0x0' } }))).toBe(
-      'value 0 ETH',
-    )
-    expect(summarizeOther(fakeEvent(1, { kind: 'mined_transaction', address: null, payload: { transaction: { from: ALICE, value: '0x14d1120d7b160000' } } }), 'POL')).toBe(
-      'value 1.5 POL',
-    )
+    expect(summarizeOther(fakeEvent(1, { kind: 'pending_transaction', address: null, payload: { from: ALICE, value: '0x0' } }))).toBe('value 0 ETH')
+    expect(
+      summarizeOther(fakeEvent(1, { kind: 'mined_transaction', address: null, payload: { transaction: { from: ALICE, value: '0x14d1120d7b160000' } } }), 'POL'),
+    ).toBe('value 1.5 POL')
   })
 
   it('lists a transaction’s value in ether and its gas prices in gwei, each with the raw value', () => {
@@ -77,21 +75,42 @@ describe('liveLogFormat', () => {
 
   it('finds the ERC-20 amount of Transfer, Approval and WETH deposits, not of an ERC-721 Transfer', () => {
     const token = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
-    const transfer = { event: 'Transfer', signature: 'Transfer(address,address,uint256)', source: 'ERC-20 Transfer', args: { from: ALICE, to: BOB, value: '349094202000000000000' } }
+    const transfer = {
+      event: 'Transfer',
+      signature: 'Transfer(address,address,uint256)',
+      source: 'ERC-20 Transfer',
+      args: { from: ALICE, to: BOB, value: '349094202000000000000' },
+    }
     const erc20 = fakeEvent(1, { address: token, topics: ['0xddf2', '0x1', '0x2'], decoded: transfer })
     expect(tokenAmountArg(erc20)).toEqual({ name: 'value', connectionId: erc20.connectionId, token: token.toLowerCase() })
-    const erc721 = fakeEvent(2, { address: token, topics: ['0xddf2', '0x1', '0x2', '0x3'], decoded: { ...transfer, source: 'ERC-721 Transfer', args: { from: ALICE, to: BOB, tokenId: '7' } } })
+    const erc721 = fakeEvent(2, {
+      address: token,
+      topics: ['0xddf2', '0x1', '0x2', '0x3'],
+      decoded: { ...transfer, source: 'ERC-721 Transfer', args: { from: ALICE, to: BOB, tokenId: '7' } },
+    })
     expect(tokenAmountArg(erc721)).toBeNull()
-    const deposit = fakeEvent(3, { address: token, topics: ['0xe1ff', '0x1'], decoded: { event: 'Deposit', signature: 'Deposit(address,uint256)', source: 'WETH Deposit', args: { dst: ALICE, wad: '5' } } })
+    const deposit = fakeEvent(3, {
+      address: token,
+      topics: ['0xe1ff', '0x1'],
+      decoded: { event: 'Deposit', signature: 'Deposit(address,uint256)', source: 'WETH Deposit', args: { dst: ALICE, wad: '5' } },
+    })
     expect(tokenAmountArg(deposit)?.name).toBe('wad')
 
     const amount = tokenAmountArg(erc20)
-    expect(summarizeDecoded(transfer, amount).at(-1)).toEqual({ kind: 'amount', raw: '349094202000000000000', connectionId: erc20.connectionId, token: token.toLowerCase() })
+    expect(summarizeDecoded(transfer, amount).at(-1)).toEqual({
+      kind: 'amount',
+      raw: '349094202000000000000',
+      connectionId: erc20.connectionId,
+      token: token.toLowerCase(),
+    })
   })
 
   it('names a log by its decoded event, else by topic0', () => {
     const topic0 = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
     expect(eventLabel(fakeEvent(1, { topics: [topic0] })).text).toBe('0xddf2…b3ef')
-    expect(eventLabel(fakeEvent(1, { topics: [topic0], decoded: { event: 'Transfer', signature: 'Transfer(address,address,uint256)', source: 'x', args: {} } })).text).toBe('Transfer')
+    expect(
+      eventLabel(fakeEvent(1, { topics: [topic0], decoded: { event: 'Transfer', signature: 'Transfer(address,address,uint256)', source: 'x', args: {} } }))
+        .text,
+    ).toBe('Transfer')
   })
 })

@@ -173,9 +173,21 @@ describe('collectNewer with a budget', () => {
 
 describe('window round trip', () => {
   it('pages, prepends and caps without losing or repeating a row', () => {
-    let window = windowFromNewest(range(1000, 801).map((id) => fakeEvent(id)), 200)
-    window = appendOlder(window, range(800, 601).map((id) => fakeEvent(id)), 200, oldestId(window)!)!
-    window = prependNewer(window, range(1100, 990).map((id) => fakeEvent(id)), true).window
+    let window = windowFromNewest(
+      range(1000, 801).map((id) => fakeEvent(id)),
+      200,
+    )
+    window = appendOlder(
+      window,
+      range(800, 601).map((id) => fakeEvent(id)),
+      200,
+      oldestId(window)!,
+    )!
+    window = prependNewer(
+      window,
+      range(1100, 990).map((id) => fakeEvent(id)),
+      true,
+    ).window
     window = capWindow(window, 300, 'oldest').window
     expect(ids(window.rows)).toEqual(range(1100, 801))
     expect(newestId(window)).toBe(1100)

@@ -48,12 +48,7 @@ export function windowFromNewest(page: readonly CapturedEvent[], limit: number):
  * is no longer that cursor (the answer is stale). A full page that brought nothing new
  * means the server did not honour the cursor, so paging stops there instead of looping.
  */
-export function appendOlder(
-  window: LiveWindow,
-  page: readonly CapturedEvent[],
-  limit: number,
-  beforeId: number,
-): LiveWindow | null {
+export function appendOlder(window: LiveWindow, page: readonly CapturedEvent[], limit: number, beforeId: number): LiveWindow | null {
   if (oldestId(window) !== beforeId) return null
   const older = mergeRows(page.filter((row) => row.id < beforeId))
   return {
@@ -68,11 +63,7 @@ export function appendOlder(
  * an answer that overlaps what is shown adds nothing twice). `reachedHead` says whether
  * these rows reach the newest matching event.
  */
-export function prependNewer(
-  window: LiveWindow,
-  rows: readonly CapturedEvent[],
-  reachedHead: boolean,
-): { window: LiveWindow; added: number } {
+export function prependNewer(window: LiveWindow, rows: readonly CapturedEvent[], reachedHead: boolean): { window: LiveWindow; added: number } {
   const top = newestId(window) ?? 0
   const newer = mergeRows(rows.filter((row) => row.id > top))
   return {
@@ -88,11 +79,7 @@ export function prependNewer(
 export type WindowEnd = 'newest' | 'oldest'
 
 /** Keeps at most `cap` rows, dropping from `dropFrom`; `droppedFromTop` is how far the rows moved up. */
-export function capWindow(
-  window: LiveWindow,
-  cap: number,
-  dropFrom: WindowEnd,
-): { window: LiveWindow; droppedFromTop: number } {
+export function capWindow(window: LiveWindow, cap: number, dropFrom: WindowEnd): { window: LiveWindow; droppedFromTop: number } {
   const excess = window.rows.length - cap
   if (excess <= 0) return { window, droppedFromTop: 0 }
   if (dropFrom === 'oldest') {

@@ -1,13 +1,6 @@
 /** The live log's filter bar: what is typed, and (300 ms after typing stops) what applies. */
 import { useCallback, useEffect, useMemo, useState } from 'react'
-import {
-  EMPTY_FILTERS,
-  TYPED_FILTER_FIELDS,
-  isDraftEmpty,
-  parseFilters,
-  type LiveFilterDraft,
-  type ParsedFilters,
-} from './liveLogFilters'
+import { EMPTY_FILTERS, TYPED_FILTER_FIELDS, isDraftEmpty, parseFilters, type LiveFilterDraft, type ParsedFilters } from './liveLogFilters'
 
 export const FILTER_DEBOUNCE_MS = 300
 
@@ -38,9 +31,7 @@ export function useLiveLogFilters(): LiveLogFiltersState {
   useEffect(() => {
     const next = typedPart(draft)
     const timer = setTimeout(() => {
-      setSettled((previous) =>
-        TYPED_FILTER_FIELDS.every((field) => previous[field] === next[field]) ? previous : next,
-      )
+      setSettled((previous) => (TYPED_FILTER_FIELDS.every((field) => previous[field] === next[field]) ? previous : next))
     }, FILTER_DEBOUNCE_MS)
     return () => clearTimeout(timer)
   }, [draft])

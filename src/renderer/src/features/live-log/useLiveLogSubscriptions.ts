@@ -18,9 +18,7 @@ export function useLiveLogSubscriptions(connectionId: number | null): Subscripti
     const query = createThrottledQuery(async () => {
       const result = await client.call('subscriptions.list', connectionId === null ? {} : { connectionId })
       if (disposed || !result.ok) return
-      const rows = result.value
-        .filter((row) => connectionId === null || row.connectionId === connectionId)
-        .sort((a, b) => a.id - b.id)
+      const rows = result.value.filter((row) => connectionId === null || row.connectionId === connectionId).sort((a, b) => a.id - b.id)
       setLoaded({ connectionId, rows })
     }, REQUERY_INTERVAL_MS)
     query.schedule()

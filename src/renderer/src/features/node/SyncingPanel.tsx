@@ -62,9 +62,7 @@ function SyncingRow({ connection, now }: { connection: ConnectionWithStatus; now
   const state = syncing === null ? 'unknown' : syncing.syncing ? 'yes' : 'no'
   const progress = syncing?.syncing ? syncProgress(syncing) : null
   const left =
-    syncing?.syncing && syncing.currentBlock !== null && syncing.highestBlock !== null
-      ? Math.max(0, syncing.highestBlock - syncing.currentBlock)
-      : null
+    syncing?.syncing && syncing.currentBlock !== null && syncing.highestBlock !== null ? Math.max(0, syncing.highestBlock - syncing.currentBlock) : null
 
   return (
     <li className="syncing-row" data-testid="syncing-row" data-connection-id={connection.id} data-syncing={state}>

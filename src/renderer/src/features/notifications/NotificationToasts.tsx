@@ -7,13 +7,7 @@ export function NotificationToasts() {
   return (
     <div className="toasts" aria-live="polite" aria-relevant="additions" data-testid="toasts">
       {toasts.map((toast) => (
-        <div
-          key={toast.key}
-          className="toast"
-          role="status"
-          data-testid="toast"
-          data-subscription-id={toast.subscriptionId ?? undefined}
-        >
+        <div key={toast.key} className="toast" role="status" data-testid="toast" data-subscription-id={toast.subscriptionId ?? undefined}>
           <svg className="toast-icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
             <path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15z" />
             <path d="M10 20.5a2 2 0 0 0 4 0" />

@@ -74,7 +74,10 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
       showDesktop(payload)
       const key = nextKey.current++
       setToasts((previous) => [...previous, { ...payload, key, at: Date.now() }].slice(-MAX_TOASTS))
-      timers.current.set(key, setTimeout(() => dismiss(key), TOAST_MS))
+      timers.current.set(
+        key,
+        setTimeout(() => dismiss(key), TOAST_MS),
+      )
     })
     const pending = timers.current
     return () => {

@@ -86,10 +86,9 @@ export function LocalApiSettings() {
   return (
     <div className="local-api" data-testid="local-api" data-enabled={status.enabled ? 'true' : 'false'} data-mode={status.mode}>
       <p className="field-hint">
-        Lets scripts and other programs on this computer stream the captured events over WebSocket at{' '}
-        <code className="mono">/v1/stream</code>, or use Tidewatch as their JSON-RPC node at{' '}
-        <code className="mono">/v1/rpc</code> (eth_subscribe shared with Tidewatch&apos;s own subscriptions), with the token kept in the
-        token file.
+        Lets scripts and other programs on this computer stream the captured events over WebSocket at <code className="mono">/v1/stream</code>, or use Tidewatch
+        as their JSON-RPC node at <code className="mono">/v1/rpc</code> (eth_subscribe shared with Tidewatch&apos;s own subscriptions), with the token kept in
+        the token file.
       </p>
       {headless ? (
         <p className="local-api-always-on" data-testid="local-api-always-on">

@@ -9,15 +9,7 @@ import { StorageSettings } from './StorageSettings'
 const THEME_LABELS: Record<ThemePreference, string> = { system: 'System', dark: 'Dark', light: 'Light' }
 
 /** Settings: theme, the local stream API, storage and retention, shortcuts and where the data lives. */
-export function SettingsPanel({
-  info,
-  onClose,
-  onShowShortcuts,
-}: {
-  info: AppInfo | null
-  onClose(): void
-  onShowShortcuts(): void
-}) {
+export function SettingsPanel({ info, onClose, onShowShortcuts }: { info: AppInfo | null; onClose(): void; onShowShortcuts(): void }) {
   const theme = useTheme()
   return (
     <Modal testId="settings-panel" closeTestId="settings-close" className="settings-modal" title="Settings" onClose={onClose}>
@@ -38,9 +30,7 @@ export function SettingsPanel({
             </label>
           ))}
         </div>
-        <p className="field-hint">
-          {theme.preference === 'system' ? `Following the system (${theme.theme} now).` : `Always ${theme.theme}.`}
-        </p>
+        <p className="field-hint">{theme.preference === 'system' ? `Following the system (${theme.theme} now).` : `Always ${theme.theme}.`}</p>
       </section>
 
       <section className="settings-section" aria-labelledby="settings-api-title">

@@ -4,15 +4,7 @@ import type { AbiEntry } from '@shared/contract'
 import { BUILT_IN_EVENTS } from '@shared/event-catalog'
 import { useClient } from '../../hooks/useClient'
 import { EventPickerArgRow } from './EventPickerArgRow'
-import {
-  eventKey,
-  eventSelector,
-  formatEvent,
-  indexedArgs,
-  parseAbiEvents,
-  parseEventSignature,
-  type ArgDraft,
-} from './eventTopics'
+import { eventKey, eventSelector, formatEvent, indexedArgs, parseAbiEvents, parseEventSignature, type ArgDraft } from './eventTopics'
 import { FieldError } from './FieldError'
 import { resolveEvent, type EventPickerDraft, type FieldKey } from './subscriptionDraft'
 import '../../panels.css'
@@ -139,12 +131,7 @@ export function EventPicker({ picker, messagesFor, onChange, onBlur }: Props) {
         <span className="field-hint">pick one to build topic 0 and its indexed arguments; or leave it on raw topics</span>
         <span className="connection-top-spacer" />
         {picker.source !== 'none' && (
-          <button
-            type="button"
-            className="button button-small"
-            data-testid="event-picker-raw"
-            onClick={() => change({ source: 'none' })}
-          >
+          <button type="button" className="button button-small" data-testid="event-picker-raw" onClick={() => change({ source: 'none' })}>
             Use raw topics
           </button>
         )}

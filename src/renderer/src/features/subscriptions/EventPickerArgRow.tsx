@@ -54,12 +54,7 @@ export function EventPickerArgRow({ arg, draft, messages, onChange, onBlur }: Pr
       {mode === 'several' ? (
         <textarea {...common} rows={2} onChange={(event) => onChange({ ...draft, text: event.target.value })} />
       ) : (
-        <input
-          {...common}
-          type="text"
-          disabled={mode === 'any'}
-          onChange={(event) => onChange({ ...draft, text: event.target.value })}
-        />
+        <input {...common} type="text" disabled={mode === 'any'} onChange={(event) => onChange({ ...draft, text: event.target.value })} />
       )}
       {(arg.hashed || !arg.filterable) && (
         <span className="field-hint event-arg-note">

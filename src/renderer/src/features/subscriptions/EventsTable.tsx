@@ -64,7 +64,9 @@ export function EventsTable({ connectionId, subscription, onShowAll }: Props) {
             <thead>
               <tr>
                 <th scope="col">Kind</th>
-                <th className="num" scope="col">Block</th>
+                <th className="num" scope="col">
+                  Block
+                </th>
                 <th scope="col">Tx hash</th>
                 <th scope="col">Address / from → to</th>
                 <th scope="col">Topic 0</th>

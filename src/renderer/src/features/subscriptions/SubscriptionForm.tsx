@@ -70,9 +70,7 @@ function AddressChecks({ text, testId }: { text: string; testId: string }) {
               <>
                 <span className="mono">{value}</span>
                 <span className="address-check-why">
-                  {wellFormed
-                    ? `checksum does not match (a typo?) — ${getAddress(value.toLowerCase())} is valid`
-                    : 'not an address: 0x and 40 hex digits'}
+                  {wellFormed ? `checksum does not match (a typo?) — ${getAddress(value.toLowerCase())} is valid` : 'not an address: 0x and 40 hex digits'}
                 </span>
               </>
             )}
@@ -165,12 +163,7 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
 
   const valid = validation.spec !== null && validation.issues.length === 0
   const disabled = !valid || submitting || connectionId === null
-  const blockedBy =
-    connectionId === null
-      ? 'Select a connection first'
-      : !valid
-        ? (validation.issues[0]?.message ?? 'Complete the form')
-        : undefined
+  const blockedBy = connectionId === null ? 'Select a connection first' : !valid ? (validation.issues[0]?.message ?? 'Complete the form') : undefined
 
   const edit = (change: Partial<SubscriptionDraft>): void => {
     setDraft((previous) => ({ ...previous, ...change }))
@@ -181,13 +174,10 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
     setTouched((previous) => (previous.has(field) ? previous : new Set(previous).add(field)))
   }
 
-  const setTopic = (index: number, topic: TopicDraft): void =>
-    edit({ topics: draft.topics.map((existing, i) => (i === index ? topic : existing)) })
-  const setPair = (index: number, pair: MinedPairDraft): void =>
-    edit({ minedPairs: draft.minedPairs.map((existing, i) => (i === index ? pair : existing)) })
+  const setTopic = (index: number, topic: TopicDraft): void => edit({ topics: draft.topics.map((existing, i) => (i === index ? topic : existing)) })
+  const setPair = (index: number, pair: MinedPairDraft): void => edit({ minedPairs: draft.minedPairs.map((existing, i) => (i === index ? pair : existing)) })
   /** Positions shift when a row goes, so what was touched no longer says which input it was. */
-  const forgetTouched = (prefix: string): void =>
-    setTouched((previous) => new Set([...previous].filter((field) => !field.startsWith(prefix))))
+  const forgetTouched = (prefix: string): void => setTouched((previous) => new Set([...previous].filter((field) => !field.startsWith(prefix))))
 
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault()
@@ -280,12 +270,7 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
               <AddressChecks text={draft.addresses} testId="subscription-addresses" />
               <WatchlistAddressPick text={draft.addresses} onAdd={(address) => edit({ addresses: appendAddress(draft.addresses, address) })} />
             </div>
-            <EventPicker
-              picker={draft.eventPicker}
-              messagesFor={messagesFor}
-              onChange={(eventPicker) => edit({ eventPicker })}
-              onBlur={touch}
-            />
+            <EventPicker picker={draft.eventPicker} messagesFor={messagesFor} onChange={(eventPicker) => edit({ eventPicker })} onBlur={touch} />
             <fieldset className="field-group" aria-labelledby={topicsTitleId} data-topic-source={picked ? 'event' : 'raw'}>
               <div className="field-group-header">
                 <span id={topicsTitleId} className="field-label">
@@ -515,8 +500,7 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
             <pre className={`mono${valid ? '' : ' is-invalid'}`}>{wscat}</pre>
           </div>
           <span className="field-hint">
-            Replace {WSCAT_URL_PLACEHOLDER} with the endpoint URL (with its key); add -w 3600 to keep listening for an hour
-            instead of wscat’s few seconds.
+            Replace {WSCAT_URL_PLACEHOLDER} with the endpoint URL (with its key); add -w 3600 to keep listening for an hour instead of wscat’s few seconds.
           </span>
         </div>
 
@@ -549,13 +533,7 @@ export function SubscriptionForm({ connectionId, onCreate, onCreated }: Props) {
           </p>
         )}
 
-        <button
-          type="submit"
-          className="button button-primary"
-          disabled={disabled}
-          title={blockedBy}
-          data-testid="subscription-create-button"
-        >
+        <button type="submit" className="button button-primary" disabled={disabled} title={blockedBy} data-testid="subscription-create-button">
           {submitting ? 'Subscribing…' : 'Subscribe'}
         </button>
       </form>

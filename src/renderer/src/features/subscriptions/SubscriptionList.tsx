@@ -37,8 +37,7 @@ export function SubscriptionList({ subscriptions, selectedId, onSelect }: Props)
           <p className="muted-text">Loading subscriptions…</p>
         ) : rows.length === 0 ? (
           <p className="empty-text" data-testid="subscriptions-empty">
-            No subscriptions on this connection yet. Pick a type in the form (or press <kbd>n</kbd>) and press
-            Subscribe to start capturing events.
+            No subscriptions on this connection yet. Pick a type in the form (or press <kbd>n</kbd>) and press Subscribe to start capturing events.
           </p>
         ) : (
           <ul className="subscription-rows">

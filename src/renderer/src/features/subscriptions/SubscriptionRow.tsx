@@ -58,9 +58,7 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
     }
   }, [])
 
-  const act = async (
-    action: (id: number) => Promise<CommandResult<'subscriptions.pause'> | CommandResult<'subscriptions.resume'>>,
-  ): Promise<void> => {
+  const act = async (action: (id: number) => Promise<CommandResult<'subscriptions.pause'> | CommandResult<'subscriptions.resume'>>): Promise<void> => {
     setBusy(true)
     setActionError(null)
     const result = await action(id)
@@ -154,23 +152,11 @@ export function SubscriptionRow({ subscription, selected, onSelect, onPause, onR
               complete
             </span>
           ) : state === 'paused' ? (
-            <button
-              type="button"
-              className="button button-small"
-              data-testid="subscription-resume"
-              disabled={busy}
-              onClick={() => void act(onResume)}
-            >
+            <button type="button" className="button button-small" data-testid="subscription-resume" disabled={busy} onClick={() => void act(onResume)}>
               Resume
             </button>
           ) : (
-            <button
-              type="button"
-              className="button button-small"
-              data-testid="subscription-pause"
-              disabled={busy}
-              onClick={() => void act(onPause)}
-            >
+            <button type="button" className="button button-small" data-testid="subscription-pause" disabled={busy} onClick={() => void act(onPause)}>
               Pause
             </button>
           )}

@@ -25,11 +25,7 @@ export function SubscriptionsTab({ connectionId }: { connectionId: number | null
     <div className="subs-area">
       <SubscriptionForm connectionId={connectionId} onCreate={subscriptions.create} />
       <div className="subs-main">
-        <SubscriptionList
-          subscriptions={subscriptions}
-          selectedId={selected?.id ?? null}
-          onSelect={setChosenId}
-        />
+        <SubscriptionList subscriptions={subscriptions} selectedId={selected?.id ?? null} onSelect={setChosenId} />
         <EventsTable connectionId={connectionId} subscription={selected} onShowAll={() => setChosenId(null)} />
       </div>
     </div>

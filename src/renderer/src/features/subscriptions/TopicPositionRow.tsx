@@ -42,12 +42,7 @@ export function TopicPositionRow({ index, topic, messages, onChange, onBlur, onR
   } as const
 
   return (
-    <div
-      className={`topic-row${readOnly ? ' is-computed' : ''}`}
-      data-testid="topic-row"
-      data-index={index}
-      data-computed={readOnly ? 'true' : undefined}
-    >
+    <div className={`topic-row${readOnly ? ' is-computed' : ''}`} data-testid="topic-row" data-index={index} data-computed={readOnly ? 'true' : undefined}>
       <label className="topic-index" htmlFor={inputId} title={caption}>
         Topic {index}
         {caption && <span className="topic-caption">{caption}</span>}

@@ -62,23 +62,13 @@ export function WatchOptionsFields({ draft, startBlockMessages, withProgressMess
 
       {draft.type === 'newHeads' && (
         <label className="check-field" title="Send the current head block first, before any new one">
-          <input
-            type="checkbox"
-            checked={draft.fetch}
-            data-testid="watch-fetch"
-            onChange={(event) => onChange({ fetch: event.target.checked })}
-          />
+          <input type="checkbox" checked={draft.fetch} data-testid="watch-fetch" onChange={(event) => onChange({ fetch: event.target.checked })} />
           Fetch: first send the current head
         </label>
       )}
 
       <label className="check-field" title="Unchecked: stop after the history up to the head">
-        <input
-          type="checkbox"
-          checked={draft.listen}
-          data-testid="watch-listen"
-          onChange={(event) => onChange({ listen: event.target.checked })}
-        />
+        <input type="checkbox" checked={draft.listen} data-testid="watch-listen" onChange={(event) => onChange({ listen: event.target.checked })} />
         Listen: keep streaming new blocks after the history
       </label>
 

@@ -97,7 +97,9 @@ describe('parseAbiEvents', () => {
   })
 
   it('accepts human-readable lines', () => {
-    const parsed = parseAbiEvents('event Transfer(address indexed from, address indexed to, uint256 value)\nApproval(address indexed owner, address indexed spender, uint256 value)')
+    const parsed = parseAbiEvents(
+      'event Transfer(address indexed from, address indexed to, uint256 value)\nApproval(address indexed owner, address indexed spender, uint256 value)',
+    )
     expect('events' in parsed && parsed.events.length).toBe(2)
   })
 
@@ -178,9 +180,7 @@ describe('computeEventTopics', () => {
   })
 
   it('anonymous events have no selector topic', () => {
-    const parsed = parseAbiEvents(
-      JSON.stringify([{ type: 'event', name: 'Anon', anonymous: true, inputs: [{ indexed: true, name: 'who', type: 'address' }] }]),
-    )
+    const parsed = parseAbiEvents(JSON.stringify([{ type: 'event', name: 'Anon', anonymous: true, inputs: [{ indexed: true, name: 'who', type: 'address' }] }]))
     if (!('events' in parsed)) throw new Error(parsed.error)
     const event = parsed.events[0]!
     expect(indexedArgs(event)[0]!.position).toBe(0)

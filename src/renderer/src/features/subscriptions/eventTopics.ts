@@ -64,9 +64,7 @@ export function describeParseError(error: unknown): string {
   const described = error as Partial<Pick<BaseError, 'shortMessage' | 'metaMessages'>> | null
   if (error instanceof Error && typeof described?.shortMessage === 'string') {
     const { shortMessage, metaMessages } = described as Pick<BaseError, 'shortMessage' | 'metaMessages'>
-    const details = (metaMessages ?? [])
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !/^(Version|Docs|Details):/.test(line))
+    const details = (metaMessages ?? []).map((line) => line.trim()).filter((line) => line !== '' && !/^(Version|Docs|Details):/.test(line))
     const base = shortMessage.replace(/\.$/, '')
     if (base === 'Unknown signature') {
       return 'Not a readable event signature: expected e.g. Transfer(address indexed from, address indexed to, uint256 value) — check the parentheses, commas and types'
@@ -172,7 +170,7 @@ export function eventKey(event: AbiEvent): string {
 
 function canonicalType(param: AbiParameter): string {
   if (param.type.startsWith('tuple') && 'components' in param) {
-    return `(${(param.components).map(canonicalType).join(',')})${param.type.slice('tuple'.length)}`
+    return `(${param.components.map(canonicalType).join(',')})${param.type.slice('tuple'.length)}`
   }
   return param.type
 }
@@ -304,9 +302,7 @@ export function computeEventTopics(event: AbiEvent, drafts: Readonly<Record<stri
     let topic: Topic = null
     if (draft.mode !== 'any' && arg.filterable) {
       const texts =
-        draft.mode === 'one'
-          ? [arg.type === 'string' ? draft.text : draft.text.trim()].filter((text) => text !== '')
-          : splitArgValues(arg.type, draft.text)
+        draft.mode === 'one' ? [arg.type === 'string' ? draft.text : draft.text.trim()].filter((text) => text !== '') : splitArgValues(arg.type, draft.text)
       const encoded: Hex[] = []
       if (texts.length === 0) {
         issues.push({

@@ -5,21 +5,8 @@
 import type { z } from 'zod'
 import { commands, watchOptionsSchema, type WatchOptions } from '@shared/contract'
 import { getAddress, isAddress, type AbiEvent } from 'viem'
-import {
-  ethSubscribeParams,
-  subscriptionSpecSchema,
-  type SubscriptionSpec,
-  type SubscriptionType,
-} from '@shared/subscription-params'
-import {
-  builtInEvent,
-  computeEventTopics,
-  findAbiEvent,
-  parseAbiEvents,
-  parseEventSignature,
-  type ArgDraft,
-  type Topic,
-} from './eventTopics'
+import { ethSubscribeParams, subscriptionSpecSchema, type SubscriptionSpec, type SubscriptionType } from '@shared/subscription-params'
+import { builtInEvent, computeEventTopics, findAbiEvent, parseAbiEvents, parseEventSignature, type ArgDraft, type Topic } from './eventTopics'
 
 /** Short human descriptions shown next to each type in the picker. */
 export const TYPE_DESCRIPTIONS: Record<SubscriptionType, string> = {
@@ -514,12 +501,7 @@ export function buildWatchInput(draft: SubscriptionDraft): { input: WatchInput; 
 }
 
 /** The `/v1/stream` request with the same meaning, snake_case as PROTOCOL.md section 1 has it. */
-export function streamRequest(
-  type: WatchType,
-  label: string | undefined,
-  watch: WatchInput,
-  params: Record<string, unknown>,
-): Record<string, unknown> {
+export function streamRequest(type: WatchType, label: string | undefined, watch: WatchInput, params: Record<string, unknown>): Record<string, unknown> {
   const request: Record<string, unknown> = { type }
   // The label is the natural request id: it names the request on every answer.
   if (label !== undefined) request.req_id = label

@@ -52,9 +52,7 @@ export function useSubscriptions(connectionId: number | null): SubscriptionsStat
   /** Applies a change to the rows of this connection only (a late answer for another one is dropped). */
   const update = useCallback(
     (change: (rows: Subscription[]) => Subscription[]) => {
-      setState((previous) =>
-        previous.connectionId === connectionId ? { ...previous, rows: change(previous.rows) } : previous,
-      )
+      setState((previous) => (previous.connectionId === connectionId ? { ...previous, rows: change(previous.rows) } : previous))
     },
     [connectionId],
   )
@@ -67,9 +65,7 @@ export function useSubscriptions(connectionId: number | null): SubscriptionsStat
       const result = await client.call('subscriptions.list', { connectionId })
       if (disposed) return
       if (result.ok) {
-        const rows = result.value
-          .filter((row) => row.connectionId === connectionId && !removedIds.current.has(row.id))
-          .sort((a, b) => a.id - b.id)
+        const rows = result.value.filter((row) => row.connectionId === connectionId && !removedIds.current.has(row.id)).sort((a, b) => a.id - b.id)
         setState({ connectionId, rows, loaded: true, error: null })
       } else {
         setState((previous) => ({
@@ -130,14 +126,8 @@ export function useSubscriptions(connectionId: number | null): SubscriptionsStat
     [update],
   )
 
-  const pause = useCallback(
-    async (id: number) => applyAnswer(await client.call('subscriptions.pause', { id })),
-    [client, applyAnswer],
-  )
-  const resume = useCallback(
-    async (id: number) => applyAnswer(await client.call('subscriptions.resume', { id })),
-    [client, applyAnswer],
-  )
+  const pause = useCallback(async (id: number) => applyAnswer(await client.call('subscriptions.pause', { id })), [client, applyAnswer])
+  const resume = useCallback(async (id: number) => applyAnswer(await client.call('subscriptions.resume', { id })), [client, applyAnswer])
 
   const remove = useCallback(
     async (id: number) => {

@@ -108,8 +108,12 @@ export function WatchlistActivity({ entry }: { entry: WatchlistEntry }) {
                     <th scope="col">Dir</th>
                     <th scope="col">Token</th>
                     <th scope="col">Counterparty</th>
-                    <th className="num" scope="col">Value</th>
-                    <th className="num" scope="col">Block</th>
+                    <th className="num" scope="col">
+                      Value
+                    </th>
+                    <th className="num" scope="col">
+                      Block
+                    </th>
                     <th scope="col">Tx</th>
                   </tr>
                 </thead>
@@ -172,8 +176,12 @@ export function WatchlistActivity({ entry }: { entry: WatchlistEntry }) {
                   <tr>
                     <th scope="col">State</th>
                     <th scope="col">From → to</th>
-                    <th className="num" scope="col">Value (ETH)</th>
-                    <th className="num" scope="col">Block</th>
+                    <th className="num" scope="col">
+                      Value (ETH)
+                    </th>
+                    <th className="num" scope="col">
+                      Block
+                    </th>
                     <th scope="col">Tx</th>
                   </tr>
                 </thead>
@@ -200,11 +208,7 @@ export function WatchlistActivity({ entry }: { entry: WatchlistEntry }) {
                           {parties ? (
                             <>
                               <AddressLabel address={parties.from} /> →{' '}
-                              {parties.to ? (
-                                <AddressLabel address={parties.to} />
-                              ) : (
-                                <span className="subtle">contract creation</span>
-                              )}
+                              {parties.to ? <AddressLabel address={parties.to} /> : <span className="subtle">contract creation</span>}
                             </>
                           ) : (
                             DASH

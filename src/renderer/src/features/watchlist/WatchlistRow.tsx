@@ -54,8 +54,7 @@ export function WatchlistRow({ entry, selected, onSelect, onSave, onRemove }: Pr
     setEditing(true)
   }
 
-  const labelIssue =
-    label.trim() === '' ? 'Give the address a label' : label.trim().length > 60 ? 'Keep the label under 60 characters' : null
+  const labelIssue = label.trim() === '' ? 'Give the address a label' : label.trim().length > 60 ? 'Keep the label under 60 characters' : null
 
   return (
     <li
@@ -151,13 +150,7 @@ export function WatchlistRow({ entry, selected, onSelect, onSave, onRemove }: Pr
             data-testid="watchlist-edit-label"
             onChange={(event) => setLabel(event.target.value)}
           />
-          <input
-            type="color"
-            value={color}
-            aria-label="Colour"
-            data-testid="watchlist-edit-color"
-            onChange={(event) => setColor(event.target.value)}
-          />
+          <input type="color" value={color} aria-label="Colour" data-testid="watchlist-edit-color" onChange={(event) => setColor(event.target.value)} />
           <button type="submit" className="button button-small button-primary" disabled={busy || labelIssue !== null} data-testid="watchlist-edit-save">
             Save
           </button>

@@ -1,7 +1,6 @@
 /** A fake event store answering events.list like the engine might, for the live log's tests. */
 import type { CapturedEvent, CommandRequest, CommandResult } from '@shared/contract'
 
-
 export function fakeEvent(id: number, patch: Partial<CapturedEvent> = {}): CapturedEvent {
   return {
     id,
@@ -57,10 +56,7 @@ export function createFakeStore(initial: number, matches: (event: CapturedEvent)
       const limit = request.limit ?? 100
       const afterId = request.afterId
       const inRange = rows.filter(
-        (row) =>
-          matches(row) &&
-          (afterId === undefined || row.id > afterId) &&
-          (request.beforeId === undefined || row.id < request.beforeId),
+        (row) => matches(row) && (afterId === undefined || row.id > afterId) && (request.beforeId === undefined || row.id < request.beforeId),
       )
       const page = afterId !== undefined ? inRange.slice(0, limit).reverse() : inRange.slice(-limit).reverse()
       return { ok: true, value: page }
