@@ -145,7 +145,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
           const matches = (log: Record<string, unknown>): boolean => {
             if (addresses && !addresses.includes(String(log.address).toLowerCase())) return false
             const topics = log.topics as string[]
-            return (filter.topics ?? []).every((wanted, i) => wanted === null || (topics[i] !== undefined && [wanted].flat().includes(topics[i]!)))
+            return (filter.topics ?? []).every((wanted, i) => wanted === null || (topics[i] !== undefined && [wanted].flat().includes(topics[i])))
           }
           const result = entries.flatMap((e) => e.logs).filter(matches)
           const bad = filter.blockHash && result.length > 0 ? options.badLogAnswers?.shift() : undefined

@@ -439,7 +439,7 @@ const LOG_CODES = new Map<string, string>(Object.entries(LOG_FIELDS).map(([code,
 function encodeLogPayload(e: NormalizedEvent): string {
   const raw = e.payload
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return JSON.stringify(raw)
-  const rebuilt = logPayload(e) as Record<string, unknown>
+  const rebuilt = logPayload(e)
   const template = Object.entries(raw as Record<string, unknown>).map(([field, value]) => {
     const code = LOG_CODES.get(field)
     return code !== undefined && JSON.stringify(value) === JSON.stringify(rebuilt[field]) ? code : [field, value]
@@ -452,7 +452,7 @@ function decodeLogPayload(payload: string | null, base: Parameters<typeof logPay
   const stored = JSON.parse(payload) as unknown
   if (!Array.isArray(stored)) return stored
   // The template's values as stored: `removed` is kept literally, so a later retraction does not rewrite the raw object.
-  const rebuilt = logPayload(base) as Record<string, unknown>
+  const rebuilt = logPayload(base)
   const raw: Record<string, unknown> = {}
   for (const entry of stored as (string | [string, unknown])[]) {
     if (typeof entry === 'string') {
