@@ -54,6 +54,13 @@ module.exports = {
       to: { path: above(...COMPOSITION) },
     },
     {
+      name: 'sql-only-in-the-store',
+      severity: 'error',
+      comment: 'Only src/main/store talks to SQLite (STYLE.md lesson 10); the rest calls named store operations.',
+      from: { path: '^src/main/', pathNot: '^src/main/store/' },
+      to: { path: 'node_modules/better-sqlite3/' },
+    },
+    {
       name: 'engine-free-of-electron',
       severity: 'error',
       comment: 'Only the thin glue in src/main/electron imports Electron.',

@@ -19,7 +19,7 @@ import type { ConnectionPool } from '../upstream/connection-pool'
 import type { Db, WriteGate } from '../store/database'
 import type { LogFilter } from './watch-types'
 import { backfillRange } from './backfill-range'
-import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from './chain-store'
+import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from '../store/chain-store'
 import { matchesAny, rpcFilter, unionFilter } from './log-filter'
 import { bloomMayMatch } from './logs-bloom'
 

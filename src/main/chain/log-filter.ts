@@ -1,6 +1,6 @@
 /** eth_subscribe/eth_getLogs filter semantics, applied locally to stored logs. */
 import type { LogFilter } from './watch-types'
-import type { ChainLog } from './chain-store'
+import type { ChainLog } from '../store/chain-store'
 
 export function matchesFilter(log: Pick<ChainLog, 'address' | 'topics'>, filter: LogFilter): boolean {
   if (filter.address && filter.address.length > 0 && !filter.address.includes(log.address)) return false

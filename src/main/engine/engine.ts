@@ -22,6 +22,7 @@ import { transfersOf, watchlistFilters } from './watchlist-activity'
 import { subscriptionSpecSchema, type SubscriptionSpec } from '../../shared/subscription-params'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { ConnectionStore, type StoredConnection } from '../store/connection-store'
+import { forgetChain } from '../store/chain-store'
 import { openDatabase, type Db, type WriteGate } from '../store/database'
 import { guardedWriteGate, StorageHealth } from '../store/storage-health'
 import { EventStore } from '../store/event-store'
@@ -314,13 +315,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.db.transaction(() => {
         this.heads.deleteForConnection(id)
         this.events.deleteForConnection(id)
-        for (const table of ['chain_blocks', 'chain_logs', 'chain_cursor']) this.db.prepare(`DELETE FROM ${table} WHERE connection_id = ?`).run(id)
+        forgetChain(this.db, id)
         this.tokenStore.deleteForConnection(id)
-        this.db
-          .prepare(
-            'UPDATE subscriptions SET start_block = NULL, head_at_start = NULL, cursor_number = NULL, cursor_hash = NULL, complete = 0 WHERE connection_id = ?',
-          )
-          .run(id)
+        this.subscriptions.resetPositions(id)
       })()
       this.streamCounters.clear()
       for (const [streamId, counter] of this.events.countByStream()) this.streamCounters.set(streamId, counter)

@@ -6,6 +6,7 @@
  */
 import { pad, toEventSelector, parseAbiItem } from 'viem'
 import type { Db } from '../store/database'
+import { logsByIndexedTopic } from '../store/chain-store'
 import type { LogFilter } from '../chain/watch-types'
 
 const TRANSFER = toEventSelector(parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')).toLowerCase()
@@ -32,39 +33,22 @@ export function watchlistFilters(addresses: readonly string[]): LogFilter[] {
 
 export function transfersOf(db: Db, address: string, limit: number): TransferActivity[] {
   const topic = pad(address as `0x${string}`).toLowerCase()
-  // topics is "topic0,topic1,topic2[,topic3]": topic1 starts at 68, topic2 at 135 (1-based).
-  const rows = db
-    .prepare(
-      `SELECT connection_id, address, topics, data, block_number, tx_hash, canonical FROM chain_logs
-       WHERE substr(topics, 1, 66) = @transfer AND (substr(topics, 68, 66) = @topic OR substr(topics, 135, 66) = @topic)
-       ORDER BY block_number DESC, log_index DESC LIMIT @limit`,
-    )
-    .all({ transfer: TRANSFER, topic, limit }) as {
-    connection_id: number
-    address: string
-    topics: string
-    data: string
-    block_number: number
-    tx_hash: string
-    canonical: number
-  }[]
-  return rows.map((row) => {
-    const topics = row.topics.split(',')
-    const from = topics[1]!
+  return logsByIndexedTopic(db, TRANSFER, topic, limit).map((log) => {
+    const from = log.topics[1]!
     const out = from === topic
-    const counterpartyTopic = out ? topics[2]! : from
+    const counterpartyTopic = out ? log.topics[2]! : from
     // ERC-721 indexes the token id as topic 3; ERC-20 puts the amount in data.
-    const raw = topics[3] ?? (row.data.length > 2 ? row.data.slice(0, 66) : '0x0')
+    const raw = log.topics[3] ?? (log.data.length > 2 ? log.data.slice(0, 66) : '0x0')
     return {
-      connectionId: row.connection_id,
-      standard: topics[3] ? 'erc721' : 'erc20',
+      connectionId: log.connectionId,
+      standard: log.topics[3] ? 'erc721' : 'erc20',
       direction: out ? 'out' : 'in',
-      token: row.address,
+      token: log.address,
       counterparty: `0x${counterpartyTopic.slice(26)}`,
       value: BigInt(raw).toString(),
-      blockNumber: row.block_number,
-      transactionHash: row.tx_hash,
-      removed: row.canonical === 0,
+      blockNumber: log.blockNumber,
+      transactionHash: log.transactionHash,
+      removed: !log.canonical,
     }
   })
 }

@@ -51,6 +51,15 @@ export class SubscriptionStore {
     )
   }
 
+  /** Every subscription of a connection starts over: its start, cursor and completion forgotten (a new chain). */
+  resetPositions(connectionId: number): void {
+    this.db
+      .prepare(
+        'UPDATE subscriptions SET start_block = NULL, head_at_start = NULL, cursor_number = NULL, cursor_hash = NULL, complete = 0 WHERE connection_id = ?',
+      )
+      .run(connectionId)
+  }
+
   list(connectionId?: number): StoredSubscription[] {
     return (this.select.all({ connectionId: connectionId ?? null, id: null }) as Row[]).map(fromRow)
   }

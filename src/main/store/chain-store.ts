@@ -5,7 +5,7 @@
  * be taken back exactly, across restarts; after that the pruner removes them, and what is
  * final is served from the upstream.
  */
-import { ungated, type Db, type WriteGate } from '../store/database'
+import { ungated, type Db, type WriteGate } from './database'
 
 export interface ChainBlock {
   number: number
@@ -340,4 +340,51 @@ function rebuiltRawLog(log: Omit<ChainLog, 'raw'>): Record<string, unknown> {
     logIndex: `0x${log.logIndex.toString(16)}`,
     removed: false,
   }
+}
+
+/** Everything the tracker learned of one connection's chain (the demo chain restarts as a new chain). */
+export function forgetChain(db: Db, connectionId: number): void {
+  for (const table of ['chain_blocks', 'chain_logs', 'chain_cursor']) db.prepare(`DELETE FROM ${table} WHERE connection_id = ?`).run(connectionId)
+}
+
+export interface StoredLog {
+  connectionId: number
+  address: string
+  topics: string[]
+  data: string
+  blockNumber: number
+  transactionHash: string
+  canonical: boolean
+}
+
+/**
+ * Stored logs of every connection with this topic0 and `topic` as topic1 or topic2, newest
+ * first: a watched address's transfers in and out.
+ */
+export function logsByIndexedTopic(db: Db, topic0: string, topic: string, limit: number): StoredLog[] {
+  // topics is "topic0,topic1,topic2[,topic3]": topic1 starts at 68, topic2 at 135 (1-based).
+  const rows = db
+    .prepare(
+      `SELECT connection_id, address, topics, data, block_number, tx_hash, canonical FROM chain_logs
+       WHERE substr(topics, 1, 66) = @topic0 AND (substr(topics, 68, 66) = @topic OR substr(topics, 135, 66) = @topic)
+       ORDER BY block_number DESC, log_index DESC LIMIT @limit`,
+    )
+    .all({ topic0, topic, limit }) as {
+    connection_id: number
+    address: string
+    topics: string
+    data: string
+    block_number: number
+    tx_hash: string
+    canonical: number
+  }[]
+  return rows.map((row) => ({
+    connectionId: row.connection_id,
+    address: row.address,
+    topics: row.topics.split(','),
+    data: row.data,
+    blockNumber: row.block_number,
+    transactionHash: row.tx_hash,
+    canonical: row.canonical === 1,
+  }))
 }
