@@ -5,7 +5,7 @@
  * be taken back exactly, across restarts; after that the pruner removes them, and what is
  * final is served from the upstream.
  */
-import { ungated, type Db, type WriteGate } from './database'
+import { preparedOnce, ungated, type Db, type WriteGate } from './database'
 
 export interface ChainBlock {
   number: number
@@ -84,6 +84,8 @@ interface BlockRow {
 }
 
 export class ChainStore {
+  /** Every statement prepared once: cursor() alone runs several times per block for each watch. */
+  private readonly sql: ReturnType<typeof preparedOnce>
   private readonly insertBlock
   private readonly insertLog
   private readonly saveCursor
@@ -93,6 +95,7 @@ export class ChainStore {
     private readonly connectionId: number,
     private readonly writeGate: WriteGate = ungated,
   ) {
+    this.sql = preparedOnce(db)
     // Prepared once: appendBlock runs for every block of every connection.
     this.insertBlock = db.prepare(
       `INSERT INTO chain_blocks (connection_id, number, hash, parent_hash, timestamp, canonical, header_json) VALUES (?, ?, ?, ?, ?, 1, ?)
@@ -109,7 +112,7 @@ export class ChainStore {
   }
 
   cursor(): Cursor | undefined {
-    const row = this.db.prepare('SELECT first_block, number, hash, finalized FROM chain_cursor WHERE connection_id = ?').get(this.connectionId) as
+    const row = this.sql('SELECT first_block, number, hash, finalized FROM chain_cursor WHERE connection_id = ?').get(this.connectionId) as
       { first_block: number; number: number; hash: string; finalized: number } | undefined
     return row ? { firstBlock: row.first_block, number: row.number, hash: row.hash, finalized: row.finalized } : undefined
   }
@@ -152,7 +155,7 @@ export class ChainStore {
 
   /** The lowest canonical block still stored (pruning removes final ones from below). */
   oldestCanonical(): number | undefined {
-    const row = this.db.prepare('SELECT MIN(number) AS n FROM chain_blocks WHERE connection_id = ? AND canonical = 1').get(this.connectionId) as {
+    const row = this.sql('SELECT MIN(number) AS n FROM chain_blocks WHERE connection_id = ? AND canonical = 1').get(this.connectionId) as {
       n: number | null
     }
     return row.n ?? undefined
@@ -173,24 +176,22 @@ export class ChainStore {
     return this.writeGate(
       this.db.transaction(() => {
         let rows = 0
-        const orphans = this.db
-          .prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 0 AND number <= ? LIMIT ?')
-          .all(this.connectionId, finalized, batch) as { hash: string }[]
-        const dropLogsOf = this.db.prepare('DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ?')
-        const dropBlock = this.db.prepare('DELETE FROM chain_blocks WHERE connection_id = ? AND hash = ?')
+        const orphans = this.sql('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 0 AND number <= ? LIMIT ?').all(
+          this.connectionId,
+          finalized,
+          batch,
+        ) as { hash: string }[]
+        const dropLogsOf = this.sql('DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ?')
+        const dropBlock = this.sql('DELETE FROM chain_blocks WHERE connection_id = ? AND hash = ?')
         for (const { hash } of orphans) rows += dropLogsOf.run(this.connectionId, hash).changes + dropBlock.run(this.connectionId, hash).changes
-        rows += this.db
-          .prepare(
-            'DELETE FROM chain_blocks WHERE rowid IN (SELECT rowid FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number < ? ORDER BY number LIMIT ?)',
-          )
-          .run(this.connectionId, finalized, batch).changes
+        rows += this.sql(
+          'DELETE FROM chain_blocks WHERE rowid IN (SELECT rowid FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number < ? ORDER BY number LIMIT ?)',
+        ).run(this.connectionId, finalized, batch).changes
         // Canonical logs from `logsFrom` on, a batch at a time; the caller remembers how far it got.
-        const candidates = this.db
-          .prepare(
-            'SELECT rowid AS id, block_number, address, topics FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index LIMIT ?',
-          )
-          .all(this.connectionId, logsFrom, finalized, batch) as { id: number; block_number: number; address: string; topics: string }[]
-        const dropLog = this.db.prepare('DELETE FROM chain_logs WHERE rowid = ?')
+        const candidates = this.sql(
+          'SELECT rowid AS id, block_number, address, topics FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index LIMIT ?',
+        ).all(this.connectionId, logsFrom, finalized, batch) as { id: number; block_number: number; address: string; topics: string }[]
+        const dropLog = this.sql('DELETE FROM chain_logs WHERE rowid = ?')
         for (const row of candidates)
           if (!keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] })) rows += dropLog.run(row.id).changes
         // A block's logs are never split across batches: resume after the last complete block.
@@ -207,49 +208,42 @@ export class ChainStore {
     return this.writeGate(
       this.db.transaction(() => {
         const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
-        this.db
-          .prepare('UPDATE chain_blocks SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND number > ?')
-          .run(this.connectionId, ancestor.number)
-        this.db
-          .prepare('UPDATE chain_logs SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND block_number > ?')
-          .run(this.connectionId, ancestor.number)
-        this.db.prepare('UPDATE chain_cursor SET number = ?, hash = ? WHERE connection_id = ?').run(ancestor.number, ancestor.hash, this.connectionId)
+        this.sql('UPDATE chain_blocks SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND number > ?').run(this.connectionId, ancestor.number)
+        this.sql('UPDATE chain_logs SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND block_number > ?').run(this.connectionId, ancestor.number)
+        this.sql('UPDATE chain_cursor SET number = ?, hash = ? WHERE connection_id = ?').run(ancestor.number, ancestor.hash, this.connectionId)
         return orphaned
       }),
     )
   }
 
   setFinalized(number: number): void {
-    this.writeGate(() =>
-      this.db.prepare('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number),
-    )
+    this.writeGate(() => this.sql('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number))
   }
 
   /** Any stored block at this height (canonical preferred), for comparing parents. */
   blockAt(number: number): { hash: string; parentHash: string } | undefined {
-    const row = this.db
-      .prepare('SELECT hash, parent_hash FROM chain_blocks WHERE connection_id = ? AND number = ? ORDER BY canonical DESC LIMIT 1')
-      .get(this.connectionId, number) as { hash: string; parent_hash: string } | undefined
+    const row = this.sql('SELECT hash, parent_hash FROM chain_blocks WHERE connection_id = ? AND number = ? ORDER BY canonical DESC LIMIT 1').get(
+      this.connectionId,
+      number,
+    ) as { hash: string; parent_hash: string } | undefined
     return row ? { hash: row.hash, parentHash: row.parent_hash } : undefined
   }
 
   canonicalHash(number: number): string | undefined {
-    const row = this.db.prepare('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number = ?').get(this.connectionId, number) as
+    const row = this.sql('SELECT hash FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number = ?').get(this.connectionId, number) as
       { hash: string } | undefined
     return row?.hash
   }
 
   /** Canonical blocks in [from, to] with their logs, oldest first. */
   canonicalRange(from: number, to: number): { block: ChainBlock; logs: ChainLog[] }[] {
-    const blocks = this.db
-      .prepare(
-        'SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number BETWEEN ? AND ? ORDER BY number',
-      )
-      .all(this.connectionId, from, to) as BlockRow[]
+    const blocks = this.sql(
+      'SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number BETWEEN ? AND ? ORDER BY number',
+    ).all(this.connectionId, from, to) as BlockRow[]
     if (blocks.length === 0) return []
-    const logs = this.db
-      .prepare('SELECT * FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index')
-      .all(this.connectionId, from, to) as LogRow[]
+    const logs = this.sql(
+      'SELECT * FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index',
+    ).all(this.connectionId, from, to) as LogRow[]
     const byBlock = new Map<string, ChainLog[]>()
     for (const row of logs) {
       const list = byBlock.get(row.block_hash) ?? []
@@ -270,8 +264,8 @@ export class ChainStore {
     | { state: 'canonical'; number: number }
     | { state: 'orphaned'; orphaned: { block: ChainBlock; logs: ChainLog[] }[]; ancestor: number }
     | { state: 'unknown' } {
-    const find = this.db.prepare('SELECT number, hash, parent_hash, timestamp, header_json, canonical FROM chain_blocks WHERE connection_id = ? AND hash = ?')
-    const logsOf = this.db.prepare('SELECT * FROM chain_logs WHERE connection_id = ? AND block_hash = ? ORDER BY log_index')
+    const find = this.sql('SELECT number, hash, parent_hash, timestamp, header_json, canonical FROM chain_blocks WHERE connection_id = ? AND hash = ?')
+    const logsOf = this.sql('SELECT * FROM chain_logs WHERE connection_id = ? AND block_hash = ? ORDER BY log_index')
     const orphaned: { block: ChainBlock; logs: ChainLog[] }[] = []
     let current = hash.toLowerCase()
     // A branch is never longer than the deepest reorg the tracker applies; the bound only guards a corrupt store.
@@ -288,9 +282,11 @@ export class ChainStore {
   /** Every canonical log, for checks against eth_getLogs. */
   canonicalLogs(from: number, to: number): ChainLog[] {
     return (
-      this.db
-        .prepare('SELECT * FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index')
-        .all(this.connectionId, from, to) as LogRow[]
+      this.sql('SELECT * FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index').all(
+        this.connectionId,
+        from,
+        to,
+      ) as LogRow[]
     ).map(toLog)
   }
 }

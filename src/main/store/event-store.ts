@@ -6,7 +6,7 @@
  */
 import type { CapturedEvent, EventKind } from '../../shared/contract'
 import type { NormalizedEvent } from './captured-event'
-import type { Db } from './database'
+import { preparedOnce, type Db } from './database'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
 import { retryDelay } from './storage-health'
 
@@ -116,7 +116,8 @@ export class EventStore {
   private readonly writer: SqliteWriter
   private readonly flushIntervalMs: number
   private readonly maxBatch: number
-  private readonly statements = new Map<string, ReturnType<Db['prepare']>>()
+  /** Prepared once per distinct filter shape: the live log asks for the same pages many times a second. */
+  private readonly statement: ReturnType<typeof preparedOnce>
 
   constructor(
     private readonly db: Db,
@@ -124,6 +125,7 @@ export class EventStore {
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 50
     this.maxBatch = options.maxBatch ?? DEFAULT_EVENT_BATCH
+    this.statement = preparedOnce(db)
     this.writer = createSqliteWriter({ db, statements: EVENT_WRITE_STATEMENTS, nativeBinding: options.nativeBinding })
   }
 
@@ -325,16 +327,6 @@ export class EventStore {
     const sql =
       query.afterId !== undefined ? `SELECT * FROM (${filtered} ORDER BY id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY id DESC LIMIT @limit`
     return (this.statement(sql).all(params) as EventRow[]).map(toEvent)
-  }
-
-  /** Prepared once per distinct filter shape: the live log asks for the same pages many times a second. */
-  private statement(sql: string): ReturnType<Db['prepare']> {
-    let statement = this.statements.get(sql)
-    if (!statement) {
-      statement = this.db.prepare(sql)
-      this.statements.set(sql, statement)
-    }
-    return statement
   }
 
   /** Rows for an export, oldest first, without holding them all: constant memory for millions. */
