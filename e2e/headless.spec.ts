@@ -57,3 +57,23 @@ test('the UI socket refuses a connection without the API token', async () => {
   })
   expect(status).toBe(401)
 })
+
+test('Settings shows disk use per connection, keeps a retention change, and compacts the store', async ({ page }) => {
+  await openApp(page, tidewatch.uiUrl)
+  await page.getByTestId('settings-open').click()
+  const storage = page.getByTestId('storage-settings')
+  await expect(storage).toBeVisible()
+  const row = storage.locator('[data-testid^="storage-row-"]').first()
+  await expect(row.locator('[data-testid^="storage-bytes-"]')).toHaveText(/\d+(\.\d+)? (KiB|MiB|GiB)/)
+  const heads = row.getByLabel('Heads, days')
+  await heads.fill('7')
+  await row.getByRole('button', { name: 'Save' }).click()
+  await expect(storage.getByTestId('storage-error')).toHaveCount(0)
+  await page.getByTestId('storage-compact').click()
+  await expect(storage.getByTestId('storage-compacted')).toContainText('→')
+  await saveScreenshot(page, 'settings-storage')
+  // The setting is the store's, not the page's: a reload shows it again.
+  await page.reload()
+  await page.getByTestId('settings-open').click()
+  await expect(page.getByTestId('storage-settings').locator('[data-testid^="storage-row-"]').first().getByLabel('Heads, days')).toHaveValue('7')
+})
