@@ -31,29 +31,29 @@ describe('demo chain restart', () => {
   it('starts over on the new chain, keeping the connection and its subscriptions', async () => {
     const first = await start()
     const id = first.primaryConnectionId()!
-    first.engine.createSubscription({ connectionId: id, spec: subscriptionSpecSchema.parse({ type: 'logs', params: {} }) })
-    await waitFor('old chain tracked past block 5', () => (first.engine.liveConnection(id)?.tracker.cursor?.number ?? 0) >= 5, 30_000)
+    first.engine.subscriptions.create({ connectionId: id, spec: subscriptionSpecSchema.parse({ type: 'logs', params: {} }) })
+    await waitFor('old chain tracked past block 5', () => (first.engine.connections.liveConnection(id)?.tracker.cursor?.number ?? 0) >= 5, 30_000)
     await first.close()
 
     const second = await start()
     expect(second.primaryConnectionId()).toBe(id)
-    await waitFor('new chain tracked', () => second.engine.liveConnection(id)?.tracker.cursor?.number !== undefined, 30_000)
-    const cursor = second.engine.liveConnection(id)!.tracker.cursor!
+    await waitFor('new chain tracked', () => second.engine.connections.liveConnection(id)?.tracker.cursor?.number !== undefined, 30_000)
+    const cursor = second.engine.connections.liveConnection(id)!.tracker.cursor!
     // Tracking began afresh on the new chain, not at the old chain's height.
     expect(cursor.firstBlock).toBeLessThan(5)
-    await waitFor('heads of the new chain', () => second.engine.listHeads({ connectionId: id, limit: 10 }).length >= 2, 30_000)
-    const tracker = second.engine.liveConnection(id)!.tracker
+    await waitFor('heads of the new chain', () => second.engine.connections.listHeads({ connectionId: id, limit: 10 }).length >= 2, 30_000)
+    const tracker = second.engine.connections.liveConnection(id)!.tracker
     const startedAt = tracker.cursor!.number
     await waitFor('the tracker advances on the new chain', () => tracker.cursor!.number >= startedAt + 2, 30_000)
-    await waitFor('the logs watch captures the new chain', () => second.engine.listEvents({ connectionId: id, kind: 'log', limit: 5 }).length > 0, 30_000)
+    await waitFor('the logs watch captures the new chain', () => second.engine.events.list({ connectionId: id, kind: 'log', limit: 5 }).length > 0, 30_000)
     // Every captured log is from the new chain: nothing of the old one is left to confuse.
     // History from before the tracker's first block (the demo subscription's) is checked against the node itself.
-    const logs = second.engine.listEvents({ connectionId: id, kind: 'log', limit: 1000 })
+    const logs = second.engine.events.list({ connectionId: id, kind: 'log', limit: 1000 })
     const canonicalHash = async (number: number): Promise<string | undefined> =>
       tracker.store.canonicalHash(number) ?? (await blockHash(second.demo!.httpUrl, number))
     for (const log of logs) expect(await canonicalHash(log.blockNumber!), `block ${log.blockNumber}`).toBe(log.blockHash)
     // The person's subscription and the demo's own Transfer subscription, which a restart does not add again.
-    expect(second.engine.listSubscriptions(id).map((s) => s.label)).toEqual([DEMO_TRANSFERS_LABEL, null])
+    expect(second.engine.subscriptions.list(id).map((s) => s.label)).toEqual([DEMO_TRANSFERS_LABEL, null])
     await second.close()
   })
 })

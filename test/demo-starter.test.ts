@@ -23,7 +23,7 @@ describe('the demo starter set', () => {
   it('comes with a new demo connection, rows at once, and never comes back once removed', async () => {
     const first = await start()
     const id = first.primaryConnectionId()!
-    const [subscription, ...others] = first.engine.listSubscriptions(id)
+    const [subscription, ...others] = first.engine.subscriptions.list(id)
     expect(others).toEqual([])
     expect(subscription).toMatchObject({
       label: DEMO_TRANSFERS_LABEL,
@@ -35,24 +35,24 @@ describe('the demo starter set', () => {
     // History: the token's mint and first transfers are in blocks mined before the connection existed.
     await waitFor(
       'the history of the demo token',
-      () => first.engine.listEvents({ subscriptionId: subscription!.id, limit: 100 }).some((e) => e.blockNumber! <= Number(first.demo!.deployBlockNumber)),
+      () => first.engine.events.list({ subscriptionId: subscription!.id, limit: 100 }).some((e) => e.blockNumber! <= Number(first.demo!.deployBlockNumber)),
       30_000,
     )
-    const decoded = first.engine.listEvents({ subscriptionId: subscription!.id, limit: 100 })
+    const decoded = first.engine.events.list({ subscriptionId: subscription!.id, limit: 100 })
     expect(decoded.every((e) => e.decoded?.event === 'Transfer')).toBe(true)
     await waitFor(
       'the sender’s transfers on the watchlist',
-      () => first.engine.watchlistActivity(first.demo!.accounts[0]!.toLowerCase(), 10).transfers.length > 0,
+      () => first.engine.watchlist.activity(first.demo!.accounts[0]!.toLowerCase(), 10).transfers.length > 0,
       30_000,
     )
 
     // The person removes both, then restarts: the demo chain is new, the starter set is not.
-    await first.engine.removeSubscription(subscription!.id)
-    first.engine.removeWatchlist(first.demo!.accounts[0]!.toLowerCase())
+    await first.engine.subscriptions.remove(subscription!.id)
+    first.engine.watchlist.remove(first.demo!.accounts[0]!.toLowerCase())
     await first.close()
     const second = await start()
     expect(second.primaryConnectionId()).toBe(id)
-    expect(second.engine.listSubscriptions(id)).toEqual([])
+    expect(second.engine.subscriptions.list(id)).toEqual([])
     expect(second.engine.watchlist.list()).toEqual([])
     await second.close()
   })

@@ -38,7 +38,8 @@ const PREFERENCES_SETTING = 'preferences'
 const DEFAULT_PREFERENCES: Preferences = { demoNoteDismissed: false }
 
 export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps): Handlers {
-  const preferences = (): Preferences => ({ ...DEFAULT_PREFERENCES, ...engine.settings.get(PREFERENCES_SETTING, preferencesSchema.partial(), {}) })
+  const { connections, subscriptions, events, abis, watchlist, exports: eventExports, tokens, retention, settings, storage } = engine
+  const preferences = (): Preferences => ({ ...DEFAULT_PREFERENCES, ...settings.get(PREFERENCES_SETTING, preferencesSchema.partial(), {}) })
   const localApi = (): LocalApiController => {
     const controller = deps.localApi()
     if (!controller) throw new Error('The local API is not available yet')
@@ -46,67 +47,67 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
   }
   return {
     'app.info': () => info,
-    'connections.list': () => engine.listConnections(),
-    'connections.add': (request) => engine.addConnection(request),
-    'connections.update': (request) => engine.updateConnection(request.id, { confirmations: request.confirmations }),
+    'connections.list': () => connections.list(),
+    'connections.add': (request) => connections.add(request),
+    'connections.update': (request) => connections.update(request.id, { confirmations: request.confirmations }),
     'connections.setRetention': (request) => {
-      engine.setRetention(request.id, { headsRetentionDays: request.headsRetentionDays, eventsRetentionDays: request.eventsRetentionDays })
-      return engine.storageUse().find((use) => use.connectionId === request.id)!
+      retention.set(request.id, { headsRetentionDays: request.headsRetentionDays, eventsRetentionDays: request.eventsRetentionDays })
+      return retention.storageUse().find((use) => use.connectionId === request.id)!
     },
-    'storage.usage': () => engine.storageUse(),
-    'storage.compact': () => engine.compactStore(),
+    'storage.usage': () => retention.storageUse(),
+    'storage.compact': () => retention.compact(),
     'connections.remove': async (request) => {
-      const removed = await engine.removeConnection(request.id)
+      const removed = await connections.remove(request.id)
       if (!removed) throw new NotFoundError(`There is no connection ${request.id}`)
       return { removed }
     },
-    'heads.list': (request) => engine.listHeads(request),
-    'subscriptions.list': (request) => engine.listSubscriptions(request.connectionId),
-    'subscriptions.create': (request) => engine.createSubscription(request),
-    'subscriptions.pause': (request) => engine.setSubscriptionPaused(request.id, true),
-    'subscriptions.resume': (request) => engine.setSubscriptionPaused(request.id, false),
+    'heads.list': (request) => connections.listHeads(request),
+    'subscriptions.list': (request) => subscriptions.list(request.connectionId),
+    'subscriptions.create': (request) => subscriptions.create(request),
+    'subscriptions.pause': (request) => subscriptions.setPaused(request.id, true),
+    'subscriptions.resume': (request) => subscriptions.setPaused(request.id, false),
     'subscriptions.remove': async (request) => {
-      const removed = await engine.removeSubscription(request.id)
+      const removed = await subscriptions.remove(request.id)
       if (!removed) throw new NotFoundError(`There is no subscription ${request.id}`)
       return { removed }
     },
-    'events.list': (request) => engine.listEvents(request),
-    'subscriptions.update': (request) => engine.updateSubscription(request.id, request),
-    'abis.list': () => engine.abis.list(),
+    'events.list': (request) => events.list(request),
+    'subscriptions.update': (request) => subscriptions.update(request.id, request),
+    'abis.list': () => abis.list(),
     'abis.add': (request) => {
       try {
-        return engine.addAbi(request.name, request.abi)
+        return abis.add(request.name, request.abi)
       } catch (error) {
         if (error instanceof AbiInputError) throw new InvalidInputError(error.message, 'abi')
         throw error
       }
     },
     'abis.remove': (request) => {
-      const removed = engine.removeAbi(request.id)
+      const removed = abis.remove(request.id)
       if (!removed) throw new NotFoundError(`There is no ABI ${request.id}`)
       return { removed }
     },
-    'watchlist.list': () => engine.watchlist.list(),
-    'watchlist.upsert': (request) => engine.upsertWatchlist(request),
-    'watchlist.remove': (request) => ({ removed: engine.removeWatchlist(request.address) }),
-    'watchlist.activity': (request) => engine.watchlistActivity(request.address, request.limit),
+    'watchlist.list': () => watchlist.list(),
+    'watchlist.upsert': (request) => watchlist.upsert(request),
+    'watchlist.remove': (request) => ({ removed: watchlist.remove(request.address) }),
+    'watchlist.activity': (request) => watchlist.activity(request.address, request.limit),
     'export.start': async (request) => {
       const { format, ...query } = request
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
       const destination = await deps.exportDestination(`tidewatch-${query.kind ?? 'events'}-${stamp}.${format === 'ndjson' ? 'ndjson' : format}`)
       if (!destination) return { exportId: null }
-      return { exportId: engine.startExport(query, format, destination) }
+      return { exportId: eventExports.start(query, format, destination) }
     },
-    'export.cancel': (request) => ({ cancelled: engine.cancelExport(request.exportId) }),
-    'tokens.lookup': (request) => engine.lookupTokens(request.connectionId, request.addresses),
+    'export.cancel': (request) => ({ cancelled: eventExports.cancel(request.exportId) }),
+    'tokens.lookup': (request) => tokens.lookup(request.connectionId, request.addresses),
     'preferences.get': () => preferences(),
     'preferences.set': (request) => {
       const next = { ...preferences(), ...request }
-      engine.settings.set(PREFERENCES_SETTING, next)
+      settings.set(PREFERENCES_SETTING, next)
       return next
     },
     'localApi.get': () => localApi().get(),
     'localApi.set': (request) => localApi().set(request.enabled, request.port),
-    'storage.status': () => engine.storage.current,
+    'storage.status': () => storage.current,
   }
 }

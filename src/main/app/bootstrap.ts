@@ -63,8 +63,8 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
   })
   let demo: DemoChain | null = null
   try {
-    const savedDemo = engine.findConnection((c) => c.kind === 'demo')
-    const hasUserEndpoint = options.rpcUrl !== undefined || engine.findConnection((c) => c.kind === 'user') !== undefined
+    const savedDemo = engine.connections.find((c) => c.kind === 'demo')
+    const hasUserEndpoint = options.rpcUrl !== undefined || engine.connections.find((c) => c.kind === 'user') !== undefined
     const wantDemo = options.demo === 'always' || (options.demo === 'auto' && !hasUserEndpoint)
     if (wantDemo) {
       options.log('starting the embedded demo chain (anvil)')
@@ -77,20 +77,20 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       let demoConnectionId: number
       if (savedDemo) {
         // Each run starts a fresh chain: the previous run's blocks belong to a chain that is gone.
-        await engine.retargetConnection(savedDemo.id, demo.wsUrl, { freshChain: true })
+        await engine.connections.retarget(savedDemo.id, demo.wsUrl, { freshChain: true })
         demoConnectionId = savedDemo.id
       } else {
-        demoConnectionId = engine.addConnection({ name: DEMO_CONNECTION_NAME, url: demo.wsUrl, kind: 'demo' }).id
+        demoConnectionId = engine.connections.add({ name: DEMO_CONNECTION_NAME, url: demo.wsUrl, kind: 'demo' }).id
       }
       if (addDemoStarter(engine, engine.settings, { connectionId: demoConnectionId, tokenAddress: demo.tokenAddress, senderAddress: demo.accounts[0]! })) {
         options.log('demo chain: added a Transfer subscription for the demo token and the demo sender to the watchlist')
       }
     } else if (savedDemo) {
       // Without its chain the demo endpoint would only retry a dead port.
-      await engine.removeConnection(savedDemo.id)
+      await engine.connections.remove(savedDemo.id)
     }
-    if (options.rpcUrl && !engine.findConnection((c) => c.url === options.rpcUrl)) {
-      engine.addConnection({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
+    if (options.rpcUrl && !engine.connections.find((c) => c.url === options.rpcUrl)) {
+      engine.connections.add({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
     }
     engine.start()
   } catch (error) {
@@ -108,9 +108,9 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     api,
     demo,
     primaryConnectionId: () =>
-      (options.rpcUrl ? engine.findConnection((c) => c.url === options.rpcUrl)?.id : undefined) ??
-      engine.findConnection((c) => c.kind === 'demo')?.id ??
-      engine.findConnection(() => true)?.id ??
+      (options.rpcUrl ? engine.connections.find((c) => c.url === options.rpcUrl)?.id : undefined) ??
+      engine.connections.find((c) => c.kind === 'demo')?.id ??
+      engine.connections.find(() => true)?.id ??
       null,
     setLocalApi(controller) {
       localApi = controller

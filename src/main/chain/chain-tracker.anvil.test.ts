@@ -25,8 +25,8 @@ beforeAll(async () => {
   demo = await startDemoChain({ blockTime: 1, onError: () => undefined })
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-tracker-'))
   engine = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir) })
-  connectionId = engine.addConnection({ url: demo.wsUrl }).id
-  await waitFor('tracker started', () => engine.liveConnection(connectionId)?.tracker.cursor, 20_000)
+  connectionId = engine.connections.add({ url: demo.wsUrl }).id
+  await waitFor('tracker started', () => engine.connections.liveConnection(connectionId)?.tracker.cursor, 20_000)
 })
 afterAll(async () => {
   await engine?.close()
@@ -42,7 +42,7 @@ const key = (l: { blockHash: string; logIndex: number }) => `${l.blockHash}:${l.
 
 describe('chain tracker on anvil', () => {
   it('survives reorgs of depth 1, 5 and 20 with exact removed/replacement delivery', async () => {
-    const live = engine.liveConnection(connectionId)!
+    const live = engine.connections.liveConnection(connectionId)!
     const tracker = live.tracker
     const provider = createTrackerWatchProvider(tracker, live.pool)
     const head = await provider.latestBlock()

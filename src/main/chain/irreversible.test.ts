@@ -38,8 +38,8 @@ afterAll(async () => {
 
 describe('irreversible_only', () => {
   it('delivers only final blocks and never takes anything back', async () => {
-    const { id } = engine.addConnection({ url: provider.url })
-    const live = await waitFor('tracker', () => engine.liveConnection(id)?.tracker.cursor && engine.liveConnection(id))
+    const { id } = engine.connections.add({ url: provider.url })
+    const live = await waitFor('tracker', () => engine.connections.liveConnection(id)?.tracker.cursor && engine.connections.liveConnection(id))
     const watches = createTrackerWatchProvider(live.tracker, live.pool)
     const finalAtSend: { message: WatchMessage; finalized: number }[] = []
     const plain: WatchMessage[] = []

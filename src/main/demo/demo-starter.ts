@@ -30,16 +30,16 @@ export interface DemoStarterTarget {
 }
 
 /** Adds the starter set unless this demo connection already had it; says whether it did. */
-export function addDemoStarter(engine: Engine, settings: SettingsStore, target: DemoStarterTarget): boolean {
+export function addDemoStarter(engine: Pick<Engine, 'subscriptions' | 'watchlist'>, settings: SettingsStore, target: DemoStarterTarget): boolean {
   const done = settings.get(DEMO_STARTER_SETTING, starterSettingSchema, null)
   if (done?.connectionId === target.connectionId) return false
-  engine.createSubscription({
+  engine.subscriptions.create({
     connectionId: target.connectionId,
     label: DEMO_TRANSFERS_LABEL,
     spec: subscriptionSpecSchema.parse({ type: 'logs', params: { address: target.tokenAddress, topics: [TRANSFER] } }),
     watch: { startBlock: -DEMO_HISTORY_BLOCKS, fetch: false, listen: true, irreversibleOnly: false },
   })
-  engine.upsertWatchlist({ address: target.senderAddress.toLowerCase(), label: DEMO_SENDER_LABEL, color: DEMO_SENDER_COLOR, notify: false })
+  engine.watchlist.upsert({ address: target.senderAddress.toLowerCase(), label: DEMO_SENDER_LABEL, color: DEMO_SENDER_COLOR, notify: false })
   settings.set(DEMO_STARTER_SETTING, { connectionId: target.connectionId })
   return true
 }

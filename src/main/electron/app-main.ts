@@ -10,7 +10,6 @@ import { startTidewatch, type RunningTidewatch } from '../app/bootstrap'
 import { CONTENT_SECURITY_POLICY } from '../server/static-files'
 import { registerIpcTransport } from './ipc-transport'
 import { createDesktopLocalApi } from '../app/local-api'
-import { SettingsStore } from '../store/settings-store'
 import { primaryStreamDeps } from '../stream/primary-watches'
 import { isTrustedRendererUrl } from './renderer-sender'
 import { createSafeStorageBox } from './safe-storage-box'
@@ -81,14 +80,14 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
   running.setLocalApi(
     await createDesktopLocalApi({
       dataDir,
-      settings: new SettingsStore(started.engine.db),
+      settings: started.engine.settings,
       rendererRoot: path.join(here, '../renderer'),
       stream: primaryStreamDeps(started, log),
     }),
   )
 
   // The window comes back where the person left it.
-  const settings = new SettingsStore(running.engine.db)
+  const settings = running.engine.settings
   const bounds = settings.get('windowBounds', boundsSchema, null)
   // The security settings are written out here, where the reader and Electronegativity
   // (src/main/electron/electronegativity.test.ts) both see them; the scanner cannot follow a spread.

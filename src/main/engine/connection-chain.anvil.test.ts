@@ -46,7 +46,7 @@ describe('a connection and its chain', () => {
   it('learns the chain id, takes its own confirmations, remembers both, and yields to serve --confirmations', async () => {
     const engine = openEngine()
     const known = nextStatus(engine, (status) => status.chain !== null)
-    const added = engine.addConnection({ url: anvil.wsUrl })
+    const added = engine.connections.add({ url: anvil.wsUrl })
     expect(added.confirmations).toBeNull()
     expect((await known).chain).toEqual({
       chainId: 31337,
@@ -58,24 +58,24 @@ describe('a connection and its chain', () => {
       confirmationsSource: 'generic',
     })
 
-    const updated = engine.updateConnection(added.id, { confirmations: 12 })
+    const updated = engine.connections.update(added.id, { confirmations: 12 })
     expect(updated.confirmations).toBe(12)
     expect(updated.status.chain).toMatchObject({ chainId: 31337, confirmations: 12, confirmationsSource: 'connection' })
-    expect(() => engine.updateConnection(999, { confirmations: 1 })).toThrow(/no connection 999/)
+    expect(() => engine.connections.update(999, { confirmations: 1 })).toThrow(/no connection 999/)
     await engine.close()
 
     // Not started: the chain and the setting come from the store.
     const reopened = openEngine()
-    const [row] = reopened.listConnections()
+    const [row] = reopened.connections.list()
     expect(row).toMatchObject({
       confirmations: 12,
       status: { state: 'stopped', chain: { chainId: 31337, name: 'Anvil', confirmations: 12, confirmationsSource: 'connection' } },
     })
-    expect(reopened.updateConnection(row!.id, { confirmations: null }).status.chain).toMatchObject({ confirmations: 64, confirmationsSource: 'generic' })
+    expect(reopened.connections.update(row!.id, { confirmations: null }).status.chain).toMatchObject({ confirmations: 64, confirmationsSource: 'generic' })
     await reopened.close()
 
     const overridden = openEngine(3)
-    expect(overridden.listConnections()[0]!.status.chain).toMatchObject({ confirmations: 3, confirmationsSource: 'command-line' })
+    expect(overridden.connections.list()[0]!.status.chain).toMatchObject({ confirmations: 3, confirmationsSource: 'command-line' })
     await overridden.close()
   })
 
@@ -89,10 +89,10 @@ describe('a connection and its chain', () => {
 
     const engine = openEngine()
     engine.start()
-    const [connection] = engine.listConnections()
+    const [connection] = engine.connections.list()
     const resolved = new Promise<TokenMetadata[]>((resolve) => engine.once('tokensResolved', resolve))
-    expect(engine.lookupTokens(connection!.id, [token])).toEqual([])
+    expect(engine.tokens.lookup(connection!.id, [token])).toEqual([])
     expect(await resolved).toEqual([{ connectionId: connection!.id, address: token, symbol: 'TWD', decimals: 18 }])
-    expect(engine.lookupTokens(connection!.id, [token])).toEqual([{ connectionId: connection!.id, address: token, symbol: 'TWD', decimals: 18 }])
+    expect(engine.tokens.lookup(connection!.id, [token])).toEqual([{ connectionId: connection!.id, address: token, symbol: 'TWD', decimals: 18 }])
   })
 })

@@ -33,13 +33,13 @@ describe('Engine with a real anvil', () => {
     const first = new Engine({ dataDir, secrets })
     const appended: number[] = []
     first.on('headsAppended', (batch) => appended.push(batch.count))
-    const connection = first.addConnection({ name: 'anvil', url: anvil.wsUrl })
+    const connection = first.connections.add({ name: 'anvil', url: anvil.wsUrl })
     first.start()
-    await waitFor('connected', () => first.listConnections()[0]?.status.state === 'connected')
-    await waitFor('three heads stored', () => first.listHeads({ limit: 10 }).length >= 3, 20_000)
+    await waitFor('connected', () => first.connections.list()[0]?.status.state === 'connected')
+    await waitFor('three heads stored', () => first.connections.listHeads({ limit: 10 }).length >= 3, 20_000)
     expect(appended.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3)
 
-    const stored = first.listHeads({ connectionId: connection.id, limit: 100 })
+    const stored = first.connections.listHeads({ connectionId: connection.id, limit: 100 })
     const numbers = stored.map((h) => h.number)
     // Consecutive blocks, newest first, each linked to its parent.
     for (let i = 1; i < stored.length; i++) {
@@ -57,7 +57,7 @@ describe('Engine with a real anvil', () => {
     expect(newest.timestamp).toBe(Number(block.timestamp))
     expect(newest.gasLimit).toBe(BigInt(block.gasLimit).toString())
     await waitFor('tx counts', () =>
-      first
+      first.connections
         .listHeads({ limit: 3 })
         .slice(1)
         .every((h) => h.txCount === 0),
@@ -71,11 +71,11 @@ describe('Engine with a real anvil', () => {
     expect(countAfterClose).toBeGreaterThanOrEqual(stored.length)
 
     const second = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir) })
-    expect(second.listConnections().map((c) => ({ name: c.name, displayUrl: c.displayUrl }))).toEqual([{ name: 'anvil', displayUrl: `${anvil.wsUrl}/` }])
-    expect(second.listHeads({ limit: 1000 }).length).toBe(countAfterClose)
+    expect(second.connections.list().map((c) => ({ name: c.name, displayUrl: c.displayUrl }))).toEqual([{ name: 'anvil', displayUrl: `${anvil.wsUrl}/` }])
+    expect(second.connections.listHeads({ limit: 1000 }).length).toBe(countAfterClose)
     second.start()
-    await waitFor('more heads after restart', () => second.listHeads({ limit: 1 })[0]!.number > newest.number + 1, 20_000)
-    const hashes = second.listHeads({ limit: 1000 }).map((h) => h.hash)
+    await waitFor('more heads after restart', () => second.connections.listHeads({ limit: 1 })[0]!.number > newest.number + 1, 20_000)
+    const hashes = second.connections.listHeads({ limit: 1000 }).map((h) => h.hash)
     expect(new Set(hashes).size).toBe(hashes.length)
     await second.close()
   })

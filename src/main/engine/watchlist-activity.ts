@@ -5,8 +5,7 @@
  * own: Transfer with a watched address as topic 1 (from), and as topic 2 (to).
  */
 import { pad, toEventSelector, parseAbiItem } from 'viem'
-import type { Db } from '../store/database'
-import { logsByIndexedTopic } from '../store/chain-store'
+import type { StoredLog } from '../store/chain-store'
 import type { LogFilter } from '../chain/watch-types'
 
 const TRANSFER = toEventSelector(parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')).toLowerCase()
@@ -31,9 +30,12 @@ export function watchlistFilters(addresses: readonly string[]): LogFilter[] {
   return [{ topics: [[TRANSFER], topics] }, { topics: [[TRANSFER], null, topics] }]
 }
 
-export function transfersOf(db: Db, address: string, limit: number): TransferActivity[] {
+/** The store's lookup of logs by topic0 and an indexed topic (TidewatchStore.logsByIndexedTopic). */
+export type LogsByIndexedTopic = (topic0: string, topic: string, limit: number) => StoredLog[]
+
+export function transfersOf(logsByIndexedTopic: LogsByIndexedTopic, address: string, limit: number): TransferActivity[] {
   const topic = pad(address as `0x${string}`).toLowerCase()
-  return logsByIndexedTopic(db, TRANSFER, topic, limit).map((log) => {
+  return logsByIndexedTopic(TRANSFER, topic, limit).map((log) => {
     const from = log.topics[1]!
     const out = from === topic
     const counterpartyTopic = out ? log.topics[2]! : from

@@ -16,7 +16,7 @@ beforeAll(async () => {
   demo = await startDemoChain({ blockTime: 1, onError: () => undefined })
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-watchlist-'))
   engine = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir) })
-  engine.addConnection({ url: demo.wsUrl })
+  engine.connections.add({ url: demo.wsUrl })
 })
 afterAll(async () => {
   await engine?.close()
@@ -27,18 +27,18 @@ afterAll(async () => {
 describe('watchlist activity', () => {
   it('collects transfers and pending and mined transactions of a watched address', async () => {
     const address = demo.accounts[1]!.toLowerCase()
-    engine.upsertWatchlist({ address, label: 'One', color: '#00ff00', notify: false })
+    engine.watchlist.upsert({ address, label: 'One', color: '#00ff00', notify: false })
     await waitFor(
       'pending, mined and transfers',
       () => {
-        const activity = engine.watchlistActivity(address, 50)
+        const activity = engine.watchlist.activity(address, 50)
         const kinds = new Set(activity.transactions.map((t) => t.kind))
         return kinds.has('pending_transaction') && kinds.has('mined_transaction') && activity.transfers.length > 0 && activity
       },
       45_000,
       250,
     )
-    const activity = engine.watchlistActivity(address, 50)
+    const activity = engine.watchlist.activity(address, 50)
     for (const tx of activity.transactions) {
       const body =
         tx.kind === 'mined_transaction'

@@ -73,9 +73,9 @@ async function startEngine(options: { maxHeldWrites?: number; dataDir?: string }
 
 /** A logs watch over every log of the chain, from the next block; resolves once it runs. */
 async function watchLogs({ engine, provider }: Running): Promise<void> {
-  const { id: connectionId } = engine.addConnection({ url: provider.url })
-  engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'logs', params: {} }) })
-  await waitFor('the watch to run', () => engine.listSubscriptions().every((s) => s.state === 'active'))
+  const { id: connectionId } = engine.connections.add({ url: provider.url })
+  engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'logs', params: {} }) })
+  await waitFor('the watch to run', () => engine.subscriptions.list().every((s) => s.state === 'active'))
 }
 
 let minted = 0
@@ -209,7 +209,7 @@ describe('storage faults', () => {
     let previous = -1
     const headStored = () =>
       waitFor('the newest head stored', () => {
-        const [newest] = engine.listHeads({ limit: 1 })
+        const [newest] = engine.connections.listHeads({ limit: 1 })
         const held = engine.storage.current.pendingWrites
         const steady = held === previous
         previous = held
@@ -223,7 +223,7 @@ describe('storage faults', () => {
     await headStored()
     // Five more blocks of six logs would have added 35 writes (logs and cursors).
     expect(engine.storage.current.pendingWrites).toBe(held)
-    expect(engine.listSubscriptions()[0]!.state).toBe('paused')
+    expect(engine.subscriptions.list()[0]!.state).toBe('paused')
 
     other.exec('DELETE FROM fill_disk')
     await waitFor('storage ok again', () => engine.storage.current.state === 'ok' && !engine.storage.current.capturePaused, 30_000)
@@ -237,7 +237,7 @@ describe('storage faults', () => {
     const dataDir = tempDir()
     const file = path.join(dataDir, DATABASE_FILE)
     const first = await startEngine({ dataDir })
-    first.engine.addConnection({ url: 'ws://127.0.0.1:9/', name: 'before the damage' })
+    first.engine.connections.add({ url: 'ws://127.0.0.1:9/', name: 'before the damage' })
     await first.engine.close()
     // Garbage over the header: SQLite no longer recognises the file.
     const handle = fs.openSync(file, 'r+')
@@ -252,9 +252,9 @@ describe('storage faults', () => {
     expect(fs.readFileSync(movedPath).equals(damaged)).toBe(true)
     expect(second.engine.storage.current.notice).toContain(movedPath)
     expect(second.lines.filter((line) => line.includes(movedPath))).toHaveLength(1)
-    expect(second.engine.listConnections()).toEqual([])
-    second.engine.addConnection({ url: 'ws://127.0.0.1:9/', name: 'after' })
-    expect(second.engine.listConnections().map((c) => c.name)).toEqual(['after'])
+    expect(second.engine.connections.list()).toEqual([])
+    second.engine.connections.add({ url: 'ws://127.0.0.1:9/', name: 'after' })
+    expect(second.engine.connections.list().map((c) => c.name)).toEqual(['after'])
     await second.engine.close()
 
     // Damaged again: a second copy beside the first, which stays as it was.
@@ -263,7 +263,7 @@ describe('storage faults', () => {
     const copies = fs.readdirSync(dataDir).filter((name) => name.startsWith(`${DATABASE_FILE}.corrupt-`) && !/-(wal|shm)$/.test(name))
     expect(copies).toHaveLength(2)
     expect(fs.readFileSync(movedPath).equals(damaged)).toBe(true)
-    expect(third.engine.listConnections()).toEqual([])
+    expect(third.engine.connections.list()).toEqual([])
   })
 
   it('a failed batch is retried on a timer that backs off, not every second', async () => {

@@ -9,7 +9,7 @@ import type { WatchProvider } from '../chain/watch-types'
 export function primaryWatchProvider(engine: Engine, connectionId: () => number | null): WatchProvider {
   const current = (): WatchProvider => {
     const id = connectionId()
-    const live = id === null ? undefined : engine.liveConnection(id)
+    const live = id === null ? undefined : engine.connections.liveConnection(id)
     if (!live) throw new NoUpstreamError('No upstream connection is running for the stream API; add or start a connection and try again')
     return createTrackerWatchProvider(live.tracker, live.pool)
   }
@@ -26,12 +26,12 @@ export function primaryStreamDeps(app: { engine: Engine; primaryConnectionId: ()
     watches: primaryWatchProvider(app.engine, app.primaryConnectionId),
     pool: () => primaryPool(app),
     log,
-    decodeLog: (topics, data) => app.engine.decodeLog(topics, data),
+    decodeLog: (topics, data) => app.engine.events.decodeLog(topics, data),
   }
 }
 
 /** The pool of the primary connection, for the stream types that are not watches. */
 export function primaryPool(app: { engine: Engine; primaryConnectionId: () => number | null }): ConnectionPool | null {
   const id = app.primaryConnectionId()
-  return id === null ? null : (app.engine.liveConnection(id)?.pool ?? null)
+  return id === null ? null : (app.engine.connections.liveConnection(id)?.pool ?? null)
 }

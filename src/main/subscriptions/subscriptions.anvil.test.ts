@@ -28,8 +28,8 @@ beforeAll(async () => {
   demo = await startDemoChain({ blockTime: 1 })
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-subs-'))
   engine = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir), syncingPollMs: 200 })
-  connectionId = engine.addConnection({ name: 'demo', url: demo.wsUrl }).id
-  await waitFor('connected', () => engine.listConnections()[0]?.status.state === 'connected')
+  connectionId = engine.connections.add({ name: 'demo', url: demo.wsUrl }).id
+  await waitFor('connected', () => engine.connections.list()[0]?.status.state === 'connected')
 })
 afterAll(async () => {
   await engine?.close()
@@ -38,8 +38,8 @@ afterAll(async () => {
 })
 
 const client = () => createPublicClient({ transport: http(demo.httpUrl) })
-const subscribe = (spec: unknown): Subscription => engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse(spec) })
-const eventsOf = (subscription: Subscription): CapturedEvent[] => engine.listEvents({ subscriptionId: subscription.id, limit: 1000 }).reverse()
+const subscribe = (spec: unknown): Subscription => engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse(spec) })
+const eventsOf = (subscription: Subscription): CapturedEvent[] => engine.events.list({ subscriptionId: subscription.id, limit: 1000 }).reverse()
 const key = (e: { blockHash: string | null; logIndex: number | null }) => `${e.blockHash}:${e.logIndex}`
 
 describe('every subscription type on anvil', () => {
@@ -57,8 +57,8 @@ describe('every subscription type on anvil', () => {
       mined: subscribe({ type: 'alchemy_minedTransactions', params: { addresses: [{ to: demo.tokenAddress }] } }),
       syncing: subscribe({ type: 'syncing' }),
     }
-    await waitFor('all active', () => engine.listSubscriptions(connectionId).every((s) => s.state === 'active'), 20_000)
-    const byId = new Map(engine.listSubscriptions(connectionId).map((s) => [s.id, s]))
+    await waitFor('all active', () => engine.subscriptions.list(connectionId).every((s) => s.state === 'active'), 20_000)
+    const byId = new Map(engine.subscriptions.list(connectionId).map((s) => [s.id, s]))
     for (const native of [subs.heads, subs.tokenLogs, subs.orLogs, subs.pending]) expect(byId.get(native.id)!.emulated).toBe(false)
     for (const emulated of [subs.fullPending, subs.filtered, subs.fromOutsider, subs.mined, subs.syncing]) {
       expect(byId.get(emulated.id)).toMatchObject({ emulated: true, emulation: expect.stringMatching(/built/) })
@@ -127,15 +127,15 @@ describe('every subscription type on anvil', () => {
     expect(eventsOf(subs.syncing).map((e) => e.payload)).toEqual([false])
 
     // Pause: eth_unsubscribe upstream, nothing more captured; resume picks up again.
-    const beforePause = engine.listConnections()[0]!.status.upstreamSubscriptions
-    await engine.setSubscriptionPaused(subs.pending.id, true)
-    expect(engine.listConnections()[0]!.status.upstreamSubscriptions).toBeLessThan(beforePause)
+    const beforePause = engine.connections.list()[0]!.status.upstreamSubscriptions
+    await engine.subscriptions.setPaused(subs.pending.id, true)
+    expect(engine.connections.list()[0]!.status.upstreamSubscriptions).toBeLessThan(beforePause)
     const countPaused = eventsOf(subs.pending).length
     await waitFor('two more heads', () => eventsOf(subs.heads).length >= heads.length + 3, 10_000)
     expect(eventsOf(subs.pending).length).toBe(countPaused)
-    await engine.setSubscriptionPaused(subs.pending.id, false)
+    await engine.subscriptions.setPaused(subs.pending.id, false)
     await waitFor('pending again', () => eventsOf(subs.pending).length > countPaused, 10_000)
-    expect(await engine.removeSubscription(subs.pending.id)).toBe(true)
-    expect(engine.listSubscriptions(connectionId).some((s) => s.id === subs.pending.id)).toBe(false)
+    expect(await engine.subscriptions.remove(subs.pending.id)).toBe(true)
+    expect(engine.subscriptions.list(connectionId).some((s) => s.id === subs.pending.id)).toBe(false)
   })
 })

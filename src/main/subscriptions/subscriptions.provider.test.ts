@@ -68,12 +68,12 @@ const specs = {
 
 describe('engine on an Alchemy-like provider', () => {
   it('uses native subscriptions for every type and keeps them across a dropped connection', async () => {
-    const { id: connectionId } = engine.addConnection({ url: provider.url })
+    const { id: connectionId } = engine.connections.add({ url: provider.url })
     const subscriptions = SUBSCRIPTION_TYPES.map((type) =>
-      engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type, params: specs[type] }) }),
+      engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse({ type, params: specs[type] }) }),
     )
-    await waitFor('all active', () => engine.listSubscriptions().every((s) => s.state === 'active'))
-    expect(engine.listSubscriptions().every((s) => !s.emulated)).toBe(true)
+    await waitFor('all active', () => engine.subscriptions.list().every((s) => s.state === 'active'))
+    expect(engine.subscriptions.list().every((s) => !s.emulated)).toBe(true)
     // logs and newHeads are watches over the chain tracker, fed by the one upstream newHeads;
     // the six others each hold their own upstream subscription.
     expect([...provider.subscriptions.values()].map((s) => s.params[0]).sort()).toEqual(SUBSCRIPTION_TYPES.filter((t) => t !== 'logs').sort())
@@ -97,45 +97,45 @@ describe('engine on an Alchemy-like provider', () => {
       provider.emit('syncing', SYNCING)
     }
     sendAll()
-    const counts = () => engine.listSubscriptions().map((s) => engine.listEvents({ subscriptionId: s.id, limit: 10 }).length)
+    const counts = () => engine.subscriptions.list().map((s) => engine.events.list({ subscriptionId: s.id, limit: 10 }).length)
     await waitFor('one event each', () => counts().every((n) => n === 1))
 
     provider.closeAll(4000, 'connection age limit reached')
     await waitFor(
       'reconnected',
-      () => engine.listConnections()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length - 1,
+      () => engine.connections.list()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length - 1,
     )
     sendAll()
     await waitFor('two events each', () => counts().every((n) => n === 2))
 
-    const syncing = engine.listEvents({ kind: 'syncing', limit: 10 })
+    const syncing = engine.events.list({ kind: 'syncing', limit: 10 })
     expect(syncing[0]!.payload).toEqual(SYNCING)
-    const logs = engine.listEvents({ kind: 'log', limit: 10 })
+    const logs = engine.events.list({ kind: 'log', limit: 10 })
     expect(logs.map((l) => l.blockNumber)).toEqual([2, 1])
     expect(logs[0]).toMatchObject({ address: LOG.address, logIndex: 0, removed: false, topics: LOG.topics, blockHash: provider.chain[2]!.block.hash })
     expect(logs[0]!.payload).toMatchObject({ address: LOG.address, data: LOG.data, blockNumber: '0x2', logIndex: '0x0', removed: false })
-    const mined = engine.listEvents({ kind: 'mined_transaction', limit: 10 })[0]!
+    const mined = engine.events.list({ kind: 'mined_transaction', limit: 10 })[0]!
     expect(mined).toMatchObject({ transactionHash: TX.hash, blockNumber: 0x29e87, removed: false })
   })
 
   it('falls back to polling eth_syncing when the provider does not offer the syncing subscription', async () => {
     await provider.close()
     provider = await startFakeProvider({ unsupported: ['syncing'] })
-    const { id: connectionId } = engine.addConnection({ url: provider.url })
-    const sub = engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'syncing' }) })
-    await waitFor('emulated', () => engine.listSubscriptions()[0]!.emulated)
-    expect(engine.listSubscriptions()[0]!.emulation).toMatch(/polling eth_syncing/)
-    await waitFor('status captured', () => engine.listEvents({ subscriptionId: sub.id, limit: 10 }).length === 1)
+    const { id: connectionId } = engine.connections.add({ url: provider.url })
+    const sub = engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'syncing' }) })
+    await waitFor('emulated', () => engine.subscriptions.list()[0]!.emulated)
+    expect(engine.subscriptions.list()[0]!.emulation).toMatch(/polling eth_syncing/)
+    await waitFor('status captured', () => engine.events.list({ subscriptionId: sub.id, limit: 10 }).length === 1)
     expect(provider.methods).toContain('eth_syncing')
   })
 
   it('says so when a type cannot be served at all', async () => {
     await provider.close()
     provider = await startFakeProvider({ unsupported: ['newPendingTransactions'] })
-    const { id: connectionId } = engine.addConnection({ url: provider.url })
-    engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'newPendingTransactions' }) })
-    await waitFor('error', () => engine.listSubscriptions()[0]!.state === 'error')
-    expect(engine.listSubscriptions()[0]!.lastError).toMatch(/does not offer newPendingTransactions/)
+    const { id: connectionId } = engine.connections.add({ url: provider.url })
+    engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'newPendingTransactions' }) })
+    await waitFor('error', () => engine.subscriptions.list()[0]!.state === 'error')
+    expect(engine.subscriptions.list()[0]!.lastError).toMatch(/does not offer newPendingTransactions/)
   })
 
   it("builds filtered pending transactions from hashes with lookups over the connection's HTTP URL", async () => {
@@ -156,18 +156,18 @@ describe('engine on an Alchemy-like provider', () => {
     })
     await new Promise<void>((resolve) => rpc.listen(0, '127.0.0.1', () => resolve()))
     const httpUrl = `http://127.0.0.1:${(rpc.address() as AddressInfo).port}`
-    const connection = engine.addConnection({ url: provider.url, httpUrl })
+    const connection = engine.connections.add({ url: provider.url, httpUrl })
     expect(connection.displayHttpUrl).toBe(`${httpUrl}/`)
-    const sub = engine.createSubscription({
+    const sub = engine.subscriptions.create({
       connectionId: connection.id,
       spec: subscriptionSpecSchema.parse({ type: 'alchemy_pendingTransactions', params: { toAddress: ADDRESS } }),
     })
-    await waitFor('emulated', () => engine.listSubscriptions()[0]!.emulated)
-    expect(engine.listSubscriptions()[0]!.emulation).toMatch(/hashes and eth_getTransactionByHash lookups/)
+    await waitFor('emulated', () => engine.subscriptions.list()[0]!.emulated)
+    expect(engine.subscriptions.list()[0]!.emulation).toMatch(/hashes and eth_getTransactionByHash lookups/)
     provider.emit('newPendingTransactions', other.hash)
     provider.emit('newPendingTransactions', TX.hash)
-    await waitFor('matching one captured', () => engine.listEvents({ subscriptionId: sub.id, limit: 10 }).length === 1)
-    expect(engine.listEvents({ subscriptionId: sub.id, limit: 10 })[0]!.payload).toEqual(TX)
+    await waitFor('matching one captured', () => engine.events.list({ subscriptionId: sub.id, limit: 10 }).length === 1)
+    expect(engine.events.list({ subscriptionId: sub.id, limit: 10 })[0]!.payload).toEqual(TX)
     expect(lookups.filter((m) => m === 'eth_getTransactionByHash')).toHaveLength(2)
     expect(provider.methods).not.toContain('eth_getTransactionByHash')
     rpc.closeAllConnections()

@@ -38,15 +38,15 @@ const canonicalKeys = (to: number) => provider.chain.slice(1, to + 1).flatMap((e
 describe('watch capture', () => {
   it('stores history and live logs once, and resumes at the fork point after a reorg while away', async () => {
     let engine = open()
-    const { id: connectionId } = engine.addConnection({ url: provider.url })
-    const sub = engine.createSubscription({
+    const { id: connectionId } = engine.connections.add({ url: provider.url })
+    const sub = engine.subscriptions.create({
       connectionId,
       spec: subscriptionSpecSchema.parse({ type: 'logs', params: { address: LOG.address } }),
       watch: { startBlock: -6, fetch: false, listen: true, irreversibleOnly: false },
     })
-    const rows = () => engine.listEvents({ subscriptionId: sub.id, limit: 1000 }).reverse()
+    const rows = () => engine.events.list({ subscriptionId: sub.id, limit: 1000 }).reverse()
     await waitFor('history 4..10', () => rows().length === 7)
-    expect(engine.listSubscriptions()[0]).toMatchObject({ watch: { startBlock: -6 }, cursor: { number: 10 } })
+    expect(engine.subscriptions.list()[0]).toMatchObject({ watch: { startBlock: -6 }, cursor: { number: 10 } })
     provider.mine([LOG, LOG])
     await waitFor('live block 11', () => rows().length === 9)
     await engine.close()
@@ -59,7 +59,7 @@ describe('watch capture', () => {
 
     engine = open()
     engine.start()
-    await waitFor('caught up to 14', () => engine.listSubscriptions()[0]?.cursor?.number === 14, 15_000)
+    await waitFor('caught up to 14', () => engine.subscriptions.list()[0]?.cursor?.number === 14, 15_000)
     await waitFor('flushed', () => rows().filter((r) => !r.removed).length === 11)
     const all = rows()
     const live = all.filter((r) => !r.removed).map((r) => `${r.blockHash}:${r.logIndex}`)
@@ -74,14 +74,14 @@ describe('watch capture', () => {
   it('a watch with listen: false completes at the head and stays complete', async () => {
     const engine = open()
     engine.start()
-    const connectionId = engine.listConnections()[0]!.id
-    const sub = engine.createSubscription({
+    const connectionId = engine.connections.list()[0]!.id
+    const sub = engine.subscriptions.create({
       connectionId,
       spec: subscriptionSpecSchema.parse({ type: 'newHeads' }),
       watch: { startBlock: -2, fetch: false, listen: false, irreversibleOnly: false },
     })
-    await waitFor('complete', () => engine.listSubscriptions().find((s) => s.id === sub.id)?.complete === true)
-    const heads = engine.listEvents({ subscriptionId: sub.id, limit: 10 }).reverse()
+    await waitFor('complete', () => engine.subscriptions.list().find((s) => s.id === sub.id)?.complete === true)
+    const heads = engine.events.list({ subscriptionId: sub.id, limit: 10 }).reverse()
     const head = provider.chain.length - 1
     expect(heads.map((h) => h.blockNumber)).toEqual([head - 2, head - 1, head])
     expect(heads.map((h) => h.blockHash)).toEqual(provider.chain.slice(head - 2).map((e) => e.block.hash))

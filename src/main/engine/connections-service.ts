@@ -1,0 +1,213 @@
+/**
+ * Saved connections and their live upstreams: each saved endpoint gets a LiveConnection
+ * (socket pool and chain tracker) whose heads go to the store. What runs on a connection
+ * (subscriptions, the watchlist's capture) is started and stopped through the hooks.
+ */
+import type { ConnectionStatus, ConnectionWithStatus, Head } from '../../shared/contract'
+import type { BackoffOptions } from '../backoff'
+import { describeChain } from '../chain-info/finality'
+import { redactUrl } from '../redact-url'
+import type { StoredConnection } from '../store/connection-store'
+import type { TidewatchStore } from '../store/tidewatch-store'
+import type { HeartbeatOptions } from '../upstream/upstream-socket'
+import { LiveConnection } from './live-connection'
+import { NotFoundError } from './not-found-error'
+
+export interface LiveConnectionSettings {
+  backoff?: BackoffOptions | undefined
+  heartbeat?: Partial<HeartbeatOptions> | undefined
+  /** Alchemy allows 1,000 subscriptions per WebSocket; other providers differ. */
+  maxSubscriptionsPerSocket?: number | undefined
+  /** Finality depth where the upstream has no 'finalized' tag, for every chain (`serve --confirmations`); else per chain and connection. */
+  confirmations?: number | undefined
+  maxReorgDepth?: number | undefined
+}
+
+export interface ConnectionHooks {
+  status: (status: ConnectionStatus) => void
+  /** The connection is live: start what runs on it. */
+  connected: (connectionId: number) => void
+  /** Stop what runs on the connection before its sockets close. */
+  disconnecting: (connectionId: number) => Promise<void>
+  /** The pool is (again) ready for requests. */
+  ready: (connectionId: number) => void
+  /** Blocks left the chain: whatever was captured from them is taken back. */
+  reorg: (connectionId: number, blockHashes: string[]) => void
+  /** Everything learned from the connection's old chain was deleted. */
+  chainForgotten: (connectionId: number) => void
+}
+
+export interface NewConnection {
+  name?: string | undefined
+  url: string
+  httpUrl?: string | undefined
+  kind?: 'user' | 'demo'
+  confirmations?: number | undefined
+}
+
+export class ConnectionsService {
+  private readonly live = new Map<number, LiveConnection>()
+
+  constructor(
+    private readonly store: Pick<TidewatchStore, 'connections' | 'heads' | 'events' | 'health' | 'writeGate' | 'chainDatabase' | 'forgetChain'>,
+    private readonly settings: LiveConnectionSettings,
+    private readonly hooks: ConnectionHooks,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Connects every saved endpoint not connected yet, with what runs on it. */
+  start(): void {
+    for (const connection of this.store.connections.list()) if (!this.live.has(connection.id)) this.connect(connection)
+  }
+
+  list(): ConnectionWithStatus[] {
+    return this.store.connections.list().map((connection) => this.withStatus(connection))
+  }
+
+  find(predicate: (connection: StoredConnection) => boolean): StoredConnection | undefined {
+    return this.store.connections.list().find(predicate)
+  }
+
+  /** The saved connection, or NotFoundError. */
+  get(id: number): StoredConnection {
+    const connection = this.store.connections.get(id)
+    if (!connection) throw new NotFoundError(`There is no connection ${id}`)
+    return connection
+  }
+
+  add(input: NewConnection): ConnectionWithStatus {
+    const name = input.name?.trim() || new URL(input.url).host
+    const connection = this.store.connections.add({
+      name,
+      url: input.url,
+      httpUrl: input.httpUrl ?? null,
+      kind: input.kind ?? 'user',
+      confirmations: input.confirmations ?? null,
+    })
+    this.log(`added connection ${connection.id} ${redactUrl(input.url)}`)
+    this.connect(connection)
+    return this.withStatus(connection)
+  }
+
+  /** Sets the connection's own confirmation count (null: the chain's default); a live connection uses it from its next finality update. */
+  update(id: number, patch: { confirmations: number | null }): ConnectionWithStatus {
+    this.get(id)
+    this.store.connections.setConfirmations(id, patch.confirmations)
+    this.live.get(id)?.setConnectionConfirmations(patch.confirmations)
+    return this.withStatus(this.store.connections.get(id)!)
+  }
+
+  /**
+   * Points a saved connection at a new URL. With `freshChain` (the demo chain: a new chain
+   * each run) everything learned from the old chain goes: heads, the tracker's blocks and
+   * cursor, captured events, and the watches' cursors, so nothing is compared with a chain
+   * that no longer exists.
+   */
+  async retarget(id: number, url: string, options: { freshChain?: boolean } = {}): Promise<void> {
+    await this.disconnect(id)
+    this.store.connections.updateUrl(id, url)
+    if (options.freshChain) {
+      this.store.forgetChain(id)
+      this.hooks.chainForgotten(id)
+    }
+    const connection = this.store.connections.get(id)
+    if (connection) this.connect(connection)
+  }
+
+  async remove(id: number): Promise<boolean> {
+    await this.disconnect(id)
+    this.store.heads.flush()
+    this.store.events.flush()
+    const removed = this.store.connections.remove(id)
+    if (removed) this.store.events.deleteForConnection(id)
+    return removed
+  }
+
+  listHeads(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): Head[] {
+    this.store.heads.flush()
+    return this.store.heads.list(query)
+  }
+
+  /** The chain tracker and pool of a live connection (for watches, requests and finality). */
+  liveConnection(connectionId: number): LiveConnection | undefined {
+    return this.live.get(connectionId)
+  }
+
+  liveIds(): number[] {
+    return [...this.live.keys()]
+  }
+
+  /** Closes every socket (what runs on them is stopped by its owners first). */
+  async close(): Promise<void> {
+    await Promise.all([...this.live.values()].map((connection) => connection.stop()))
+    this.live.clear()
+  }
+
+  private connect(connection: StoredConnection): void {
+    const live = new LiveConnection({
+      id: connection.id,
+      url: connection.url,
+      httpUrl: connection.httpUrl,
+      maxSubscriptionsPerSocket: this.settings.maxSubscriptionsPerSocket,
+      backoff: this.settings.backoff,
+      heartbeat: this.settings.heartbeat,
+      db: this.store.chainDatabase(),
+      writeGate: this.store.writeGate,
+      commandLineConfirmations: this.settings.confirmations,
+      connectionConfirmations: connection.confirmations,
+      chainId: connection.chainId,
+      maxReorgDepth: this.settings.maxReorgDepth,
+      // The tracker retries failed block writes and logs each; the fault itself is said once by `health`.
+      log: (message) => {
+        if (!this.store.health.isKnownFault(message)) this.log(message)
+      },
+    })
+    live.on('status', (status) => {
+      if (this.live.get(connection.id) === live) this.hooks.status(status)
+    })
+    live.on('head', (head) => {
+      this.store.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now() })
+    })
+    live.on('txCount', (hash, txCount) => this.store.heads.enqueueTxCount(connection.id, hash, txCount))
+    live.pool.on('ready', () => this.hooks.ready(connection.id))
+    live.on('chainId', (chainId) => this.store.writeGate(() => this.store.connections.setChainId(connection.id, chainId)))
+    live.tracker.on('reorg', (orphaned) =>
+      this.hooks.reorg(
+        connection.id,
+        orphaned.map((o) => o.block.hash),
+      ),
+    )
+    this.live.set(connection.id, live)
+    live.start()
+    this.hooks.connected(connection.id)
+  }
+
+  private async disconnect(connectionId: number): Promise<void> {
+    await this.hooks.disconnecting(connectionId)
+    const live = this.live.get(connectionId)
+    this.live.delete(connectionId)
+    await live?.stop()
+  }
+
+  private withStatus(connection: StoredConnection): ConnectionWithStatus {
+    const status = this.live.get(connection.id)?.getStatus() ?? {
+      connectionId: connection.id,
+      state: 'stopped' as const,
+      lastMessageAt: null,
+      reconnectCount: 0,
+      lastError: null,
+      headNumber: null,
+      headTimestamp: null,
+      chain:
+        connection.chainId === null
+          ? null
+          : describeChain(connection.chainId, { commandLine: this.settings.confirmations, connection: connection.confirmations }),
+      syncing: null,
+      sockets: 0,
+      upstreamSubscriptions: 0,
+    }
+    if (status.headNumber === null) status.headNumber = this.store.heads.latest(connection.id)?.number ?? null
+    const { url: _url, httpUrl: _httpUrl, chainId: _chainId, ...visible } = connection
+    return { ...visible, status }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Captured events as the person sees them: pages and exports from the store, decorated with
+ * what the store does not hold (subscription ids, finality, decoded arguments).
+ */
+import type { CapturedEvent, EventKind } from '../../shared/contract'
+import type { EventQuery, EventStore } from '../store/event-store'
+import type { StoredSubscription } from '../store/subscription-store'
+import type { ExportRows } from '../export/event-exports'
+import type { AbiService } from './abi-service'
+import type { ConnectionsService } from './connections-service'
+import { NotFoundError } from './not-found-error'
+import type { SubscriptionsService } from './subscriptions-service'
+
+export interface EventListQuery {
+  connectionId?: number | undefined
+  subscriptionId?: number | undefined
+  kind?: EventKind | undefined
+  address?: string | undefined
+  eventName?: string | undefined
+  fromBlock?: number | undefined
+  toBlock?: number | undefined
+  text?: string | undefined
+  limit: number
+  beforeId?: number | undefined
+  afterId?: number | undefined
+}
+
+export interface EventExportQuery {
+  subscriptionIds?: number[] | undefined
+  connectionId?: number | undefined
+  kind?: EventKind | undefined
+  fromBlock?: number | undefined
+  toBlock?: number | undefined
+  fromTime?: number | undefined
+  toTime?: number | undefined
+}
+
+type EventRow = ReturnType<EventStore['list']>[number]
+
+export class EventsService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly subscriptions: Pick<SubscriptionsService, 'stored' | 'storedOne'>,
+    private readonly connections: Pick<ConnectionsService, 'liveConnection'>,
+    private readonly abis: Pick<AbiService, 'decoder'>,
+  ) {}
+
+  list(query: EventListQuery): CapturedEvent[] {
+    this.store.flush()
+    const subscriptions = this.subscriptions.stored(query.connectionId)
+    let streamIds: number[] | undefined
+    if (query.subscriptionId !== undefined) {
+      const subscription = subscriptions.find((s) => s.id === query.subscriptionId) ?? this.subscriptions.storedOne(query.subscriptionId)
+      if (!subscription) throw new NotFoundError(`There is no subscription ${query.subscriptionId}`)
+      streamIds = [subscription.streamId]
+    }
+    const { subscriptionId: _s, eventName, ...rest } = query
+    const filter: EventQuery = { ...rest, streamIds, ...(eventName ? { selectors: this.abis.decoder().selectorsNamed(eventName) } : {}) }
+    return this.decorate(this.store.list(filter), subscriptions)
+  }
+
+  /** Committed rows as the store pages them (`EventStore.list`), decorated; queued rows are not flushed first. */
+  committed(filter: EventQuery): CapturedEvent[] {
+    return this.decorate(this.store.list(filter))
+  }
+
+  /** Export: rows oldest first as a lazy sequence, decorated like `list`. */
+  exportRows(query: EventExportQuery): ExportRows {
+    this.store.flush()
+    const subscriptions = this.subscriptions.stored()
+    const streamIds = query.subscriptionIds?.map((id) => {
+      const subscription = subscriptions.find((s) => s.id === id)
+      if (!subscription) throw new NotFoundError(`There is no subscription ${id}`)
+      return subscription.streamId
+    })
+    const { subscriptionIds: _ids, ...rest } = query
+    const { total, rows } = this.store.iterate({ ...rest, streamIds })
+    const decorate = (row: EventRow) => this.decorate([row], subscriptions)[0]!
+    return {
+      total,
+      rows: {
+        *[Symbol.iterator]() {
+          for (const row of rows) yield decorate(row)
+        },
+      },
+    }
+  }
+
+  /** A log's event name and arguments, from the built-in events and the person's ABIs; null when unknown. */
+  decodeLog(topics: string[], data: string | null): { event: string; args: Record<string, unknown> } | null {
+    const decoded = this.abis.decoder().decode(topics, data)
+    return decoded ? { event: decoded.event, args: decoded.args } : null
+  }
+
+  /** Adds what the store does not hold: subscription ids, finality, decoded arguments. */
+  private decorate(rows: EventRow[], subscriptions: StoredSubscription[] = this.subscriptions.stored()): CapturedEvent[] {
+    const decoder = this.abis.decoder()
+    const byStream = new Map<number, number[]>()
+    for (const s of subscriptions) byStream.set(s.streamId, [...(byStream.get(s.streamId) ?? []), s.id])
+    const finalized = new Map<number, number>()
+    const finalityOf = (connectionId: number): number => {
+      if (!finalized.has(connectionId)) finalized.set(connectionId, this.connections.liveConnection(connectionId)?.tracker.cursor?.finalized ?? -1)
+      return finalized.get(connectionId)!
+    }
+    return rows.map(({ streamId, ...event }) => ({
+      ...event,
+      subscriptionIds: byStream.get(streamId) ?? [],
+      irreversible: !event.removed && event.blockNumber !== null && event.blockNumber <= finalityOf(event.connectionId),
+      decoded: event.kind === 'log' ? decoder.decode(event.topics, event.data) : null,
+    }))
+  }
+}
