@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { subscriptionSpecSchema, type SubscriptionType } from '../../src/shared/subscription-params'
 import { LiveConnection } from '../../src/main/engine/live-connection'
 import { ConnectionStore } from '../../src/main/store/connection-store'
+import { ChainStore } from '../../src/main/store/chain-store'
 import { openDatabase, type Db } from '../../src/main/store/database'
 import { EventStore } from '../../src/main/store/event-store'
 import { HeadStore } from '../../src/main/store/head-store'
@@ -319,8 +320,7 @@ beforeAll(async () => {
     id: connectionId,
     url,
     httpUrl: null,
-    db,
-    writeGate: (write) => events.exclusive(write),
+    chainStore: new ChainStore(db, connectionId, (write) => events.exclusive(write)),
     backoff: { initialMs: 20, maxMs: 100 },
     log: (m) => logs.push(m),
   })

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
+import { ChainStore } from '../store/chain-store'
 import { openDatabase, type Db } from '../store/database'
 import { ConnectionPool } from '../upstream/connection-pool'
 import { ChainTracker } from './chain-tracker'
@@ -41,7 +42,7 @@ async function setup(options: Parameters<typeof startFakeProvider>[0] = {}, trac
   pool = new ConnectionPool({ url: provider.url })
   pool.start()
   const logs: string[] = []
-  tracker = new ChainTracker({ connectionId: 1, db, pool, ...trackerOptions, log: (m) => logs.push(m) })
+  tracker = new ChainTracker({ store: new ChainStore(db, 1), pool, ...trackerOptions, log: (m) => logs.push(m) })
   return { provider, tracker, pool, logs }
 }
 

@@ -16,7 +16,6 @@
  */
 import { EventEmitter } from 'node:events'
 import type { ConnectionPool } from '../upstream/connection-pool'
-import type { Db, WriteGate } from '../store/database'
 import type { LogFilter } from './watch-types'
 import { backfillRange } from './backfill-range'
 import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from '../store/chain-store'
@@ -24,15 +23,13 @@ import { matchesAny, rpcFilter, unionFilter } from './log-filter'
 import { bloomMayMatch } from './logs-bloom'
 
 export interface TrackerOptions {
-  connectionId: number
-  db: Db
+  /** The connection's blocks, logs and cursor; its write gate holds block appends until the events writer thread is idle. */
+  store: ChainStore
   pool: ConnectionPool
   /** Finality depth where the upstream has no 'finalized' tag (PROTOCOL: default 64); a function when it depends on the chain, learnt after connecting. */
   confirmations?: number | (() => number)
   /** Forks deeper than this are reported, not applied. */
   maxReorgDepth?: number
-  /** Block appends wait for the events writer thread to be idle (engine.ts). */
-  writeGate?: WriteGate
   /** Pruning of final chain data runs this often (ms); 0 turns it off. */
   pruneIntervalMs?: number
   log: (message: string) => void
@@ -113,7 +110,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     super()
     // Every watch listens (up to 1,000 per client connection): many listeners are the design, not a leak.
     this.setMaxListeners(0)
-    this.store = new ChainStore(options.db, options.connectionId, options.writeGate)
+    this.store = options.store
     const confirmations = options.confirmations ?? 64
     this.confirmations = typeof confirmations === 'function' ? confirmations : () => confirmations
     this.maxReorgDepth = options.maxReorgDepth ?? 256

@@ -11,6 +11,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
+import { ChainStore } from '../store/chain-store'
 import { openDatabase, type Db } from '../store/database'
 import type { WatchMessage, WatchRequest } from './watch-types'
 import { ConnectionPool } from '../upstream/connection-pool'
@@ -47,7 +48,7 @@ async function setup() {
   db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)").run()
   pool = new ConnectionPool({ url: provider.url })
   pool.start()
-  tracker = new ChainTracker({ connectionId: 1, db, pool, log: () => undefined })
+  tracker = new ChainTracker({ store: new ChainStore(db, 1), pool, log: () => undefined })
   // Tracking starts at the head: from block 1 here, so every later block is in the store.
   provider.mine()
   tracker.poke()

@@ -49,7 +49,7 @@ export class ConnectionsService {
   private readonly live = new Map<number, LiveConnection>()
 
   constructor(
-    private readonly store: Pick<TidewatchStore, 'connections' | 'heads' | 'events' | 'health' | 'writeGate' | 'chainDatabase' | 'forgetChain'>,
+    private readonly store: Pick<TidewatchStore, 'connections' | 'heads' | 'events' | 'health' | 'writeGate' | 'chainStore' | 'forgetChain'>,
     private readonly settings: LiveConnectionSettings,
     private readonly hooks: ConnectionHooks,
     private readonly log: (message: string) => void,
@@ -151,8 +151,7 @@ export class ConnectionsService {
       maxSubscriptionsPerSocket: this.settings.maxSubscriptionsPerSocket,
       backoff: this.settings.backoff,
       heartbeat: this.settings.heartbeat,
-      db: this.store.chainDatabase(),
-      writeGate: this.store.writeGate,
+      chainStore: this.store.chainStore(connection.id),
       commandLineConfirmations: this.settings.confirmations,
       connectionConfirmations: connection.confirmations,
       chainId: connection.chainId,

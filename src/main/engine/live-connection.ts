@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events'
 import type { ConnectionStatus } from '../../shared/contract'
 import { ChainTracker } from '../chain/chain-tracker'
 import { confirmationsFor, describeChain } from '../chain-info/finality'
-import type { Db, WriteGate } from '../store/database'
+import type { ChainStore } from '../store/chain-store'
 import type { BackoffOptions } from '../backoff'
 import { ConnectionPool, type SubscriptionHandle } from '../upstream/connection-pool'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -21,8 +21,8 @@ export interface LiveConnectionOptions {
   maxSubscriptionsPerSocket?: number | undefined
   backoff?: BackoffOptions | undefined
   heartbeat?: Partial<HeartbeatOptions> | undefined
-  db: Db
-  writeGate?: WriteGate | undefined
+  /** Where the chain tracker keeps this connection's blocks, logs and cursor. */
+  chainStore: ChainStore
   /** `serve --confirmations`: the finality depth for every chain. */
   commandLineConfirmations?: number | undefined
   /** The connection's own confirmation count; null: the chain's default. */
@@ -71,10 +71,8 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     })
     this.pool.on('status', () => this.emit('status', this.getStatus()))
     this.tracker = new ChainTracker({
-      connectionId: options.id,
-      db: options.db,
+      store: options.chainStore,
       pool: this.pool,
-      ...(options.writeGate ? { writeGate: options.writeGate } : {}),
       confirmations: () => confirmationsFor(this.chainId, this.confirmationOverrides()),
       ...(options.maxReorgDepth !== undefined ? { maxReorgDepth: options.maxReorgDepth } : {}),
       log: (message) => options.log(`[connection ${options.id}] ${message}`),

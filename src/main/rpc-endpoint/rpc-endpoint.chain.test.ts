@@ -16,6 +16,7 @@ import { RPC_PATH } from '../../shared/rpc-protocol'
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
 import { LiveConnection } from '../engine/live-connection'
 import { startHttpServer, type RunningHttpServer } from '../server/http-server'
+import { ChainStore } from '../store/chain-store'
 import { openDatabase, type Db } from '../store/database'
 import { rpcRoute } from './rpc-endpoint'
 
@@ -44,7 +45,7 @@ beforeEach(async () => {
     id: 1,
     url: provider.url,
     httpUrl: null,
-    db,
+    chainStore: new ChainStore(db, 1),
     backoff: { initialMs: 20, maxMs: 100 },
     heartbeat: { idleMs: 300, deadlineMs: 300 },
     log: (m) => logs.push(m),

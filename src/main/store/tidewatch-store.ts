@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { AbiStore } from './abi-store'
-import { forgetChain, logsByIndexedTopic, type StoredLog } from './chain-store'
+import { ChainStore, forgetChain, logsByIndexedTopic, type StoredLog } from './chain-store'
 import { ConnectionStore } from './connection-store'
 import { openDatabase, type Db, type WriteGate } from './database'
 import { EventStore, type EventsCommitted } from './event-store'
@@ -101,12 +101,9 @@ export class TidewatchStore {
     this.tokens = new TokenMetadataStore(this.db)
   }
 
-  /**
-   * The database the chain trackers open their ChainStore on (ChainTracker takes the handle
-   * itself); nothing else outside the store asks for it.
-   */
-  chainDatabase(): Db {
-    return this.db
+  /** A connection's chain data (blocks, logs, cursor) for its tracker; appends go through the write gate. */
+  chainStore(connectionId: number): ChainStore {
+    return new ChainStore(this.db, connectionId, this.writeGate)
   }
 
   /** Everything learned from one connection's chain: heads, the tracker's blocks and cursor, captured events, token metadata, watch positions. */
