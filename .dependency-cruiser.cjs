@@ -8,7 +8,7 @@ const main = (folder) => `^src/main/${folder}/`
 const above = (...folders) => `^src/main/(${folders.join('|')})/`
 const COMPOSITION = ['app', 'headless', 'electron']
 const SERVING = ['api', 'stream', 'rpc-endpoint', 'server', 'demo', ...COMPOSITION]
-// Exports and token metadata are the engine's own services.
+// The engine's services (engine/*-service.ts, composed by engine/engine.ts), with exports and token metadata.
 const ENGINE = ['engine', 'tokens', 'export', ...SERVING]
 
 module.exports = {
@@ -59,6 +59,28 @@ module.exports = {
       comment: 'Only src/main/store talks to SQLite (STYLE.md lesson 10); the rest calls named store operations.',
       from: { path: '^src/main/', pathNot: '^src/main/store/' },
       to: { path: 'node_modules/better-sqlite3/' },
+    },
+    {
+      name: 'database-handle-only-in-the-store',
+      severity: 'error',
+      comment:
+        'The store opens the database and hands out named stores (store/tidewatch-store.ts); nothing else holds the handle. Headless only names StoreOpenError to explain a store that cannot open.',
+      from: { path: '^src/main/', pathNot: '^src/main/(store|headless)/' },
+      to: { path: '^src/main/store/database\\.ts$' },
+    },
+    {
+      name: 'services-composed-in-one-place',
+      severity: 'error',
+      comment: "The engine's services know each other only through what engine.ts wires them with; none imports the composition.",
+      from: { path: '^src/main/(engine|tokens|export)/', pathNot: '^src/main/engine/engine\\.ts$' },
+      to: { path: '^src/main/engine/engine\\.ts$' },
+    },
+    {
+      name: 'api-calls-the-services',
+      severity: 'error',
+      comment: "The contract's handlers call the engine's services, never a store.",
+      from: { path: main('api') },
+      to: { path: main('store') },
     },
     {
       name: 'engine-free-of-electron',

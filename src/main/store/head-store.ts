@@ -49,7 +49,7 @@ export interface HeadWriterOptions {
   onCommitted?: (batches: HeadsCommitted[]) => void
   /** A commit failed; the rows stay queued and are retried in `retryInMs` (backoff). */
   onError?: (error: Error, retry: { pendingWrites: number; retryInMs: number }) => void
-  /** Commits wait for the events writer thread to be idle (engine.ts). */
+  /** Commits wait for the events writer thread to be idle (tidewatch-store.ts). */
   writeGate?: WriteGate
 }
 
