@@ -40,7 +40,7 @@ type EventRow = ReturnType<EventStore['list']>[number]
 export class EventsService {
   constructor(
     private readonly store: EventStore,
-    private readonly subscriptions: Pick<SubscriptionsService, 'stored' | 'storedOne'>,
+    private readonly subscriptions: Pick<SubscriptionsService, 'stored' | 'storedById'>,
     private readonly connections: Pick<ConnectionsService, 'liveConnection'>,
     private readonly abis: Pick<AbiService, 'decoder'>,
   ) {}
@@ -50,7 +50,7 @@ export class EventsService {
     const subscriptions = this.subscriptions.stored(query.connectionId)
     let streamIds: number[] | undefined
     if (query.subscriptionId !== undefined) {
-      const subscription = subscriptions.find((s) => s.id === query.subscriptionId) ?? this.subscriptions.storedOne(query.subscriptionId)
+      const subscription = subscriptions.find((s) => s.id === query.subscriptionId) ?? this.subscriptions.storedById(query.subscriptionId)
       if (!subscription) throw new NotFoundError(`There is no subscription ${query.subscriptionId}`)
       streamIds = [subscription.streamId]
     }

@@ -47,7 +47,7 @@ export class SubscriptionsService {
     return this.store.subscriptions.list(connectionId)
   }
 
-  storedOne(id: number): StoredSubscription | undefined {
+  storedById(id: number): StoredSubscription | undefined {
     return this.store.subscriptions.get(id)
   }
 
