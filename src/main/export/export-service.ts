@@ -1,7 +1,7 @@
 /**
  * Streams captured events to a file: rows come from SQLite one at a time and go out
  * through a write stream that is awaited when its buffer fills, so memory stays flat for
- * millions of rows. Rows are joined into chunks of about 64 KiB before they are written:
+ * millions of rows. Rows are joined into chunks of about 16 KiB before they are written:
  * one write per row cost more than formatting the row. Progress is reported a few times a
  * second; cancel stops between rows and removes the partial file.
  */
@@ -12,7 +12,7 @@ import type { CapturedEvent, ExportProgress } from '../../shared/contract'
 import { csvHeader, csvRow, jsonRecord } from './event-formats'
 
 /** Rows are written in chunks of about this many characters. */
-const CHUNK = 64 * 1024
+const CHUNK = 16 * 1024
 
 export type ExportFormat = 'csv' | 'ndjson' | 'json'
 
