@@ -2,7 +2,7 @@
  * EIP-55 address checksums without allocating: keccak-256 of the 40 lowercase hex digits,
  * absorbed straight from the string's char codes into a reused state. Decoding an export
  * checksums two addresses a row; viem's checksumAddress (noble keccak over byte arrays, and
- * an LRU cache that misses on distinct addresses) took about 20 µs each on the bench machine.
+ * an LRU cache that misses on distinct addresses) took about 22 µs each on the busy bench machine.
  *
  * The permutation (keccakF) is js-sha3 0.8.0's `f`, by Chen, Yi-Cyuan, MIT licence
  * (https://github.com/emn178/js-sha3): copyright 2015-2018 Chen, Yi-Cyuan; permission is
