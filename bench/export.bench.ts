@@ -1,17 +1,32 @@
 /**
- * Export memory: 500,000 captured logs streamed to CSV and NDJSON through the Engine's
- * export path. The goal is constant memory: peak RSS must not grow with the row count, so
- * the same export of 50,000 rows is measured first for comparison.
+ * Export speed and memory (issue 11): 1,000,000 captured ERC-20 Transfer logs streamed to
+ * CSV and to NDJSON through the Engine's export path (`Engine.startExport`, as the Export
+ * dialog runs it), every row decoded. Goals, fixed before measuring: CSV at least 150,000
+ * rows/s, NDJSON at least 100,000 rows/s, RSS growth during each export under 50 MiB.
+ *
+ * BENCH_ROWS=100_000 exports fewer rows; BENCH_PROFILE=1 writes a CPU profile of each
+ * export to bench/.profiles/ (summary: node bench/profile-summary.mjs <file>); either one,
+ * or BENCH_WRITE=0, leaves BENCHMARKS.md as it is.
  */
 import fs from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { ExportProgress } from '../src/shared/contract'
 import { Engine } from '../src/main/engine/engine'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { writeSection } from './benchmarks-md'
+import { cpuBusy, envInt, gitCommit, machine } from './run-context'
 import { SEED_RECEIVED_AT, seedTransferLogs } from './seed-events'
+
+const ROWS = envInt('BENCH_ROWS', 1_000_000)
+const PROFILE = Boolean(process.env.BENCH_PROFILE && process.env.BENCH_PROFILE !== '0')
+const WRITE = ROWS === 1_000_000 && !PROFILE && process.env.BENCH_WRITE !== '0'
+const GOALS = { csv: 150_000, ndjson: 100_000 } as const
+const RSS_GOAL_MIB = 50
+const benchDir = path.dirname(fileURLToPath(import.meta.url))
 
 function seed(engine: Engine, rows: number): void {
   const db = engine.db
@@ -20,69 +35,120 @@ function seed(engine: Engine, rows: number): void {
   seedTransferLogs(db, rows, { connectionId: 99, streamId: 99 })
 }
 
+async function profiler(): Promise<{ stop(name: string): Promise<string> } | null> {
+  if (!PROFILE) return null
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return {
+    async stop(name) {
+      const { profile } = await session.post('Profiler.stop')
+      session.disconnect()
+      const file = path.join(benchDir, '.profiles', `export-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, JSON.stringify(profile))
+      return path.relative(process.cwd(), file)
+    },
+  }
+}
+
 async function measure(engine: Engine, rows: number, format: 'csv' | 'ndjson', dir: string) {
   globalThis.gc?.()
   const before = process.memoryUsage().rss
+  const heapBefore = process.memoryUsage().heapTotal
   let peak = before
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
+  let heapPeak = heapBefore
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage()
+    peak = Math.max(peak, m.rss)
+    heapPeak = Math.max(heapPeak, m.heapTotal)
+  }, 50)
   const progress: ExportProgress[] = []
   const listener = (p: ExportProgress) => progress.push(p)
   engine.on('exportProgress', listener)
+  const profile = await profiler()
+  const cpu = process.cpuUsage()
   const started = performance.now()
   const id = engine.startExport({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, {
     file: path.join(dir, `out-${rows}.${format}`),
     downloadUrl: null,
   })
-  while (!progress.some((p) => p.exportId === id && p.state !== 'running')) await new Promise((resolve) => setTimeout(resolve, 50))
+  while (!progress.some((p) => p.exportId === id && p.state !== 'running')) await new Promise((resolve) => setTimeout(resolve, 20))
   const seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
   clearInterval(sampler)
+  peak = Math.max(peak, process.memoryUsage().rss)
   engine.off('exportProgress', listener)
+  const profileFile = await profile?.stop(format)
+  if (profileFile) console.log(`CPU profile (${format}): ${profileFile}; summary: node bench/profile-summary.mjs ${profileFile}`)
   const done = progress.find((p) => p.exportId === id && p.state !== 'running')!
   expect(done.state).toBe('done')
   expect(done.rows).toBe(rows)
   const size = fs.statSync(done.file!).size
-  // Every row is in the file: count lines without reading it whole.
+  // Every row is in the file, decoded: count lines without reading it whole, and look at the first row.
   let lines = 0
-  for await (const chunk of fs.createReadStream(done.file!)) for (const byte of chunk as Buffer) if (byte === 10) lines++
+  let head = ''
+  for await (const chunk of fs.createReadStream(done.file!)) {
+    if (head.length < 4096) head += (chunk as Buffer).subarray(0, 4096).toString('utf8')
+    for (const byte of chunk as Buffer) if (byte === 10) lines++
+  }
   expect(lines).toBe(format === 'csv' ? rows + 1 : rows)
+  const first = head.split('\n')[format === 'csv' ? 1 : 0]!
+  expect(first).toContain('Transfer')
+  expect(first).toContain(format === 'csv' ? '""value"":""0""' : '"value":"0"')
   fs.rmSync(done.file!)
-  return { rows, format, seconds, rate: rows / seconds, growthMiB: (peak - before) / 2 ** 20, fileMiB: size / 2 ** 20 }
+  return {
+    rows,
+    format,
+    seconds,
+    rate: rows / seconds,
+    cpuShare: (used.user + used.system) / 1e6 / seconds,
+    growthMiB: (peak - before) / 2 ** 20,
+    heapGrowthMiB: (heapPeak - heapBefore) / 2 ** 20,
+    startMiB: before / 2 ** 20,
+    fileMiB: size / 2 ** 20,
+  }
 }
 
+const n = (value: number) => Math.round(value).toLocaleString('en-US')
+
 describe('export', () => {
-  it('streams half a million decoded rows in constant memory', async () => {
+  it(`exports ${n(ROWS)} decoded rows to CSV and NDJSON`, async () => {
+    const busyBefore = await cpuBusy(1_000)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-bench-export-'))
     const engine = new Engine({ dataDir: dir, secrets: createKeyFileSecretBox(dir) })
     const seedStart = performance.now()
-    seed(engine, 500_000)
+    seed(engine, ROWS)
     const seedSeconds = (performance.now() - seedStart) / 1000
-    const results = []
-    for (const format of ['csv', 'ndjson'] as const) for (const rows of [50_000, 500_000]) results.push(await measure(engine, rows, format, dir))
+    const results: Awaited<ReturnType<typeof measure>>[] = []
+    for (const format of ['csv', 'ndjson'] as const) results.push(await measure(engine, ROWS, format, dir))
     await engine.close()
     fs.rmSync(dir, { recursive: true, force: true })
+    const verdict = (r: (typeof results)[number]) => r.rate >= GOALS[r.format] && r.growthMiB < RSS_GOAL_MIB
     for (const r of results)
-      console.log(`${r.format} ${r.rows}: ${r.rate.toFixed(0)} rows/s, RSS growth ${r.growthMiB.toFixed(1)} MiB, file ${r.fileMiB.toFixed(0)} MiB`)
-    const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-    // BENCH_WRITE=0: measure and print only, as the other benchmarks take it.
-    if (process.env.BENCH_WRITE !== '0')
+      console.log(
+        `${r.format} ${n(r.rows)}: ${n(r.rate)} rows/s (goal ${n(GOALS[r.format])}), RSS growth ${r.growthMiB.toFixed(1)} MiB (V8 heap ${r.heapGrowthMiB.toFixed(1)}), CPU ${(r.cpuShare * 100).toFixed(0)} % of a core, file ${r.fileMiB.toFixed(0)} MiB: ${verdict(r) ? 'met' : 'missed'}`,
+      )
+    if (WRITE)
       writeSection(
         'export',
         `## Export: captured events → file
 
-Command: \`npm run bench\` (\`npx vitest run --config bench/vitest.bench.config.ts export\`; source \`bench/export.bench.ts\`).
+Command: \`npx vitest run --config bench/vitest.bench.config.ts export\` (source \`bench/export.bench.ts\`; \`BENCH_ROWS=100_000\` for fewer rows, \`BENCH_PROFILE=1\` for CPU profiles in \`bench/.profiles/\`; \`BENCH_WRITE=0\` leaves this file as it is).
 
-500,000 ERC-20 Transfer rows are seeded into a fresh store (${seedSeconds.toFixed(1)} s), then exported through \`Engine.startExport\` (the path of the Export dialog) to CSV and NDJSON, with every row decoded. The goal is constant memory: RSS growth during the export must not depend on the row count, so each format is measured at 50,000 and at 500,000 rows. Every export is checked for its row count.
+Issue 11's goal: ${n(ROWS)} ERC-20 Transfer rows are seeded into a fresh store (${seedSeconds.toFixed(1)} s), then exported through \`Engine.startExport\` (the path of the Export dialog) to CSV and to NDJSON, every row decoded (event name and arguments, addresses checksummed). Each export is checked for its row count and a decoded first row. RSS growth is the peak of \`process.memoryUsage().rss\` (sampled every 50 ms) over the RSS at the start, after a GC; V8 heap growth is the same for \`heapTotal\` (the CSV export runs first, so the NDJSON export reuses pages the CSV export's heap already took).
 
-Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; Node ${process.version}.
+**Goal** (fixed before measuring): CSV ≥ ${n(GOALS.csv)} rows/s, NDJSON ≥ ${n(GOALS.ndjson)} rows/s, RSS growth < ${RSS_GOAL_MIB} MiB during each export. **Verdict: ${results.every(verdict) ? 'met' : `missed (${results.map((r) => `${r.format.toUpperCase()} ${verdict(r) ? 'met' : 'missed'}`).join(', ')})`}.**
 
-| Format | Rows | Time | Rows/s | RSS growth during export | File |
-|---|---:|---:|---:|---:|---:|
-${results.map((r) => `| ${r.format.toUpperCase()} | ${r.rows.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} s | ${Math.round(r.rate).toLocaleString('en-US')} | ${r.growthMiB.toFixed(1)} MiB | ${r.fileMiB.toFixed(0)} MiB |`).join('\n')}
+Measured ${new Date().toISOString().slice(0, 10)} at commit ${gitCommit()} on ${machine()}; the CPUs were ${(busyBefore * 100).toFixed(1)} % busy in the second before the run${busyBefore > 0.15 ? ' (other work was running: expect lower and noisier numbers)' : ''}.
+
+| Format | Rows | Time | Rows/s | Goal | RSS growth | V8 heap growth | Process CPU | File | |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+${results.map((r) => `| ${r.format.toUpperCase()} | ${n(r.rows)} | ${r.seconds.toFixed(1)} s | **${n(r.rate)}** | ≥ ${n(GOALS[r.format])} | **${r.growthMiB.toFixed(1)} MiB** (${r.startMiB.toFixed(0)} at start) | ${r.heapGrowthMiB.toFixed(1)} MiB | ${(r.cpuShare * 100).toFixed(0)} % of a core | ${r.fileMiB.toFixed(0)} MiB | ${verdict(r) ? 'met' : 'missed'} |`).join('\n')}
 `,
       )
-    const [csvSmall, csvLarge, ndSmall, ndLarge] = results
-    // Ten times the rows must not cost ten times the memory: the export streams.
-    expect(csvLarge!.growthMiB).toBeLessThan(Math.max(64, csvSmall!.growthMiB * 3))
-    expect(ndLarge!.growthMiB).toBeLessThan(Math.max(64, ndSmall!.growthMiB * 3))
+    // The export streams: a million buffered rows would take gigabytes. (The goal above is the finer line.)
+    for (const r of results) expect(r.growthMiB).toBeLessThan(256)
   })
 })

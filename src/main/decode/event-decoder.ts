@@ -2,15 +2,22 @@
  * Decodes logs with every event it knows: the built-in catalogue and the person's ABIs.
  * Candidates are looked up by topic0 and tried in order, because ERC-20 and ERC-721
  * Transfer share a selector and differ only in what is indexed.
+ *
+ * Each candidate is prepared once (prepared-event.ts): events made of static words decode
+ * by slicing the log's hex, without viem; the rest, and any log that is not the plain case,
+ * go through viem's decodeEventLog, with the same result.
  */
 import { decodeEventLog, parseAbiItem, toEventSelector, type AbiEvent, type Hex } from 'viem'
 import type { DecodedEvent } from '../../shared/contract'
 import { BUILT_IN_EVENTS } from '../../shared/event-catalog'
 import { eventSignature } from './abi-input'
+import { FALLBACK, NO_MATCH, prepareEvent, type PreparedEvent } from './prepared-event'
 
 interface Candidate {
   event: AbiEvent
   source: string
+  signature: string
+  prepared: PreparedEvent | null
 }
 
 export class EventDecoder {
@@ -31,18 +38,14 @@ export class EventDecoder {
   decode(topics: string[], data: string | null): DecodedEvent | null {
     const selector = topics[0]
     if (!selector) return null
-    for (const candidate of this.bySelector.get(selector) ?? []) {
-      try {
-        const decoded = decodeEventLog({ abi: [candidate.event], topics: topics as [Hex, ...Hex[]], data: (data ?? '0x') as Hex, strict: true })
-        return {
-          event: candidate.event.name,
-          signature: eventSignature(candidate.event),
-          source: candidate.source,
-          args: plain(decoded.args) as Record<string, unknown>,
-        }
-      } catch {
-        // Wrong candidate (indexing differs); try the next one.
-      }
+    const candidates = this.bySelector.get(selector)
+    if (!candidates) return null
+    for (const candidate of candidates) {
+      const fast = candidate.prepared ? candidate.prepared.decode(topics, data) : FALLBACK
+      if (fast === NO_MATCH) continue
+      if (fast !== FALLBACK) return { event: candidate.event.name, signature: candidate.signature, source: candidate.source, args: fast }
+      const args = viemArgs(candidate.event, topics, data)
+      if (args !== NO_MATCH) return { event: candidate.event.name, signature: candidate.signature, source: candidate.source, args }
     }
     return null
   }
@@ -50,8 +53,21 @@ export class EventDecoder {
   private add(event: AbiEvent, source: string): void {
     const selector = toEventSelector(event).toLowerCase()
     const list = this.bySelector.get(selector) ?? []
-    if (!list.some((c) => eventSignature(c.event) === eventSignature(event) && indexing(c.event) === indexing(event))) list.push({ event, source })
+    const signature = eventSignature(event)
+    if (!list.some((c) => c.signature === signature && indexing(c.event) === indexing(event)))
+      list.push({ event, source, signature, prepared: prepareEvent(event) })
     this.bySelector.set(selector, list)
+  }
+}
+
+/** The log's arguments as viem decodes them (bigints as decimal strings), or NO_MATCH when viem cannot decode it as this event. */
+export function viemArgs(event: AbiEvent, topics: string[], data: string | null): Record<string, unknown> | typeof NO_MATCH {
+  try {
+    const decoded = decodeEventLog({ abi: [event], topics: topics as [Hex, ...Hex[]], data: (data ?? '0x') as Hex, strict: true })
+    return plain(decoded.args) as Record<string, unknown>
+  } catch {
+    // Wrong candidate (indexing differs); the caller tries the next one.
+    return NO_MATCH
   }
 }
 

@@ -1,14 +1,18 @@
 /**
  * Streams captured events to a file: rows come from SQLite one at a time and go out
  * through a write stream that is awaited when its buffer fills, so memory stays flat for
- * millions of rows. Progress is reported a few times a second; cancel stops between rows
- * and removes the partial file.
+ * millions of rows. Rows are joined into chunks of about 16 KiB before they are written:
+ * one write per row cost more than formatting the row. Progress is reported a few times a
+ * second; cancel stops between rows and removes the partial file.
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { once } from 'node:events'
 import type { CapturedEvent, ExportProgress } from '../../shared/contract'
 import { csvHeader, csvRow, jsonRecord } from './event-formats'
+
+/** Rows are written in chunks of about this many characters. */
+const CHUNK = 16 * 1024
 
 export type ExportFormat = 'csv' | 'ndjson' | 'json'
 
@@ -55,7 +59,11 @@ export class ExportService {
         downloadUrl: state === 'done' ? destination.downloadUrl : null,
         error,
       })
-    const out = fs.createWriteStream(destination.file, { encoding: 'utf8', ...(destination.mode === undefined ? {} : { mode: destination.mode }) })
+    const out = fs.createWriteStream(destination.file, {
+      encoding: 'utf8',
+      highWaterMark: 4 * CHUNK,
+      ...(destination.mode === undefined ? {} : { mode: destination.mode }),
+    })
     let failure: Error | null = null
     out.on('error', (error) => (failure = error))
     let rows = 0
@@ -64,12 +72,16 @@ export class ExportService {
       progress('running', 0)
       if (format === 'csv') out.write(csvHeader())
       if (format === 'json') out.write('[\n')
+      let chunk = ''
       for (const event of source.rows) {
         if (failure) throw failure
         if (this.cancelled.has(exportId)) break
-        const line = format === 'csv' ? csvRow(event) : `${format === 'json' && rows > 0 ? ',\n' : ''}${jsonRecord(event)}${format === 'ndjson' ? '\n' : ''}`
+        chunk += format === 'csv' ? csvRow(event) : `${format === 'json' && rows > 0 ? ',\n' : ''}${jsonRecord(event)}${format === 'ndjson' ? '\n' : ''}`
         rows += 1
-        if (!out.write(line)) await once(out, 'drain')
+        if (chunk.length < CHUNK) continue
+        const full = !out.write(chunk)
+        chunk = ''
+        if (full) await once(out, 'drain')
         if (Date.now() - lastReport > 200) {
           lastReport = Date.now()
           progress('running', rows)
@@ -77,6 +89,7 @@ export class ExportService {
           await new Promise((resolve) => setImmediate(resolve))
         }
       }
+      if (chunk) out.write(chunk)
       if (format === 'json') out.write('\n]\n')
       out.end()
       await once(out, 'finish')

@@ -356,10 +356,11 @@ export class EventStore {
       toTime: query.toTime ?? null,
     }
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(params) as { n: number }).n
-    const statement = this.db.prepare(`SELECT * FROM events ${where} ORDER BY id`)
-    const source = statement.iterate(params) as IterableIterator<EventRow>
+    // Rows as arrays (raw), columns named in RAW_COLUMNS' order: no object per row with keys to look up.
+    const statement = this.db.prepare(`SELECT ${RAW_COLUMNS.join(', ')} FROM events ${where} ORDER BY id`).raw(true)
+    const source = statement.iterate(params) as IterableIterator<unknown[]>
     function* mapped() {
-      for (const row of source) yield toEvent(row)
+      for (const row of source) yield toEventFromRaw(row)
     }
     return { total, rows: mapped() }
   }
@@ -376,6 +377,45 @@ export class EventStore {
   deleteForConnection(connectionId: number): void {
     this.db.prepare('DELETE FROM events WHERE connection_id = ?').run(connectionId)
   }
+}
+
+const RAW_COLUMNS = [
+  'id',
+  'connection_id',
+  'stream_id',
+  'kind',
+  'block_number',
+  'block_hash',
+  'tx_hash',
+  'tx_index',
+  'log_index',
+  'address',
+  'topics',
+  'data',
+  'removed',
+  'payload',
+  'received_at',
+] as const satisfies readonly (keyof EventRow)[]
+
+/** toEvent for a row read raw, columns in RAW_COLUMNS' order (exports read millions). */
+function toEventFromRaw(r: unknown[]): ReturnType<typeof toEvent> {
+  return toEvent({
+    id: r[0] as number,
+    connection_id: r[1] as number,
+    stream_id: r[2] as number,
+    kind: r[3] as EventKind,
+    block_number: r[4] as number | null,
+    block_hash: r[5] as string | null,
+    tx_hash: r[6] as string | null,
+    tx_index: r[7] as number | null,
+    log_index: r[8] as number | null,
+    address: r[9] as string | null,
+    topics: r[10] as string | null,
+    data: r[11] as string | null,
+    removed: r[12] as number,
+    payload: r[13] as string | null,
+    received_at: r[14] as number,
+  })
 }
 
 function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number } {
