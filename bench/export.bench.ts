@@ -8,6 +8,7 @@
  * export to bench/.profiles/ (summary: node bench/profile-summary.mjs <file>); either one,
  * or BENCH_WRITE=0, leaves BENCHMARKS.md as it is.
  */
+import Database from 'better-sqlite3'
 import fs from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import os from 'node:os'
@@ -15,7 +16,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { ExportProgress } from '../src/shared/contract'
-import { Engine } from '../src/main/engine/engine'
+import { DATABASE_FILE, Engine } from '../src/main/engine/engine'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { writeSection } from './benchmarks-md'
 import { cpuBusy, envInt, gitCommit, machine } from './run-context'
@@ -28,11 +29,13 @@ const GOALS = { csv: 150_000, ndjson: 100_000 } as const
 const RSS_GOAL_MIB = 50
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 
-function seed(engine: Engine, rows: number): void {
-  const db = engine.db
+/** Seeds through a connection of its own: only the store holds the engine's handle. */
+function seed(dataDir: string, rows: number): void {
+  const db = new Database(path.join(dataDir, DATABASE_FILE))
   db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (99, 'bench', 'user', 'x', 'x', 0)").run()
   db.prepare("INSERT INTO streams (id, connection_id, stream_key) VALUES (99, 99, 'bench')").run()
   seedTransferLogs(db, rows, { connectionId: 99, streamId: 99 })
+  db.close()
 }
 
 async function profiler(): Promise<{ stop(name: string): Promise<string> } | null> {
@@ -70,7 +73,7 @@ async function measure(engine: Engine, rows: number, format: 'csv' | 'ndjson', d
   const profile = await profiler()
   const cpu = process.cpuUsage()
   const started = performance.now()
-  const id = engine.startExport({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, {
+  const id = engine.exports.start({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, {
     file: path.join(dir, `out-${rows}.${format}`),
     downloadUrl: null,
   })
@@ -119,7 +122,7 @@ describe('export', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-bench-export-'))
     const engine = new Engine({ dataDir: dir, secrets: createKeyFileSecretBox(dir) })
     const seedStart = performance.now()
-    seed(engine, ROWS)
+    seed(dir, ROWS)
     const seedSeconds = (performance.now() - seedStart) / 1000
     const results: Awaited<ReturnType<typeof measure>>[] = []
     for (const format of ['csv', 'ndjson'] as const) results.push(await measure(engine, ROWS, format, dir))

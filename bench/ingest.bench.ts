@@ -333,12 +333,12 @@ async function engineWatch(server: FloodServer): Promise<PathResult> {
     let startedAt: number
     let serverCpuMs = 0
     try {
-      const connection = engine.addConnection({ name: 'flood', url: server.url })
-      const subscription = engine.createSubscription({ connectionId: connection.id, spec: logSpec() })
+      const connection = engine.connections.add({ name: 'flood', url: server.url })
+      const subscription = engine.subscriptions.create({ connectionId: connection.id, spec: logSpec() })
       // Tracking stands at the chain's head and the watch listens from the next block.
       await until('the logs watch to be active and the tracker at the head', () => {
-        const view = engine.listSubscriptions(connection.id).find((s) => s.id === subscription.id)
-        return view?.state === 'active' && engine.liveConnection(connection.id)?.tracker.cursor?.number === FIRST_BLOCK - 1
+        const view = engine.subscriptions.list(connection.id).find((s) => s.id === subscription.id)
+        return view?.state === 'active' && engine.connections.liveConnection(connection.id)?.tracker.cursor?.number === FIRST_BLOCK - 1
       })
       const meters = await phaseMeters('engine', [
         ['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush'],

@@ -30,6 +30,7 @@
  * (print serve's log), BENCH_PROFILE=1 (a CPU profile of the page per phase into
  * bench/.profiles/, for `node bench/profile-summary.mjs`; BENCHMARKS.md is then left alone).
  */
+import Database from 'better-sqlite3'
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -38,7 +39,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { expect, test } from 'vitest'
 import { findChromium } from '../e2e/find-chromium'
-import { Engine } from '../src/main/engine/engine'
+import { DATABASE_FILE, Engine } from '../src/main/engine/engine'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { writeSection } from './benchmarks-md'
 import { FloodServer } from './flood-upstream'
@@ -293,9 +294,12 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
     const engine = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir) })
     let connectionId: number
     try {
-      connectionId = engine.addConnection({ name: 'Flood server (bench)', url: flood.url }).id
-      const { lastInsertRowid } = engine.db.prepare("INSERT INTO streams (connection_id, stream_key) VALUES (?, 'bench-seed')").run(connectionId)
-      seedTransferLogs(engine.db, ROWS, { connectionId, streamId: Number(lastInsertRowid) })
+      connectionId = engine.connections.add({ name: 'Flood server (bench)', url: flood.url }).id
+      // Seeded through a connection of its own: only the store holds the engine's handle.
+      const db = new Database(path.join(dataDir, DATABASE_FILE))
+      const { lastInsertRowid } = db.prepare("INSERT INTO streams (connection_id, stream_key) VALUES (?, 'bench-seed')").run(connectionId)
+      seedTransferLogs(db, ROWS, { connectionId, streamId: Number(lastInsertRowid) })
+      db.close()
     } finally {
       await engine.close()
     }

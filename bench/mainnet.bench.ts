@@ -10,6 +10,7 @@
  * each after the tracker's pruning pass, so both ends hold the same non-final window.
  * anvil runs with `--slots-in-an-epoch 1`: its 'finalized' trails the head by two blocks.
  */
+import Database from 'better-sqlite3'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -119,9 +120,12 @@ async function measureRun(anvil: AnvilProcess, contracts: string[], watched: str
   const proxy = await startCountingProxy(anvil.port)
   const engine = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir) })
   try {
-    const connectionId = engine.addConnection({ url: `ws://127.0.0.1:${proxy.port}` }).id
-    const live = await waitFor(() => (engine.liveConnection(connectionId)?.tracker.cursor ? engine.liveConnection(connectionId) : undefined), 30_000)
-    for (const address of watched) engine.createSubscription({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'logs', params: { address } }) })
+    const connectionId = engine.connections.add({ url: `ws://127.0.0.1:${proxy.port}` }).id
+    const live = await waitFor(
+      () => (engine.connections.liveConnection(connectionId)?.tracker.cursor ? engine.connections.liveConnection(connectionId) : undefined),
+      30_000,
+    )
+    for (const address of watched) engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'logs', params: { address } }) })
     const tracker = live.tracker
     await waitFor(() => tracker.activeFilters().length === watched.length || undefined, 30_000)
     const finalizedEvents: number[] = []
@@ -129,15 +133,17 @@ async function measureRun(anvil: AnvilProcess, contracts: string[], watched: str
     const snapshot = async (): Promise<Snapshot> => {
       await tracker.idle()
       await tracker.prune()
-      engine.listHeads({ limit: 1 })
-      engine.listEvents({ limit: 1 })
-      const db = engine.db
+      engine.connections.listHeads({ limit: 1 })
+      engine.events.list({ limit: 1 })
+      // A reading connection of the bench's own: only the store holds the engine's handle.
+      const db = new Database(path.join(dataDir, DATABASE_FILE))
       db.pragma('wal_checkpoint(TRUNCATE)')
       const pageSize = db.pragma('page_size', { simple: true }) as number
       const pages = db.pragma('page_count', { simple: true }) as number
       const free = db.pragma('freelist_count', { simple: true }) as number
       const rows: Record<string, number> = {}
       for (const table of TABLES) rows[table] = (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+      db.close()
       return {
         block: tracker.cursor!.number,
         upstream: proxy.snapshot(),
