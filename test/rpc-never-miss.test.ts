@@ -170,6 +170,8 @@ describe('never miss a beat behind /v1/rpc', () => {
     expect(proxy.cuts).toBeGreaterThan(4)
 
     // Half-open: the open upstream socket goes silent past the heartbeat deadline while blocks keep coming.
+    // Only a socket that is open can go silent: wait out the reconnect of the last cut first.
+    await waitFor('connected after the last cut', () => connection.pool.getStatus().state === 'connected', 20_000)
     const reconnectsBefore = connection.pool.getStatus().reconnectCount
     proxy.silenceOpen()
     await untilHead((await head()) + 3)
