@@ -41,17 +41,18 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import WebSocket from 'ws'
 import { expect, test } from 'vitest'
-import { ChainStore } from '../src/main/store/chain-store'
+import { ChainStore, INSERT_CHAIN_LOG_SQL } from '../src/main/store/chain-store'
 import { DATABASE_FILE, Engine } from '../src/main/engine/engine'
 import { openDatabase } from '../src/main/store/database'
 import { DEFAULT_EVENT_BATCH, EventStore, INSERT_EVENT_SQL } from '../src/main/store/event-store'
+import { decodeRawLog, encodeRawLog } from '../src/main/store/raw-log'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { SubscriptionRunner } from '../src/main/subscriptions/subscription-runner'
 import { ConnectionPool } from '../src/main/upstream/connection-pool'
 import { subscriptionSpecSchema } from '../src/shared/subscription-params'
 import { writeSection } from './benchmarks-md'
 import { FloodServer } from './flood-upstream'
-import { BLOCKS_PER_ROUND, FIRST_BLOCK, LOGS_PER_BLOCK, MainnetLogs, POOL_SIZE } from './mainnet-logs.mjs'
+import { FIRST_BLOCK, FIRST_TIMESTAMP, LOGS_PER_BLOCK, MainnetLogs } from './mainnet-logs.mjs'
 import { cpuBusy, envInt, gitCommit, machine } from './run-context'
 
 const BLOCKS = Math.ceil(envInt('BENCH_LOGS', 300_000) / LOGS_PER_BLOCK)
@@ -63,8 +64,8 @@ const PROFILE = Boolean(process.env.BENCH_PROFILE && process.env.BENCH_PROFILE !
 const WRITE = !PROFILE && !ONLY && process.env.BENCH_WRITE !== '0'
 const VERBOSE = process.env.BENCH_VERBOSE === '1'
 
-const TARGET_RATE = 100_000
-const TARGET_RATIO = 0.5
+/** Issue 11's goals: each path's committed rate over the raw insert rate of its own rows, in the same run. */
+const TARGET_RATIO = { engine: 0.6, notifications: 0.7 } as const
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
@@ -195,7 +196,23 @@ function expectedLogs(): MainnetLogs {
   return expected
 }
 
-/** Every stored log row must be the log sent at its position. */
+/** The log object the flood server sends for a row (geth's field order, blockTimestamp included). */
+function wireObject(r: ReturnType<MainnetLogs['row']>): Record<string, unknown> {
+  return {
+    address: r.address,
+    topics: r.topics.split(','),
+    data: r.data,
+    blockNumber: `0x${r.blockNumber.toString(16)}`,
+    transactionHash: r.transactionHash,
+    transactionIndex: `0x${r.transactionIndex.toString(16)}`,
+    blockHash: r.blockHash,
+    blockTimestamp: `0x${(FIRST_TIMESTAMP + 12 * (r.blockNumber - FIRST_BLOCK)).toString(16)}`,
+    logIndex: `0x${r.logIndex.toString(16)}`,
+    removed: false,
+  }
+}
+
+/** Every stored log row must be the log sent at its position: columns, and the raw object read back exactly. */
 function verify(file: string): { stored: number; mismatches: number; firstMismatch: string | null; connectionId: number; streamId: number } {
   const logs = expectedLogs()
   const reader = new Database(file, { readonly: true })
@@ -208,14 +225,19 @@ function verify(file: string): { stored: number; mismatches: number; firstMismat
     let seq = 0
     const rows = reader
       .prepare(
-        "SELECT block_number, block_hash, tx_hash, tx_index, log_index, address, topics, data, removed, payload FROM events WHERE kind = 'log' ORDER BY id",
+        // A watch's log is stored once, in chain_logs, its events row pointing at it (EventStore's join).
+        `SELECT e.block_number, e.block_hash, COALESCE(e.tx_hash, l.tx_hash), COALESCE(e.tx_index, l.tx_index), e.log_index, COALESCE(e.address, l.address),
+           COALESCE(e.topics, l.topics), COALESCE(e.data, l.data), e.removed, COALESCE(e.payload, l.raw_json)
+         FROM events e LEFT JOIN chain_logs l ON e.address IS NULL AND l.connection_id = e.connection_id AND l.block_hash = e.block_hash AND l.log_index = e.log_index
+         WHERE e.kind = 'log' ORDER BY e.id`,
       )
       .raw()
       .iterate() as IterableIterator<unknown[]>
     for (const row of rows) {
       const e = seq < LOGS ? logs.row(seq) : null
-      const want = e ? [e.blockNumber, e.blockHash, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.topics, e.data, 0, null] : []
-      if (!e || row.some((value, i) => value !== want[i])) {
+      const want = e ? [e.blockNumber, e.blockHash, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.topics, e.data, 0] : []
+      const raw = e ? decodeRawLog(row[9] as string | null, { ...e, topics: e.topics.split(',') }) : null
+      if (!e || want.some((value, i) => value !== row[i]) || JSON.stringify(raw) !== JSON.stringify(wireObject(e))) {
         mismatches += 1
         firstMismatch ??= `row ${seq + 1}: stored ${JSON.stringify(row)}, sent ${JSON.stringify(want)}`
       }
@@ -230,6 +252,7 @@ function verify(file: string): { stored: number; mismatches: number; firstMismat
 /* ------------------------------------------------------------------ phases */
 
 interface PathResult {
+  path: 'engine' | 'notifications'
   rate: number
   seconds: number
   rssStartMb: number
@@ -354,6 +377,7 @@ async function engineWatch(server: FloodServer): Promise<PathResult> {
     }
     const seconds = (committedAt - startedAt) / 1000
     return {
+      path: 'engine',
       rate: LOGS / seconds,
       seconds,
       rssStartMb: measured.startMb,
@@ -422,6 +446,7 @@ async function notificationPath(server: FloodServer): Promise<PathResult> {
     }
     const seconds = (committedAt - startedAt) / 1000
     return {
+      path: 'notifications',
       rate: LOGS / seconds,
       seconds,
       rssStartMb: measured.startMb,
@@ -439,38 +464,60 @@ async function notificationPath(server: FloodServer): Promise<PathResult> {
   }
 }
 
-/** The same rows straight into SQLite: EventStore's own statement and batch size, nothing else. */
-function rawInserts(connectionId: number, streamId: number): { rate: number; seconds: number; stored: number; sql: string; batch: number } {
+interface RawResult {
+  rate: number
+  seconds: number
+  stored: number
+  sql: string
+  batch: number
+}
+
+/**
+ * The same rows straight into SQLite, with the store's own statements and EventStore's batch
+ * size, nothing else. `events`: the notification path's rows (one events row a log, holding
+ * the log). `engine`: a watch's rows, each log once in chain_logs (ChainStore's statement)
+ * and an events row pointing at it; the one chain_blocks row per 250 logs is left out. The
+ * raw object is encoded as the store encodes it (chain_logs.raw_json, or the events row's
+ * payload), before timing.
+ */
+function rawInserts(kind: 'events' | 'engine', connectionId: number, streamId: number): RawResult {
   const logs = expectedLogs()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidewatch-bench-raw-'))
   try {
     const db = openDatabase(path.join(dir, DATABASE_FILE))
-    // The statement EventStore's writer runs and the batch size it uses (exported, so the
-    // baseline follows any change to them).
+    // chain_logs rows belong to a connection (foreign key), as in the engine's store.
+    db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (?, 'raw', 'user', 'x', 'x', 0)").run(connectionId)
+    // The statements the store runs and the batch size it uses (exported, so the baseline follows any change to them).
     const insert = db.prepare(INSERT_EVENT_SQL)
+    const insertLog = db.prepare(INSERT_CHAIN_LOG_SQL)
     const batchSize = DEFAULT_EVENT_BATCH
-    const { templates, blockHashes, txHashes, txSlots } = logs
+    const rows = Array.from({ length: LOGS }, (_, seq) => logs.row(seq))
+    // The raw object as the store encodes it (in chain_logs, or the notification path's payload).
+    const rawJson = rows.map((r) => encodeRawLog({ ...r, topics: r.topics.split(',') }, wireObject(r)))
     const batch = db.transaction((from: number, to: number) => {
       for (let seq = from; seq < to; seq++) {
-        const round = (seq / POOL_SIZE) | 0
-        const t = templates[seq % POOL_SIZE]!
-        const block = round * BLOCKS_PER_ROUND + t.blockSlot
-        insert.run(
-          connectionId,
-          streamId,
-          'log',
-          FIRST_BLOCK + block,
-          blockHashes[block],
-          txHashes[round * txSlots + t.txSlot],
-          t.transactionIndex,
-          t.logIndex,
-          t.address,
-          t.topicsJoined,
-          t.data,
-          0,
-          null,
-          Date.now(),
-        )
+        const r = rows[seq]!
+        if (kind === 'events') {
+          insert.run(
+            connectionId,
+            streamId,
+            'log',
+            r.blockNumber,
+            r.blockHash,
+            r.transactionHash,
+            r.transactionIndex,
+            r.logIndex,
+            r.address,
+            r.topics,
+            r.data,
+            0,
+            rawJson[seq],
+            Date.now(),
+          )
+        } else {
+          insertLog.run(connectionId, r.blockHash, r.blockNumber, r.logIndex, r.transactionHash, r.transactionIndex, r.address, r.topics, r.data, rawJson[seq])
+          insert.run(connectionId, streamId, 'log', r.blockNumber, r.blockHash, null, null, r.logIndex, null, null, null, 0, null, Date.now())
+        }
       }
     })
     const started = performance.now()
@@ -478,7 +525,8 @@ function rawInserts(connectionId: number, streamId: number): { rate: number; sec
     const seconds = (performance.now() - started) / 1000
     const stored = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n
     db.close()
-    return { rate: LOGS / seconds, seconds, stored, sql: insert.source.replace(/\s+/g, ' ').trim(), batch: batchSize }
+    const sql = (kind === 'engine' ? [insertLog, insert] : [insert]).map((statement) => `\`${statement.source.replace(/\s+/g, ' ').trim()}\``).join(' and ')
+    return { rate: LOGS / seconds, seconds, stored, sql, batch: batchSize }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
@@ -508,11 +556,12 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
     server.stop()
   }
   const ids = engine ?? notifications!
-  const raw = rawInserts(ids.connectionId, ids.streamId)
+  const raws = { engine: rawInserts('engine', ids.connectionId, ids.streamId), notifications: rawInserts('events', ids.connectionId, ids.streamId) }
   const date = new Date().toISOString().slice(0, 10)
   const commit = gitCommit()
   const command = `${process.env.BENCH_LOGS ? `BENCH_LOGS=${process.env.BENCH_LOGS} ` : ''}npm run bench:ingest`
-  const verdict = (r: PathResult) => (r.rate >= TARGET_RATE && r.rate / raw.rate >= TARGET_RATIO ? 'met' : 'missed')
+  const ratio = (r: PathResult) => r.rate / raws[r.path].rate
+  const verdict = (r: PathResult) => (ratio(r) >= TARGET_RATIO[r.path] ? 'met' : 'missed')
   const lossFree = (r: PathResult) => r.stored === LOGS && r.mismatches === 0
 
   const paths: [string, PathResult][] = []
@@ -521,13 +570,14 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
     paths.push(['Notification path (`eth_subscription` → JsonRpcClient → ConnectionPool → SubscriptionRunner → normalize → EventStore)', notifications])
 
   const mainTable = [
-    '| Capture path | Committed | Ratio to raw | Target | Peak RSS | Rows checked |',
-    '|---|---:|---:|---|---:|---|',
+    '| Capture path | Committed | Ratio to its raw rate | Goal | Verdict | Peak RSS | Rows checked |',
+    '|---|---:|---:|---:|---|---:|---|',
     ...paths.map(
       ([label, r]) =>
-        `| ${label} | **${int(r.rate)} logs/s** | **${pct((r.rate / raw.rate) * 100)}** | ${verdict(r)} | ${int(r.rssPeakMb)} MiB (${int(r.rssStartMb)} at start) | ${lossFree(r) ? `${int(r.stored)} of ${int(LOGS)}, all equal to what was sent` : `**${int(LOGS - r.stored)} missing, ${int(r.mismatches)} wrong**`} |`,
+        `| ${label} | **${int(r.rate)} logs/s** | **${pct(ratio(r) * 100)}** | ≥ ${pct(TARGET_RATIO[r.path] * 100)} | ${verdict(r)} | ${int(r.rssPeakMb)} MiB (${int(r.rssStartMb)} at start) | ${lossFree(r) ? `${int(r.stored)} of ${int(LOGS)}, all equal to what was sent` : `**${int(LOGS - r.stored)} missing, ${int(r.mismatches)} wrong**`} |`,
     ),
-    `| Raw better-sqlite3: EventStore's INSERT, same rows, batches of ${int(raw.batch)} | ${int(raw.rate)} rows/s | 100 % | | | ${int(raw.stored)} rows |`,
+    `| Raw better-sqlite3, the engine path's rows: each log once in chain_logs and an events row pointing at it, batches of ${int(raws.engine.batch)} | ${int(raws.engine.rate)} logs/s | 100 % | | | | ${int(raws.engine.stored)} rows |`,
+    `| Raw better-sqlite3, the notification path's rows: one events row a log, batches of ${int(raws.notifications.batch)} | ${int(raws.notifications.rate)} logs/s | 100 % | | | | ${int(raws.notifications.stored)} rows |`,
   ].join('\n')
 
   const breakdown = (r: PathResult) =>
@@ -544,7 +594,8 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
     ['Bare `ws` client counting notification frames (transport ceiling)', ceilings.receive ? `${int(ceilings.receive)} logs/s` : 'skipped'],
     ['Bare `ws` client, notifications + `JSON.parse` each', ceilings.parse ? `${int(ceilings.parse)} logs/s` : 'skipped'],
     ['Bare `ws` client on the chain: per head, `eth_getBlockByNumber` + `eth_getLogs`, parsed', ceilings.chain ? `${int(ceilings.chain)} logs/s` : 'skipped'],
-    ['Raw phase', `${raw.seconds.toFixed(2)} s: \`${raw.sql}\``],
+    ['Raw phase, engine rows', `${raws.engine.seconds.toFixed(2)} s: ${raws.engine.sql}`],
+    ['Raw phase, notification rows', `${raws.notifications.seconds.toFixed(2)} s: ${raws.notifications.sql}`],
   ]
 
   const markdown = `## Ingest: logs → SQLite
@@ -553,18 +604,18 @@ Command: \`${command}\` (the same as \`npx vitest run --config bench/vitest.benc
 
 A local \`ws\` server (\`bench/flood-server.mjs\`, its own process) serves ${int(LOGS)} deterministic mainnet-shaped logs (ERC-20 Transfer and Approval, Uniswap V2 Swap and Sync, Uniswap V3 Swap, WETH Deposit; ${LOGS_PER_BLOCK} per block, distinct block and transaction hashes, geth's field order) as fast as the client takes them, to two capture paths:
 
-- **Engine, \`logs\` subscription**: the whole \`Engine\`, as the app and \`tidewatch serve\` run it. A \`logs\` subscription is a watch over the chain tracker: each newHeads notification pokes the tracker, which fetches the block (\`eth_getBlockByNumber\`) and its logs (\`eth_getLogs\` by block hash), stores them (\`chain_blocks\`, \`chain_logs\`), and the watch delivers them from there into \`events\`. The server's chain stays 16 blocks ahead of the newest block whose logs the client fetched, announcing each new block with a newHeads notification: the client never waits for the chain (as when catching up, or on a chain faster than the client). Counted from the engine's \`eventsAppended\`.
+- **Engine, \`logs\` subscription**: the whole \`Engine\`, as the app and \`tidewatch serve\` run it. A \`logs\` subscription is a watch over the chain tracker: each newHeads notification pokes the tracker, which fetches the block (\`eth_getBlockByNumber\`) and its logs (\`eth_getLogs\` by block hash), stores them (\`chain_blocks\`, \`chain_logs\`), and the watch delivers them from there to capture, which stores each log once: its \`events\` row points at the \`chain_logs\` row (a history log the tracker never stored is written there by capture, in the same batch). The server's chain stays 16 blocks ahead of the newest block whose logs the client fetched, announcing each new block with a newHeads notification: the client never waits for the chain (as when catching up, or on a chain faster than the client). Counted from the engine's \`eventsAppended\`.
 - **Notification path**: a flood of \`eth_subscription\` log notifications through \`JsonRpcClient\` → \`ConnectionPool.acquire\` → \`SubscriptionRunner\` → \`normalize\` → \`EventStore\`, wired as the Engine wires its non-watch subscriptions (every type but \`logs\` and \`newHeads\`). Counted from \`EventStore\`'s \`onCommitted\`.
 
 In both, \`EventStore\` commits on its SQLite writer thread (\`src/main/store/sqlite-writer.ts\`: its own connection to the same WAL file, one batch in flight, the next one queued while it commits), so parsing and committing run on two cores.
 
-A rate runs from the first block or notification the server sends to the commit of the last log; afterwards every stored row is compared with the log sent at its position. The raw baseline, in the same run, inserts the same rows into a fresh database opened the same way (\`openDatabase\`: WAL, \`synchronous = NORMAL\`, same migrations) with \`EventStore\`'s own prepared \`INSERT\`, in transactions of its batch size: no network, no JSON. The ratio is the figure: the share of SQLite's own insert rate a capture path keeps. Peak RSS is the bench process's (\`process.memoryUsage().rss\` every 100 ms during the phase).
+A rate runs from the first block or notification the server sends to the commit of the last log; afterwards every stored row is compared with the log sent at its position. Each path has its raw baseline, in the same run: the same rows inserted into a fresh database opened the same way (\`openDatabase\`: WAL, \`synchronous = NORMAL\`, same migrations) with the store's own prepared statements, in transactions of \`EventStore\`'s batch size: no network, no JSON. For the engine path that is each log once in \`chain_logs\` (ChainStore's statement) plus its pointing \`events\` row; for the notification path one \`events\` row a log; the raw object is encoded as the store encodes it, before timing. The ratio is the figure: the share of SQLite's own insert rate of the same rows a capture path keeps. Peak RSS is the bench process's (\`process.memoryUsage().rss\` every 100 ms during the phase).
 
 Measured ${date} at commit ${commit} on ${machine()}; the CPUs were ${pct(busyBefore * 100)} busy in the second before the run${busyBefore > 0.15 ? ' (other work was running: expect lower and noisier numbers)' : ''}.
 
 ${mainTable}
 
-Target: ≥ ${int(TARGET_RATE)} logs/s committed and ≥ ${pct(TARGET_RATIO * 100)} of the raw rate.
+Goals (issue 11): the engine path ≥ ${pct(TARGET_RATIO.engine * 100)} and the notification path ≥ ${pct(TARGET_RATIO.notifications * 100)} of the raw insert rate of their own rows into the same schema, in the same run.
 
 | Context | |
 |---|---|
@@ -580,9 +631,10 @@ Profile a capture path with \`BENCH_PROFILE=1 BENCH_ONLY=engine npm run bench:in
       `ingest benchmark, ${date}, commit ${commit}: ${machine()}; CPUs ${pct(busyBefore * 100)} busy before the run`,
       ...paths.map(
         ([label, r]) =>
-          `  ${strip(label.split(' (')[0]!).padEnd(34)} ${int(r.rate).padStart(9)} logs/s  ${pct((r.rate / raw.rate) * 100).padStart(7)} of raw  target ${verdict(r)}  peak RSS ${int(r.rssPeakMb)} MiB  ${lossFree(r) ? 'no loss' : 'LOSS'}`,
+          `  ${strip(label.split(' (')[0]!).padEnd(34)} ${int(r.rate).padStart(9)} logs/s  ${pct(ratio(r) * 100).padStart(7)} of raw  goal ${verdict(r)}  peak RSS ${int(r.rssPeakMb)} MiB  ${lossFree(r) ? 'no loss' : 'LOSS'}`,
       ),
-      `  ${'Raw better-sqlite3 inserts'.padEnd(34)} ${int(raw.rate).padStart(9)} rows/s`,
+      `  ${'Raw inserts, engine rows'.padEnd(34)} ${int(raws.engine.rate).padStart(9)} logs/s`,
+      `  ${'Raw inserts, notification rows'.padEnd(34)} ${int(raws.notifications.rate).padStart(9)} logs/s`,
       ...context.map(([label, value]) => `  ${strip(label)}: ${strip(value)}`),
       `  bench wall time ${((performance.now() - benchStarted) / 1000).toFixed(1)} s${WRITE ? '; BENCHMARKS.md updated' : ''}`,
       '',
@@ -600,5 +652,6 @@ Profile a capture path with \`BENCH_PROFILE=1 BENCH_ONLY=engine npm run bench:in
     expect(r.stored).toBe(LOGS)
     expect(r.mismatches).toBe(0)
   }
-  expect(raw.stored).toBe(LOGS)
+  expect(raws.engine.stored).toBe(LOGS)
+  expect(raws.notifications.stored).toBe(LOGS)
 })

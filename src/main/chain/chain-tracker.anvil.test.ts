@@ -79,12 +79,12 @@ describe('chain tracker on anvil', () => {
     for (const depth of [1, 5, 20]) {
       await waitFor(`${depth + 2} blocks tracked`, () => tracker.cursor!.number >= start + depth + 2, 40_000, 100)
       const before = tracker.cursor!.number
-      const removedBefore = messages.filter((m) => m.type === 'log' && m.data.removed).length
+      const removedBefore = messages.filter((m) => m.type === 'log' && m.removed).length
       // The replacement branch carries a transfer of its own, so replacements have logs too.
       await rpc('anvil_reorg', [depth, [[{ from: demo.accounts[1], to: demo.tokenAddress, data: transfer }, 0]]])
       await waitFor(`reorg ${depth} detected`, () => reorgs >= [1, 5, 20].indexOf(depth) + 1, 20_000, 50)
       await waitFor('tracker past the old tip', () => tracker.cursor!.number > before + 1, 20_000, 100)
-      expect(messages.filter((m) => m.type === 'log' && m.data.removed).length).toBeGreaterThan(removedBefore)
+      expect(messages.filter((m) => m.type === 'log' && m.removed).length).toBeGreaterThan(removedBefore)
     }
     await tracker.idle()
     const end = tracker.cursor!.number
@@ -96,13 +96,13 @@ describe('chain tracker on anvil', () => {
     const view = new Map<string, unknown>()
     for (const m of messages) {
       if (m.type !== 'log') continue
-      const k = key({ blockHash: m.data.block_hash, logIndex: m.data.log_index })
-      if (m.data.removed) {
+      const k = key({ blockHash: m.log.blockHash, logIndex: m.log.logIndex })
+      if (m.removed) {
         expect(view.has(k), `removed ${k} was never delivered`).toBe(true)
         view.delete(k)
       } else {
         expect(view.has(k), `${k} delivered twice`).toBe(false)
-        view.set(k, m.data)
+        view.set(k, m.log)
       }
     }
     const expected = await rpc<{ blockHash: string; logIndex: Hex }[]>('eth_getLogs', [
@@ -136,11 +136,11 @@ describe('chain tracker on anvil', () => {
       expect(headView.get(n)).toBe(block.hash)
     }
     // Ordering: outside reorgs, logs come in (block, index) order.
-    const live2 = messages.filter((m): m is Extract<WatchMessage, { type: 'log' }> => m.type === 'log' && !m.data.removed)
+    const live2 = messages.filter((m): m is Extract<WatchMessage, { type: 'log' }> => m.type === 'log' && !m.removed)
     for (let i = 1; i < live2.length; i++) {
-      const [a, b] = [live2[i - 1]!.data, live2[i]!.data]
-      if (b.block_hash === a.block_hash) expect(b.log_index).toBeGreaterThan(a.log_index)
-      else expect(b.block_number).toBeGreaterThanOrEqual(a.block_number - 20)
+      const [a, b] = [live2[i - 1]!.log, live2[i]!.log]
+      if (b.blockHash === a.blockHash) expect(b.logIndex).toBeGreaterThan(a.logIndex)
+      else expect(b.blockNumber).toBeGreaterThanOrEqual(a.blockNumber - 20)
     }
   })
 })

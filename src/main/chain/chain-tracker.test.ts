@@ -139,7 +139,7 @@ describe('ChainTracker', () => {
     )
     await waitFor('complete', () => messages.some((m) => m.type === 'complete'), 30_000)
     const logs = messages.filter((m) => m.type === 'log')
-    expect(logs.map((m) => (m.type === 'log' ? m.data.block_number : 0))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1))
+    expect(logs.map((m) => (m.type === 'log' ? m.log.blockNumber : 0))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1))
     expect(messages.filter((m) => m.type === 'progress').map((m) => (m.type === 'progress' ? m.data.block_number : 0))).toEqual([100, 200, 300, 400])
     const progress400 = messages.find((m) => m.type === 'progress' && m.data.block_number === 400)
     expect(progress400?.type === 'progress' && progress400.data.block_hash).toBe(provider.chain[400]!.block.hash)

@@ -103,8 +103,6 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private promptFinality = 0
   private pruneTimer: NodeJS.Timeout | null = null
   private pruning = false
-  /** Canonical logs are pruned from here on (in memory: after a restart the first pass starts over). */
-  private logsPrunedThrough = -1
 
   constructor(private readonly options: TrackerOptions) {
     super()
@@ -235,15 +233,14 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     let total = 0
     try {
       const finalized = this.store.cursor()?.finalized ?? -1
-      if (finalized < 0) return 0
+      // Captured rows the store refuses for now (locked, full) wait in memory: prune another time.
+      if (finalized < 0 || !this.store.settled()) return 0
       const kept = [...this.registrations].filter((r) => r.keep).map((r) => r.filter)
       for (;;) {
         if (this.stopped) break
-        const from = this.logsPrunedThrough + 1
-        const { rows, logsThrough } = this.store.pruneFinal(finalized, PRUNE_BATCH, (log) => matchesAny(log, kept), from)
-        this.logsPrunedThrough = logsThrough
+        const { rows, done } = this.store.pruneFinal(finalized, PRUNE_BATCH, (log) => matchesAny(log, kept))
         total += rows
-        if (rows === 0 && logsThrough >= finalized) break
+        if (done) break
         await new Promise((resolve) => setImmediate(resolve))
       }
     } catch (error) {
@@ -294,6 +291,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
         this.options.log(`upstream head ${latestNumber} is far below ours (${cursor.number}); waiting for the node to catch up`)
       cursor = this.store.cursor()!
     }
+    // The next announced block's logs are asked for while this one is stored: the round trip overlaps the work.
+    let prefetched: { hash: string; logs: Promise<ChainLog[]> } | null = null
     while (!this.stopped && cursor.number < latestNumber) {
       let next: RawBlock | null | undefined = this.announced.get(cursor.number + 1)
       // A notification from a branch that lost, or one after a gap: ask the upstream by number.
@@ -304,7 +303,11 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       if (next.parentHash.toLowerCase() !== cursor.hash) {
         await this.handleFork(cursor.number)
       } else {
-        await this.processBlock(next, cursor.firstBlock)
+        const hash = next.hash.toLowerCase()
+        const logs = prefetched?.hash === hash ? prefetched.logs : this.fetchLogs(chainBlock(next), next.logsBloom)
+        const following = this.announced.get(Number(next.number) + 1)
+        prefetched = following && following.parentHash.toLowerCase() === hash ? this.prefetch(following) : null
+        await this.processBlock(next, cursor.firstBlock, await logs)
       }
       cursor = this.store.cursor()!
     }
@@ -395,17 +398,17 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     return { number: first - 1, hash: theirs.parentHash.toLowerCase() }
   }
 
-  private async processBlock(raw: RawBlock, firstBlock: number): Promise<void> {
-    // The header as received; a block's body lists are not part of it (newHeads and the head message carry none).
-    const { transactions: _t, uncles: _u, withdrawals: _w, ...header } = raw
-    const block: ChainBlock = {
-      number: Number(raw.number),
-      hash: raw.hash.toLowerCase(),
-      parentHash: raw.parentHash.toLowerCase(),
-      timestamp: Number(raw.timestamp),
-      header,
-    }
-    const logs = await this.fetchLogs(block, raw.logsBloom)
+  /** A block's logs asked for ahead; a failure surfaces when (and only if) they are used. */
+  private prefetch(raw: RawBlock): { hash: string; logs: Promise<ChainLog[]> } {
+    const logs = this.fetchLogs(chainBlock(raw), raw.logsBloom)
+    logs.catch(() => undefined)
+    return { hash: raw.hash.toLowerCase(), logs }
+  }
+
+  /** `logs`: already fetched (first sync); else fetched here. */
+  private async processBlock(raw: RawBlock, firstBlock: number, logs?: ChainLog[]): Promise<void> {
+    const block = chainBlock(raw)
+    logs ??= await this.fetchLogs(block, raw.logsBloom)
     this.store.appendBlock(block, logs, firstBlock)
     this.emit('block', { block, logs })
   }
@@ -467,6 +470,12 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`
+
+/** The header as received; a block's body lists are not part of it (newHeads and the head message carry none). */
+function chainBlock(raw: RawBlock): ChainBlock {
+  const { transactions: _t, uncles: _u, withdrawals: _w, ...header } = raw
+  return { number: Number(raw.number), hash: raw.hash.toLowerCase(), parentHash: raw.parentHash.toLowerCase(), timestamp: Number(raw.timestamp), header }
+}
 
 function isRawBlock(value: unknown): value is RawBlock {
   const b = value as Partial<RawBlock> | null

@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
-import { ChainStore } from '../store/chain-store'
+import { ChainStore, wireLog } from '../store/chain-store'
 import { openDatabase, type Db } from '../store/database'
 import type { WatchMessage, WatchRequest } from './watch-types'
 import { ConnectionPool } from '../upstream/connection-pool'
@@ -71,12 +71,12 @@ const request = (overrides: Partial<WatchRequest>): WatchRequest => ({
 
 type LogMessage = Extract<WatchMessage, { type: 'log' }>
 const logsOf = (messages: WatchMessage[]) => messages.filter((m): m is LogMessage => m.type === 'log')
-const key = (m: LogMessage) => `${m.data.block_hash}:${m.data.log_index}`
+const key = (m: LogMessage) => `${m.log.blockHash}:${m.log.logIndex}`
 
 /** What a client holds after applying every message in order; fails on a log delivered twice. */
 function replay(messages: WatchMessage[], held = new Map<string, LogMessage>()): Map<string, LogMessage> {
   for (const m of logsOf(messages)) {
-    if (m.data.removed) {
+    if (m.removed) {
       expect(held.has(key(m)), `removal of ${key(m)} that was never delivered`).toBe(true)
       held.delete(key(m))
     } else {
@@ -145,12 +145,12 @@ describe('resume by cursor', () => {
     const second: WatchMessage[] = []
     watches.open(request({ startBlock: 9, head: 10, resume: { number: 8, hash: cursor.block_hash } }), (m) => second.push(m))
     await waitFor('caught up', () => second.some((m) => m.type === 'progress' && m.data.block_number === 10))
-    expect(logsOf(second).map((m) => m.data.block_number)).toEqual([9, 10])
+    expect(logsOf(second).map((m) => m.log.blockNumber)).toEqual([9, 10])
     const held = replay(second, replay(first))
-    expect([...held.values()].map((m) => m.data.log)).toEqual(canonicalLogs(provider, 5, 10))
+    expect([...held.values()].map((m) => m.log.raw)).toEqual(canonicalLogs(provider, 5, 10))
     // The raw object is the provider's, unknown fields included.
-    expect(logsOf(second)[0]!.data.log).toEqual(provider.chain[9]!.logs[0])
-    expect(logsOf(second)[0]!.data.log).toMatchObject({ blockTimestamp: '0x6553f100', someProviderField: { nested: [1, 'two'] } })
+    expect(logsOf(second)[0]!.log.raw).toEqual(provider.chain[9]!.logs[0])
+    expect(logsOf(second)[0]!.log.raw).toMatchObject({ blockTimestamp: '0x6553f100', someProviderField: { nested: [1, 'two'] } })
   })
 
   it('after a reorg took the cursor block off the chain while the client was away: removals newest first, then the new branch', async () => {
@@ -175,8 +175,8 @@ describe('resume by cursor', () => {
     const second: WatchMessage[] = []
     watches.open(request({ startBlock: 9, head: 9, resume: { number: cursor.block_number, hash: cursor.block_hash } }), (m) => second.push(m))
     await waitFor('caught up', () => second.some((m) => m.type === 'progress' && m.data.block_number === 9))
-    const removals = logsOf(second).filter((m) => m.data.removed)
-    expect(removals.map((m) => [m.data.block_number, m.data.log_index])).toEqual([
+    const removals = logsOf(second).filter((m) => m.removed)
+    expect(removals.map((m) => [m.log.blockNumber, m.log.logIndex])).toEqual([
       [8, 2],
       [8, 0],
       [7, 2],
@@ -185,16 +185,16 @@ describe('resume by cursor', () => {
       [6, 0],
     ])
     // Removals are the same logs again, flagged as geth does.
-    expect(removals[0]!.data.log).toMatchObject({ ...LOG, removed: true })
+    expect(wireLog(removals[0]!.log, removals[0]!.removed)).toMatchObject({ ...LOG, removed: true })
     // Then the replacement blocks from the fork point + 1, in order, and progress with fresh cursors.
     expect(
       logsOf(second)
-        .filter((m) => !m.data.removed)
-        .map((m) => m.data.block_number),
+        .filter((m) => !m.removed)
+        .map((m) => m.log.blockNumber),
     ).toEqual([6, 7, 8, 9])
     expect(second.filter((m) => m.type === 'progress').map((m) => (m.type === 'progress' ? m.data.block_number : 0))).toEqual([6, 7, 8, 9])
     const held = replay(second, replay(first))
-    expect([...held.values()].map((m) => m.data.log)).toEqual(canonicalLogs(provider, 3, 9))
+    expect([...held.values()].map((m) => m.log.raw)).toEqual(canonicalLogs(provider, 3, 9))
   })
 
   it('takes back the cursor block when the reorg is noticed only after the client resumed', async () => {
@@ -216,7 +216,7 @@ describe('resume by cursor', () => {
     provider.reorg(2, [LOG, LOG])
     tracker.poke()
     await waitFor('new branch delivered', () => second.some((m) => m.type === 'progress' && m.data.block_number === 6))
-    expect(logsOf(second).map((m) => [m.data.block_number, m.data.removed])).toEqual([
+    expect(logsOf(second).map((m) => [m.log.blockNumber, m.removed])).toEqual([
       [6, true],
       [5, true],
       [5, false],
@@ -225,7 +225,7 @@ describe('resume by cursor', () => {
       [6, false],
     ])
     const held = replay(second, replay(first))
-    expect([...held.values()].map((m) => m.data.log)).toEqual(canonicalLogs(provider, 2, 6))
+    expect([...held.values()].map((m) => m.log.raw)).toEqual(canonicalLogs(provider, 2, 6))
   })
 
   it('newHeads: one removed head per orphaned block, newest first, then the replacement heads', async () => {

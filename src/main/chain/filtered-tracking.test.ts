@@ -134,7 +134,7 @@ describe('tracking in proportion to what is watched', () => {
     expect(ranges.map((r) => r.params[0])).toEqual([{ address: [C], fromBlock: `0x${first.toString(16)}`, toBlock: `0x${head.toString(16)}` }])
     await mineSteadily(provider, tracker, 3)
     await waitFor('live blocks delivered', () => messages.filter((m) => m.type === 'log').length === head - first + 1 + 3)
-    const delivered = messages.flatMap((m) => (m.type === 'log' ? [m.data.block_number] : []))
+    const delivered = messages.flatMap((m) => (m.type === 'log' ? [m.log.blockNumber] : []))
     expect(delivered).toEqual(Array.from({ length: head - first + 4 }, (_, i) => first + i))
   })
 

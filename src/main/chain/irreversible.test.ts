@@ -53,27 +53,27 @@ describe('irreversible_only', () => {
     }
     await waitFor('tracker at 9', () => live.tracker.cursor!.number === 9)
     provider.reorg(2, [LOG, LOG])
-    await waitFor('reorg seen by the plain watch', () => plain.some((m) => m.type === 'log' && m.data.removed))
+    await waitFor('reorg seen by the plain watch', () => plain.some((m) => m.type === 'log' && m.removed))
     for (let i = 0; i < 6; i++) {
       provider.mine([LOG])
       await new Promise((resolve) => setTimeout(resolve, 30))
     }
     await waitFor('tracker at 15', () => live.tracker.cursor!.number === 15)
     await live.tracker.idle()
-    await waitFor('final blocks delivered', () => finalAtSend.some((m) => m.message.type === 'log' && m.message.data.block_number === 12))
+    await waitFor('final blocks delivered', () => finalAtSend.some((m) => m.message.type === 'log' && m.message.log.blockNumber === 12))
 
     const logs = finalAtSend.filter((m) => m.message.type === 'log')
     expect(logs.length).toBeGreaterThan(8)
     for (const { message, finalized } of logs) {
       if (message.type !== 'log') continue
-      expect(message.data.removed).toBe(false)
-      expect(message.data.irreversible).toBe(true)
-      expect(message.data.block_number).toBeLessThanOrEqual(finalized)
+      expect(message.removed).toBe(false)
+      expect(message.irreversible).toBe(true)
+      expect(message.log.blockNumber).toBeLessThanOrEqual(finalized)
     }
     // What it delivered is exactly the canonical chain's logs up to finality.
     const finalized = live.tracker.cursor!.finalized
     const canonical = provider.chain.slice(1, finalized + 1).flatMap((e) => e.logs.map((l) => `${String(l.blockHash)}:${Number(l.logIndex)}`))
-    expect(logs.map(({ message }) => (message.type === 'log' ? `${message.data.block_hash}:${message.data.log_index}` : ''))).toEqual(canonical)
+    expect(logs.map(({ message }) => (message.type === 'log' ? `${message.log.blockHash}:${message.log.logIndex}` : ''))).toEqual(canonical)
     expect(finalAtSend.some((m) => m.message.type === 'listening')).toBe(true)
   })
 })

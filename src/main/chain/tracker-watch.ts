@@ -11,7 +11,7 @@ import type { ConnectionPool } from '../upstream/connection-pool'
 import { withRetry } from '../upstream/retry-request'
 import { failureCode } from '../upstream/rpc-errors'
 import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
-import { toChainLog, wireLog, type ChainBlock, type ChainLog, type RawLog } from '../store/chain-store'
+import { toChainLog, type ChainBlock, type ChainLog, type RawLog } from '../store/chain-store'
 import type { ChainTracker, FilterRegistration, TrackedBlock } from './chain-tracker'
 import { backfillRange } from './backfill-range'
 import { matchesFilter, rpcFilter } from './log-filter'
@@ -206,7 +206,7 @@ class TrackerWatch implements WatchHandle {
       // Just stored and announced by the tracker: the very block and logs the store holds.
       if (this.fresh.has(this.next)) {
         for (let tracked = this.fresh.get(this.next); tracked && this.next <= limit && !this.ended; tracked = this.fresh.get(this.next)) {
-          this.deliverBlock(tracked.block, tracked.logs)
+          this.deliverBlock(tracked.block, tracked.logs, true)
         }
         continue
       }
@@ -215,7 +215,7 @@ class TrackerWatch implements WatchHandle {
       if (blocks.length === 0 || blocks[0]!.block.number !== this.next) return
       for (const { block, logs } of blocks) {
         if (block.number !== this.next || this.ended) break
-        this.deliverBlock(block, logs)
+        this.deliverBlock(block, logs, true)
       }
     }
   }
@@ -236,7 +236,7 @@ class TrackerWatch implements WatchHandle {
       for (let n = from; n <= to && !this.ended; n++) {
         const raw = await withRetry(() => this.pool.request<Record<string, unknown> | null>('eth_getBlockByNumber', [hex(n), false]))
         if (!raw) throw new WatchError('upstream_error', `the upstream has no block ${n}`)
-        this.deliverBlock(toChainBlock(raw), [])
+        this.deliverBlock(toChainBlock(raw), [], false)
       }
       return
     }
@@ -257,7 +257,7 @@ class TrackerWatch implements WatchHandle {
         const logs = (byBlock.get(n) ?? []).sort((a, b) => a.logIndex - b.logIndex)
         const needsHash = this.progressDue(n) || n === this.request.head
         const hash = logs[0]?.blockHash ?? (needsHash ? (this.tracker.store.canonicalHash(n) ?? (await this.blockHash(n))) : '')
-        this.deliverBlock({ number: n, hash, parentHash: '', timestamp: 0, header: {} }, logs)
+        this.deliverBlock({ number: n, hash, parentHash: '', timestamp: 0, header: {} }, logs, false)
         if (this.ended) return
       }
     }
@@ -268,13 +268,14 @@ class TrackerWatch implements WatchHandle {
     return block?.hash.toLowerCase() ?? ''
   }
 
-  private deliverBlock(block: ChainBlock, logs: ChainLog[]): void {
+  /** `stored`: the block's logs come from the tracker's store (else from the upstream's history). */
+  private deliverBlock(block: ChainBlock, logs: ChainLog[], stored: boolean): void {
     this.fresh.delete(block.number)
     const irreversible = block.number <= this.finalized
     if (this.request.kind === 'newHeads') {
       this.sendHead(block, false)
     } else {
-      for (const log of logs) if (matchesFilter(log, this.request.filter)) this.send(logMessage(log, false, irreversible))
+      for (const log of logs) if (matchesFilter(log, this.request.filter)) this.send({ type: 'log', log, removed: false, irreversible, stored })
     }
     this.next = block.number + 1
     if (this.progressDue(block.number) || (block.number === this.request.head && this.request.withProgress > 0 && !this.historyDone)) {
@@ -328,7 +329,8 @@ class TrackerWatch implements WatchHandle {
       this.sendHead(block, true)
       return
     }
-    for (let i = logs.length - 1; i >= 0; i--) if (matchesFilter(logs[i]!, this.request.filter)) this.send(logMessage(logs[i]!, true, false))
+    for (let i = logs.length - 1; i >= 0; i--)
+      if (matchesFilter(logs[i]!, this.request.filter)) this.send({ type: 'log', log: logs[i]!, removed: true, irreversible: false, stored: true })
   }
 
   private sendHead(block: ChainBlock, removed: boolean): void {
@@ -354,21 +356,6 @@ class TrackerWatch implements WatchHandle {
     if (error instanceof WatchError) this.send({ type: 'error', data: { code: error.code, message, ...(error.details ? { details: error.details } : {}) } })
     else this.send({ type: 'error', data: { code: failureCode(error), message } })
     this.stop()
-  }
-}
-
-function logMessage(log: ChainLog, removed: boolean, irreversible: boolean): WatchMessage {
-  return {
-    type: 'log',
-    data: {
-      block_number: log.blockNumber,
-      block_hash: log.blockHash,
-      transaction_hash: log.transactionHash,
-      log_index: log.logIndex,
-      removed,
-      irreversible,
-      log: wireLog(log, removed),
-    },
   }
 }
 

@@ -4,7 +4,8 @@
  * with_progress). The tracker side delivers in order and keeps the promises of PROTOCOL.md
  * section 1 (exactly once per canonical block, removed: true on reorg, progress).
  */
-import type { HeadData, LogData, StreamMessageData } from '../../shared/stream-protocol'
+import type { HeadData, StreamMessageData } from '../../shared/stream-protocol'
+import type { ChainLog } from '../store/chain-store'
 
 export interface LogFilter {
   /** Lowercase addresses; absent = any. */
@@ -37,13 +38,26 @@ export interface WatchRequest {
   chainId: number
 }
 
+/** A log a watch delivers: the domain log, as the tracker holds it; the endpoints build their wire shapes from it. */
+export interface WatchLog {
+  type: 'log'
+  log: ChainLog
+  /** A reorg took the delivered log back. */
+  removed: boolean
+  /** Its block is final. */
+  irreversible: boolean
+  /** The store holds it (chain_logs): served from the tracker's store, not from the upstream's history. */
+  stored: boolean
+}
+
 /**
- * What a watch sends, in order; the protocol layer adds type/req_id/envelope. The data are
- * the /v1/stream message shapes themselves (one shape per thing); only `error` carries a
- * plain string code, which the protocol layer checks against its closed list.
+ * What a watch sends, in order; the protocol layer adds type/req_id/envelope. A log is the
+ * domain log (one shape, built into wire shapes only at the endpoints); the other data are
+ * the /v1/stream message shapes themselves. Only `error` carries a plain string code, which
+ * the protocol layer checks against its closed list.
  */
 export type WatchMessage =
-  | { type: 'log'; data: LogData }
+  | WatchLog
   | { type: 'head'; data: HeadData }
   | { type: 'progress'; data: StreamMessageData['progress'] }
   | { type: 'listening'; data: StreamMessageData['listening'] }

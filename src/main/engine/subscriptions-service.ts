@@ -160,6 +160,7 @@ export class SubscriptionsService {
         provider: createTrackerWatchProvider(live.tracker, live.pool),
         resume: { startBlock: subscription.startBlock, cursor: subscription.cursor, complete: subscription.complete },
         store: {
+          insertLog: (log, stored) => events.enqueueLog(connectionId, streamId, log, stored),
           insert: (event) => events.enqueue(connectionId, streamId, event),
           remove: (blockHash, logIndex) => events.enqueueRemoved(streamId, blockHash, logIndex),
           cursor: (number, hash) => events.enqueueCursor(id, number, hash),

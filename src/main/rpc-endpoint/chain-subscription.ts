@@ -13,6 +13,7 @@ import type { SubscriptionSpec } from '../../shared/subscription-params'
 import { toLogFilter } from '../chain/log-filter'
 import { errorText } from '../error-text'
 import type { WatchHandle, WatchProvider } from '../chain/watch-types'
+import { wireLog } from '../store/chain-store'
 import { failureCode } from '../upstream/rpc-errors'
 import { upstreamErrorObject } from './upstream-answers'
 
@@ -56,7 +57,7 @@ export async function openChainSubscription(
         chainId,
       },
       (message) => {
-        if (message.type === 'log') target.deliver(message.data.log)
+        if (message.type === 'log') target.deliver(wireLog(message.log, message.removed))
         // geth sends no removal for heads: the replacement heads say it.
         else if (message.type === 'head' && !message.data.removed) target.deliver(message.data.header)
         else if (message.type === 'error') target.ended(message.data.message)

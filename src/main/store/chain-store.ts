@@ -6,6 +6,7 @@
  * final is served from the upstream.
  */
 import { preparedOnce, ungated, type Db, type WriteGate } from './database'
+import { decodeRawLog, encodeRawLog } from './raw-log'
 
 export interface ChainBlock {
   number: number
@@ -83,6 +84,17 @@ interface BlockRow {
   header_json: string
 }
 
+/**
+ * No captured event points at this chain_logs row: a subscription's log is stored once, here,
+ * and outlives finality (and its block's orphaning) for as long as its events row does.
+ */
+export const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM events e WHERE e.block_hash = chain_logs.block_hash AND COALESCE(e.log_index, -1) = +chain_logs.log_index
+  AND e.kind IN ('log', 'head') AND e.block_hash IS NOT NULL AND e.connection_id = chain_logs.connection_id)`
+
+/** A canonical block's log (again canonical if a reorg had taken it back and put it back). */
+export const INSERT_CHAIN_LOG_SQL = `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical, raw_json)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = 1`
+
 export class ChainStore {
   /** Every statement prepared once: cursor() alone runs several times per block for each watch. */
   private readonly sql: ReturnType<typeof preparedOnce>
@@ -94,6 +106,11 @@ export class ChainStore {
     private readonly db: Db,
     private readonly connectionId: number,
     private readonly writeGate: WriteGate = ungated,
+    /**
+     * Commits captured rows still queued and says whether none is left: an events row on its
+     * way to the store may point at a log pruning would otherwise take as unreferenced.
+     */
+    private readonly settleCaptured: () => boolean = () => true,
   ) {
     this.sql = preparedOnce(db)
     // Prepared once: appendBlock runs for every block of every connection.
@@ -101,10 +118,7 @@ export class ChainStore {
       `INSERT INTO chain_blocks (connection_id, number, hash, parent_hash, timestamp, canonical, header_json) VALUES (?, ?, ?, ?, ?, 1, ?)
        ON CONFLICT (connection_id, hash) DO UPDATE SET canonical = 1`,
     )
-    this.insertLog = db.prepare(
-      `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical, raw_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = 1`,
-    )
+    this.insertLog = db.prepare(INSERT_CHAIN_LOG_SQL)
     this.saveCursor = db.prepare(
       `INSERT INTO chain_cursor (connection_id, first_block, number, hash) VALUES (?, ?, ?, ?)
        ON CONFLICT (connection_id) DO UPDATE SET number = excluded.number, hash = excluded.hash`,
@@ -117,12 +131,24 @@ export class ChainStore {
     return row ? { firstBlock: row.first_block, number: row.number, hash: row.hash, finalized: row.finalized } : undefined
   }
 
+  /**
+   * Before a pruning pass: commits captured rows still queued and says whether none is left.
+   * A row queued later points at a log above the pass's finalized block, or carries the log
+   * itself (EventStore.enqueueLog), so no pointer is left dangling.
+   */
+  settled(): boolean {
+    return this.settleCaptured()
+  }
+
   /** Stores a canonical block with all its logs and advances the cursor, atomically. */
   appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
+    // Rows are made before the write gate: the writer thread keeps committing captured events meanwhile.
+    const header = JSON.stringify(block.header)
+    const rows = logs.map((log) => this.logRow(log))
     this.writeGate(
       this.db.transaction(() => {
-        this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
-        for (const log of logs) this.runInsertLog(log)
+        this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, header)
+        for (const row of rows) this.insertLog.run(row)
         this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
       }),
     )
@@ -131,15 +157,17 @@ export class ChainStore {
   /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). */
   insertLogs(logs: ChainLog[]): void {
     if (logs.length === 0) return
+    const rows = logs.map((log) => this.logRow(log))
     this.writeGate(
       this.db.transaction(() => {
-        for (const log of logs) this.runInsertLog(log)
+        for (const row of rows) this.insertLog.run(row)
       }),
     )
   }
 
-  private runInsertLog(log: ChainLog): void {
-    this.insertLog.run(
+  /** INSERT_CHAIN_LOG_SQL's parameters for a log. */
+  private logRow(log: ChainLog): unknown[] {
+    return [
       this.connectionId,
       log.blockHash,
       log.blockNumber,
@@ -149,8 +177,8 @@ export class ChainStore {
       log.address,
       log.topics.join(','),
       log.data,
-      JSON.stringify(log.raw),
-    )
+      encodeRawLog(log, log.raw),
+    ]
   }
 
   /** The lowest canonical block still stored (pruning removes final ones from below). */
@@ -165,14 +193,12 @@ export class ChainStore {
    * One batch of pruning, for blocks at or below `finalized` (they can no longer be
    * reorganized): orphaned blocks and their logs; canonical blocks below the finalized one
    * (kept: the finalized block, the anchor for walking a fork back); canonical logs unless
-   * `keepLog` wants them. Returns how many rows went, so the caller knows whether to go on.
+   * `keepLog` wants them. A log a captured event points at stays either way. Logs are walked
+   * once, in (block, log index) order from where the last batch stopped, a position kept in
+   * chain_cursor across restarts: a store holding millions of captured logs is not read again.
+   * Returns how many rows went and whether everything final has been looked at.
    */
-  pruneFinal(
-    finalized: number,
-    batch: number,
-    keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean,
-    logsFrom: number,
-  ): { rows: number; logsThrough: number } {
+  pruneFinal(finalized: number, batch: number, keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean): { rows: number; done: boolean } {
     return this.writeGate(
       this.db.transaction(() => {
         let rows = 0
@@ -181,24 +207,39 @@ export class ChainStore {
           finalized,
           batch,
         ) as { hash: string }[]
-        const dropLogsOf = this.sql('DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ?')
+        const dropLogsOf = this.sql(`DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ? AND ${UNREFERENCED}`)
         const dropBlock = this.sql('DELETE FROM chain_blocks WHERE connection_id = ? AND hash = ?')
         for (const { hash } of orphans) rows += dropLogsOf.run(this.connectionId, hash).changes + dropBlock.run(this.connectionId, hash).changes
-        rows += this.sql(
+        const blocks = this.sql(
           'DELETE FROM chain_blocks WHERE rowid IN (SELECT rowid FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number < ? ORDER BY number LIMIT ?)',
         ).run(this.connectionId, finalized, batch).changes
-        // Canonical logs from `logsFrom` on, a batch at a time; the caller remembers how far it got.
+        rows += blocks
+        const position = this.sql('SELECT logs_pruned_block AS block, logs_pruned_index AS logIndex FROM chain_cursor WHERE connection_id = ?').get(
+          this.connectionId,
+        ) as { block: number; logIndex: number } | undefined
+        if (!position) return { rows, done: true }
         const candidates = this.sql(
-          'SELECT rowid AS id, block_number, address, topics FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index LIMIT ?',
-        ).all(this.connectionId, logsFrom, finalized, batch) as { id: number; block_number: number; address: string; topics: string }[]
-        const dropLog = this.sql('DELETE FROM chain_logs WHERE rowid = ?')
+          `SELECT rowid AS id, block_number, log_index, address, topics FROM chain_logs
+           WHERE connection_id = ? AND canonical = 1 AND (block_number, log_index) > (?, ?) AND block_number <= ?
+           ORDER BY block_number, log_index LIMIT ?`,
+        ).all(this.connectionId, position.block, position.logIndex, finalized, batch) as {
+          id: number
+          block_number: number
+          log_index: number
+          address: string
+          topics: string
+        }[]
+        const dropLog = this.sql(`DELETE FROM chain_logs WHERE rowid = ? AND ${UNREFERENCED}`)
         for (const row of candidates)
           if (!keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] })) rows += dropLog.run(row.id).changes
-        // A block's logs are never split across batches: resume after the last complete block.
-        const full = candidates.length === batch
-        const last = candidates.at(-1)?.block_number
-        const logsThrough = !full ? finalized : last !== undefined && last > logsFrom ? last - 1 : logsFrom
-        return { rows, logsThrough }
+        const last = candidates.at(-1)
+        if (last)
+          this.sql('UPDATE chain_cursor SET logs_pruned_block = ?, logs_pruned_index = ? WHERE connection_id = ?').run(
+            last.block_number,
+            last.log_index,
+            this.connectionId,
+          )
+        return { rows, done: candidates.length < batch && orphans.length < batch && blocks < batch }
       }),
     )
   }
@@ -312,7 +353,7 @@ function toLog(row: LogRow): ChainLog {
     topics: row.topics ? row.topics.split(',') : [],
     data: row.data,
   }
-  return { ...log, raw: row.raw_json === null ? rebuiltRawLog(log) : (JSON.parse(row.raw_json) as Record<string, unknown>) }
+  return { ...log, raw: decodeRawLog(row.raw_json, log) as Record<string, unknown> }
 }
 
 /**
@@ -321,21 +362,6 @@ function toLog(row: LogRow): ChainLog {
  */
 export function wireLog(log: ChainLog, removed: boolean): Record<string, unknown> {
   return removed ? { ...log.raw, removed: true } : log.raw
-}
-
-/** Rows stored before raw logs were kept: the JSON-RPC log object rebuilt from the columns. */
-function rebuiltRawLog(log: Omit<ChainLog, 'raw'>): Record<string, unknown> {
-  return {
-    address: log.address,
-    topics: log.topics,
-    data: log.data,
-    blockNumber: `0x${log.blockNumber.toString(16)}`,
-    blockHash: log.blockHash,
-    transactionHash: log.transactionHash,
-    transactionIndex: `0x${log.transactionIndex.toString(16)}`,
-    logIndex: `0x${log.logIndex.toString(16)}`,
-    removed: false,
-  }
 }
 
 /** Everything the tracker learned of one connection's chain (the demo chain restarts as a new chain). */

@@ -6,7 +6,9 @@
  */
 import type { CapturedEvent, EventKind } from '../../shared/contract'
 import type { NormalizedEvent } from './captured-event'
+import type { ChainLog } from './chain-store'
 import { preparedOnce, type Db } from './database'
+import { decodeRawLog, encodeRawLog } from './raw-log'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
 import { retryDelay } from './storage-health'
 
@@ -73,6 +75,7 @@ const INSERT = 0
 const MARK_REMOVED = 1
 const MARK_ORPHANED = 2
 const SAVE_CURSOR = 3
+const INSERT_LOG = 4
 
 // OR IGNORE: a watch resuming after a crash may deliver a block again; the unique index keeps one copy.
 export const INSERT_EVENT_SQL = `INSERT OR IGNORE INTO events
@@ -81,12 +84,15 @@ export const INSERT_EVENT_SQL = `INSERT OR IGNORE INTO events
 
 export const EVENT_WRITE_STATEMENTS = [
   INSERT_EVENT_SQL,
-  // A watch took back a delivered log or head (reorg): mark the stored row removed.
-  'UPDATE events SET removed = 1 WHERE stream_id = ? AND block_hash = ? AND COALESCE(log_index, -1) = ? AND removed = 0',
+  // A watch took back a delivered log or head (reorg): mark the stored row removed (`kind IN` lets SQLite use the partial unique index).
+  "UPDATE events SET removed = 1 WHERE stream_id = ? AND block_hash = ? AND COALESCE(log_index, -1) = ? AND kind IN ('log', 'head') AND removed = 0",
   // Blocks that left the canonical chain: every stored log and head of them is marked removed.
   "UPDATE events SET removed = 1 WHERE connection_id = ? AND kind IN ('log', 'head') AND removed = 0 AND block_hash IN (SELECT value FROM json_each(?))",
   // A watch processed every block up to this one: persisted with the events before it.
   'UPDATE subscriptions SET cursor_number = ?, cursor_hash = ? WHERE id = ?',
+  // A captured log is stored once, in chain_logs (the tracker's row when it has one); the events row points at it.
+  `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical, raw_json)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (connection_id, block_hash, log_index) DO NOTHING`,
 ] as const
 
 const PARAMETER_COUNTS = EVENT_WRITE_STATEMENTS.map(parameterCount)
@@ -149,9 +155,36 @@ export class EventStore {
       e.topics.length > 0 ? e.topics.join(',') : null,
       e.data,
       e.removed ? 1 : 0,
-      e.payload === null ? null : e.kind === 'log' ? encodeLogPayload(e) : JSON.stringify(e.payload),
+      e.payload === null ? null : e.kind === 'log' ? encodeRawLog(e, e.payload) : JSON.stringify(e.payload),
       receivedAt,
     )
+    this.queued()
+  }
+
+  /**
+   * A log a watch delivered: stored once, in chain_logs, and an events row for the stream's
+   * membership that points at it by (connection, block hash, log index). `stored`: the
+   * tracker's chain_logs row exists (a live block); history from the upstream is written
+   * here first, in the same batch (a no-op if the row exists after all).
+   */
+  enqueueLog(connectionId: number, streamId: number, log: ChainLog, stored: boolean, receivedAt = Date.now()): void {
+    if (!stored) {
+      this.ops.push(
+        INSERT_LOG,
+        connectionId,
+        log.blockHash,
+        log.blockNumber,
+        log.logIndex,
+        log.transactionHash,
+        log.transactionIndex,
+        log.address,
+        log.topics.join(','),
+        log.data,
+        encodeRawLog(log, log.raw),
+      )
+      this.opCount += 1
+    }
+    this.ops.push(INSERT, connectionId, streamId, 'log', log.blockNumber, log.blockHash, null, null, log.logIndex, null, null, null, 0, null, receivedAt)
     this.queued()
   }
 
@@ -296,36 +329,40 @@ export class EventStore {
       where.push(condition)
       Object.assign(params, values)
     }
-    if (query.connectionId !== undefined) add('connection_id = @connectionId', { connectionId: query.connectionId })
+    if (query.connectionId !== undefined) add('e.connection_id = @connectionId', { connectionId: query.connectionId })
     // One stream walks its index in id order. Several would make SQLite sort every match
     // of the index to find the newest, so they filter a walk of the id range instead (+).
-    if (query.streamIds?.length === 1) add('stream_id = @stream', { stream: query.streamIds[0]! })
-    else if (query.streamIds !== undefined) add('+stream_id IN (SELECT value FROM json_each(@streams))', { streams: JSON.stringify(query.streamIds) })
-    if (query.kind !== undefined) add('kind = @kind', { kind: query.kind })
-    if (query.beforeId !== undefined) add('id < @beforeId', { beforeId: query.beforeId })
-    if (query.afterId !== undefined) add('id > @afterId', { afterId: query.afterId })
-    if (query.fromBlock !== undefined) add('block_number >= @fromBlock', { fromBlock: query.fromBlock })
-    if (query.toBlock !== undefined) add('block_number <= @toBlock', { toBlock: query.toBlock })
-    if (query.selectors !== undefined) add('substr(topics, 1, 66) IN (SELECT value FROM json_each(@selectors))', { selectors: JSON.stringify(query.selectors) })
+    if (query.streamIds?.length === 1) add('e.stream_id = @stream', { stream: query.streamIds[0]! })
+    else if (query.streamIds !== undefined) add('+e.stream_id IN (SELECT value FROM json_each(@streams))', { streams: JSON.stringify(query.streamIds) })
+    if (query.kind !== undefined) add('e.kind = @kind', { kind: query.kind })
+    if (query.beforeId !== undefined) add('e.id < @beforeId', { beforeId: query.beforeId })
+    if (query.afterId !== undefined) add('e.id > @afterId', { afterId: query.afterId })
+    if (query.fromBlock !== undefined) add('e.block_number >= @fromBlock', { fromBlock: query.fromBlock })
+    if (query.toBlock !== undefined) add('e.block_number <= @toBlock', { toBlock: query.toBlock })
+    if (query.selectors !== undefined)
+      add('substr(COALESCE(e.topics, l.topics), 1, 66) IN (SELECT value FROM json_each(@selectors))', { selectors: JSON.stringify(query.selectors) })
     if (query.address !== undefined) {
       add(
-        `(address = @address OR lower(json_extract(payload, '$.from')) = @address
-          OR lower(json_extract(payload, '$.transaction.from')) = @address OR lower(json_extract(payload, '$.transaction.to')) = @address)`,
+        `(COALESCE(e.address, l.address) = @address OR lower(json_extract(e.payload, '$.from')) = @address
+          OR lower(json_extract(e.payload, '$.transaction.from')) = @address OR lower(json_extract(e.payload, '$.transaction.to')) = @address)`,
         { address: query.address },
       )
     }
     if (query.text) {
       const text = `%${query.text.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`
       add(
-        `(tx_hash LIKE @text ESCAPE '\\' OR block_hash LIKE @text ESCAPE '\\' OR address LIKE @text ESCAPE '\\'
-          OR topics LIKE @text ESCAPE '\\' OR lower(data) LIKE @text ESCAPE '\\' OR lower(payload) LIKE @text ESCAPE '\\')`,
+        `(COALESCE(e.tx_hash, l.tx_hash) LIKE @text ESCAPE '\\' OR e.block_hash LIKE @text ESCAPE '\\' OR COALESCE(e.address, l.address) LIKE @text ESCAPE '\\'
+          OR COALESCE(e.topics, l.topics) LIKE @text ESCAPE '\\' OR lower(COALESCE(e.data, l.data)) LIKE @text ESCAPE '\\'
+          OR lower(COALESCE(e.payload, l.raw_json)) LIKE @text ESCAPE '\\')`,
         { text },
       )
     }
-    const filtered = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
+    const filtered = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
     // afterId pages forward (contract.ts): the rows just above it, handed back newest first like every page.
     const sql =
-      query.afterId !== undefined ? `SELECT * FROM (${filtered} ORDER BY id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY id DESC LIMIT @limit`
+      query.afterId !== undefined
+        ? `SELECT * FROM (${filtered} ORDER BY e.id ASC LIMIT @limit) ORDER BY id DESC`
+        : `${filtered} ORDER BY e.id DESC LIMIT @limit`
     return (this.statement(sql).all(params) as EventRow[]).map(toEvent)
   }
 
@@ -339,13 +376,13 @@ export class EventStore {
     total: number
     rows: IterableIterator<Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number }>
   } {
-    const where = `WHERE (@connectionId IS NULL OR connection_id = @connectionId)
-      AND (@streams IS NULL OR stream_id IN (SELECT value FROM json_each(@streams)))
-      AND (@kind IS NULL OR kind = @kind)
-      AND (@fromBlock IS NULL OR block_number >= @fromBlock)
-      AND (@toBlock IS NULL OR block_number <= @toBlock)
-      AND (@fromTime IS NULL OR received_at >= @fromTime)
-      AND (@toTime IS NULL OR received_at <= @toTime)`
+    const where = `WHERE (@connectionId IS NULL OR e.connection_id = @connectionId)
+      AND (@streams IS NULL OR e.stream_id IN (SELECT value FROM json_each(@streams)))
+      AND (@kind IS NULL OR e.kind = @kind)
+      AND (@fromBlock IS NULL OR e.block_number >= @fromBlock)
+      AND (@toBlock IS NULL OR e.block_number <= @toBlock)
+      AND (@fromTime IS NULL OR e.received_at >= @fromTime)
+      AND (@toTime IS NULL OR e.received_at <= @toTime)`
     const params = {
       connectionId: query.connectionId ?? null,
       streams: query.streamIds ? JSON.stringify(query.streamIds) : null,
@@ -355,9 +392,9 @@ export class EventStore {
       fromTime: query.fromTime ?? null,
       toTime: query.toTime ?? null,
     }
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM events ${where}`).get(params) as { n: number }).n
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM events e ${where}`).get(params) as { n: number }).n
     // Rows as arrays (raw), columns named in RAW_COLUMNS' order: no object per row with keys to look up.
-    const statement = this.db.prepare(`SELECT ${RAW_COLUMNS.join(', ')} FROM events ${where} ORDER BY id`).raw(true)
+    const statement = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} ${where} ORDER BY e.id`).raw(true)
     const source = statement.iterate(params) as IterableIterator<unknown[]>
     function* mapped() {
       for (const row of source) yield toEventFromRaw(row)
@@ -396,6 +433,26 @@ const RAW_COLUMNS = [
   'payload',
   'received_at',
 ] as const satisfies readonly (keyof EventRow)[]
+
+/** Columns a pointing events row leaves NULL: the log row holds them. */
+const POINTED_AT = new Set<string>(['tx_hash', 'tx_index', 'address', 'topics', 'data'])
+
+/**
+ * Events with the log each log row points at: a captured log is stored once, in chain_logs,
+ * and its events row holds the membership (stream, block hash, log index) with its columns
+ * NULL. Rows stored before (and logs of the notification path) hold their own columns.
+ */
+const EVENTS_WITH_LOGS = `events e LEFT JOIN chain_logs l
+  ON e.kind = 'log' AND e.address IS NULL AND l.connection_id = e.connection_id AND l.block_hash = e.block_hash AND l.log_index = e.log_index`
+
+/** RAW_COLUMNS, each from the events row or the log it points at. */
+const EVENT_COLUMNS = RAW_COLUMNS.map((column) =>
+  column === 'payload'
+    ? 'COALESCE(e.payload, l.raw_json) AS payload'
+    : POINTED_AT.has(column)
+      ? `COALESCE(e.${column}, l.${column}) AS ${column}`
+      : `e.${column}`,
+).join(', ')
 
 /** toEvent for a row read raw, columns in RAW_COLUMNS' order (exports read millions). */
 function toEventFromRaw(r: unknown[]): ReturnType<typeof toEvent> {
@@ -444,55 +501,9 @@ function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreve
     topics,
     data: row.data,
     removed: row.removed === 1,
-    payload: row.kind === 'log' ? decodeLogPayload(row.payload, base) : row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+    payload: row.kind === 'log' ? decodeRawLog(row.payload, base) : row.payload === null ? null : (JSON.parse(row.payload) as unknown),
     receivedAt: row.received_at,
   }
-}
-
-/**
- * A log's raw object costs as much again as its columns, which hold most of it. Stored as a
- * JSON array in the raw object's key order: a field the columns rebuild exactly is its
- * one-letter code, any other field (blockTimestamp, `removed`, a checksummed address) is
- * kept as [name, value]. An array, so it stays valid JSON (json_extract on it gives NULL)
- * and cannot be taken for a raw object, which is always a JSON object.
- */
-const LOG_FIELDS = {
-  a: 'address',
-  t: 'topics',
-  d: 'data',
-  n: 'blockNumber',
-  h: 'blockHash',
-  x: 'transactionHash',
-  i: 'transactionIndex',
-  l: 'logIndex',
-} as const
-const LOG_CODES = new Map<string, string>(Object.entries(LOG_FIELDS).map(([code, field]) => [field, code]))
-
-function encodeLogPayload(e: NormalizedEvent): string {
-  const raw = e.payload
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return JSON.stringify(raw)
-  const rebuilt = logPayload(e)
-  const template = Object.entries(raw as Record<string, unknown>).map(([field, value]) => {
-    const code = LOG_CODES.get(field)
-    return code !== undefined && JSON.stringify(value) === JSON.stringify(rebuilt[field]) ? code : [field, value]
-  })
-  return JSON.stringify(template)
-}
-
-function decodeLogPayload(payload: string | null, base: Parameters<typeof logPayload>[0]): unknown {
-  if (payload === null) return logPayload(base)
-  const stored = JSON.parse(payload) as unknown
-  if (!Array.isArray(stored)) return stored
-  // The template's values as stored: `removed` is kept literally, so a later retraction does not rewrite the raw object.
-  const rebuilt = logPayload(base)
-  const raw: Record<string, unknown> = {}
-  for (const entry of stored as (string | [string, unknown])[]) {
-    if (typeof entry === 'string') {
-      const field = LOG_FIELDS[entry as keyof typeof LOG_FIELDS]
-      raw[field] = rebuilt[field]
-    } else raw[entry[0]] = entry[1]
-  }
-  return raw
 }
 
 /** New rows per connection and stream, from a committed batch and its [changes, rowid] pairs. */
@@ -515,22 +526,4 @@ function summarize(ops: FlatOps, results: Float64Array): EventsCommitted[] {
     n += 2
   }
   return [...committed.values()]
-}
-
-/** Rows stored before logs kept their raw object: the JSON-RPC log rebuilt from the columns. */
-function logPayload(
-  e: Pick<NormalizedEvent, 'address' | 'topics' | 'data' | 'blockNumber' | 'blockHash' | 'transactionHash' | 'transactionIndex' | 'logIndex' | 'removed'>,
-): Record<string, unknown> {
-  const hex = (n: number | null) => (n === null ? null : `0x${n.toString(16)}`)
-  return {
-    address: e.address,
-    topics: e.topics,
-    data: e.data,
-    blockNumber: hex(e.blockNumber),
-    blockHash: e.blockHash,
-    transactionHash: e.transactionHash,
-    transactionIndex: hex(e.transactionIndex),
-    logIndex: hex(e.logIndex),
-    removed: e.removed,
-  }
 }

@@ -206,4 +206,17 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE connections ADD COLUMN events_retention_days INTEGER;
     `,
   },
+  {
+    version: 11,
+    name: 'a captured log stored once',
+    sql: `
+      -- A watch's log is stored once, in chain_logs; its events row points at it (block hash, log index) with its own columns NULL.
+      -- The unique index leads with the block hash, so the pruner can ask whether any events row points at a log before removing it.
+      DROP INDEX events_unique_chain;
+      CREATE UNIQUE INDEX events_unique_chain ON events (block_hash, COALESCE(log_index, -1), stream_id) WHERE kind IN ('log', 'head') AND block_hash IS NOT NULL;
+      -- How far the pruner has looked at final logs (block, log index): captured logs stay, and are not read again at every start.
+      ALTER TABLE chain_cursor ADD COLUMN logs_pruned_block INTEGER NOT NULL DEFAULT -1;
+      ALTER TABLE chain_cursor ADD COLUMN logs_pruned_index INTEGER NOT NULL DEFAULT -1;
+    `,
+  },
 ]

@@ -3,6 +3,7 @@
  * days) and captured events older than its events retention (default: kept forever), deleted
  * oldest first in small batches, and the store's disk use per connection.
  */
+import { UNREFERENCED } from './chain-store'
 import type { Db } from './database'
 
 export const DEFAULT_HEADS_RETENTION_DAYS = 30
@@ -16,7 +17,11 @@ export interface StorageUse {
 }
 
 export class RetentionStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Commits queued captured events first; false when some are still held (see ChainStore). */
+    private readonly settleCaptured: () => boolean = () => true,
+  ) {}
 
   /**
    * Deletes up to `batch` heads received before `now - days`. Heads are read oldest first by
@@ -41,8 +46,21 @@ export class RetentionStore {
       received_at: number
     }[]
     const old = takeWhile(rows, (row) => row.received_at < cutoff)
-    if (old.length === 0) return 0
-    return this.db.prepare('DELETE FROM events WHERE connection_id = ? AND id <= ?').run(connectionId, old.at(-1)!.id).changes
+    if (old.length === 0 || !this.settleCaptured()) return 0
+    const lastId = old.at(-1)!.id
+    return this.db.transaction(() => {
+      // The logs these rows point at (a captured log is stored once, in chain_logs) go with the last row pointing at them, once final.
+      const pointed = this.db
+        .prepare("SELECT DISTINCT block_hash, log_index FROM events WHERE connection_id = ? AND id <= ? AND kind = 'log' AND address IS NULL")
+        .all(connectionId, lastId) as { block_hash: string; log_index: number }[]
+      const deleted = this.db.prepare('DELETE FROM events WHERE connection_id = ? AND id <= ?').run(connectionId, lastId).changes
+      const dropLog = this.db.prepare(
+        `DELETE FROM chain_logs WHERE connection_id = ? AND block_hash = ? AND log_index = ?
+           AND block_number <= (SELECT finalized FROM chain_cursor WHERE connection_id = chain_logs.connection_id) AND ${UNREFERENCED}`,
+      )
+      for (const log of pointed) dropLog.run(connectionId, log.block_hash, log.log_index)
+      return deleted
+    })()
   }
 
   /**

@@ -94,7 +94,7 @@ export class TidewatchStore {
         options.onEventsCommitted(batches)
       },
     })
-    this.retention = new RetentionStore(this.db)
+    this.retention = new RetentionStore(this.db, () => this.settleCaptured())
     this.abis = new AbiStore(this.db)
     this.watchlist = new WatchlistStore(this.db)
     this.settings = new SettingsStore(this.db)
@@ -103,7 +103,13 @@ export class TidewatchStore {
 
   /** A connection's chain data (blocks, logs, cursor) for its tracker; appends go through the write gate. */
   chainStore(connectionId: number): ChainStore {
-    return new ChainStore(this.db, connectionId, this.writeGate)
+    return new ChainStore(this.db, connectionId, this.writeGate, () => this.settleCaptured())
+  }
+
+  /** Commits queued captured events; true when none is left (the store took them all). */
+  private settleCaptured(): boolean {
+    this.events.flush()
+    return this.events.pendingCount === 0
   }
 
   /** Everything learned from one connection's chain: heads, the tracker's blocks and cursor, captured events, token metadata, watch positions. */

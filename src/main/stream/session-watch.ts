@@ -3,13 +3,14 @@
  * WatchRequest to the chain tracker, and relay what the watch sends under the request's
  * req_id. The tracker keeps the ordering promises; this layer only frames its messages.
  */
-import { STREAM_ERROR_CODES, type StreamErrorCode, type StreamRequestOf } from '../../shared/stream-protocol'
+import { STREAM_ERROR_CODES, type LogData, type StreamErrorCode, type StreamRequestOf } from '../../shared/stream-protocol'
 import { toLogFilter } from '../chain/log-filter'
 import { decodeCursor, type CursorPosition } from '../chain/stream-cursor'
 import { errorText } from '../error-text'
 import { failureCode } from '../upstream/rpc-errors'
 import { upstreamErrorDetails, type LiveRequest } from './session-request'
-import type { LogFilter, WatchMessage, WatchProvider, WatchRequest } from '../chain/watch-types'
+import type { LogFilter, WatchLog, WatchMessage, WatchProvider, WatchRequest } from '../chain/watch-types'
+import { wireLog } from '../store/chain-store'
 
 export type WatchStreamRequest = StreamRequestOf<'logs'> | StreamRequestOf<'newHeads'>
 
@@ -87,31 +88,45 @@ export async function openWatch(
     ...(resume ? { resume: { number: resume.number, hash: resume.hash } } : {}),
   }
   try {
-    const handle = watches.open(watchRequest, (message) => relay(live, withDecoded(message, decode), log))
+    const handle = watches.open(watchRequest, (message) => relay(live, message, decode, log))
     live.onStop(() => handle.stop())
   } catch (error) {
     live.fail(failureCode(error), `Could not start the ${request.type} request: ${errorText(error)}`, upstreamErrorDetails(error))
   }
 }
 
-/** Adds `decoded` to a log message whose event is known; the raw log is sent either way. */
-function withDecoded(message: WatchMessage, decode: LogDecoder | undefined): WatchMessage {
-  if (!decode || message.type !== 'log') return message
-  const { topics, data } = message.data.log
-  if (!Array.isArray(topics) || !topics.every((t): t is string => typeof t === 'string')) return message
+/**
+ * A watch's log as /v1/stream sends it (PROTOCOL.md section 1): the envelope, the upstream's
+ * object (again with `removed: true` when a reorg takes it back), and `decoded` when the
+ * event is known; the raw log is sent either way.
+ */
+function logData(message: WatchLog, decode: LogDecoder | undefined): LogData {
+  const { log, removed, irreversible } = message
+  const data: LogData = {
+    block_number: log.blockNumber,
+    block_hash: log.blockHash,
+    transaction_hash: log.transactionHash,
+    log_index: log.logIndex,
+    removed,
+    irreversible,
+    log: wireLog(log, removed),
+  }
+  if (!decode) return data
   let decoded: ReturnType<LogDecoder> = null
   try {
-    decoded = decode(topics, typeof data === 'string' ? data : null)
+    decoded = decode(log.topics, log.data)
   } catch {
     // A log the ABI cannot describe is still delivered, just without `decoded`.
   }
-  return decoded ? { type: 'log', data: { ...message.data, decoded } } : message
+  return decoded ? { ...data, decoded } : data
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(STREAM_ERROR_CODES)
 
-function relay(live: LiveRequest, message: WatchMessage, log: (message: string) => void): void {
+function relay(live: LiveRequest, message: WatchMessage, decode: LogDecoder | undefined, log: (message: string) => void): void {
   switch (message.type) {
+    case 'log':
+      return live.send('log', logData(message, decode))
     case 'complete':
       return live.complete()
     case 'error': {

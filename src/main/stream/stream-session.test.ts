@@ -17,6 +17,7 @@ import { ConnectionPool } from '../upstream/connection-pool'
 import { streamRoute } from './stream-endpoint'
 import type { StreamDeps } from './stream-session'
 import type { WatchMessage, WatchProvider, WatchRequest } from '../chain/watch-types'
+import type { ChainLog } from '../store/chain-store'
 import { refusedUpgradeStatus } from '../../../test/helpers/upgrade-status'
 import { getAddress } from 'viem'
 import { EventDecoder } from '../decode/event-decoder'
@@ -423,9 +424,17 @@ describe('/v1/stream logs and newHeads', () => {
       data: `0x${1234n.toString(16).padStart(64, '0')}`,
     }
     const unknown = { address: ADDRESS, topics: [`0x${'12'.repeat(32)}`], data: '0x' }
-    const envelope = { block_number: 5, block_hash: '0x05', transaction_hash: '0xaa', removed: false, irreversible: false }
-    watches.opened[0]!.send({ type: 'log', data: { ...envelope, log_index: 0, log: transfer } })
-    watches.opened[0]!.send({ type: 'log', data: { ...envelope, log_index: 1, log: unknown } })
+    const chainLog = (raw: { address: string; topics: string[]; data: string }, logIndex: number): ChainLog => ({
+      ...raw,
+      blockNumber: 5,
+      blockHash: '0x05',
+      transactionHash: '0xaa',
+      transactionIndex: 0,
+      logIndex,
+      raw,
+    })
+    watches.opened[0]!.send({ type: 'log', log: chainLog(transfer, 0), removed: false, irreversible: false, stored: true })
+    watches.opened[0]!.send({ type: 'log', log: chainLog(unknown, 1), removed: false, irreversible: false, stored: true })
     await client.find('second log', (m) => m.req_id === 'd' && m.type === 'log' && m.data.log_index === 1)
     const [first, second] = client.messages.filter((m) => m.req_id === 'd' && m.type === 'log')
     expect(first!.data.decoded).toEqual({ event: 'Transfer', args: { from: getAddress(from), to: getAddress(to), value: '1234' } })
@@ -440,7 +449,8 @@ describe('/v1/stream logs and newHeads', () => {
     await waitFor('watch', () => watches.opened[0])
     const { send } = watches.opened[0]!
     const log = { address: ADDRESS, topics: [TOPIC], data: '0x', blockNumber: '0x63', logIndex: '0x0' }
-    send({ type: 'log', data: { block_number: 99, block_hash: '0x63', transaction_hash: '0xaa', log_index: 0, removed: false, irreversible: false, log } })
+    const chainLog: ChainLog = { ...log, blockNumber: 99, blockHash: '0x63', transactionHash: '0xaa', transactionIndex: 0, logIndex: 0, raw: log }
+    send({ type: 'log', log: chainLog, removed: false, irreversible: false, stored: true })
     send({ type: 'progress', data: { block_number: 99, block_hash: '0x63', cursor: 'c99' } })
     send({ type: 'complete', data: {} })
     await client.answer('w', 'complete')

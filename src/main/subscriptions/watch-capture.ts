@@ -11,9 +11,15 @@ import type { SubscriptionSpec } from '../../shared/subscription-params'
 import type { WatchHandle, WatchMessage, WatchProvider } from '../chain/watch-types'
 import { toLogFilter } from '../chain/log-filter'
 import type { NormalizedEvent } from '../store/captured-event'
+import type { ChainLog } from '../store/chain-store'
 import type { RunnerEvents, RunnerStatus } from './subscription-runner'
 
 export interface WatchCaptureStore {
+  /**
+   * A delivered log: stored once, the subscription's row pointing at it. `stored`: chain_logs
+   * holds it, and pruning cannot take it before this row is committed (not final).
+   */
+  insertLog(log: ChainLog, stored: boolean): void
   insert(event: NormalizedEvent): void
   remove(blockHash: string, logIndex: number | null): void
   cursor(number: number, hash: string): void
@@ -117,8 +123,9 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
     const { store } = this.options
     switch (message.type) {
       case 'log':
-        if (message.data.removed) store.remove(message.data.block_hash, message.data.log_index)
-        else store.insert(logEvent(message.data))
+        if (message.removed) store.remove(message.log.blockHash, message.log.logIndex)
+        // A final log may be pruned before this row commits: it then goes with its own copy of the log.
+        else store.insertLog(message.log, message.stored && !message.irreversible)
         return
       case 'head':
         if (message.data.removed) store.remove(message.data.block_hash, null)
@@ -164,24 +171,6 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
     this.status = { ...this.status, ...patch }
     this.lastStatusAt = Date.now()
     this.emit('status', this.getStatus())
-  }
-}
-
-function logEvent(data: Extract<WatchMessage, { type: 'log' }>['data']): NormalizedEvent {
-  const log = data.log as { address: string; topics: string[]; data: string; transactionIndex: string }
-  // The columns are derived; the upstream's object is kept as received (PROTOCOL.md rule 7).
-  return {
-    kind: 'log',
-    blockNumber: data.block_number,
-    blockHash: data.block_hash,
-    transactionHash: data.transaction_hash,
-    transactionIndex: Number(log.transactionIndex),
-    logIndex: data.log_index,
-    address: log.address.toLowerCase(),
-    topics: log.topics.map((t) => t.toLowerCase()),
-    data: log.data,
-    removed: false,
-    payload: data.log,
   }
 }
 

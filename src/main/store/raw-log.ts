@@ -1,0 +1,112 @@
+/**
+ * A log's raw JSON-RPC object, stored beside the typed columns that hold most of it. The
+ * object as received costs as much again as its columns, so it is stored as a JSON array in
+ * the raw object's key order: a field the columns rebuild exactly is its one-letter code, any
+ * other field (blockTimestamp, `removed`, a checksummed address, fields nobody has named yet)
+ * is kept as [name, value]. An array, so it stays valid JSON and cannot be taken for a raw
+ * object stored whole (rows from before, which decode as they are).
+ */
+
+/** The typed columns of a stored log (lowercase hashes and address, numbers). */
+export interface LogColumns {
+  address: string | null
+  topics: string[]
+  data: string | null
+  blockNumber: number | null
+  blockHash: string | null
+  transactionHash: string | null
+  transactionIndex: number | null
+  logIndex: number | null
+  /** Rebuilt as false when absent (a chain log as received is not removed). */
+  removed?: boolean
+}
+
+const FIELDS = {
+  a: 'address',
+  t: 'topics',
+  d: 'data',
+  n: 'blockNumber',
+  h: 'blockHash',
+  x: 'transactionHash',
+  i: 'transactionIndex',
+  l: 'logIndex',
+} as const
+type Code = keyof typeof FIELDS
+
+const hex = (n: number | null): string | null => (n === null ? null : `0x${n.toString(16)}`)
+
+/** The field's value as the columns rebuild it. */
+function rebuilt(columns: LogColumns, code: Code): unknown {
+  switch (code) {
+    case 'a':
+      return columns.address
+    case 't':
+      return columns.topics
+    case 'd':
+      return columns.data
+    case 'n':
+      return hex(columns.blockNumber)
+    case 'h':
+      return columns.blockHash
+    case 'x':
+      return columns.transactionHash
+    case 'i':
+      return hex(columns.transactionIndex)
+    case 'l':
+      return hex(columns.logIndex)
+  }
+}
+
+const CODES = new Map<string, Code>(Object.entries(FIELDS).map(([code, field]) => [field, code as Code]))
+
+function sameTopics(value: unknown, topics: string[]): boolean {
+  if (!Array.isArray(value) || value.length !== topics.length) return false
+  for (let i = 0; i < topics.length; i++) if (value[i] !== topics[i]) return false
+  return true
+}
+
+/** The stored text of a raw log: codes where the columns hold the value exactly. */
+export function encodeRawLog(columns: LogColumns, raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return JSON.stringify(raw)
+  let out = '['
+  let first = true
+  for (const field in raw) {
+    const value = (raw as Record<string, unknown>)[field]
+    if (value === undefined) continue
+    const code = CODES.get(field)
+    const same = code !== undefined && (code === 't' ? sameTopics(value, columns.topics) : value === rebuilt(columns, code))
+    out += (first ? '' : ',') + (same ? `"${code}"` : JSON.stringify([field, value]))
+    first = false
+  }
+  return `${out}]`
+}
+
+/** The raw log object back from its stored text (NULL: a row from before raw logs were kept, rebuilt from the columns). */
+export function decodeRawLog(stored: string | null, columns: LogColumns): unknown {
+  if (stored === null) return rebuiltRawLog(columns)
+  const parsed = JSON.parse(stored) as unknown
+  if (!Array.isArray(parsed)) return parsed
+  // `removed` is kept literally, so a later retraction does not rewrite the raw object.
+  const raw: Record<string, unknown> = {}
+  for (const entry of parsed as (string | [string, unknown])[]) {
+    if (typeof entry === 'string') raw[FIELDS[entry as Code]] = rebuilt(columns, entry as Code)
+    // A field named __proto__ stays a field, as JSON.parse would keep it.
+    else Object.defineProperty(raw, entry[0], { value: entry[1], enumerable: true, writable: true, configurable: true })
+  }
+  return raw
+}
+
+/** Rows stored before logs kept their raw object: the JSON-RPC log rebuilt from the columns. */
+export function rebuiltRawLog(columns: LogColumns): Record<string, unknown> {
+  return {
+    address: columns.address,
+    topics: columns.topics,
+    data: columns.data,
+    blockNumber: hex(columns.blockNumber),
+    blockHash: columns.blockHash,
+    transactionHash: columns.transactionHash,
+    transactionIndex: hex(columns.transactionIndex),
+    logIndex: hex(columns.logIndex),
+    removed: columns.removed ?? false,
+  }
+}
