@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ExportService } from './export/export-service'
+import { eventLines } from './export/event-formats'
 import { exportsDir, exportsFolderDestination, makeExportsPrivate } from './export/exports-folder'
 import { loadOrCreateApiToken } from './server/api-token'
 import { openDatabase } from './store/database'
@@ -87,7 +88,8 @@ describe('exports', () => {
   it('writes exports into a 0700 folder as 0600 files', async () => {
     const destination = await exportsFolderDestination(dataDir)('events.csv')
     const reports: string[] = []
-    new ExportService((progress) => reports.push(progress.state)).start({ total: 0, rows: [] }, 'csv', destination)
+    const lines = eventLines({ subscriptionIds: () => [], finalized: () => -1, decode: () => null })
+    new ExportService((progress) => reports.push(progress.state)).start({ total: 0, rows: [], lines }, 'csv', destination)
     await waitFor('the export', () => reports.includes('done'))
     expect(modeOf(exportsDir(dataDir))).toBe('700')
     expect(modeOf(destination.file)).toBe('600')

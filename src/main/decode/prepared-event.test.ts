@@ -3,7 +3,7 @@ import { checksumAddress, decodeEventLog, encodeAbiParameters, encodeEventTopics
 import { describe, expect, it } from 'vitest'
 import { BUILT_IN_EVENTS } from '../../shared/event-catalog'
 import { eventSignature } from './abi-input'
-import { checksumAddressAt } from './address-checksum'
+import { checksumAddressAt, fastKeccakReady } from './address-checksum'
 import { EventDecoder, viemArgs } from './event-decoder'
 import { FALLBACK, NO_MATCH, prepareEvent } from './prepared-event'
 
@@ -84,7 +84,9 @@ const log = fc
 const A = '0x1111111111111111111111111111111111111111'
 
 describe('prepared events', () => {
-  it('checksums addresses as viem does, in either case, and refuses a non-hex digit', () => {
+  it('checksums addresses as viem does, in either case, and refuses a non-hex digit', async () => {
+    // The WebAssembly keccak the export path uses, once loaded.
+    await fastKeccakReady
     fc.assert(
       fc.property(hexDigits(40), fc.boolean(), (digits, upper) => {
         const address = `0x${upper ? digits.toUpperCase() : digits}`

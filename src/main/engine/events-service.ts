@@ -5,7 +5,8 @@
 import type { CapturedEvent, EventKind } from '../../shared/contract'
 import type { EventQuery, EventStore } from '../store/event-store'
 import type { StoredSubscription } from '../store/subscription-store'
-import type { ExportRows } from '../export/event-exports'
+import { eventLines } from '../export/event-formats'
+import type { ExportSource } from '../export/export-service'
 import type { AbiService } from './abi-service'
 import type { ConnectionsService } from './connections-service'
 import { NotFoundError } from './not-found-error'
@@ -64,8 +65,8 @@ export class EventsService {
     return this.decorate(this.store.list(filter))
   }
 
-  /** Export: rows oldest first as a lazy sequence, decorated like `list`. */
-  exportRows(query: EventExportQuery): ExportRows {
+  /** Export: the stored rows oldest first, as a lazy sequence, and lines decorated like `list`'s events. */
+  exportRows(query: EventExportQuery): ExportSource {
     this.store.flush()
     const subscriptions = this.subscriptions.stored()
     const streamIds = query.subscriptionIds?.map((id) => {
@@ -75,15 +76,14 @@ export class EventsService {
     })
     const { subscriptionIds: _ids, ...rest } = query
     const { total, rows } = this.store.iterate({ ...rest, streamIds })
-    const decorate = (row: EventRow) => this.decorate([row], subscriptions)[0]!
-    return {
-      total,
-      rows: {
-        *[Symbol.iterator]() {
-          for (const row of rows) yield decorate(row)
-        },
-      },
-    }
+    const byStream = subscriptionsByStream(subscriptions)
+    const decoder = this.abis.decoder()
+    const lines = eventLines({
+      subscriptionIds: (streamId) => byStream.get(streamId) ?? [],
+      finalized: (connectionId) => this.finalized(connectionId),
+      decode: (topics, data) => decoder.decode(topics, data),
+    })
+    return { total, rows, lines }
   }
 
   /** A log's event name and arguments, from the built-in events and the person's ABIs; null when unknown. */
@@ -95,11 +95,10 @@ export class EventsService {
   /** Adds what the store does not hold: subscription ids, finality, decoded arguments. */
   private decorate(rows: EventRow[], subscriptions: StoredSubscription[] = this.subscriptions.stored()): CapturedEvent[] {
     const decoder = this.abis.decoder()
-    const byStream = new Map<number, number[]>()
-    for (const s of subscriptions) byStream.set(s.streamId, [...(byStream.get(s.streamId) ?? []), s.id])
+    const byStream = subscriptionsByStream(subscriptions)
     const finalized = new Map<number, number>()
     const finalityOf = (connectionId: number): number => {
-      if (!finalized.has(connectionId)) finalized.set(connectionId, this.connections.liveConnection(connectionId)?.tracker.cursor?.finalized ?? -1)
+      if (!finalized.has(connectionId)) finalized.set(connectionId, this.finalized(connectionId))
       return finalized.get(connectionId)!
     }
     return rows.map(({ streamId, ...event }) => ({
@@ -109,4 +108,16 @@ export class EventsService {
       decoded: event.kind === 'log' ? decoder.decode(event.topics, event.data) : null,
     }))
   }
+
+  /** The connection's finalized block as its tracker knows it; -1 when none is known. */
+  private finalized(connectionId: number): number {
+    return this.connections.liveConnection(connectionId)?.tracker.cursor?.finalized ?? -1
+  }
+}
+
+/** Subscription ids by stream (identical subscriptions share one). */
+function subscriptionsByStream(subscriptions: StoredSubscription[]): Map<number, number[]> {
+  const byStream = new Map<number, number[]>()
+  for (const s of subscriptions) byStream.set(s.streamId, [...(byStream.get(s.streamId) ?? []), s.id])
+  return byStream
 }

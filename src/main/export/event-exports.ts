@@ -1,20 +1,15 @@
 /**
- * Exports of captured events by query: the rows come from the engine's event listing
- * (decorated like the live log), the writing from ExportService.
+ * Exports of captured events by query: the rows and their decoration (the live log's) come
+ * from the engine's events service, the writing from ExportService.
  */
-import type { CapturedEvent, ExportProgress } from '../../shared/contract'
-import { ExportService, type ExportDestination, type ExportFormat } from './export-service'
-
-export interface ExportRows {
-  total: number
-  rows: Iterable<CapturedEvent>
-}
+import type { ExportProgress } from '../../shared/contract'
+import { ExportService, type ExportDestination, type ExportFormat, type ExportSource } from './export-service'
 
 export class EventExports<Query> {
   private readonly service: ExportService
 
   constructor(
-    private readonly rowsFor: (query: Query) => ExportRows,
+    private readonly rowsFor: (query: Query) => ExportSource,
     report: (progress: ExportProgress) => void,
   ) {
     this.service = new ExportService(report)

@@ -366,16 +366,17 @@ export class EventStore {
     return (this.statement(sql).all(params) as EventRow[]).map(toEvent)
   }
 
-  /** Rows for an export, oldest first, without holding them all: constant memory for millions. */
+  /**
+   * Rows for an export, oldest first, without holding them all: constant memory for millions.
+   * Each row is the stored columns as they are (a StoredEventRow), for the export to format
+   * straight from them; `storedRow` turns one into an event like `list`'s.
+   */
   iterate(
     query: Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & {
       fromTime?: number | undefined
       toTime?: number | undefined
     },
-  ): {
-    total: number
-    rows: IterableIterator<Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number }>
-  } {
+  ): { total: number; rows: IterableIterator<StoredEventRow> } {
     const where = `WHERE (@connectionId IS NULL OR e.connection_id = @connectionId)
       AND (@streams IS NULL OR e.stream_id IN (SELECT value FROM json_each(@streams)))
       AND (@kind IS NULL OR e.kind = @kind)
@@ -393,13 +394,9 @@ export class EventStore {
       toTime: query.toTime ?? null,
     }
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM events e ${where}`).get(params) as { n: number }).n
-    // Rows as arrays (raw), columns named in RAW_COLUMNS' order: no object per row with keys to look up.
+    // Rows as arrays (raw), columns in RAW_COLUMNS' order: no object per row with keys to look up.
     const statement = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} ${where} ORDER BY e.id`).raw(true)
-    const source = statement.iterate(params) as IterableIterator<unknown[]>
-    function* mapped() {
-      for (const row of source) yield toEventFromRaw(row)
-    }
-    return { total, rows: mapped() }
+    return { total, rows: statement.iterate(params) as IterableIterator<StoredEventRow> }
   }
 
   countByStream(): Map<number, { count: number; lastAt: number | null }> {
@@ -454,24 +451,44 @@ const EVENT_COLUMNS = RAW_COLUMNS.map((column) =>
       : `e.${column}`,
 ).join(', ')
 
-/** toEvent for a row read raw, columns in RAW_COLUMNS' order (exports read millions). */
-function toEventFromRaw(r: unknown[]): ReturnType<typeof toEvent> {
+/** A stored event's columns as read for an export, in RAW_COLUMNS' order; `payload` is the stored text. */
+export type StoredEventRow = [
+  id: number,
+  connectionId: number,
+  streamId: number,
+  kind: EventKind,
+  blockNumber: number | null,
+  blockHash: string | null,
+  transactionHash: string | null,
+  transactionIndex: number | null,
+  logIndex: number | null,
+  address: string | null,
+  /** Comma-joined. */
+  topics: string | null,
+  data: string | null,
+  removed: 0 | 1,
+  payload: string | null,
+  receivedAt: number,
+]
+
+/** A StoredEventRow as `list` gives events. */
+export function storedRow(r: StoredEventRow): ReturnType<typeof toEvent> {
   return toEvent({
-    id: r[0] as number,
-    connection_id: r[1] as number,
-    stream_id: r[2] as number,
-    kind: r[3] as EventKind,
-    block_number: r[4] as number | null,
-    block_hash: r[5] as string | null,
-    tx_hash: r[6] as string | null,
-    tx_index: r[7] as number | null,
-    log_index: r[8] as number | null,
-    address: r[9] as string | null,
-    topics: r[10] as string | null,
-    data: r[11] as string | null,
-    removed: r[12] as number,
-    payload: r[13] as string | null,
-    received_at: r[14] as number,
+    id: r[0],
+    connection_id: r[1],
+    stream_id: r[2],
+    kind: r[3],
+    block_number: r[4],
+    block_hash: r[5],
+    tx_hash: r[6],
+    tx_index: r[7],
+    log_index: r[8],
+    address: r[9],
+    topics: r[10],
+    data: r[11],
+    removed: r[12],
+    payload: r[13],
+    received_at: r[14],
   })
 }
 

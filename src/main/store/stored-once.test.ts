@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChainStore, type ChainLog } from './chain-store'
 import { openDatabase, type Db } from './database'
-import { EventStore } from './event-store'
+import { EventStore, storedRow } from './event-store'
 import { decodeRawLog, encodeRawLog, type LogColumns } from './raw-log'
 import { RetentionStore } from './retention-store'
 
@@ -117,7 +117,7 @@ describe('a captured log stored once', () => {
     // Filters see the pointed-at columns.
     expect(events.list({ limit: 10, selectors: [TOPIC], address: live.address, fromBlock: 5 }).map((r) => r.streamId)).toEqual([8, 7])
     expect(events.list({ limit: 10, text: '6553f100' })).toHaveLength(3)
-    const exported = [...events.iterate({ streamIds: [7] }).rows]
+    const exported = [...events.iterate({ streamIds: [7] }).rows].map(storedRow)
     expect(exported.map((r) => r.payload)).toEqual([history.raw, live.raw])
   })
 
