@@ -64,6 +64,25 @@ describe('ChainTracker', () => {
     ])
   })
 
+  it('stores a burst of announced blocks a group at a time, in order, every block and log once', async () => {
+    const { provider, tracker } = await setup()
+    tracker.registerFilter({ topics: [LOG.topics] })
+    provider.mine([LOG])
+    tracker.poke()
+    await waitFor('start', () => tracker.cursor?.number === 1)
+    const events: number[][] = []
+    tracker.on('blocks', (blocks) => events.push(blocks.map((b) => b.block.number)))
+    // 40 blocks announced at once, as newHeads notifications arrive while the tracker is behind.
+    for (let i = 0; i < 40; i++) tracker.noteHead(provider.mine([LOG, LOG]))
+    tracker.poke()
+    await waitFor('caught up', () => tracker.cursor?.number === 41, 30_000)
+    expect(events.flat()).toEqual(Array.from({ length: 40 }, (_, i) => i + 2))
+    expect(Math.max(...events.map((e) => e.length))).toBeGreaterThan(1)
+    expect(tracker.store.canonicalLogs(2, 41).map((l) => [l.blockNumber, l.logIndex])).toEqual(
+      Array.from({ length: 80 }, (_, i) => [2 + Math.floor(i / 2), i % 2]),
+    )
+  })
+
   it('fills a long gap block by block after being away', async () => {
     const { provider, tracker } = await setup()
     tracker.registerFilter({ topics: [LOG.topics] })

@@ -56,6 +56,8 @@ interface Registration {
 
 /** Final-chain pruning: rows per transaction, with the event loop free between batches. */
 const PRUNE_BATCH = 500
+/** Announced blocks stored in one transaction when the chain is ahead (their logs are asked for together). */
+const STORE_GROUP = 8
 /** 'finalized' is asked at most this often (blocks, ms): finality moves once per epoch on Ethereum. */
 const FINALITY_EVERY_BLOCKS = 32
 const FINALITY_EVERY_MS = 60_000
@@ -68,8 +70,8 @@ export interface TrackedBlock {
 }
 
 export interface TrackerEvents {
-  /** A new canonical block, with all its logs, after it is stored. */
-  block: [TrackedBlock]
+  /** New canonical blocks with all their logs, in chain order, after they are stored (a group stored in one transaction comes as one event). */
+  blocks: [TrackedBlock[]]
   /** Blocks that left the canonical chain, newest first; `ancestor` is the common ancestor. */
   reorg: [orphaned: TrackedBlock[], ancestor: { number: number; hash: string }]
   finalized: [number]
@@ -291,24 +293,26 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
         this.options.log(`upstream head ${latestNumber} is far below ours (${cursor.number}); waiting for the node to catch up`)
       cursor = this.store.cursor()!
     }
-    // The next announced block's logs are asked for while this one is stored: the round trip overlaps the work.
-    let prefetched: { hash: string; logs: Promise<ChainLog[]> } | null = null
+    // Announced blocks that chain from the cursor have their logs asked for ahead, and are
+    // stored a group at a time in one transaction: catching up (a restart, a fast chain) costs
+    // one commit per group, and the next group's round trips overlap this group's work.
+    const ahead: { raw: RawBlock; logs: Promise<ChainLog[]> }[] = []
     while (!this.stopped && cursor.number < latestNumber) {
-      let next: RawBlock | null | undefined = this.announced.get(cursor.number + 1)
-      // A notification from a branch that lost, or one after a gap: ask the upstream by number.
-      if (next && next.parentHash.toLowerCase() !== cursor.hash) next = undefined
-      this.announced.delete(cursor.number + 1)
-      next ??= await this.block(hex(cursor.number + 1))
-      if (!next) break
-      if (next.parentHash.toLowerCase() !== cursor.hash) {
-        await this.handleFork(cursor.number)
-      } else {
-        const hash = next.hash.toLowerCase()
-        const logs = prefetched?.hash === hash ? prefetched.logs : this.fetchLogs(chainBlock(next), next.logsBloom)
-        const following = this.announced.get(Number(next.number) + 1)
-        prefetched = following && following.parentHash.toLowerCase() === hash ? this.prefetch(following) : null
-        await this.processBlock(next, cursor.firstBlock, await logs)
+      this.fetchAhead(ahead, cursor, latestNumber)
+      if (ahead.length > 0) {
+        const group: TrackedBlock[] = []
+        for (const fetched of ahead.splice(0, STORE_GROUP)) group.push({ block: chainBlock(fetched.raw), logs: await fetched.logs })
+        this.store.appendBlocks(group, cursor.firstBlock)
+        this.emit('blocks', group)
+        cursor = this.store.cursor()!
+        continue
       }
+      // A notification from a branch that lost, or none after a gap: ask the upstream by number.
+      this.announced.delete(cursor.number + 1)
+      const next = await this.block(hex(cursor.number + 1))
+      if (!next) break
+      if (next.parentHash.toLowerCase() !== cursor.hash) await this.handleFork(cursor.number)
+      else await this.processBlock(next, cursor.firstBlock)
       cursor = this.store.cursor()!
     }
     this.forgetAnnounced(cursor.number)
@@ -398,19 +402,29 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     return { number: first - 1, hash: theirs.parentHash.toLowerCase() }
   }
 
-  /** A block's logs asked for ahead; a failure surfaces when (and only if) they are used. */
-  private prefetch(raw: RawBlock): { hash: string; logs: Promise<ChainLog[]> } {
-    const logs = this.fetchLogs(chainBlock(raw), raw.logsBloom)
-    logs.catch(() => undefined)
-    return { hash: raw.hash.toLowerCase(), logs }
+  /**
+   * Extends `ahead` (blocks after the cursor, in order) with announced blocks that chain from
+   * its last one, up to two groups, asking for each one's logs at once. A failed request
+   * surfaces when (and only if) its logs are used.
+   */
+  private fetchAhead(ahead: { raw: RawBlock; logs: Promise<ChainLog[]> }[], cursor: { number: number; hash: string }, latest: number): void {
+    let tip = ahead.at(-1)?.raw.hash.toLowerCase() ?? cursor.hash
+    for (let n = cursor.number + 1 + ahead.length; ahead.length < 2 * STORE_GROUP && n <= latest; n++) {
+      const raw = this.announced.get(n)
+      if (!raw || raw.parentHash.toLowerCase() !== tip) return
+      this.announced.delete(n)
+      const logs = this.fetchLogs(chainBlock(raw), raw.logsBloom)
+      logs.catch(() => undefined)
+      ahead.push({ raw, logs })
+      tip = raw.hash.toLowerCase()
+    }
   }
 
-  /** `logs`: already fetched (first sync); else fetched here. */
-  private async processBlock(raw: RawBlock, firstBlock: number, logs?: ChainLog[]): Promise<void> {
+  private async processBlock(raw: RawBlock, firstBlock: number): Promise<void> {
     const block = chainBlock(raw)
-    logs ??= await this.fetchLogs(block, raw.logsBloom)
-    this.store.appendBlock(block, logs, firstBlock)
-    this.emit('block', { block, logs })
+    const logs = await this.fetchLogs(block, raw.logsBloom)
+    this.store.appendBlocks([{ block, logs }], firstBlock)
+    this.emit('blocks', [{ block, logs }])
   }
 
   /**

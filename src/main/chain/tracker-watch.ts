@@ -83,19 +83,19 @@ class TrackerWatch implements WatchHandle {
       this.detach.push(() => registration.release())
     }
     if (this.request.irreversibleOnly) this.detach.push(this.tracker.wantPromptFinality())
-    const onBlock = (tracked: TrackedBlock): void => {
+    const onBlocks = (blocks: TrackedBlock[]): void => {
       // Blocks announced before the filter took effect lack its logs; the store has them once it is active.
       if (this.registration && !this.registration.active) return
-      if (tracked.block.number >= this.next) this.fresh.set(tracked.block.number, tracked)
+      for (const tracked of blocks) if (tracked.block.number >= this.next) this.fresh.set(tracked.block.number, tracked)
       this.pump()
     }
     const onFinalized = (): void => this.pump()
     const onReorg = (orphaned: TrackedBlock[], ancestor: { number: number }): void => this.onReorg(orphaned, ancestor.number)
-    this.tracker.on('block', onBlock)
+    this.tracker.on('blocks', onBlocks)
     this.tracker.on('finalized', onFinalized)
     this.tracker.on('reorg', onReorg)
     this.detach.push(
-      () => this.tracker.off('block', onBlock),
+      () => this.tracker.off('blocks', onBlocks),
       () => this.tracker.off('finalized', onFinalized),
       () => this.tracker.off('reorg', onReorg),
     )

@@ -140,18 +140,26 @@ export class ChainStore {
     return this.settleCaptured()
   }
 
-  /** Stores a canonical block with all its logs and advances the cursor, atomically. */
-  appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
+  /** Stores canonical blocks (in chain order) with all their logs and advances the cursor to the last, atomically. */
+  appendBlocks(blocks: { block: ChainBlock; logs: ChainLog[] }[], firstBlock: number): void {
+    const last = blocks.at(-1)?.block
+    if (!last) return
     // Rows are made before the write gate: the writer thread keeps committing captured events meanwhile.
-    const header = JSON.stringify(block.header)
-    const rows = logs.map((log) => this.logRow(log))
+    const rows = blocks.map(({ block, logs }) => ({ block, header: JSON.stringify(block.header), logs: logs.map((log) => this.logRow(log)) }))
     this.writeGate(
       this.db.transaction(() => {
-        this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, header)
-        for (const row of rows) this.insertLog.run(row)
-        this.saveCursor.run(this.connectionId, firstBlock, block.number, block.hash)
+        for (const { block, header, logs } of rows) {
+          this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, header)
+          for (const row of logs) this.insertLog.run(row)
+        }
+        this.saveCursor.run(this.connectionId, firstBlock, last.number, last.hash)
       }),
     )
+  }
+
+  /** One block: appendBlocks([{ block, logs }]). */
+  appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
+    this.appendBlocks([{ block, logs }], firstBlock)
   }
 
   /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). */

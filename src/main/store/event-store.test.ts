@@ -159,6 +159,16 @@ describe('EventStore', () => {
     expect(committed.map((c) => c.count)).toEqual([1, 3])
   })
 
+  it('a burst queued before the first failure past the held-writes bound stops capture as soon as the commit fails', () => {
+    const backlog: [boolean, number][] = []
+    const { db, store } = open({ maxHeldWrites: 5, onBacklog: (full, held) => backlog.push([full, held]) })
+    breakInserts(db)
+    // Eight rows at once (a group of blocks delivered together), before any commit failed.
+    for (let n = 1; n <= 8; n++) store.enqueue(1, 1, log(n))
+    expect(backlog).toEqual([])
+    store.flush()
+    expect(backlog).toEqual([[true, 8]])
+  })
   it('exclusive() runs a main-connection write after the batch in flight and holds back the next', () => {
     const { db, store } = open({ maxBatch: 2 })
     db.exec('CREATE TABLE side (n INTEGER)')

@@ -209,12 +209,17 @@ export class EventStore {
     // past a few batches the main thread waits for the writer, as it did when it wrote.
     // Not while retrying: the batch in flight may sit out a lock's busy timeout.
     if (this.opCount >= this.maxBatch * MAX_QUEUED_BATCHES && this.inFlight && !this.retrying) this.writer.drain()
+    this.checkBacklog()
+    if (this.opCount >= this.maxBatch) this.dispatch('batch')
+    else if (!this.timer) this.timer = setTimeout(() => this.dispatch('timer'), this.flushIntervalMs)
+  }
+
+  /** While commits fail, past `maxHeldWrites` held the owner is told to stop producing (once). */
+  private checkBacklog(): void {
     if (this.retrying && !this.backlogFull && this.pendingCount >= (this.options.maxHeldWrites ?? MAX_HELD_WRITES)) {
       this.backlogFull = true
       this.options.onBacklog?.(true, this.pendingCount)
     }
-    if (this.opCount >= this.maxBatch) this.dispatch('batch')
-    else if (!this.timer) this.timer = setTimeout(() => this.dispatch('timer'), this.flushIntervalMs)
   }
 
   /** Time the writer thread spent committing, for the ingest benchmark. */
@@ -302,6 +307,8 @@ export class EventStore {
       const retryInMs = retryDelay(this.failures++)
       this.timer = setTimeout(() => this.dispatch('timer'), retryInMs)
       this.options.onError?.(result.error, { pendingWrites: this.pendingCount, retryInMs })
+      // A burst queued before the first failure is held too: it may be past the bound already.
+      this.checkBacklog()
       return
     }
     this.retrying = false
