@@ -251,7 +251,9 @@ class TrackerWatch implements WatchHandle {
       const byBlock = new Map<number, ChainLog[]>()
       for (const raw of range.items) {
         const log = toChainLog(raw)
-        byBlock.set(log.blockNumber, [...(byBlock.get(log.blockNumber) ?? []), log])
+        const list = byBlock.get(log.blockNumber)
+        if (list) list.push(log)
+        else byBlock.set(log.blockNumber, [log])
       }
       for (let n = range.from; n <= range.to; n++) {
         const logs = (byBlock.get(n) ?? []).sort((a, b) => a.logIndex - b.logIndex)
