@@ -685,7 +685,7 @@ test(`history: start_block -N over ${int(LOGS)} matching logs, eth_getLogs to th
   const rangeMs = okRanges.reduce((sum, r) => sum + r.ms, 0) + refused.reduce((sum, r) => sum + r.ms, 0)
   const sizesTried = [...new Set(tw.ranges.map((r) => r.to - r.from + 1))]
   const refusals = refused.length
-    ? `${refused.length} refused or failed (${[...new Set(refused.map((r) => `${int(r.to - r.from + 1)} blocks: ${r.error!.slice(0, 120)}`))].join('; ')}), ${(refused.reduce((sum, r) => sum + r.ms, 0) / 1000).toFixed(1)} s spent on them`
+    ? `${refused.length} refused or failed (${[...new Set(refused.map((r) => `${int(r.to - r.from + 1)} blocks: ${r.error!.split(';')[0]!}`))].join('; ')}), ${(refused.reduce((sum, r) => sum + r.ms, 0) / 1000).toFixed(1)} s spent on them`
     : 'none refused'
   const transportLabel = TRANSPORT === 'ws' ? 'WebSocket' : 'HTTP'
   const command = `${process.env.BENCH_HISTORY_LOGS ? `BENCH_HISTORY_LOGS=${process.env.BENCH_HISTORY_LOGS} ` : ''}${TRANSPORT === 'http' ? 'BENCH_HISTORY_TRANSPORT=http ' : ''}npm run bench:history`
