@@ -10,11 +10,13 @@ import { UI_SOCKET_PATH, uiServerFrameSchema } from '../src/shared/ws-protocol'
 
 export class UiSocketClient {
   private nextId = 1
-  private readonly waiting = new Map<number, { command: CommandName; resolve: (value: unknown) => void; reject: (error: Error) => void }>()
+  private readonly waiting = new Map<number, { command: CommandName; resolve: (value: unknown, arrivedAt: number) => void; reject: (error: Error) => void }>()
   private readonly listeners = new Map<EventName, Set<(payload: unknown) => void>>()
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
+      // Before parsing: callTimed() measures the answer's round trip, not this client's work on it.
+      const arrivedAt = performance.now()
       const frame = uiServerFrameSchema.parse(JSON.parse(data.toString('utf8')))
       if ('event' in frame) {
         for (const listener of this.listeners.get(frame.event) ?? []) listener(frame.payload)
@@ -23,7 +25,7 @@ export class UiSocketClient {
       const waiter = this.waiting.get(frame.id)
       if (!waiter) return
       this.waiting.delete(frame.id)
-      if (frame.ok) waiter.resolve(frame.value)
+      if (frame.ok) waiter.resolve(frame.value, arrivedAt)
       else waiter.reject(new Error(`${waiter.command} failed: ${frame.error.code}: ${frame.error.message}`))
     })
     socket.on('close', () => {
@@ -42,13 +44,22 @@ export class UiSocketClient {
   }
 
   async call<N extends CommandName>(command: N, payload: CommandRequest<N>): Promise<CommandResponse<N>> {
+    return (await this.callTimed(command, payload)).value
+  }
+
+  /**
+   * call(), and the milliseconds from sending the request to the arrival of its answer's
+   * frame (before this client parses it or checks it against the contract).
+   */
+  async callTimed<N extends CommandName>(command: N, payload: CommandRequest<N>): Promise<{ value: CommandResponse<N>; ms: number }> {
     const id = this.nextId++
-    const value = await new Promise<unknown>((resolve, reject) => {
-      this.waiting.set(id, { command, resolve, reject })
+    const sentAt = performance.now()
+    const { value, arrivedAt } = await new Promise<{ value: unknown; arrivedAt: number }>((resolve, reject) => {
+      this.waiting.set(id, { command, resolve: (answer, at) => resolve({ value: answer, arrivedAt: at }), reject })
       this.socket.send(JSON.stringify({ id, command, payload }))
     })
     // Checked against the contract as the UI checks it, so a wrong answer fails here.
-    return commands[command].response.parse(value) as CommandResponse<N>
+    return { value: commands[command].response.parse(value) as CommandResponse<N>, ms: arrivedAt - sentAt }
   }
 
   on<N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void): () => void {

@@ -221,6 +221,20 @@ describe('EventStore', () => {
     expect(ids({ limit: 100, address: '0x00000000000000000000000000000000000000f1' })).toEqual([61])
     expect(ids({ limit: 100, text: log(42).blockHash!.slice(30) })).toEqual([42])
     expect(ids({ limit: 100, text: '%' })).toEqual([])
+    // An event name no ABI knows has no selectors: nothing matches.
+    expect(ids({ limit: 100, selectors: [] })).toEqual([])
+  })
+
+  it('counts events per stream, with the received time of the newest', () => {
+    const { store } = open()
+    for (let n = 1; n <= 5; n++) store.enqueue(1, n % 2 === 0 ? 7 : 8, log(n), 1_000 + n)
+    store.flush()
+    expect(store.countByStream()).toEqual(
+      new Map([
+        [7, { count: 2, lastAt: 1_004 }],
+        [8, { count: 3, lastAt: 1_005 }],
+      ]),
+    )
   })
 
   it('an in-memory store writes inline, on the same connection', () => {

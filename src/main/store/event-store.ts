@@ -330,6 +330,8 @@ export class EventStore {
    * for a page of new rows, against under 1 ms with the range; bench/live-log.bench.ts).
    */
   list(query: EventQuery): (Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number })[] {
+    // No known event has this name: no row can match, and finding that out would read every row.
+    if (query.selectors?.length === 0) return []
     const where: string[] = []
     const params: Record<string, string | number> = { limit: query.limit }
     const add = (condition: string, values: Record<string, string | number> = {}): void => {
@@ -406,8 +408,19 @@ export class EventStore {
     return { total, rows: statement.iterate(params) as IterableIterator<StoredEventRow> }
   }
 
+  /**
+   * Events per stream and when the newest arrived (read at every start). Counted on the stream
+   * index alone; the time is the received time of each stream's newest row (rows are received
+   * in id order), one index step per stream. MAX(received_at) read every row of the table
+   * instead: 285-460 ms per million events against 75 ms (bench/big-store.bench.ts's store).
+   */
   countByStream(): Map<number, { count: number; lastAt: number | null }> {
-    const rows = this.db.prepare('SELECT stream_id, COUNT(*) AS n, MAX(received_at) AS last FROM events GROUP BY stream_id').all() as {
+    const rows = this.db
+      .prepare(
+        `SELECT s.stream_id, s.n, (SELECT received_at FROM events WHERE stream_id = s.stream_id ORDER BY id DESC LIMIT 1) AS last
+         FROM (SELECT stream_id, COUNT(*) AS n FROM events GROUP BY stream_id) s`,
+      )
+      .all() as {
       stream_id: number
       n: number
       last: number | null
