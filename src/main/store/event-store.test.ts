@@ -185,6 +185,22 @@ describe('EventStore', () => {
     expect(db.prepare('SELECT COUNT(*) FROM side').pluck().get()).toBe(1)
   })
 
+  it('list() pages a block range the same whether it holds few rows (read through its index) or many (ids walked)', () => {
+    const { store } = open()
+    for (let n = 0; n < 6_000; n++) store.enqueue(1, 1 + (n % 2), log(n))
+    store.flush()
+    const blocks = (rows: { blockNumber: number | null }[]) => rows.map((r) => r.blockNumber)
+    // Many rows in range: the newest ones first.
+    expect(blocks(store.list({ fromBlock: 0, toBlock: 5_999, limit: 3 }))).toEqual([5_999, 5_998, 5_997])
+    expect(blocks(store.list({ fromBlock: 100, limit: 2 }))).toEqual([5_999, 5_998])
+    // Few rows in range, paged with beforeId and combined with a stream.
+    const page = store.list({ fromBlock: 10, toBlock: 14, limit: 3 })
+    expect(blocks(page)).toEqual([14, 13, 12])
+    expect(blocks(store.list({ fromBlock: 10, toBlock: 14, limit: 3, beforeId: page.at(-1)!.id }))).toEqual([11, 10])
+    expect(blocks(store.list({ toBlock: 4, streamIds: [1], limit: 10 }))).toEqual([4, 2, 0])
+    expect(blocks(store.list({ kind: 'log', fromBlock: 3_000, toBlock: 3_001, limit: 10 }))).toEqual([3_001, 3_000])
+  })
+
   it('list() pages newest first with every filter, alone and combined', () => {
     const { store } = open()
     const APPROVAL = '0x8c5be1e5ebec7d5bd14f4302ad09a9cfc0dc2b5f5b14b7aa55c1b8a3a3f7e7b1'

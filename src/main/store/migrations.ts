@@ -219,4 +219,14 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE chain_cursor ADD COLUMN logs_pruned_index INTEGER NOT NULL DEFAULT -1;
     `,
   },
+  {
+    version: 12,
+    name: 'live-log pages by kind and block range at ten million events',
+    sql: `
+      -- A page of one kind walks this index newest first (pending transactions and heads are a small share of a busy store).
+      CREATE INDEX events_by_kind ON events (kind, id);
+      -- A block range holding few rows is read through this index, not by walking every newer row (bench/big-store.bench.ts).
+      CREATE INDEX events_by_block ON events (block_number);
+    `,
+  },
 ]
