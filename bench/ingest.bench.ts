@@ -25,6 +25,9 @@
  * way (openDatabase), with EventStore's own prepared INSERT, in transactions of its batch
  * size: no network, no JSON. A path's rate over the raw rate is the figure.
  *
+ * The engine phase, the row check, the raw baseline and the meters live in engine-path.ts
+ * (shared with bench:peers).
+ *
  * Environment: BENCH_LOGS (default 300,000; rounded up to whole blocks of 250),
  * BENCH_CEILING_LOGS (200,000), BENCH_TIMEOUT_MS (120,000), BENCH_CHAIN_LEAD (16, read by
  * the flood server), BENCH_ONLY=engine|notifications,
@@ -33,26 +36,20 @@
  * the engine's log).
  */
 import fs from 'node:fs'
-import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { PerformanceObserver, performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
+import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import { expect, test } from 'vitest'
-import { ChainStore, INSERT_CHAIN_LOG_SQL } from '../src/main/store/chain-store'
-import { DATABASE_FILE, Engine } from '../src/main/engine/engine'
+import { DATABASE_FILE } from '../src/main/engine/engine'
 import { openDatabase } from '../src/main/store/database'
-import { DEFAULT_EVENT_BATCH, EventStore, INSERT_EVENT_SQL } from '../src/main/store/event-store'
-import { decodeRawLog, encodeRawLog } from '../src/main/store/raw-log'
-import { createKeyFileSecretBox } from '../src/main/store/secret-box'
+import { EventStore } from '../src/main/store/event-store'
 import { SubscriptionRunner } from '../src/main/subscriptions/subscription-runner'
 import { ConnectionPool } from '../src/main/upstream/connection-pool'
-import { subscriptionSpecSchema } from '../src/shared/subscription-params'
 import { writeSection } from './benchmarks-md'
+import { collectGarbage, engineWatch, logSpec, phaseMeters, rawInserts, verifyStored, withTimeout } from './engine-path'
 import { FloodServer } from './flood-upstream'
-import { FIRST_BLOCK, FIRST_TIMESTAMP, LOGS_PER_BLOCK, MainnetLogs } from './mainnet-logs.mjs'
+import { LOGS_PER_BLOCK, MainnetLogs } from './mainnet-logs.mjs'
 import { cpuBusy, envInt, gitCommit, machine } from './run-context'
 
 const BLOCKS = Math.ceil(envInt('BENCH_LOGS', 300_000) / LOGS_PER_BLOCK)
@@ -67,123 +64,8 @@ const VERBOSE = process.env.BENCH_VERBOSE === '1'
 /** Issue 11's goals: each path's committed rate over the raw insert rate of its own rows, in the same run. */
 const TARGET_RATIO = { engine: 0.6, notifications: 0.7 } as const
 
-const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 const pct = (n: number): string => `${n.toFixed(1)} %`
-const logSpec = () => subscriptionSpecSchema.parse({ type: 'logs', params: {} })
-
-/* ------------------------------------------------------------------ meters */
-
-function rssMeter(): { stop(): { startMb: number; peakMb: number } } {
-  const start = process.memoryUsage.rss()
-  let peak = start
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100)
-  return {
-    stop() {
-      clearInterval(timer)
-      peak = Math.max(peak, process.memoryUsage.rss())
-      return { startMb: start / 2 ** 20, peakMb: peak / 2 ** 20 }
-    },
-  }
-}
-
-function gcMeter(): { stop(): Promise<number> } {
-  let ms = 0
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) ms += entry.duration
-  })
-  observer.observe({ entryTypes: ['gc'] })
-  return {
-    async stop() {
-      // GC entries are delivered asynchronously.
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      observer.disconnect()
-      return ms
-    },
-  }
-}
-
-/** Wall time spent in methods of the real classes, measured around the real methods. */
-function methodMeter(targets: [label: string, proto: object, method: string][]): { stop(): Map<string, number> } {
-  const spent = new Map<string, number>()
-  const restore: (() => void)[] = []
-  for (const [label, proto, method] of targets) {
-    const target = proto as Record<string, (...args: unknown[]) => unknown>
-    const original = target[method]!
-    spent.set(label, 0)
-    target[method] = function (this: unknown, ...args: unknown[]): unknown {
-      const started = performance.now()
-      try {
-        return original.apply(this, args)
-      } finally {
-        spent.set(label, spent.get(label)! + performance.now() - started)
-      }
-    }
-    restore.push(() => (target[method] = original))
-  }
-  return {
-    stop() {
-      restore.forEach((undo) => undo())
-      return spent
-    },
-  }
-}
-
-async function cpuProfiler(): Promise<{ stop(name: string): Promise<void> }> {
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.setSamplingInterval', { interval: 250 })
-  await session.post('Profiler.start')
-  return {
-    async stop(name) {
-      const { profile } = await session.post('Profiler.stop')
-      const file = path.join(benchDir, '.profiles', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
-      fs.mkdirSync(path.dirname(file), { recursive: true })
-      fs.writeFileSync(file, JSON.stringify(profile))
-      session.disconnect()
-      const shown = path.relative(process.cwd(), file)
-      console.log(`CPU profile (${name}): ${shown}; summary: node bench/profile-summary.mjs ${shown}`)
-    },
-  }
-}
-
-/** Meters one capture phase: RSS, GC, process CPU, time in the store methods, optional profile. */
-async function phaseMeters(name: string, methods: [string, object, string][]) {
-  const profiler = PROFILE ? await cpuProfiler() : null
-  const rss = rssMeter()
-  const gc = gcMeter()
-  const spent = methodMeter(methods)
-  const cpu = process.cpuUsage()
-  return {
-    async stop() {
-      const used = process.cpuUsage(cpu)
-      const times = spent.stop()
-      const memory = rss.stop()
-      await profiler?.stop(name)
-      return { cpuMs: (used.user + used.system) / 1000, times, ...memory, gcMs: await gc.stop() }
-    },
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what())), TIMEOUT_MS)))
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
-/** A full GC when the worker runs with --expose-gc (the bench config passes it). */
-function collectGarbage(): void {
-  ;(globalThis as { gc?: () => void }).gc?.()
-}
 
 /* ------------------------------------------------------------------ checks */
 
@@ -194,59 +76,6 @@ function expectedLogs(): MainnetLogs {
     expected.prepare(LOGS)
   }
   return expected
-}
-
-/** The log object the flood server sends for a row (geth's field order, blockTimestamp included). */
-function wireObject(r: ReturnType<MainnetLogs['row']>): Record<string, unknown> {
-  return {
-    address: r.address,
-    topics: r.topics.split(','),
-    data: r.data,
-    blockNumber: `0x${r.blockNumber.toString(16)}`,
-    transactionHash: r.transactionHash,
-    transactionIndex: `0x${r.transactionIndex.toString(16)}`,
-    blockHash: r.blockHash,
-    blockTimestamp: `0x${(FIRST_TIMESTAMP + 12 * (r.blockNumber - FIRST_BLOCK)).toString(16)}`,
-    logIndex: `0x${r.logIndex.toString(16)}`,
-    removed: false,
-  }
-}
-
-/** Every stored log row must be the log sent at its position: columns, and the raw object read back exactly. */
-function verify(file: string): { stored: number; mismatches: number; firstMismatch: string | null; connectionId: number; streamId: number } {
-  const logs = expectedLogs()
-  const reader = new Database(file, { readonly: true })
-  try {
-    const stored = (reader.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'log'").get() as { n: number }).n
-    const first = reader.prepare("SELECT connection_id, stream_id FROM events WHERE kind = 'log' ORDER BY id LIMIT 1").get() as
-      { connection_id: number; stream_id: number } | undefined
-    let mismatches = 0
-    let firstMismatch: string | null = null
-    let seq = 0
-    const rows = reader
-      .prepare(
-        // A watch's log is stored once, in chain_logs, its events row pointing at it (EventStore's join).
-        `SELECT e.block_number, e.block_hash, COALESCE(e.tx_hash, l.tx_hash), COALESCE(e.tx_index, l.tx_index), e.log_index, COALESCE(e.address, l.address),
-           COALESCE(e.topics, l.topics), COALESCE(e.data, l.data), e.removed, COALESCE(e.payload, l.raw_json)
-         FROM events e LEFT JOIN chain_logs l ON e.address IS NULL AND l.connection_id = e.connection_id AND l.block_hash = e.block_hash AND l.log_index = e.log_index
-         WHERE e.kind = 'log' ORDER BY e.id`,
-      )
-      .raw()
-      .iterate() as IterableIterator<unknown[]>
-    for (const row of rows) {
-      const e = seq < LOGS ? logs.row(seq) : null
-      const want = e ? [e.blockNumber, e.blockHash, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.topics, e.data, 0] : []
-      const raw = e ? decodeRawLog(row[9] as string | null, { ...e, topics: e.topics.split(',') }) : null
-      if (!e || want.some((value, i) => value !== row[i]) || JSON.stringify(raw) !== JSON.stringify(wireObject(e))) {
-        mismatches += 1
-        firstMismatch ??= `row ${seq + 1}: stored ${JSON.stringify(row)}, sent ${JSON.stringify(want)}`
-      }
-      seq += 1
-    }
-    return { stored, mismatches, firstMismatch, connectionId: first?.connection_id ?? 1, streamId: first?.stream_id ?? 1 }
-  } finally {
-    reader.close()
-  }
 }
 
 /* ------------------------------------------------------------------ phases */
@@ -328,72 +157,6 @@ async function chainCeiling(server: FloodServer, blocks: number): Promise<number
   return logs / seconds
 }
 
-/** The whole Engine with a `logs` subscription against the chain. */
-async function engineWatch(server: FloodServer): Promise<PathResult> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidewatch-bench-engine-'))
-  try {
-    await server.planChain(BLOCKS)
-    const chainDone = server.next('chain-done')
-    const engine = new Engine({
-      dataDir,
-      secrets: createKeyFileSecretBox(dataDir),
-      log: (message) => VERBOSE && console.log(`  [engine] ${message}`),
-    })
-    const errors: string[] = []
-    engine.on('storeError', (error) => errors.push(error.message))
-    let committed = 0
-    let committedAt = 0
-    const allCommitted = new Promise<void>((resolve) => {
-      engine.on('eventsAppended', ({ count }) => {
-        committed += count
-        if (committed >= LOGS && committedAt === 0) {
-          committedAt = Date.now()
-          resolve()
-        }
-      })
-    })
-    let measured: Awaited<ReturnType<Awaited<ReturnType<typeof phaseMeters>>['stop']>>
-    let startedAt: number
-    let serverCpuMs = 0
-    try {
-      const connection = engine.connections.add({ name: 'flood', url: server.url })
-      const subscription = engine.subscriptions.create({ connectionId: connection.id, spec: logSpec() })
-      // Tracking stands at the chain's head and the watch listens from the next block.
-      await until('the logs watch to be active and the tracker at the head', () => {
-        const view = engine.subscriptions.list(connection.id).find((s) => s.id === subscription.id)
-        return view?.state === 'active' && engine.connections.liveConnection(connection.id)?.tracker.cursor?.number === FIRST_BLOCK - 1
-      })
-      const meters = await phaseMeters('engine', [
-        ['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush'],
-        ['ChainStore.appendBlock (chain_blocks, chain_logs; with its wait for the writer thread to be idle)', ChainStore.prototype, 'appendBlock'],
-        ['ChainStore.canonicalRange (read back for the watch)', ChainStore.prototype, 'canonicalRange'],
-      ])
-      startedAt = server.go()
-      await withTimeout(allCommitted, () => `engine: only ${int(committed)} of ${int(LOGS)} logs committed after ${TIMEOUT_MS} ms`)
-      measured = await meters.stop()
-      serverCpuMs = (await chainDone).cpuMs
-    } finally {
-      await engine.close()
-    }
-    const seconds = (committedAt - startedAt) / 1000
-    return {
-      path: 'engine',
-      rate: LOGS / seconds,
-      seconds,
-      rssStartMb: measured.startMb,
-      rssPeakMb: measured.peakMb,
-      cpuPercent: measured.cpuMs / 10 / seconds,
-      serverCpuPercent: serverCpuMs / 10 / seconds,
-      gcMs: measured.gcMs,
-      times: measured.times,
-      errors,
-      ...verify(path.join(dataDir, DATABASE_FILE)),
-    }
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true })
-  }
-}
-
 /** eth_subscription notifications through the runner path into EventStore. */
 async function notificationPath(server: FloodServer): Promise<PathResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidewatch-bench-notify-'))
@@ -402,7 +165,11 @@ async function notificationPath(server: FloodServer): Promise<PathResult> {
     await server.planNotifications(LOGS)
     const floodStarted = server.next('flood-start')
     const floodDone = server.next('flood-done')
-    const meters = await phaseMeters('notifications', [['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush']])
+    const meters = await phaseMeters(
+      'notifications',
+      [['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush']],
+      PROFILE,
+    )
     const db = openDatabase(file)
     const errors: string[] = []
     let committed = 0
@@ -432,9 +199,9 @@ async function notificationPath(server: FloodServer): Promise<PathResult> {
     try {
       pool.start()
       runner.start()
-      startedAt = (await withTimeout(floodStarted, () => 'the notification flood did not start')).at
+      startedAt = (await withTimeout(floodStarted, TIMEOUT_MS, () => 'the notification flood did not start')).at
       const writerBefore = events.writerBusyMs()
-      await withTimeout(allCommitted, () => `notifications: only ${int(committed)} of ${int(LOGS)} logs committed after ${TIMEOUT_MS} ms`)
+      await withTimeout(allCommitted, TIMEOUT_MS, () => `notifications: only ${int(committed)} of ${int(LOGS)} logs committed after ${TIMEOUT_MS} ms`)
       writerMs = events.writerBusyMs() - writerBefore
       measured = await meters.stop()
       serverCpuMs = (await floodDone).cpuMs
@@ -457,78 +224,10 @@ async function notificationPath(server: FloodServer): Promise<PathResult> {
       times: measured.times,
       errors,
       writerPercent: writerMs / 10 / seconds,
-      ...verify(file),
+      ...verifyStored(file, expectedLogs(), LOGS),
     }
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true })
-  }
-}
-
-interface RawResult {
-  rate: number
-  seconds: number
-  stored: number
-  sql: string
-  batch: number
-}
-
-/**
- * The same rows straight into SQLite, with the store's own statements and EventStore's batch
- * size, nothing else. `events`: the notification path's rows (one events row a log, holding
- * the log). `engine`: a watch's rows, each log once in chain_logs (ChainStore's statement)
- * and an events row pointing at it; the one chain_blocks row per 250 logs is left out. The
- * raw object is encoded as the store encodes it (chain_logs.raw_json, or the events row's
- * payload), before timing.
- */
-function rawInserts(kind: 'events' | 'engine', connectionId: number, streamId: number): RawResult {
-  const logs = expectedLogs()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidewatch-bench-raw-'))
-  try {
-    const db = openDatabase(path.join(dir, DATABASE_FILE))
-    // chain_logs rows belong to a connection (foreign key), as in the engine's store.
-    db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (?, 'raw', 'user', 'x', 'x', 0)").run(connectionId)
-    // The statements the store runs and the batch size it uses (exported, so the baseline follows any change to them).
-    const insert = db.prepare(INSERT_EVENT_SQL)
-    const insertLog = db.prepare(INSERT_CHAIN_LOG_SQL)
-    const batchSize = DEFAULT_EVENT_BATCH
-    const rows = Array.from({ length: LOGS }, (_, seq) => logs.row(seq))
-    // The raw object as the store encodes it (in chain_logs, or the notification path's payload).
-    const rawJson = rows.map((r) => encodeRawLog({ ...r, topics: r.topics.split(',') }, wireObject(r)))
-    const batch = db.transaction((from: number, to: number) => {
-      for (let seq = from; seq < to; seq++) {
-        const r = rows[seq]!
-        if (kind === 'events') {
-          insert.run(
-            connectionId,
-            streamId,
-            'log',
-            r.blockNumber,
-            r.blockHash,
-            r.transactionHash,
-            r.transactionIndex,
-            r.logIndex,
-            r.address,
-            r.topics,
-            r.data,
-            0,
-            rawJson[seq],
-            Date.now(),
-          )
-        } else {
-          insertLog.run(connectionId, r.blockHash, r.blockNumber, r.logIndex, r.transactionHash, r.transactionIndex, r.address, r.topics, r.data, rawJson[seq])
-          insert.run(connectionId, streamId, 'log', r.blockNumber, r.blockHash, null, null, r.logIndex, null, null, null, 0, null, Date.now())
-        }
-      }
-    })
-    const started = performance.now()
-    for (let from = 0; from < LOGS; from += batchSize) batch(from, Math.min(LOGS, from + batchSize))
-    const seconds = (performance.now() - started) / 1000
-    const stored = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n
-    db.close()
-    const sql = (kind === 'engine' ? [insertLog, insert] : [insert]).map((statement) => `\`${statement.source.replace(/\s+/g, ' ').trim()}\``).join(' and ')
-    return { rate: LOGS / seconds, seconds, stored, sql, batch: batchSize }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -544,7 +243,11 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
   try {
     // Capture phases first, each from a collected heap, so their RSS is their own.
     collectGarbage()
-    if (ONLY !== 'notifications') engine = await engineWatch(server)
+    if (ONLY !== 'notifications')
+      engine = {
+        path: 'engine',
+        ...(await engineWatch(server, { blocks: BLOCKS, logs: LOGS, expected: expectedLogs, timeoutMs: TIMEOUT_MS, profile: PROFILE, verbose: VERBOSE })),
+      }
     collectGarbage()
     if (ONLY !== 'engine') notifications = await notificationPath(server)
     if (CEILING_LOGS > 0) {
@@ -556,7 +259,10 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
     server.stop()
   }
   const ids = engine ?? notifications!
-  const raws = { engine: rawInserts('engine', ids.connectionId, ids.streamId), notifications: rawInserts('events', ids.connectionId, ids.streamId) }
+  const raws = {
+    engine: rawInserts('engine', ids.connectionId, ids.streamId, expectedLogs(), LOGS),
+    notifications: rawInserts('events', ids.connectionId, ids.streamId, expectedLogs(), LOGS),
+  }
   const date = new Date().toISOString().slice(0, 10)
   const commit = gitCommit()
   const command = `${process.env.BENCH_LOGS ? `BENCH_LOGS=${process.env.BENCH_LOGS} ` : ''}npm run bench:ingest`
