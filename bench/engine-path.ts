@@ -284,7 +284,11 @@ export async function engineWatch(server: FloodServer, options: EngineOptions): 
         options.name ?? 'engine',
         [
           ['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush'],
-          ['ChainStore.appendBlock (chain_blocks, chain_logs; with its wait for the writer thread to be idle)', ChainStore.prototype, 'appendBlock'],
+          [
+            'ChainStore.appendBlocks (chain_blocks, chain_logs, a group of blocks a transaction; with its wait for the writer thread to be idle)',
+            ChainStore.prototype,
+            'appendBlocks',
+          ],
           ['ChainStore.canonicalRange (read back for the watch)', ChainStore.prototype, 'canonicalRange'],
         ],
         options.profile,
