@@ -57,7 +57,7 @@ interface Registration {
 /** Final-chain pruning: rows per transaction, with the event loop free between batches. */
 const PRUNE_BATCH = 500
 /** Announced blocks stored in one transaction when the chain is ahead (their logs are asked for together). */
-const STORE_GROUP = 8
+const STORE_GROUP = 16
 /** 'finalized' is asked at most this often (blocks, ms): finality moves once per epoch on Ethereum. */
 const FINALITY_EVERY_BLOCKS = 32
 const FINALITY_EVERY_MS = 60_000
