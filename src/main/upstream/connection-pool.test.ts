@@ -32,6 +32,25 @@ describe('ConnectionPool', () => {
     await waitFor('all delivered', () => [...received.values()].every((r) => r.length === 1))
   })
 
+  it('answers many requests made before the socket is up, with no listener-leak warning', async () => {
+    provider = await startFakeProvider()
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      pool = new ConnectionPool({ url: provider.url, ...fast })
+      pool.start()
+      // Twenty subscriptions starting at once each ask before the socket is connected.
+      const answers = await Promise.all(Array.from({ length: 20 }, () => pool!.request<string>('eth_chainId')))
+      expect(answers).toHaveLength(20)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+      expect(pool.listenerCount('ready')).toBe(0)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('shares one upstream subscription between identical subscribers and unsubscribes after the last', async () => {
     provider = await startFakeProvider()
     pool = new ConnectionPool({ url: provider.url, ...fast })

@@ -54,6 +54,9 @@ export class ConnectionPool extends EventEmitter<PoolEvents> {
   constructor(private readonly options: PoolOptions) {
     super()
     this.max = options.maxSubscriptionsPerSocket ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET
+    // Each request made while the sockets connect waits on 'ready' once (removed on ready or
+    // timeout): a start with many subscriptions has many at once by design, not a leak.
+    this.setMaxListeners(0)
   }
 
   start(): void {
