@@ -193,6 +193,10 @@ describe('EventStore', () => {
     // Many rows in range: the newest ones first.
     expect(blocks(store.list({ fromBlock: 0, toBlock: 5_999, limit: 3 }))).toEqual([5_999, 5_998, 5_997])
     expect(blocks(store.list({ fromBlock: 100, limit: 2 }))).toEqual([5_999, 5_998])
+    // Many rows, below the newest block: the walk starts at the range's newest row.
+    const deep = store.list({ fromBlock: 0, toBlock: 5_500, limit: 3 })
+    expect(blocks(deep)).toEqual([5_500, 5_499, 5_498])
+    expect(blocks(store.list({ fromBlock: 0, toBlock: 5_500, limit: 2, beforeId: deep.at(-1)!.id }))).toEqual([5_497, 5_496])
     // Few rows in range, paged with beforeId and combined with a stream.
     const page = store.list({ fromBlock: 10, toBlock: 14, limit: 3 })
     expect(blocks(page)).toEqual([14, 13, 12])

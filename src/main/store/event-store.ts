@@ -354,6 +354,14 @@ export class EventStore {
       const narrow = (this.statement(FEW_IN_BLOCK_RANGE).pluck().get(range) as number) <= FEW_ROWS
       if (narrow) from = EVENTS_WITH_LOGS.replace('events e', 'events e INDEXED BY events_by_block')
       add(narrow ? 'e.block_number BETWEEN @fromBlock AND @toBlock' : '+e.block_number BETWEEN @fromBlock AND @toBlock', range)
+      // A wide range below the newest block: the walk starts at its newest row, not at the store's.
+      const newest = this.statement('SELECT MAX(block_number) FROM events').pluck().get() as number | null
+      if (!narrow && newest !== null && range.toBlock < newest) {
+        const top = this.statement(`SELECT MAX(id) FROM events INDEXED BY events_by_block WHERE block_number BETWEEN @fromBlock AND @toBlock`)
+          .pluck()
+          .get(range)
+        add('e.id <= @rangeTop', { rangeTop: (top as number | null) ?? 0 })
+      }
     }
     if (query.selectors !== undefined)
       add('substr(COALESCE(e.topics, l.topics), 1, 66) IN (SELECT value FROM json_each(@selectors))', { selectors: JSON.stringify(query.selectors) })
@@ -437,7 +445,10 @@ export class EventStore {
 
   /** When the stream's newest row with an id up to `upToId` arrived. */
   lastAtOf(streamId: number, upToId: number): number | null {
-    return (this.statement('SELECT received_at FROM events WHERE stream_id = ? AND id <= ? ORDER BY id DESC LIMIT 1').pluck().get(streamId, upToId) as number) ?? null
+    return (
+      (this.statement('SELECT received_at FROM events WHERE stream_id = ? AND id <= ? ORDER BY id DESC LIMIT 1').pluck().get(streamId, upToId) as number) ??
+      null
+    )
   }
 
   countByStream(): Map<number, { count: number; lastAt: number | null }> {
