@@ -91,11 +91,12 @@ export function methodMeter(targets: [label: string, proto: object, method: stri
   }
 }
 
-export async function cpuProfiler(): Promise<{ stop(name: string): Promise<void> }> {
+/** A CPU profile of this process, sampled every `intervalUs`; `stop` writes it to bench/.profiles/, says where, and returns that path. */
+export async function cpuProfiler(intervalUs = 250): Promise<{ stop(name: string): Promise<string> }> {
   const session = new Session()
   session.connect()
   await session.post('Profiler.enable')
-  await session.post('Profiler.setSamplingInterval', { interval: 250 })
+  await session.post('Profiler.setSamplingInterval', { interval: intervalUs })
   await session.post('Profiler.start')
   return {
     async stop(name) {
@@ -106,6 +107,7 @@ export async function cpuProfiler(): Promise<{ stop(name: string): Promise<void>
       session.disconnect()
       const shown = path.relative(process.cwd(), file)
       console.log(`CPU profile (${name}): ${shown}; summary: node bench/profile-summary.mjs ${shown}`)
+      return shown
     },
   }
 }

@@ -36,7 +36,6 @@
  */
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -54,6 +53,7 @@ import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { ConnectionPool } from '../src/main/upstream/connection-pool'
 import { subscriptionSpecSchema } from '../src/shared/subscription-params'
 import { writeSection } from './benchmarks-md'
+import { cpuProfiler } from './engine-path'
 import { cpuBusy, envInt, gitCommit, machine, versionOf } from './run-context'
 
 const FULL_LOGS = 1_000_000
@@ -334,24 +334,6 @@ function rangeRecorder(): { calls: RangeCall[]; others: Map<string, { count: num
   return { calls, others, stop: () => (proto.request = original) }
 }
 
-async function cpuProfiler(): Promise<{ stop(name: string): Promise<string> }> {
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.setSamplingInterval', { interval: 500 })
-  await session.post('Profiler.start')
-  return {
-    async stop(name) {
-      const { profile } = await session.post('Profiler.stop')
-      const file = path.join(benchDir, '.profiles', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
-      fs.mkdirSync(path.dirname(file), { recursive: true })
-      fs.writeFileSync(file, JSON.stringify(profile))
-      session.disconnect()
-      return path.relative(process.cwd(), file)
-    },
-  }
-}
-
 /** A full GC when the worker runs with --expose-gc (the bench config passes it). */
 function collectGarbage(): void {
   ;(globalThis as { gc?: () => void }).gc?.()
@@ -475,7 +457,7 @@ async function tidewatch(anvil: AnvilProcess, seeded: Seeded): Promise<Tidewatch
       collectGarbage()
       const spec = subscriptionSpecSchema.parse({ type: 'logs', params: { address: seeded.address, topics: [TRANSFER_TOPIC] } })
       if (spec.type !== 'logs') throw new Error('not a logs spec')
-      const profiler = PROFILE ? await cpuProfiler() : null
+      const profiler = PROFILE ? await cpuProfiler(500) : null
       const recorder = rangeRecorder()
       // Methods called per request, block or batch only: a meter around a per-log call would cost the rate it measures.
       const spent = methodMeter([
