@@ -257,7 +257,7 @@ class TrackerWatch implements WatchHandle {
       }
       for (let n = range.from; n <= range.to; n++) {
         const logs = (byBlock.get(n) ?? []).sort((a, b) => a.logIndex - b.logIndex)
-        const needsHash = this.progressDue(n) || n === this.request.head
+        const needsHash = n === this.request.head || (this.progressDue(n) && (!this.request.sparseHistoryProgress || n === range.to))
         const hash = logs[0]?.blockHash ?? (needsHash ? (this.tracker.store.canonicalHash(n) ?? (await this.blockHash(n))) : '')
         this.deliverBlock({ number: n, hash, parentHash: '', timestamp: 0, header: {} }, logs, false)
         if (this.ended) return
@@ -280,7 +280,9 @@ class TrackerWatch implements WatchHandle {
       for (const log of logs) if (matchesFilter(log, this.request.filter)) this.send({ type: 'log', log, removed: false, irreversible, stored })
     }
     this.next = block.number + 1
-    if (this.progressDue(block.number) || (block.number === this.request.head && this.request.withProgress > 0 && !this.historyDone)) {
+    // A block whose hash is not known (sparse history progress) gets none: a cursor names the hash.
+    const due = this.progressDue(block.number) || (block.number === this.request.head && this.request.withProgress > 0 && !this.historyDone)
+    if (due && block.hash !== '') {
       this.send({
         type: 'progress',
         data: {

@@ -28,6 +28,13 @@ export interface WatchRequest {
   /** Every N blocks processed, counting from the first block; 0 = no progress messages. */
   withProgress: number
   /**
+   * History served from the upstream sends progress only where the block's hash comes with
+   * its logs and at the end of each eth_getLogs range, not every `withProgress` blocks: one
+   * request per range instead of one `eth_getBlockByNumber` per empty block. For the app's own
+   * watches, which save their position with each progress (a /v1/stream client asked for N).
+   */
+  sparseHistoryProgress?: boolean
+  /**
    * Resume by cursor: the client processed every block up to this one on its branch. When
    * the block is still canonical the watch continues after it; when a reorg took it off
    * the chain, the watch first takes back the orphaned blocks down to the fork point.

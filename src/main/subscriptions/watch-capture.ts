@@ -109,8 +109,10 @@ export class WatchCapture extends EventEmitter<RunnerEvents> {
         fetchSnapshot: spec.type === 'newHeads' && watch.fetch && watch.startBlock === undefined && !cursor,
         listen: watch.listen,
         irreversibleOnly: watch.irreversibleOnly,
-        // Every block: the cursor advances (and is persisted) block by block.
+        // Every block: the cursor advances (and is persisted) block by block; in history from
+        // the upstream, at blocks with logs and range ends (no request per empty block).
         withProgress: 1,
+        sparseHistoryProgress: true,
         chainId,
         ...(byHash ? { resume: { number: cursor.number, hash: cursor.hash } } : {}),
       },
