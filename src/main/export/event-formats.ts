@@ -3,7 +3,7 @@
  * two in step. JSON is one array, written incrementally like the others.
  */
 import type { DecodedEvent } from '../../shared/contract'
-import { rawLogJson } from '../store/raw-log'
+import { jsonText, rawLogJson } from '../store/raw-log'
 import type { StoredEventRow } from '../store/event-store'
 
 export const CSV_COLUMNS = [
@@ -170,9 +170,3 @@ const numberCell = (value: number | null): string => (value === null ? '' : Stri
 const textCell = (value: string | null | undefined): string => (value === null || value === undefined ? '' : quoted(value))
 /** A JSON value as a cell: `null` is an empty cell, a string is its text, anything else its JSON. */
 const jsonCell = (json: string): string => (json === 'null' ? '' : quoted(json.charCodeAt(0) === 34 /* " */ ? (JSON.parse(json) as string) : json))
-
-const PLAIN = /^[0-9A-Za-z_.:-]*$/
-/** A string as JSON text: hex and plain words as they are, anything else through JSON.stringify. */
-function jsonText(value: string | null): string {
-  return value === null ? 'null' : PLAIN.test(value) ? `"${value}"` : JSON.stringify(value)
-}

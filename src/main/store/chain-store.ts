@@ -157,11 +157,6 @@ export class ChainStore {
     )
   }
 
-  /** One block: appendBlocks([{ block, logs }]). */
-  appendBlock(block: ChainBlock, logs: ChainLog[], firstBlock: number): void {
-    this.appendBlocks([{ block, logs }], firstBlock)
-  }
-
   /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). */
   insertLogs(logs: ChainLog[]): void {
     if (logs.length === 0) return

@@ -112,7 +112,7 @@ export function rebuiltRawLog(columns: LogColumns): Record<string, unknown> {
 }
 
 /** A string as JSON text (its quotes written as `q`): hex and plain words as they are, anything else through JSON.stringify. */
-function jsonText(value: string | null, q: string): string {
+export function jsonText(value: string | null, q = '"'): string {
   return value === null ? 'null' : PLAIN.test(value) ? q + value + q : withQuotes(JSON.stringify(value), q)
 }
 const PLAIN = /^[0-9A-Za-z_.:-]*$/

@@ -80,9 +80,8 @@ function chainLog(block: number, logIndex: number, salt = 0): ChainLog {
 }
 
 function appendBlock(chain: ChainStore, number: number, logs: ChainLog[], salt = 0): void {
-  chain.appendBlock(
-    { number, hash: hash(number, salt), parentHash: hash(number - 1), timestamp: number, header: { number: `0x${number.toString(16)}` } },
-    logs,
+  chain.appendBlocks(
+    [{ block: { number, hash: hash(number, salt), parentHash: hash(number - 1), timestamp: number, header: { number: `0x${number.toString(16)}` } }, logs }],
     0,
   )
 }
