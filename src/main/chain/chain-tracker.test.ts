@@ -1,14 +1,8 @@
 /** The chain tracker against a scripted chain: the cases a real node will not produce on demand. */
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
+import type { FakeProviderOptions } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
-import { ChainStore } from '../store/chain-store'
-import { openDatabase, type Db } from '../store/database'
-import { ConnectionPool } from '../upstream/connection-pool'
-import { ChainTracker } from './chain-tracker'
+import { startTrackerFixture, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
 import { createTrackerWatchProvider } from './tracker-watch'
 import type { WatchMessage } from './watch-types'
 
@@ -18,32 +12,15 @@ const LOG = {
   data: '0x01',
 }
 
-let provider: FakeProvider | undefined
-let pool: ConnectionPool | undefined
-let tracker: ChainTracker | undefined
-let db: Db | undefined
-let dir: string | undefined
-
+let fixture: TrackerFixture | undefined
 afterEach(async () => {
-  tracker?.stop()
-  await tracker?.idle()
-  await pool?.stop()
-  await provider?.close()
-  db?.close()
-  if (dir) fs.rmSync(dir, { recursive: true, force: true })
-  provider = pool = tracker = db = dir = undefined
+  await fixture?.close()
+  fixture = undefined
 })
 
-async function setup(options: Parameters<typeof startFakeProvider>[0] = {}, trackerOptions: { maxReorgDepth?: number } = {}) {
-  provider = await startFakeProvider(options)
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-tracker-unit-'))
-  db = openDatabase(path.join(dir, 'db.sqlite'))
-  db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)").run()
-  pool = new ConnectionPool({ url: provider.url })
-  pool.start()
-  const logs: string[] = []
-  tracker = new ChainTracker({ store: new ChainStore(db, 1), pool, ...trackerOptions, log: (m) => logs.push(m) })
-  return { provider, tracker, pool, logs }
+async function setup(provider: FakeProviderOptions = {}, trackerOptions: { maxReorgDepth?: number } = {}) {
+  fixture = await startTrackerFixture({ provider, ...trackerOptions })
+  return fixture
 }
 
 describe('ChainTracker', () => {

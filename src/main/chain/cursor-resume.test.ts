@@ -4,18 +4,13 @@
  * with the cursor. What it holds afterwards (add on removed: false, delete on removed: true)
  * must be exactly the canonical chain's logs, nothing delivered twice.
  */
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
+import type { FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
-import { ChainStore, wireLog } from '../store/chain-store'
-import { openDatabase, type Db } from '../store/database'
+import { startTrackerFixture, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
+import { wireLog } from '../store/chain-store'
 import type { WatchMessage, WatchRequest } from './watch-types'
-import { ConnectionPool } from '../upstream/connection-pool'
-import { ChainTracker } from './chain-tracker'
 import { decodeCursor, encodeCursor } from './stream-cursor'
 import { createTrackerWatchProvider } from './tracker-watch'
 
@@ -25,34 +20,19 @@ const TOPIC = '0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab90
 const LOG = { address: ADDRESS, topics: [TOPIC], data: '0x01', blockTimestamp: '0x6553f100', someProviderField: { nested: [1, 'two'] } }
 const OTHER = { address: '0x1111111111111111111111111111111111111111', topics: [TOPIC], data: '0x02' }
 
-let provider: FakeProvider | undefined
-let pool: ConnectionPool | undefined
-let tracker: ChainTracker | undefined
-let db: Db | undefined
-let dir: string | undefined
-
+let fixture: TrackerFixture | undefined
 afterEach(async () => {
-  tracker?.stop()
-  await tracker?.idle()
-  await pool?.stop()
-  await provider?.close()
-  db?.close()
-  if (dir) fs.rmSync(dir, { recursive: true, force: true })
-  provider = pool = tracker = db = dir = undefined
+  await fixture?.close()
+  fixture = undefined
 })
 
 async function setup() {
-  provider = await startFakeProvider()
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-cursor-'))
-  db = openDatabase(path.join(dir, 'db.sqlite'))
-  db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)").run()
-  pool = new ConnectionPool({ url: provider.url })
-  pool.start()
-  tracker = new ChainTracker({ store: new ChainStore(db, 1), pool, log: () => undefined })
+  fixture = await startTrackerFixture()
+  const { provider, tracker, pool } = fixture
   // Tracking starts at the head: from block 1 here, so every later block is in the store.
   provider.mine()
   tracker.poke()
-  await waitFor('tracking from block 1', () => tracker!.cursor?.firstBlock === 1)
+  await waitFor('tracking from block 1', () => tracker.cursor?.firstBlock === 1)
   return { provider, tracker, watches: createTrackerWatchProvider(tracker, pool) }
 }
 

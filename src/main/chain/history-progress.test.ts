@@ -1,14 +1,7 @@
 /** Progress in history served from the upstream: every N blocks for a /v1/stream client, at blocks with logs and range ends for the app's own watches. */
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
-import { ChainStore } from '../store/chain-store'
-import { openDatabase, type Db } from '../store/database'
-import { ConnectionPool } from '../upstream/connection-pool'
-import { ChainTracker } from './chain-tracker'
+import { startTrackerFixture, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
 import { decodeCursor } from './stream-cursor'
 import { createTrackerWatchProvider } from './tracker-watch'
 import type { WatchMessage, WatchRequest } from './watch-types'
@@ -19,34 +12,19 @@ const LOG = {
   data: '0x01',
 }
 
-let provider: FakeProvider | undefined
-let pool: ConnectionPool | undefined
-let tracker: ChainTracker | undefined
-let db: Db | undefined
-let dir: string | undefined
+let fixture: TrackerFixture | undefined
 afterEach(async () => {
-  tracker?.stop()
-  await tracker?.idle()
-  await pool?.stop()
-  await provider?.close()
-  db?.close()
-  if (dir) fs.rmSync(dir, { recursive: true, force: true })
-  provider = pool = tracker = db = dir = undefined
+  await fixture?.close()
+  fixture = undefined
 })
 
 /** 60 blocks of history before tracking starts, a log in every 20th; tracking from block 61. */
 async function sparseHistory() {
-  provider = await startFakeProvider()
-  for (let n = 1; n <= 60; n++) provider.mine(n % 20 === 0 ? [LOG] : [])
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-history-progress-'))
-  db = openDatabase(path.join(dir, 'db.sqlite'))
-  db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)").run()
-  pool = new ConnectionPool({ url: provider.url })
-  pool.start()
-  tracker = new ChainTracker({ store: new ChainStore(db, 1), pool, log: () => undefined })
+  fixture = await startTrackerFixture({ prepare: (provider) => Array.from({ length: 60 }, (_, i) => provider.mine((i + 1) % 20 === 0 ? [LOG] : [])) })
+  const { provider, tracker, pool } = fixture
   provider.mine()
   tracker.poke()
-  await waitFor('tracking from block 61', () => tracker!.cursor?.firstBlock === 61)
+  await waitFor('tracking from block 61', () => tracker.cursor?.firstBlock === 61)
   return { provider, watches: createTrackerWatchProvider(tracker, pool) }
 }
 
@@ -92,6 +70,7 @@ describe('progress in history from the upstream', () => {
     expect(blocks.length).toBeLessThan(10)
     expect(blockRequests).toBeLessThan(5)
     // Every cursor names a real block: its hash is the chain's.
-    for (const m of messages) if (m.type === 'progress') expect(decodeCursor(m.data.cursor)?.hash).toBe(provider!.chain[m.data.block_number]!.block.hash)
+    for (const m of messages)
+      if (m.type === 'progress') expect(decodeCursor(m.data.cursor)?.hash).toBe(fixture!.provider.chain[m.data.block_number]!.block.hash)
   })
 })
