@@ -286,8 +286,9 @@ export async function engineWatch(server: FloodServer, options: EngineOptions): 
         options.name ?? 'engine',
         [
           ['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush'],
+          ['EventStore.exclusive (main-thread writes: finality, pruning, heads; with their wait for the writer thread)', EventStore.prototype, 'exclusive'],
           [
-            'ChainStore.appendBlocks (chain_blocks, chain_logs, a group of blocks a transaction; with its wait for the writer thread to be idle)',
+            'ChainStore.appendBlocks (the rows of a group of blocks and their logs, made on the main thread; the writer thread commits them)',
             ChainStore.prototype,
             'appendBlocks',
           ],

@@ -320,7 +320,7 @@ beforeAll(async () => {
     id: connectionId,
     url,
     httpUrl: null,
-    chainStore: new ChainStore(db, connectionId, (write) => events.exclusive(write)),
+    chainStore: new ChainStore(db, connectionId, { writeGate: (write) => events.exclusive(write), queue: events }),
     backoff: { initialMs: 20, maxMs: 100 },
     log: (m) => logs.push(m),
   })

@@ -105,11 +105,16 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private promptFinality = 0
   private pruneTimer: NodeJS.Timeout | null = null
   private pruning = false
+  /** Rejects at stop(): a sync waiting for a commit the store keeps refusing ends then. */
+  private readonly stopping: Promise<never>
+  private stopWaiting!: (reason: Error) => void
 
   constructor(private readonly options: TrackerOptions) {
     super()
     // Every watch listens (up to 1,000 per client connection): many listeners are the design, not a leak.
     this.setMaxListeners(0)
+    this.stopping = new Promise<never>((_, reject) => (this.stopWaiting = reject))
+    this.stopping.catch(() => undefined)
     this.store = options.store
     const confirmations = options.confirmations ?? 64
     this.confirmations = typeof confirmations === 'function' ? confirmations : () => confirmations
@@ -197,6 +202,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     }
     this.syncing = this.sync()
       .catch((error: unknown) => {
+        if (this.stopped) return
         const message = `chain tracker: ${error instanceof Error ? error.message : String(error)}`
         this.options.log(message)
         this.emit('trouble', message)
@@ -219,8 +225,18 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 
   stop(): void {
     this.stopped = true
+    this.stopWaiting(new Error('the tracker stopped'))
     if (this.retryTimer) clearTimeout(this.retryTimer)
     if (this.pruneTimer) clearInterval(this.pruneTimer)
+  }
+
+  /**
+   * Waits for the store to commit a write (the events writer thread commits the tracker's
+   * rows in order with captured ones), or for stop(): while the store refuses writes the
+   * rows stay queued and are retried, and the sync waits for them rather than going past.
+   */
+  private committed(write: Promise<void>): Promise<void> {
+    return Promise.race([write, this.stopping])
   }
 
   /**
@@ -240,7 +256,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       const kept = [...this.registrations].filter((r) => r.keep).map((r) => r.filter)
       for (;;) {
         if (this.stopped) break
-        const { rows, done } = this.store.pruneFinal(finalized, PRUNE_BATCH, (log) => matchesAny(log, kept))
+        const { rows, done } = await this.store.pruneFinal(finalized, PRUNE_BATCH, (log) => matchesAny(log, kept))
         total += rows
         if (done) break
         await new Promise((resolve) => setImmediate(resolve))
@@ -302,7 +318,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       if (ahead.length > 0) {
         const group: TrackedBlock[] = []
         for (const fetched of ahead.splice(0, STORE_GROUP)) group.push({ block: chainBlock(fetched.raw), logs: await fetched.logs })
-        this.store.appendBlocks(group, cursor.firstBlock)
+        await this.committed(this.store.appendBlocks(group, cursor.firstBlock))
         this.emit('blocks', group)
         cursor = this.store.cursor()!
         continue
@@ -353,7 +369,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
             logs.push(log)
           }
         }
-        this.store.insertLogs(logs)
+        await this.committed(this.store.insertLogs(logs))
       }
       registration.active = true
       registration.resolve()
@@ -423,7 +439,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private async processBlock(raw: RawBlock, firstBlock: number): Promise<void> {
     const block = chainBlock(raw)
     const logs = await this.fetchLogs(block, raw.logsBloom)
-    this.store.appendBlocks([{ block, logs }], firstBlock)
+    await this.committed(this.store.appendBlocks([{ block, logs }], firstBlock))
     this.emit('blocks', [{ block, logs }])
   }
 
@@ -478,7 +494,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     }
     const cursor = this.store.cursor()
     if (!cursor || finalized <= cursor.finalized) return
-    this.store.setFinalized(finalized)
+    await this.committed(this.store.setFinalized(finalized))
     this.emit('finalized', finalized)
   }
 }

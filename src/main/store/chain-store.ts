@@ -5,8 +5,12 @@
  * be taken back exactly, across restarts; after that the pruner removes them, and what is
  * final is served from the upstream.
  */
+import { CHAIN_WRITE, CHAIN_WRITE_STATEMENTS, INSERT_CHAIN_LOG_SQL, type CommitQueue } from './chain-writes'
 import { preparedOnce, ungated, type Db, type WriteGate } from './database'
 import { decodeRawLog, encodeRawLog } from './raw-log'
+import { parameterCount, type FlatOps } from './sqlite-writer'
+
+export { INSERT_CHAIN_LOG_SQL }
 
 export interface ChainBlock {
   number: number
@@ -91,44 +95,56 @@ interface BlockRow {
 export const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM events e WHERE e.block_hash = chain_logs.block_hash AND COALESCE(e.log_index, -1) = +chain_logs.log_index
   AND e.kind IN ('log', 'head') AND e.block_hash IS NOT NULL AND e.connection_id = chain_logs.connection_id)`
 
-/** A canonical block's log (again canonical if a reorg had taken it back and put it back). */
-export const INSERT_CHAIN_LOG_SQL = `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical, raw_json)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = 1`
+export interface ChainStoreOptions {
+  /** Main-thread writes (orphaning, finality, pruning) go through it: after the writer thread, held back while the store refuses writes. */
+  writeGate?: WriteGate
+  /**
+   * Commits captured rows still queued and says whether none is left: an events row on its
+   * way to the store may point at a log pruning would otherwise take as unreferenced.
+   */
+  settleCaptured?: () => boolean
+  /**
+   * Where appended blocks and logs go: queued with the captured rows and committed by the
+   * events writer thread, in order, while the main thread goes on parsing. Without one
+   * (tests) they are written on this connection.
+   */
+  queue?: CommitQueue
+}
 
 export class ChainStore {
   /** Every statement prepared once: cursor() alone runs several times per block for each watch. */
   private readonly sql: ReturnType<typeof preparedOnce>
-  private readonly insertBlock
-  private readonly insertLog
-  private readonly saveCursor
+  private readonly writeGate: WriteGate
+  private readonly settleCaptured: () => boolean
+  private readonly queue: CommitQueue
+  /** The stored cursor, read once and then kept as this store writes it (one ChainStore per connection's tracker). */
+  private known: { cursor: Cursor | undefined } | null = null
 
   constructor(
     private readonly db: Db,
     private readonly connectionId: number,
-    private readonly writeGate: WriteGate = ungated,
-    /**
-     * Commits captured rows still queued and says whether none is left: an events row on its
-     * way to the store may point at a log pruning would otherwise take as unreferenced.
-     */
-    private readonly settleCaptured: () => boolean = () => true,
+    options: ChainStoreOptions = {},
   ) {
     this.sql = preparedOnce(db)
-    // Prepared once: appendBlock runs for every block of every connection.
-    this.insertBlock = db.prepare(
-      `INSERT INTO chain_blocks (connection_id, number, hash, parent_hash, timestamp, canonical, header_json) VALUES (?, ?, ?, ?, ?, 1, ?)
-       ON CONFLICT (connection_id, hash) DO UPDATE SET canonical = 1`,
-    )
-    this.insertLog = db.prepare(INSERT_CHAIN_LOG_SQL)
-    this.saveCursor = db.prepare(
-      `INSERT INTO chain_cursor (connection_id, first_block, number, hash) VALUES (?, ?, ?, ?)
-       ON CONFLICT (connection_id) DO UPDATE SET number = excluded.number, hash = excluded.hash`,
-    )
+    this.writeGate = options.writeGate ?? ungated
+    this.settleCaptured = options.settleCaptured ?? (() => true)
+    this.queue = options.queue ?? inlineQueue(db)
   }
 
   cursor(): Cursor | undefined {
+    this.known ??= { cursor: this.readCursor() }
+    return this.known.cursor
+  }
+
+  private readCursor(): Cursor | undefined {
     const row = this.sql('SELECT first_block, number, hash, finalized FROM chain_cursor WHERE connection_id = ?').get(this.connectionId) as
       { first_block: number; number: number; hash: string; finalized: number } | undefined
     return row ? { firstBlock: row.first_block, number: row.number, hash: row.hash, finalized: row.finalized } : undefined
+  }
+
+  /** After a write of the cursor: read again at the next ask. */
+  private forgetCursor(): void {
+    this.known = null
   }
 
   /**
@@ -140,37 +156,41 @@ export class ChainStore {
     return this.settleCaptured()
   }
 
-  /** Stores canonical blocks (in chain order) with all their logs and advances the cursor to the last, atomically. */
-  appendBlocks(blocks: { block: ChainBlock; logs: ChainLog[] }[], firstBlock: number): void {
+  /**
+   * Stores canonical blocks (in chain order) with all their logs and advances the cursor to
+   * the last, atomically (one batch). Resolves once committed; until then the store answers
+   * as before the call, cursor included.
+   */
+  async appendBlocks(blocks: { block: ChainBlock; logs: ChainLog[] }[], firstBlock: number): Promise<void> {
     const last = blocks.at(-1)?.block
     if (!last) return
-    // Rows are made before the write gate: the writer thread keeps committing captured events meanwhile.
-    const rows = blocks.map(({ block, logs }) => ({ block, header: JSON.stringify(block.header), logs: logs.map((log) => this.logRow(log)) }))
-    this.writeGate(
-      this.db.transaction(() => {
-        for (const { block, header, logs } of rows) {
-          this.insertBlock.run(this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, header)
-          for (const row of logs) this.insertLog.run(row)
-        }
-        this.saveCursor.run(this.connectionId, firstBlock, last.number, last.hash)
-      }),
-    )
+    const ops: FlatOps = []
+    let count = 1
+    for (const { block, logs } of blocks) {
+      ops.push(CHAIN_WRITE.block, this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
+      for (const log of logs) this.pushLog(ops, log)
+      count += 1 + logs.length
+    }
+    ops.push(CHAIN_WRITE.cursor, this.connectionId, firstBlock, last.number, last.hash)
+    try {
+      await this.queue.enqueueCommitted(ops, count)
+    } finally {
+      this.forgetCursor()
+    }
   }
 
-  /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). */
-  insertLogs(logs: ChainLog[]): void {
+  /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). Resolves once committed. */
+  async insertLogs(logs: ChainLog[]): Promise<void> {
     if (logs.length === 0) return
-    const rows = logs.map((log) => this.logRow(log))
-    this.writeGate(
-      this.db.transaction(() => {
-        for (const row of rows) this.insertLog.run(row)
-      }),
-    )
+    const ops: FlatOps = []
+    for (const log of logs) this.pushLog(ops, log)
+    await this.queue.enqueueCommitted(ops, logs.length)
   }
 
-  /** INSERT_CHAIN_LOG_SQL's parameters for a log. */
-  private logRow(log: ChainLog): unknown[] {
-    return [
+  /** INSERT_CHAIN_LOG_SQL, with its parameters for a log. */
+  private pushLog(ops: FlatOps, log: ChainLog): void {
+    ops.push(
+      CHAIN_WRITE.log,
       this.connectionId,
       log.blockHash,
       log.blockNumber,
@@ -181,7 +201,7 @@ export class ChainStore {
       log.topics.join(','),
       log.data,
       encodeRawLog(log, log.raw),
-    ]
+    )
   }
 
   /** The lowest canonical block still stored (pruning removes final ones from below). */
@@ -201,7 +221,20 @@ export class ChainStore {
    * chain_cursor across restarts: a store holding millions of captured logs is not read again.
    * Returns how many rows went and whether everything final has been looked at.
    */
-  pruneFinal(finalized: number, batch: number, keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean): { rows: number; done: boolean } {
+  pruneFinal(finalized: number, batch: number, keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean): Promise<{ rows: number; done: boolean }> {
+    // Between the writer thread's batches: capture's commits never wait for pruning, nor pruning for them.
+    return new Promise((resolve, reject) =>
+      this.queue.whenIdle(() => {
+        try {
+          resolve(this.pruneBatch(finalized, batch, keepLog))
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)))
+        }
+      }),
+    )
+  }
+
+  private pruneBatch(finalized: number, batch: number, keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean): { rows: number; done: boolean } {
     return this.writeGate(
       this.db.transaction(() => {
         let rows = 0
@@ -255,13 +288,19 @@ export class ChainStore {
         this.sql('UPDATE chain_blocks SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND number > ?').run(this.connectionId, ancestor.number)
         this.sql('UPDATE chain_logs SET canonical = 0 WHERE connection_id = ? AND canonical = 1 AND block_number > ?').run(this.connectionId, ancestor.number)
         this.sql('UPDATE chain_cursor SET number = ?, hash = ? WHERE connection_id = ?').run(ancestor.number, ancestor.hash, this.connectionId)
+        this.forgetCursor()
         return orphaned
       }),
     )
   }
 
-  setFinalized(number: number): void {
-    this.writeGate(() => this.sql('UPDATE chain_cursor SET finalized = ? WHERE connection_id = ? AND finalized < ?').run(number, this.connectionId, number))
+  /** Finality moved to `number` (never back); resolves once committed, in order with the appended blocks. */
+  async setFinalized(number: number): Promise<void> {
+    try {
+      await this.queue.enqueueCommitted([CHAIN_WRITE.finalized, number, this.connectionId, number], 1)
+    } finally {
+      this.forgetCursor()
+    }
   }
 
   /** Any stored block at this height (canonical preferred), for comparing parents. */
@@ -332,6 +371,29 @@ export class ChainStore {
         to,
       ) as LogRow[]
     ).map(toLog)
+  }
+}
+
+/** Without the events writer (tests of the chain alone): the rows are written at once, on this connection, in one transaction. */
+function inlineQueue(db: Db): CommitQueue {
+  const prepared = CHAIN_WRITE_STATEMENTS.map((sql) => ({ statement: db.prepare(sql), count: parameterCount(sql) }))
+  const write = db.transaction((ops: FlatOps) => {
+    for (let i = 0; i < ops.length;) {
+      const { statement, count } = prepared[(ops[i] as number) - CHAIN_WRITE.block]!
+      statement.run(...ops.slice(i + 1, i + 1 + count))
+      i += 1 + count
+    }
+  })
+  return {
+    enqueueCommitted(ops) {
+      try {
+        write(ops)
+        return Promise.resolve()
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+      }
+    },
+    whenIdle: (run) => run(),
   }
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NormalizedEvent } from './captured-event'
 import { openDatabase, type Db } from './database'
+import { CHAIN_WRITE } from './chain-writes'
 import { EventStore, type EventsCommitted } from './event-store'
 
 const cleanups: (() => void)[] = []
@@ -183,6 +184,47 @@ describe('EventStore', () => {
     store.flush()
     expect(storedBlocks(db)).toEqual([1, 2, 3])
     expect(db.prepare('SELECT COUNT(*) FROM side').pluck().get()).toBe(1)
+  })
+
+  it('enqueueCommitted() resolves once its rows commit, in order with captured rows, and waits out a failed commit', async () => {
+    const { db, store } = open()
+    db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)").run()
+    const cursor = (): unknown => db.prepare('SELECT number FROM chain_cursor WHERE connection_id = 1').pluck().get()
+    store.enqueue(1, 1, log(1))
+    const heal = breakInserts(db)
+    // The captured row queued first fails its commit: the chain row behind it waits with it.
+    let done = false
+    const committed = store.enqueueCommitted([CHAIN_WRITE.cursor, 1, 0, 7, '0x07'], 1).then(() => (done = true))
+    await expect.poll(() => store.failing).toBe(true)
+    expect(done).toBe(false)
+    expect(cursor()).toBeUndefined()
+    heal()
+    await committed
+    expect(storedBlocks(db)).toEqual([1])
+    expect(cursor()).toBe(7)
+  })
+
+  it('whenIdle() runs a main-thread write between the writer thread batches, without waiting for them', () => {
+    const { db, store } = open({ maxBatch: 2 })
+    db.exec('CREATE TABLE side (n INTEGER)')
+    const order: string[] = []
+    store.enqueue(1, 1, log(1))
+    store.enqueue(1, 1, log(2)) // a full batch: in flight
+    store.whenIdle(() => order.push(`ran after ${storedBlocks(db).length} rows`))
+    expect(order).toEqual([])
+    store.flush()
+    expect(order).toEqual(['ran after 2 rows'])
+    store.whenIdle(() => order.push('ran at once'))
+    expect(order).toEqual(['ran after 2 rows', 'ran at once'])
+  })
+
+  it('close() rejects waiters whose rows the store refused, rather than leaving them waiting', async () => {
+    const { db, store } = open()
+    breakInserts(db)
+    store.enqueue(1, 1, log(1))
+    const waiting = store.enqueueCommitted([CHAIN_WRITE.finalized, 5, 1, 5], 1)
+    store.close()
+    await expect(waiting).rejects.toThrow(/closed before these rows could be committed/)
   })
 
   it('list() pages a block range the same whether it holds few rows (read through its index) or many (ids walked)', () => {

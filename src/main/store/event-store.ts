@@ -7,6 +7,7 @@
 import type { CapturedEvent, EventKind } from '../../shared/contract'
 import type { NormalizedEvent } from './captured-event'
 import type { ChainLog } from './chain-store'
+import { CAPTURE_STATEMENTS, CHAIN_WRITE_STATEMENTS, type CommitQueue } from './chain-writes'
 import { preparedOnce, type Db } from './database'
 import { decodeRawLog, encodeRawLog } from './raw-log'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
@@ -93,7 +94,22 @@ export const EVENT_WRITE_STATEMENTS = [
   // A captured log is stored once, in chain_logs (the tracker's row when it has one); the events row points at it.
   `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical, raw_json)
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (connection_id, block_hash, log_index) DO NOTHING`,
+  // The tracker's rows (ChainStore), in the same batches: see `enqueueCommitted`.
+  ...CHAIN_WRITE_STATEMENTS,
 ] as const
+if (EVENT_WRITE_STATEMENTS.length !== CAPTURE_STATEMENTS + CHAIN_WRITE_STATEMENTS.length) throw new Error('chain-writes.ts: CAPTURE_STATEMENTS is out of date')
+
+interface Waiter {
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+/** A batch handed to the writer: its ops, how many statements, and who waits for its commit. */
+interface Batch {
+  ops: FlatOps
+  count: number
+  waiters: Waiter[]
+}
 
 const PARAMETER_COUNTS = EVENT_WRITE_STATEMENTS.map(parameterCount)
 
@@ -106,12 +122,15 @@ const MAX_QUEUED_BATCHES = 4
  */
 export const MAX_HELD_WRITES = 200_000
 
-export class EventStore {
+export class EventStore implements CommitQueue {
   /** Queued writes, not yet handed to the writer: FlatOps and how many statements they hold. */
   private ops: FlatOps = []
   private opCount = 0
+  /** Waiting for the queued writes to commit (enqueueCommitted). */
+  private waiters: Waiter[] = []
+  private closed = false
   /** Set while a batch is with the writer. One at a time: a failed batch is retried before anything after it. */
-  private inFlight: { ops: FlatOps; count: number } | null = null
+  private inFlight: Batch | null = null
   private timer: NodeJS.Timeout | null = null
   /** After a failed commit, the timer retries (backoff); queued rows wait for it. */
   private retrying = false
@@ -203,6 +222,22 @@ export class EventStore {
     this.queued()
   }
 
+  /**
+   * Rows that others wait for (the tracker's blocks, logs and cursor): queued after
+   * everything queued so far, in the same batches as captured rows, and handed to the writer
+   * at once. Resolves when the batch holding them commits. Nothing is lost while the store
+   * refuses writes: the promise waits for the retry that succeeds.
+   */
+  enqueueCommitted(ops: FlatOps, count: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'))
+    for (const op of ops) this.ops.push(op)
+    this.opCount += count - 1
+    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }))
+    this.queued()
+    if (!this.retrying) this.dispatch('timer')
+    return committed
+  }
+
   private queued(): void {
     this.opCount += 1
     // Backpressure: capture faster than SQLite must not grow the queue without bound, so
@@ -266,14 +301,33 @@ export class EventStore {
     }
   }
 
+  /**
+   * Runs `run` (a main-thread write) now if no batch is with the writer, else as soon as the
+   * one in flight has committed, before the next goes: a timed write (heads) need not block
+   * the main thread waiting for the writer, as exclusive() would.
+   */
+  whenIdle(run: () => void): void {
+    if (!this.inFlight) run()
+    else this.idleRuns.push(run)
+  }
+
+  private idleRuns: (() => void)[] = []
+
   /** Commits what is queued and stops the writer thread; the store's connection stays the caller's. */
   close(): void {
+    if (this.closed) return
     // One last attempt even while failing: the cause may be gone.
     this.dispatch('flush')
     this.writer.drain()
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.writer.close()
+    this.closed = true
+    // Whoever waits for rows the store refused hears it now rather than never.
+    const waiting = [...(this.inFlight?.waiters ?? []), ...this.waiters]
+    this.waiters = []
+    const error = new Error('the store closed before these rows could be committed')
+    for (const waiter of waiting) waiter.reject(error)
   }
 
   /**
@@ -289,19 +343,25 @@ export class EventStore {
     if (this.inFlight || this.opCount === 0) return
     if (reason !== 'flush' && this.holding > 0) return
     if (reason === 'batch' && this.retrying) return
-    const batch = { ops: this.ops, count: this.opCount }
+    const batch: Batch = { ops: this.ops, count: this.opCount, waiters: this.waiters }
     this.ops = []
     this.opCount = 0
+    this.waiters = []
     this.inFlight = batch
     this.writer.submit(batch.ops, (result) => this.settled(batch, result))
   }
 
-  private settled(batch: { ops: FlatOps; count: number }, result: BatchResult): void {
+  private settled(batch: Batch, result: BatchResult): void {
     this.inFlight = null
+    // The writer is idle now: main-thread writes that waited for it go first (whenIdle).
+    const runs = this.idleRuns
+    this.idleRuns = []
+    for (const run of runs) run()
     if (!result.ok) {
       // Keep everything, in order: a full or locked disk must not lose captured events.
       this.ops = batch.ops.concat(this.ops)
       this.opCount += batch.count
+      this.waiters = batch.waiters.concat(this.waiters)
       this.retrying = true
       if (this.timer) clearTimeout(this.timer)
       const retryInMs = retryDelay(this.failures++)
@@ -321,6 +381,7 @@ export class EventStore {
       this.options.onBacklog?.(false, this.pendingCount)
     }
     this.options.onCommitted?.(committed)
+    for (const waiter of batch.waiters) waiter.resolve()
   }
 
   /**

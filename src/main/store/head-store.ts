@@ -51,6 +51,8 @@ export interface HeadWriterOptions {
   onError?: (error: Error, retry: { pendingWrites: number; retryInMs: number }) => void
   /** Commits wait for the events writer thread to be idle (tidewatch-store.ts). */
   writeGate?: WriteGate
+  /** Timed commits run when the events writer thread is idle, rather than waiting for it (EventStore.whenIdle). */
+  whenWriterIdle?: (run: () => void) => void
 }
 
 export class HeadStore {
@@ -124,7 +126,7 @@ export class HeadStore {
     } catch (error) {
       // Keep the rows: a full or locked disk must not lose what was captured. Retry later.
       const retryInMs = retryDelay(this.failures++)
-      this.timer = setTimeout(() => this.flush(), retryInMs)
+      this.timer = setTimeout(() => this.flushWhenIdle(), retryInMs)
       this.options.onError?.(error instanceof Error ? error : new Error(String(error)), { pendingWrites: this.pendingCount, retryInMs })
       return
     }
@@ -170,7 +172,15 @@ export class HeadStore {
       this.flush()
       return
     }
-    if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs)
+    if (!this.timer) this.timer = setTimeout(() => this.flushWhenIdle(), this.flushIntervalMs)
+  }
+
+  /** The timer's commit: once the events writer has nothing in flight, so the main thread does not wait for it. */
+  private flushWhenIdle(): void {
+    this.timer = null
+    const idle = this.options.whenWriterIdle
+    if (idle) idle(() => this.flush())
+    else this.flush()
   }
 }
 

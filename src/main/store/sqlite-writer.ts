@@ -2,9 +2,10 @@
  * Runs batches of prepared statements against the store, each batch in one transaction,
  * on a worker thread with its own SQLite connection, so that committing captured events
  * (the larger half of capture's CPU time, BENCHMARKS.md) runs beside the socket parsing
- * instead of after it. The main thread keeps its own connection for reads and other
- * writes; WAL lets reads run beside the writer, and the main connection's frequent writes
- * wait for the writer to be idle (EventStore.exclusive) rather than in busy_timeout.
+ * instead of after it; the chain tracker's blocks and logs go the same way, in order. The
+ * main thread keeps its own connection for reads and a few other writes; WAL lets reads
+ * run beside the writer, and the main connection's writes wait for the writer to be idle
+ * (EventStore.whenIdle, EventStore.exclusive) rather than in busy_timeout.
  *
  * Batches run in the order submitted. `drain()` waits synchronously for every batch in
  * flight (Atomics.wait + receiveMessageOnPort), so callers that read right after writing

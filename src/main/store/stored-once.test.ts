@@ -35,7 +35,8 @@ function open(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-once-'))): Opened 
   db.prepare("INSERT OR IGNORE INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)").run()
   db.prepare("INSERT OR IGNORE INTO streams (id, connection_id, stream_key) VALUES (7, 1, 'logs'), (8, 1, 'logs2')").run()
   const events = new EventStore(db, { flushIntervalMs: 10_000 })
-  const chain = new ChainStore(db, 1)
+  // As the app wires it: the chain's rows go through the events writer, in order with captured rows.
+  const chain = new ChainStore(db, 1, { queue: events, writeGate: (write) => events.exclusive(write) })
   let closed = false
   const close = (): void => {
     if (closed) return
@@ -79,8 +80,8 @@ function chainLog(block: number, logIndex: number, salt = 0): ChainLog {
   }
 }
 
-function appendBlock(chain: ChainStore, number: number, logs: ChainLog[], salt = 0): void {
-  chain.appendBlocks(
+function appendBlock(chain: ChainStore, number: number, logs: ChainLog[], salt = 0): Promise<void> {
+  return chain.appendBlocks(
     [{ block: { number, hash: hash(number, salt), parentHash: hash(number - 1), timestamp: number, header: { number: `0x${number.toString(16)}` } }, logs }],
     0,
   )
@@ -89,10 +90,10 @@ function appendBlock(chain: ChainStore, number: number, logs: ChainLog[], salt =
 const count = (db: Db, sql: string): number => (db.prepare(sql).pluck().get() as number) ?? 0
 
 describe('a captured log stored once', () => {
-  it('keeps one chain_logs row per log; events rows point at it and read back the raw object exactly', () => {
+  it('keeps one chain_logs row per log; events rows point at it and read back the raw object exactly', async () => {
     const { db, events, chain } = open()
     const live = chainLog(10, 0)
-    appendBlock(chain, 10, [live])
+    await appendBlock(chain, 10, [live])
     // History served from the upstream: not in chain_logs until captured.
     const history = chainLog(3, 2)
     events.enqueueLog(1, 7, history, false, 1_000)
@@ -120,34 +121,34 @@ describe('a captured log stored once', () => {
     expect(exported.map((r) => r.payload)).toEqual([history.raw, live.raw])
   })
 
-  it('keeps a pointed-at log past finality and orphaning, prunes the rest, and walks final logs once across restarts', () => {
+  it('keeps a pointed-at log past finality and orphaning, prunes the rest, and walks final logs once across restarts', async () => {
     const first = open()
     // 1,200 logs in one block, more than a pruning batch, every one captured.
     const big = Array.from({ length: 1_200 }, (_, i) => chainLog(5, i))
-    appendBlock(first.chain, 5, big)
+    await appendBlock(first.chain, 5, big)
     for (const log of big) first.events.enqueueLog(1, 7, log, true)
     const lonely = chainLog(6, 0)
     const orphan = chainLog(7, 0, 1)
-    appendBlock(first.chain, 6, [lonely])
-    appendBlock(first.chain, 7, [orphan], 1)
+    await appendBlock(first.chain, 6, [lonely])
+    await appendBlock(first.chain, 7, [orphan], 1)
     first.events.enqueueLog(1, 7, orphan, true)
     first.events.flush()
     first.chain.orphanAbove({ number: 6, hash: hash(6) })
-    appendBlock(first.chain, 7, [chainLog(7, 0)])
-    appendBlock(first.chain, 8, [])
-    first.chain.setFinalized(8)
+    await appendBlock(first.chain, 7, [chainLog(7, 0)])
+    await appendBlock(first.chain, 8, [])
+    await first.chain.setFinalized(8)
     /** Batches until done, and the rows they removed. */
-    const pass = (chain: ChainStore): { batches: number; rows: number } => {
+    const pass = async (chain: ChainStore): Promise<{ batches: number; rows: number }> => {
       let rows = 0
       for (let batches = 1; batches <= 100; batches++) {
-        const batch = chain.pruneFinal(8, 500, () => false)
+        const batch = await chain.pruneFinal(8, 500, () => false)
         rows += batch.rows
         if (batch.done) return { batches, rows }
       }
       throw new Error('pruning never finished')
     }
     // The 1,200 captured logs of block 5 take three batches of 500 the first time.
-    expect(pass(first.chain).batches).toBeGreaterThanOrEqual(3)
+    expect((await pass(first.chain)).batches).toBeGreaterThanOrEqual(3)
     const stored = (db: Db) => db.prepare('SELECT block_number, log_index, canonical FROM chain_logs ORDER BY block_number, log_index').all()
     // Every captured log stays (the orphaned one too, not canonical); the unreferenced ones went.
     expect(stored(first.db)).toEqual([
@@ -161,16 +162,16 @@ describe('a captured log stored once', () => {
 
     // After a restart the pruner starts where it stopped: no captured log is read again.
     const again = open(first.dir)
-    expect(pass(again.chain)).toEqual({ batches: 1, rows: 0 })
+    expect(await pass(again.chain)).toEqual({ batches: 1, rows: 0 })
     expect(again.db.prepare('SELECT logs_pruned_block, logs_pruned_index FROM chain_cursor').get()).toEqual(position)
   })
 
-  it('retention takes a final log with the last events row pointing at it', () => {
+  it('retention takes a final log with the last events row pointing at it', async () => {
     const { db, events, chain } = open()
     const shared = chainLog(4, 0)
     const mine = chainLog(4, 1)
-    appendBlock(chain, 4, [shared, mine])
-    chain.setFinalized(4)
+    await appendBlock(chain, 4, [shared, mine])
+    await chain.setFinalized(4)
     const old = Date.now() - 10 * 86_400_000
     events.enqueueLog(1, 7, shared, true, old)
     events.enqueueLog(1, 7, mine, true, old)

@@ -80,6 +80,7 @@ export class TidewatchStore {
       onError: (error) => options.onStoreError(error),
       // Called only after the constructor, when `events` exists.
       writeGate: (write) => this.writeGate(write),
+      whenWriterIdle: (run) => this.events.whenIdle(run),
     })
     this.events = new EventStore(this.db, {
       onError: (error, retry) => {
@@ -103,7 +104,7 @@ export class TidewatchStore {
 
   /** A connection's chain data (blocks, logs, cursor) for its tracker; appends go through the write gate. */
   chainStore(connectionId: number): ChainStore {
-    return new ChainStore(this.db, connectionId, this.writeGate, () => this.settleCaptured())
+    return new ChainStore(this.db, connectionId, { writeGate: this.writeGate, settleCaptured: () => this.settleCaptured(), queue: this.events })
   }
 
   /** Commits queued captured events; true when none is left (the store took them all). */
