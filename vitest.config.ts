@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: integration tests each run an anvil, so keep the file parallelism low.
     maxWorkers: 2,
+    // One throwaway PostgreSQL for the run's PostgreSQL tests (they skip, with the reason printed, where it cannot start).
+    globalSetup: ['test/setup/postgres.ts'],
   },
 })

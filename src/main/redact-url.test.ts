@@ -104,3 +104,40 @@ describe('redactSecretsIn', () => {
     )
   })
 })
+
+describe('PostgreSQL URLs', () => {
+  it('keep the role, host, port and database, and mask the password and query values', () => {
+    expect(redactUrl('postgres://capture:s3cret-pass@db.example:5432/tidewatch')).toBe('postgres://capture:***@db.example:5432/tidewatch')
+    expect(redactUrl('postgresql://capture@db.example/tidewatch?sslmode=require')).toBe('postgresql://capture@db.example/tidewatch?sslmode=***')
+    expect(
+      redactSecretsIn(
+        'password authentication failed for user "capture" at postgres://capture:s3cret-pass@db.example/tidewatch',
+        'postgres://capture:s3cret-pass@db.example/tidewatch',
+      ),
+    ).toBe('password authentication failed for user "capture" at postgres://capture:***@db.example/tidewatch')
+  })
+
+  it('never show the password, however it is written, in the URL or in free text', () => {
+    const postgresUrl = fc
+      .record({ secret: keyFrom(ANY_KEY_CHARS), encoded: fc.boolean(), inQuery: fc.boolean(), scheme: fc.constantFrom('postgres', 'postgresql') })
+      .map(({ secret, encoded, inQuery, scheme }) => {
+        const written = encoded ? percentEncoded(secret) : encodeURIComponent(secret)
+        const url = inQuery ? `${scheme}://capture@db.example:5432/tidewatch?password=${written}` : `${scheme}://capture:${written}@db.example:5432/tidewatch`
+        return { url, secret, written, skeleton: url.split(written).join('') }
+      })
+    fc.assert(
+      fc.property(postgresUrl, ({ url, secret, written, skeleton }) => {
+        const masked = redactUrl(url)
+        const text = redactSecretsIn(`could not connect with ${url}: the password ${secret} (written ${written}) was refused`, url)
+        for (const form of new Set([secret, written])) {
+          for (const run of revealing(form, skeleton)) {
+            expect(masked, `${url} → ${masked}`).not.toContain(run)
+            expect(text, text).not.toContain(run)
+          }
+        }
+        expect(masked).toMatch(/^postgres(ql)?:\/\/capture(:\*\*\*)?@db\.example:5432\/tidewatch/)
+      }),
+      { numRuns: 500 },
+    )
+  })
+})

@@ -5,10 +5,13 @@
  * shape (some are short, some contain `.`, `=` or `+`), so masking is by position, not by
  * looks: every path segment that is not a well-known word, every query value, the whole
  * fragment and the whole userinfo. Scheme, host and port stay, so a person can tell
- * endpoints apart.
+ * endpoints apart. A PostgreSQL URL (the store's) names a role and a database, never a key:
+ * there only the password, the query values and the fragment are masked.
  */
 
 const MASK = '***'
+
+const POSTGRES_SCHEMES = new Set(['postgres:', 'postgresql:'])
 
 /** Path words that are never keys: API versions, transports, chain names providers put before the key. */
 const PATH_WORDS = new Set([
@@ -52,11 +55,14 @@ export function redactUrl(raw: string): string {
   } catch {
     return '<invalid url>'
   }
-  const userinfo = url.username || url.password ? `${MASK}${url.password ? `:${MASK}` : ''}@` : ''
-  const path = url.pathname
-    .split('/')
-    .map((segment) => (segment === '' || isPathWord(segment) ? segment : MASK))
-    .join('/')
+  const postgres = POSTGRES_SCHEMES.has(url.protocol)
+  const userinfo = url.username || url.password ? `${postgres ? url.username : MASK}${url.password ? `:${MASK}` : ''}@` : ''
+  const path = postgres
+    ? url.pathname
+    : url.pathname
+        .split('/')
+        .map((segment) => (segment === '' || isPathWord(segment) ? segment : MASK))
+        .join('/')
   const query = url.search
     ? `?${url.search
         .slice(1)
@@ -79,8 +85,12 @@ export function redactUrl(raw: string): string {
  * as written, percent-decoded, and re-encoded the way URL serializers write them.
  */
 function secretsOf(url: URL): string[] {
-  const parts: string[] = [url.username, url.password, url.hash.slice(1)]
-  for (const segment of url.pathname.split('/')) if (segment !== '' && !isPathWord(segment)) parts.push(segment)
+  const postgres = POSTGRES_SCHEMES.has(url.protocol)
+  const parts: string[] = [url.password, url.hash.slice(1)]
+  if (!postgres) {
+    parts.push(url.username)
+    for (const segment of url.pathname.split('/')) if (segment !== '' && !isPathWord(segment)) parts.push(segment)
+  }
   for (const pair of url.search.slice(1).split('&')) {
     const at = pair.indexOf('=')
     if (at < 0) parts.push(pair)
