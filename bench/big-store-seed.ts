@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { Db } from '../src/main/store/database'
-import { INSERT_CHAIN_LOG_SQL } from '../src/main/store/chain-store'
+import { INSERT_CHAIN_LOG_SQL } from '../src/main/store/sqlite-chain-store'
 import { INSERT_EVENT_SQL } from '../src/main/store/event-store'
 import { encodeRawLog } from '../src/main/store/raw-log'
 import type { SubscriptionSpec } from '../src/shared/subscription-params'

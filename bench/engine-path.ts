@@ -20,7 +20,7 @@ import path from 'node:path'
 import { PerformanceObserver, performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { ChainStore, INSERT_CHAIN_LOG_SQL } from '../src/main/store/chain-store'
+import { INSERT_CHAIN_LOG_SQL, SqliteChainStore } from '../src/main/store/sqlite-chain-store'
 import { DATABASE_FILE, Engine } from '../src/main/engine/engine'
 import { openDatabase } from '../src/main/store/database'
 import { DEFAULT_EVENT_BATCH, EventStore, INSERT_EVENT_SQL } from '../src/main/store/event-store'
@@ -288,11 +288,11 @@ export async function engineWatch(server: FloodServer, options: EngineOptions): 
           ['EventStore.flush (main thread waiting for the writer thread)', EventStore.prototype, 'flush'],
           ['EventStore.exclusive (main-thread writes: finality, pruning, heads; with their wait for the writer thread)', EventStore.prototype, 'exclusive'],
           [
-            'ChainStore.appendBlocks (the rows of a group of blocks and their logs, made on the main thread; the writer thread commits them)',
-            ChainStore.prototype,
+            'SqliteChainStore.appendBlocks (the rows of a group of blocks and their logs, made on the main thread; the writer thread commits them)',
+            SqliteChainStore.prototype,
             'appendBlocks',
           ],
-          ['ChainStore.canonicalRange (read back for the watch)', ChainStore.prototype, 'canonicalRange'],
+          ['SqliteChainStore.canonicalRange (read back for the watch)', SqliteChainStore.prototype, 'canonicalRange'],
         ],
         options.profile,
       )

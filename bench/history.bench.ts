@@ -46,7 +46,7 @@ import WebSocket from 'ws'
 import { expect, test } from 'vitest'
 import { startAnvil, type AnvilProcess } from '../src/main/demo/anvil-process'
 import { DATABASE_FILE, Engine } from '../src/main/engine/engine'
-import { ChainStore } from '../src/main/store/chain-store'
+import { SqliteChainStore } from '../src/main/store/sqlite-chain-store'
 import { EventStore } from '../src/main/store/event-store'
 import type { SqliteWriter } from '../src/main/store/sqlite-writer'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
@@ -462,7 +462,7 @@ async function tidewatch(anvil: AnvilProcess, seeded: Seeded): Promise<Tidewatch
       // Methods called per request, block or batch only: a meter around a per-log call would cost the rate it measures.
       const spent = methodMeter([
         ['ConnectionPool.request (eth_getLogs ranges and the rest: waiting for anvil, receiving, JSON.parse)', ConnectionPool.prototype, 'request'],
-        ['ChainStore.canonicalHash', ChainStore.prototype, 'canonicalHash'],
+        ['ChainStore.canonicalHash', SqliteChainStore.prototype, 'canonicalHash'],
         ['the main thread blocked in the SQLite writer’s drain() (backpressure, flushes)', writer, 'drain'],
       ])
       const rss = rssMeter()

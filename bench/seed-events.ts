@@ -6,7 +6,7 @@
  * store encodes it) and an `events` row pointing at it. Row `i` is in block
  * 18,000,000 + i / 250, with distinct transaction hashes, topics and data.
  */
-import { INSERT_CHAIN_LOG_SQL } from '../src/main/store/chain-store'
+import { INSERT_CHAIN_LOG_SQL } from '../src/main/store/sqlite-chain-store'
 import type { Db } from '../src/main/store/database'
 import { INSERT_EVENT_SQL } from '../src/main/store/event-store'
 import { encodeRawLog } from '../src/main/store/raw-log'

@@ -19,7 +19,7 @@ import { startTrafficGenerator, type TrafficGenerator } from '../src/main/demo/t
 import { LiveConnection } from '../src/main/engine/live-connection'
 import { rpcRoute } from '../src/main/rpc-endpoint/rpc-endpoint'
 import { startHttpServer, type RunningHttpServer } from '../src/main/server/http-server'
-import { ChainStore } from '../src/main/store/chain-store'
+import { SqliteChainStore } from '../src/main/store/sqlite-chain-store'
 import { openDatabase, type Db } from '../src/main/store/database'
 import { RPC_PATH } from '../src/shared/rpc-protocol'
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy'
@@ -51,7 +51,7 @@ beforeAll(async () => {
     id: 1,
     url: `ws://127.0.0.1:${proxy.port}`,
     httpUrl: null,
-    chainStore: new ChainStore(db, 1),
+    chainStore: new SqliteChainStore(db, 1),
     backoff: { initialMs: 50, maxMs: 500 },
     heartbeat: { idleMs: 500, deadlineMs: 1_000 },
     log: (m) => logs.push(m),

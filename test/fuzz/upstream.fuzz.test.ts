@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { subscriptionSpecSchema, type SubscriptionType } from '../../src/shared/subscription-params'
 import { LiveConnection } from '../../src/main/engine/live-connection'
 import { ConnectionStore } from '../../src/main/store/connection-store'
-import { ChainStore } from '../../src/main/store/chain-store'
+import { SqliteChainStore } from '../../src/main/store/sqlite-chain-store'
 import { openDatabase, type Db } from '../../src/main/store/database'
 import { EventStore } from '../../src/main/store/event-store'
 import { HeadStore } from '../../src/main/store/head-store'
@@ -320,7 +320,7 @@ beforeAll(async () => {
     id: connectionId,
     url,
     httpUrl: null,
-    chainStore: new ChainStore(db, connectionId, { writeGate: (write) => events.exclusive(write), queue: events }),
+    chainStore: new SqliteChainStore(db, connectionId, { writeGate: (write) => events.exclusive(write), queue: events }),
     backoff: { initialMs: 20, maxMs: 100 },
     log: (m) => logs.push(m),
   })

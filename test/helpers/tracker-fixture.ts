@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ChainTracker } from '../../src/main/chain/chain-tracker'
-import { ChainStore } from '../../src/main/store/chain-store'
+import { SqliteChainStore } from '../../src/main/store/sqlite-chain-store'
 import { openDatabase, type Db } from '../../src/main/store/database'
 import { ConnectionPool } from '../../src/main/upstream/connection-pool'
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from './fake-provider'
@@ -32,7 +32,7 @@ export async function startTrackerFixture(
   pool.start()
   const logs: string[] = []
   const tracker = new ChainTracker({
-    store: new ChainStore(db, 1),
+    store: new SqliteChainStore(db, 1),
     pool,
     ...(options.maxReorgDepth !== undefined ? { maxReorgDepth: options.maxReorgDepth } : {}),
     log: (m) => logs.push(m),

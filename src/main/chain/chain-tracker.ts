@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import type { LogFilter } from './watch-types'
 import { backfillRange } from './backfill-range'
-import { ChainStore, toChainLog, type ChainBlock, type ChainLog, type RawLog } from '../store/chain-store'
+import { toChainLog, type BlockWithLogs, type ChainBlock, type ChainLog, type ChainStore, type RawLog } from '../store/chain-store'
 import { matchesAny, rpcFilter, unionFilter } from './log-filter'
 import { bloomMayMatch } from './logs-bloom'
 
@@ -64,10 +64,7 @@ const FINALITY_EVERY_MS = 60_000
 /** Bloom says logs may match but none came: a false positive is legitimate, after this many asks. */
 const EMPTY_ANSWER_ATTEMPTS = 3
 
-export interface TrackedBlock {
-  block: ChainBlock
-  logs: ChainLog[]
-}
+export type TrackedBlock = BlockWithLogs
 
 export interface TrackerEvents {
   /** New canonical blocks with all their logs, in chain order, after they are stored (a group stored in one transaction comes as one event). */
@@ -235,7 +232,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
    * rows in order with captured ones), or for stop(): while the store refuses writes the
    * rows stay queued and are retried, and the sync waits for them rather than going past.
    */
-  private committed(write: Promise<void>): Promise<void> {
+  private committed<T>(write: Promise<T>): Promise<T> {
     return Promise.race([write, this.stopping])
   }
 
@@ -252,7 +249,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     try {
       const finalized = this.store.cursor()?.finalized ?? -1
       // Captured rows the store refuses for now (locked, full) wait in memory: prune another time.
-      if (finalized < 0 || !this.store.settled()) return 0
+      if (finalized < 0 || !(await this.store.settled())) return 0
       const kept = [...this.registrations].filter((r) => r.keep).map((r) => r.filter)
       for (;;) {
         if (this.stopped) break
@@ -393,7 +390,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     }
     let ancestor = { number, hash: this.store.canonicalHash(number) ?? '' }
     if (!ancestor.hash) ancestor = await this.anchorBelowTrackedRange()
-    const orphaned = this.store.orphanAbove(ancestor)
+    const orphaned = await this.committed(this.store.orphanAbove(ancestor))
     if (orphaned.length === 0) return
     this.options.log(`reorg: ${orphaned.length} block(s) above ${ancestor.number} left the canonical chain`)
     this.emit('reorg', orphaned, ancestor)

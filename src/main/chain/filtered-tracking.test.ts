@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeProvider, type FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
 import { LiveConnection } from '../engine/live-connection'
-import { ChainStore } from '../store/chain-store'
+import { SqliteChainStore } from '../store/sqlite-chain-store'
 import { openDatabase, type Db } from '../store/database'
 import { RetentionStore } from '../store/retention-store'
 import type { WatchMessage } from './watch-types'
@@ -46,7 +46,7 @@ async function setup(options: Parameters<typeof startFakeProvider>[0] = {}) {
   db = openDatabase(path.join(dir, 'db.sqlite'))
   db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)").run()
   const logs: string[] = []
-  live = new LiveConnection({ id: 1, url: provider.url, httpUrl: null, chainStore: new ChainStore(db, 1), log: (message) => logs.push(message) })
+  live = new LiveConnection({ id: 1, url: provider.url, httpUrl: null, chainStore: new SqliteChainStore(db, 1), log: (message) => logs.push(message) })
   live.start()
   await waitFor('tracker started', () => live!.tracker.cursor)
   await waitFor('newHeads subscribed', () => provider!.subscriptions.size > 0)

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ChainStore } from '../store/chain-store'
+import { SqliteChainStore } from '../store/sqlite-chain-store'
 import { openDatabase } from '../store/database'
 import { notify, reply, startScriptedServer, waitFor, type ScriptedServer } from '../../../test/helpers/scripted-server'
 import type { ParsedHead } from './head-parser'
@@ -38,7 +38,7 @@ describe('LiveConnection', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-live-'))
     const db = openDatabase(path.join(dir, 'db.sqlite'))
     db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (2, 'x', 'user', 'x', 'x', 0)").run()
-    connection = new LiveConnection({ id: 2, url: server.url, httpUrl: null, chainStore: new ChainStore(db, 2), log: (m) => logs.push(m) })
+    connection = new LiveConnection({ id: 2, url: server.url, httpUrl: null, chainStore: new SqliteChainStore(db, 2), log: (m) => logs.push(m) })
     const heads: ParsedHead[] = []
     const txCounts: number[] = []
     connection.on('head', (head) => heads.push(head))
@@ -65,7 +65,7 @@ describe('LiveConnection', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-live-'))
     const db = openDatabase(path.join(dir, 'db.sqlite'))
     db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (3, 'x', 'user', 'x', 'x', 0)").run()
-    connection = new LiveConnection({ id: 3, url: server.url, httpUrl: null, chainStore: new ChainStore(db, 3), log: (m) => logs.push(m) })
+    connection = new LiveConnection({ id: 3, url: server.url, httpUrl: null, chainStore: new SqliteChainStore(db, 3), log: (m) => logs.push(m) })
     const heads: ParsedHead[] = []
     connection.on('head', (head) => heads.push(head))
     connection.start()

@@ -16,7 +16,7 @@ import { startHttpServer, type RunningHttpServer } from '../server/http-server'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
 import { LiveConnection } from '../engine/live-connection'
-import { ChainStore } from '../store/chain-store'
+import { SqliteChainStore } from '../store/sqlite-chain-store'
 import { openDatabase, type Db } from '../store/database'
 import { rpcRoute } from './rpc-endpoint'
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
   // A connection as the app runs it: its pool, its one newHeads subscription, its chain tracker.
   db = openDatabase(path.join(rendererRoot, 'db.sqlite'))
   db.prepare("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'anvil', 'user', 'x', 'x', 0)").run()
-  connection = new LiveConnection({ id: 1, url: anvil.wsUrl, httpUrl: null, chainStore: new ChainStore(db, 1), log: (m) => logs.push(m) })
+  connection = new LiveConnection({ id: 1, url: anvil.wsUrl, httpUrl: null, chainStore: new SqliteChainStore(db, 1), log: (m) => logs.push(m) })
   connection.start()
   pool = connection.pool
   const watches = createTrackerWatchProvider(connection.tracker, pool)

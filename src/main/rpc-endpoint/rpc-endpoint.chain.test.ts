@@ -16,7 +16,7 @@ import { RPC_PATH } from '../../shared/rpc-protocol'
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
 import { LiveConnection } from '../engine/live-connection'
 import { startHttpServer, type RunningHttpServer } from '../server/http-server'
-import { ChainStore } from '../store/chain-store'
+import { SqliteChainStore } from '../store/sqlite-chain-store'
 import { openDatabase, type Db } from '../store/database'
 import { rpcRoute } from './rpc-endpoint'
 
@@ -45,7 +45,7 @@ beforeEach(async () => {
     id: 1,
     url: provider.url,
     httpUrl: null,
-    chainStore: new ChainStore(db, 1),
+    chainStore: new SqliteChainStore(db, 1),
     backoff: { initialMs: 20, maxMs: 100 },
     heartbeat: { idleMs: 300, deadlineMs: 300 },
     log: (m) => logs.push(m),

@@ -3,7 +3,7 @@
  * days) and captured events older than its events retention (default: kept forever), deleted
  * oldest first in small batches, and the store's disk use per connection.
  */
-import { UNREFERENCED } from './chain-store'
+import { UNREFERENCED } from './sqlite-chain-store'
 import type { Db } from './database'
 
 export const DEFAULT_HEADS_RETENTION_DAYS = 30

@@ -8,7 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ChainStore, type ChainLog } from './chain-store'
+import { type ChainStore, type ChainLog } from './chain-store'
+import { SqliteChainStore } from './sqlite-chain-store'
 import { openDatabase, type Db } from './database'
 import { EventStore, storedRow } from './event-store'
 import { decodeRawLog, encodeRawLog, type LogColumns } from './raw-log'
@@ -36,7 +37,7 @@ function open(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-once-'))): Opened 
   db.prepare("INSERT OR IGNORE INTO streams (id, connection_id, stream_key) VALUES (7, 1, 'logs'), (8, 1, 'logs2')").run()
   const events = new EventStore(db, { flushIntervalMs: 10_000 })
   // As the app wires it: the chain's rows go through the events writer, in order with captured rows.
-  const chain = new ChainStore(db, 1, { queue: events, writeGate: (write) => events.exclusive(write) })
+  const chain = new SqliteChainStore(db, 1, { queue: events, writeGate: (write) => events.exclusive(write) })
   let closed = false
   const close = (): void => {
     if (closed) return
@@ -133,7 +134,7 @@ describe('a captured log stored once', () => {
     await appendBlock(first.chain, 7, [orphan], 1)
     first.events.enqueueLog(1, 7, orphan, true)
     first.events.flush()
-    first.chain.orphanAbove({ number: 6, hash: hash(6) })
+    await first.chain.orphanAbove({ number: 6, hash: hash(6) })
     await appendBlock(first.chain, 7, [chainLog(7, 0)])
     await appendBlock(first.chain, 8, [])
     await first.chain.setFinalized(8)

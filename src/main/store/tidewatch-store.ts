@@ -6,7 +6,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { AbiStore } from './abi-store'
-import { ChainStore, forgetChain, logsByIndexedTopic, type StoredLog } from './chain-store'
+import type { ChainStore, StoredLog } from './chain-store'
+import { SqliteChainStore, forgetChain, logsByIndexedTopic } from './sqlite-chain-store'
 import { ConnectionStore } from './connection-store'
 import { openDatabase, type Db, type WriteGate } from './database'
 import { EventStore, type EventsCommitted } from './event-store'
@@ -104,7 +105,7 @@ export class TidewatchStore {
 
   /** A connection's chain data (blocks, logs, cursor) for its tracker; appends go through the write gate. */
   chainStore(connectionId: number): ChainStore {
-    return new ChainStore(this.db, connectionId, { writeGate: this.writeGate, settleCaptured: () => this.settleCaptured(), queue: this.events })
+    return new SqliteChainStore(this.db, connectionId, { writeGate: this.writeGate, settleCaptured: () => this.settleCaptured(), queue: this.events })
   }
 
   /** Commits queued captured events; true when none is left (the store took them all). */
