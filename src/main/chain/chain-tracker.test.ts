@@ -1,8 +1,9 @@
 /** The chain tracker against a scripted chain: the cases a real node will not produce on demand. */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it as vitestIt } from 'vitest'
 import type { FakeProviderOptions } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
-import { startTrackerFixture, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
+import { postgresSkipReason } from '../../../test/helpers/postgres-test-database'
+import { startTrackerFixture, type ChainBackend, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
 import { createTrackerWatchProvider } from './tracker-watch'
 import type { WatchMessage } from './watch-types'
 
@@ -18,12 +19,19 @@ afterEach(async () => {
   fixture = undefined
 })
 
-async function setup(provider: FakeProviderOptions = {}, trackerOptions: { maxReorgDepth?: number } = {}) {
-  fixture = await startTrackerFixture({ provider, ...trackerOptions })
-  return fixture
-}
+const backends: [ChainBackend, string | undefined][] = [
+  ['SQLite', undefined],
+  ['PostgreSQL', postgresSkipReason],
+]
 
-describe('ChainTracker', () => {
+// Every case on each store backend: the tracker's promises rest on the ChainStore interface, not on SQLite.
+describe.each(backends)('ChainTracker on %s', (backend, skipReason) => {
+  async function setup(provider: FakeProviderOptions = {}, trackerOptions: { maxReorgDepth?: number } = {}) {
+    fixture = await startTrackerFixture({ provider, ...trackerOptions, backend })
+    return fixture
+  }
+  const it = skipReason === undefined ? vitestIt : vitestIt.skip
+
   it('refetches a block whose logs contradict its bloom or belong to another block', async () => {
     const { provider, tracker, logs } = await setup({ badLogAnswers: ['empty', 'wrong-block'] })
     tracker.registerFilter({ address: [LOG.address] })

@@ -6,6 +6,7 @@
  * is kept as [name, value]. An array, so it stays valid JSON and cannot be taken for a raw
  * object stored whole (rows from before, which decode as they are).
  */
+import type { ChainLog } from './chain-store'
 
 /** The typed columns of a stored log (lowercase hashes and address, numbers). */
 export interface LogColumns {
@@ -163,4 +164,32 @@ export function rawLogJson(stored: string | null, columns: LogColumns, q = '"'):
         : withQuotes(`${JSON.stringify(entry[0])}:${JSON.stringify(entry[1])}`, q)
   }
   return `${out}}`
+}
+
+/** A chain_logs row's columns, as either backend reads them. */
+export interface ChainLogRow {
+  block_hash: string
+  block_number: number
+  log_index: number
+  tx_hash: string
+  tx_index: number
+  address: string
+  topics: string
+  data: string
+  raw_json: string | null
+}
+
+/** The domain log back from its chain_logs row: the columns, and the raw object as received. */
+export function chainLogFromRow(row: ChainLogRow): ChainLog {
+  const log = {
+    blockHash: row.block_hash,
+    blockNumber: row.block_number,
+    logIndex: row.log_index,
+    transactionHash: row.tx_hash,
+    transactionIndex: row.tx_index,
+    address: row.address,
+    topics: row.topics ? row.topics.split(',') : [],
+    data: row.data,
+  }
+  return { ...log, raw: decodeRawLog(row.raw_json, log) as Record<string, unknown> }
 }

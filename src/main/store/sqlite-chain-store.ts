@@ -6,22 +6,10 @@
 import { CHAIN_WRITE, CHAIN_WRITE_STATEMENTS, INSERT_CHAIN_LOG_SQL, type CommitQueue } from './chain-writes'
 import type { BlockWithLogs, ChainBlock, ChainBranch, ChainLog, ChainStore, Cursor, StoredLog } from './chain-store'
 import { preparedOnce, ungated, type Db, type WriteGate } from './database'
-import { decodeRawLog, encodeRawLog } from './raw-log'
+import { chainLogFromRow, encodeRawLog, type ChainLogRow } from './raw-log'
 import { parameterCount, type FlatOps } from './sqlite-writer'
 
 export { INSERT_CHAIN_LOG_SQL }
-
-interface LogRow {
-  block_hash: string
-  block_number: number
-  log_index: number
-  tx_hash: string
-  tx_index: number
-  address: string
-  topics: string
-  data: string
-  raw_json: string | null
-}
 
 interface BlockRow {
   number: number
@@ -278,11 +266,11 @@ export class SqliteChainStore implements ChainStore {
     if (blocks.length === 0) return []
     const logs = this.sql(
       'SELECT * FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index',
-    ).all(this.connectionId, from, to) as LogRow[]
+    ).all(this.connectionId, from, to) as ChainLogRow[]
     const byBlock = new Map<string, ChainLog[]>()
     for (const row of logs) {
       const list = byBlock.get(row.block_hash) ?? []
-      list.push(toLog(row))
+      list.push(chainLogFromRow(row))
       byBlock.set(row.block_hash, list)
     }
     return blocks.map((b) => ({ block: toBlock(b), logs: byBlock.get(b.hash) ?? [] }))
@@ -303,7 +291,7 @@ export class SqliteChainStore implements ChainStore {
       const row = find.get(this.connectionId, current) as (BlockRow & { canonical: number }) | undefined
       if (!row) return { state: 'unknown' }
       if (row.canonical === 1) return orphaned.length === 0 ? { state: 'canonical', number: row.number } : { state: 'orphaned', orphaned, ancestor: row.number }
-      orphaned.push({ block: toBlock(row), logs: (logsOf.all(this.connectionId, row.hash) as LogRow[]).map(toLog) })
+      orphaned.push({ block: toBlock(row), logs: (logsOf.all(this.connectionId, row.hash) as ChainLogRow[]).map(chainLogFromRow) })
       current = row.parent_hash
     }
     return { state: 'unknown' }
@@ -316,8 +304,8 @@ export class SqliteChainStore implements ChainStore {
         this.connectionId,
         from,
         to,
-      ) as LogRow[]
-    ).map(toLog)
+      ) as ChainLogRow[]
+    ).map(chainLogFromRow)
   }
 }
 
@@ -352,20 +340,6 @@ function toBlock(row: BlockRow): ChainBlock {
     timestamp: row.timestamp,
     header: JSON.parse(row.header_json) as Record<string, unknown>,
   }
-}
-
-function toLog(row: LogRow): ChainLog {
-  const log = {
-    blockHash: row.block_hash,
-    blockNumber: row.block_number,
-    logIndex: row.log_index,
-    transactionHash: row.tx_hash,
-    transactionIndex: row.tx_index,
-    address: row.address,
-    topics: row.topics ? row.topics.split(',') : [],
-    data: row.data,
-  }
-  return { ...log, raw: decodeRawLog(row.raw_json, log) as Record<string, unknown> }
 }
 
 /** Everything the tracker learned of one connection's chain (the demo chain restarts as a new chain). */
