@@ -185,8 +185,9 @@ export class SqliteChainStore implements ChainStore {
           this.connectionId,
         ) as { block: number; logIndex: number } | undefined
         if (!position) return { rows, done: true }
+        // Whether a captured event points at each is asked in the same read: a store of captured logs is mostly kept.
         const candidates = this.sql(
-          `SELECT rowid AS id, block_number, log_index, address, topics FROM chain_logs
+          `SELECT rowid AS id, block_number, log_index, address, topics, ${UNREFERENCED} AS free FROM chain_logs
            WHERE connection_id = ? AND canonical = 1 AND (block_number, log_index) > (?, ?) AND block_number <= ?
            ORDER BY block_number, log_index LIMIT ?`,
         ).all(this.connectionId, position.block, position.logIndex, finalized, batch) as {
@@ -195,10 +196,12 @@ export class SqliteChainStore implements ChainStore {
           log_index: number
           address: string
           topics: string
+          free: number
         }[]
-        const dropLog = this.sql(`DELETE FROM chain_logs WHERE rowid = ? AND ${UNREFERENCED}`)
+        // In this transaction nothing else writes: a row found unreferenced above still is.
+        const dropLog = this.sql('DELETE FROM chain_logs WHERE rowid = ?')
         for (const row of candidates)
-          if (!keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] })) rows += dropLog.run(row.id).changes
+          if (row.free === 1 && !keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] })) rows += dropLog.run(row.id).changes
         const last = candidates.at(-1)
         if (last)
           this.sql('UPDATE chain_cursor SET logs_pruned_block = ?, logs_pruned_index = ? WHERE connection_id = ?').run(

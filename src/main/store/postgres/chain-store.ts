@@ -218,14 +218,15 @@ export class PostgresChainStore implements ChainStore {
       if (!position) return { rows, done: true }
       // Final canonical logs are walked once, in order, from where the last batch stopped (kept across restarts).
       const candidates = (
-        await client.query<{ block_hash: string; block_number: number; log_index: number; address: string; topics: string }>(
-          `SELECT block_hash, block_number, log_index, address, topics FROM chain_logs
+        await client.query<{ block_hash: string; block_number: number; log_index: number; address: string; topics: string; free: boolean }>(
+          `SELECT block_hash, block_number, log_index, address, topics, ${UNREFERENCED} AS free FROM chain_logs
            WHERE connection_id = $1 AND canonical AND (block_number, log_index) > ($2, $3) AND block_number <= $4
            ORDER BY block_number, log_index LIMIT $5`,
           [id, position.block, position.log_index, finalized, batch],
         )
       ).rows
-      const dropped = candidates.filter((row) => !keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] }))
+      const dropped = candidates.filter((row) => row.free && !keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] }))
+      // Checked again on delete: a capturer's events writer commits beside this transaction.
       if (dropped.length > 0)
         rows += (
           await client.query(
