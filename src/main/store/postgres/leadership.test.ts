@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startFaultProxy } from '../../../../test/helpers/fault-proxy'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../../../../test/helpers/postgres-test-database'
 import { connectPostgres, type PostgresPool } from './database'
 import { ConnectionLeadership, connectionLeaders, leaderOf, type ConnectionLeadershipOptions } from './leadership'
@@ -198,4 +199,44 @@ describe.skipIf(postgresSkipReason)('leadership of a connection', () => {
       expect(await leader.line(/^lost /)).toMatch(/lock of connection 6 broke/)
     },
   )
+
+  it('a leader whose connection goes silent hears lost before the server frees the lock for a follower', { timeout: 60_000 }, async () => {
+    const proxy = await startFaultProxy(Number(new URL(database.url).port))
+    const throughProxy = new URL(database.url)
+    throughProxy.port = String(proxy.port)
+    const proxiedPool = await connectPostgres(throughProxy.href)
+    try {
+      const timings = { retryIntervalMs: 300, sessionTimeoutMs: 2_400 }
+      const leader = new ConnectionLeadership(proxiedPool, 7, timings)
+      leaderships.push(leader)
+      const follower = leadership(7, timings)
+      leader.start()
+      await next(leader, 'elected')
+      follower.start()
+      await next(follower, 'following')
+
+      const silencedPid = leader.backendPid
+      const order: string[] = []
+      let reason = ''
+      leader.on('lost', (why) => {
+        order.push('leader lost')
+        reason = why
+      })
+      // Once the server frees the lock, the follower or the leader's new session (it follows again, through the proxy) gets it.
+      const electedAgain = Promise.race([
+        next(follower, 'elected').then(() => order.push('follower elected')),
+        next(leader, 'elected').then(() => order.push('leader elected in a new session')),
+      ])
+      proxy.silenceOpen()
+      await electedAgain
+      expect(order).toHaveLength(2)
+      expect(order[0]).toBe('leader lost')
+      expect((await leaderOf(pool, 7))?.backendPid).not.toBe(silencedPid)
+      expect(reason).toMatch(/did not answer within 1200 ms/)
+    } finally {
+      await Promise.all(leaderships.splice(0).map((instance) => instance.release()))
+      await proxy.close()
+      await proxiedPool.end()
+    }
+  })
 })
