@@ -13,6 +13,7 @@ import { createTestDatabase, postgresSkipReason } from '../../../test/helpers/po
 import type { BlockWithLogs, ChainLog, ChainStore } from './chain-store'
 import { openDatabase, type Db } from './database'
 import { EventStore } from './event-store'
+import { ChangeFeed, type ChainChanged } from './postgres/change-feed'
 import { PostgresChainStore } from './postgres/chain-store'
 import { openPostgres } from './postgres/database'
 import { SqliteChainStore } from './sqlite-chain-store'
@@ -266,5 +267,40 @@ describe.each(backends)('ChainStore on %s', (_name, open, skipReason) => {
     // Pruning again finds nothing new: the walk kept its position across the restart.
     const again = await backend.reopen()
     expect(await again.pruneFinal(16, 2, keep)).toEqual({ rows: 0, done: true })
+  })
+})
+
+describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
+  it('announces each committed change on the change feed, for viewers, and nothing for a write that failed', async () => {
+    const database = await createTestDatabase()
+    const pool = await openPostgres(database.url)
+    const feed = new ChangeFeed(pool, { reconnectDelayMs: 50 })
+    cleanups.push(async () => {
+      await feed.close()
+      await pool.end()
+      await database.drop()
+    })
+    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    const heard: ChainChanged[] = []
+    feed.on('chain', (change) => heard.push(change))
+    await feed.start()
+    const chain = await PostgresChainStore.open(pool, 1)
+    await chain.appendBlocks([block(10, [log(10, 0)]), block(11, [])], 10)
+    await chain.setFinalized(10)
+    // Not moved: nothing to announce.
+    await chain.setFinalized(9)
+    await chain.orphanAbove({ number: 10, hash: hash(10) })
+    // A block of a connection that does not exist fails (foreign key): neither stored nor announced.
+    const stray = await PostgresChainStore.open(pool, 2)
+    await expect(stray.appendBlocks([block(12, [])], 12)).rejects.toThrow(/foreign key/)
+    await chain.appendBlocks([block(11, [], 1, 0)], 10)
+    await expect.poll(() => heard.length).toBe(4)
+    expect(heard).toEqual([
+      { connectionId: 1, kind: 'blocks', number: 11, hash: hash(11) },
+      { connectionId: 1, kind: 'finalized', number: 10 },
+      { connectionId: 1, kind: 'orphaned', number: 10, hash: hash(10) },
+      { connectionId: 1, kind: 'blocks', number: 11, hash: hash(11, 1) },
+    ])
+    expect(stray.cursor()).toBeUndefined()
   })
 })

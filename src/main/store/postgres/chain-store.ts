@@ -6,11 +6,13 @@
  * tracker event between a read and its use. One capturer writes a connection's chain (the
  * leader), so its window is the store's. Writes run one at a time, in the order made, each
  * in one transaction of multi-row statements; the window changes only once one commits, so
- * a failed write leaves both as they were and the tracker tries the block again.
+ * a failed write leaves both as they were and the tracker tries the block again. Each write
+ * announces itself on the change feed (change-feed.ts) as it commits, for viewers.
  */
 import type { Pool, PoolClient } from 'pg'
 import type { BlockWithLogs, ChainBlock, ChainBranch, ChainLog, ChainStore, Cursor } from '../chain-store'
 import { chainLogFromRow, encodeRawLog, type ChainLogRow } from '../raw-log'
+import { notifyChanges } from './change-feed'
 
 /** A stored block as the window holds it: each log with its own canonical flag, as in chain_logs. */
 interface HeldBlock {
@@ -119,6 +121,7 @@ export class PostgresChainStore implements ChainStore {
         blocks.flatMap((b) => b.logs),
       )
       await client.query(SAVE_CURSOR, [this.connectionId, firstBlock, last.number, last.hash])
+      await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'blocks', number: last.number, hash: last.hash }])
     })
     for (const { block, logs } of blocks) {
       const held = this.hold(block, true)
@@ -162,6 +165,7 @@ export class PostgresChainStore implements ChainStore {
         ancestor.number,
       ])
       await client.query('UPDATE chain_cursor SET number = $2, hash = $3 WHERE connection_id = $1', [this.connectionId, ancestor.number, ancestor.hash])
+      await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'orphaned', number: ancestor.number, hash: ancestor.hash }])
     })
     const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
     for (const held of this.byHash.values()) {
@@ -175,9 +179,10 @@ export class PostgresChainStore implements ChainStore {
   }
 
   async setFinalized(number: number): Promise<void> {
-    await this.write((client) =>
-      client.query('UPDATE chain_cursor SET finalized = $1 WHERE connection_id = $2 AND finalized < $1', [number, this.connectionId]),
-    )
+    await this.write(async (client) => {
+      const moved = await client.query('UPDATE chain_cursor SET finalized = $1 WHERE connection_id = $2 AND finalized < $1', [number, this.connectionId])
+      if (moved.rowCount) await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'finalized', number }])
+    })
     if (this.current && this.current.finalized < number) this.current = { ...this.current, finalized: number }
   }
 
