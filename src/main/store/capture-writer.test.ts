@@ -296,6 +296,12 @@ for (const backend of [sqlite, postgres]) {
       await s.writer.settle()
       const payloads = (await s.rows('SELECT payload FROM events ORDER BY id')).map((r) => r.payload)
       expect(payloads).toEqual([encodeRawLog(log(9), raw), JSON.stringify(head(9).payload)])
+      // Text with backslashes, quotes, tabs and newlines (escaped in JSON, and again in PostgreSQL's COPY text) comes back as it went.
+      const odd = { input: 'a\tb\nc\\d "e"', note: 'tab\there' }
+      s.writer.enqueue(1, 3, { ...head(10), kind: 'pending_transaction', blockHash: null, payload: odd })
+      await s.writer.settle()
+      const [stored] = await s.rows("SELECT payload FROM events WHERE kind = 'pending_transaction'")
+      expect(JSON.parse(stored!.payload as string)).toEqual(odd)
       expect(s.errors).toEqual([])
     })
 
@@ -524,6 +530,22 @@ describe.skipIf(postgresSkipReason)('capture writer: PostgreSQL only', () => {
         [false, 0],
       ])
     expect(await blocks(s)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(s.errors).toEqual([])
+  })
+
+  it('reports the ids rows got when the sequence is not one range (another session drawing from it)', async () => {
+    const s = await openPostgresWriter()
+    // Every third value: as if two other sessions took the ones between.
+    await s.exec('ALTER TABLE events ALTER COLUMN id SET INCREMENT BY 3')
+    for (let n = 1; n <= 4; n++) s.writer.enqueue(n <= 2 ? 1 : 2, n, log(n))
+    await s.writer.settle()
+    const ids = (await s.rows('SELECT id FROM events ORDER BY id')).map((r) => r.id as number)
+    expect(ids.map((id) => id - ids[0]!)).toEqual([0, 3, 6, 9])
+    expect(s.committed.map((c) => [c.connectionId, c.lastId, c.count])).toEqual([
+      [1, ids[1], 2],
+      [2, ids[3], 2],
+    ])
+    expect(await blocks(s)).toEqual([1, 2, 3, 4])
     expect(s.errors).toEqual([])
   })
 

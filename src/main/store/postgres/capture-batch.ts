@@ -6,7 +6,10 @@
  * batch size; measured against a multi-row INSERT ... VALUES on 100,000 mainnet-shaped events
  * rows in batches of 5,000, the server took the same time within the noise of a shared
  * machine (22-33k rows/s either way) while VALUES cost the client 7-10 times as long to
- * build and must be split at PostgreSQL's 65,535 parameters, 4,681 events rows).
+ * build and must be split at PostgreSQL's 65,535 parameters, 4,681 events rows). Both reached
+ * under half of COPY's rate on the same rows (57-70k rows/s), so the writer COPYs a run of
+ * events rows and uses the unnest INSERT only when a row of the run exists already
+ * (capture-writer.ts insertEvents).
  *
  * Statements on different tables commute: no foreign key or trigger links events,
  * chain_logs, chain_blocks, chain_cursor and subscriptions, and a batch commits whole or not
@@ -23,7 +26,7 @@ export interface PostgresStep {
   name: string
   text: string
   values: unknown[]
-  /** Returns (connection_id, stream_id, id) of each events row it inserted. */
+  /** Inserts events rows (returning connection_id, stream_id, id of each row inserted); `values` holds a column array each. */
   insertsEvents?: true
 }
 
@@ -37,6 +40,11 @@ const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS})
   SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::bigint[])
   ON CONFLICT DO NOTHING RETURNING connection_id, stream_id, id`
 const EVENT_TYPES = 14
+
+/** The fast way in for a run of events rows (capture-writer.ts insertEvents): ids taken beforehand, then COPY. */
+export const EVENT_IDS = `SELECT min(id), max(id), CASE WHEN max(id) - min(id) + 1 <> $1 THEN array_agg(id ORDER BY id) END
+  FROM (SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM generate_series(1, $1)) AS taken`
+export const COPY_EVENTS = `COPY events (id, ${EVENT_COLUMNS}) FROM STDIN`
 
 const CHAIN_LOG_ROWS = `INSERT INTO chain_logs (connection_id, block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, canonical, raw_json)
   SELECT c, h, n, i, x, ti, a, t, d, TRUE, r
