@@ -202,12 +202,10 @@ export function verifyStored(file: string, logs: MainnetLogs, count: number): St
       .raw()
       .iterate() as IterableIterator<unknown[]>
     for (const row of rows) {
-      const e = seq < count ? logs.row(seq) : null
-      const want = e ? [e.blockNumber, e.blockHash, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.topics, e.data, 0] : []
-      const raw = e ? decodeRawLog(row[9] as string | null, { ...e, topics: e.topics.split(',') }) : null
-      if (!e || want.some((value, i) => value !== row[i]) || JSON.stringify(raw) !== JSON.stringify(wireObject(e))) {
+      const mismatch = storedRowMismatch(row, seq, logs, count)
+      if (mismatch) {
         mismatches += 1
-        firstMismatch ??= `row ${seq + 1}: stored ${JSON.stringify(row)}, sent ${JSON.stringify(want)}`
+        firstMismatch ??= mismatch
       }
       seq += 1
     }
@@ -215,6 +213,18 @@ export function verifyStored(file: string, logs: MainnetLogs, count: number): St
   } finally {
     reader.close()
   }
+}
+
+/**
+ * Why the stored row at position `seq` (block number, block hash, tx hash, tx index, log index, address, topics, data,
+ * removed as 0/1, raw log) is not the log sent there; null when it is.
+ */
+export function storedRowMismatch(row: unknown[], seq: number, logs: MainnetLogs, count: number): string | null {
+  const e = seq < count ? logs.row(seq) : null
+  const want = e ? [e.blockNumber, e.blockHash, e.transactionHash, e.transactionIndex, e.logIndex, e.address, e.topics, e.data, 0] : []
+  const raw = e ? decodeRawLog(row[9] as string | null, { ...e, topics: e.topics.split(',') }) : null
+  if (e && want.every((value, i) => value === row[i]) && JSON.stringify(raw) === JSON.stringify(wireObject(e))) return null
+  return `row ${seq + 1}: stored ${JSON.stringify(row)}, sent ${JSON.stringify(want)}`
 }
 
 /* ------------------------------------------------------------------ the engine path */

@@ -17,6 +17,9 @@
  *    normalize → EventStore, wired as Engine.startRunner wires non-watch subscriptions (the
  *    Engine no longer sends `logs` this way, but every other subscription type goes
  *    through it). Counted from EventStore's onCommitted.
+ * 3. The same notification path into PostgreSQL (PostgresCaptureWriter) on a throwaway
+ *    server the bench starts (postgres-path.ts), against a raw COPY of the same rows into the
+ *    same schema (issue 13). Where PostgreSQL cannot start, the bench says why and skips it.
  *
  * Rates run from the first block/notification the server sends to the commit of the last
  * log. Afterwards every stored row is compared with the log sent at its position.
@@ -30,7 +33,7 @@
  *
  * Environment: BENCH_LOGS (default 300,000; rounded up to whole blocks of 250),
  * BENCH_CEILING_LOGS (200,000), BENCH_TIMEOUT_MS (120,000), BENCH_CHAIN_LEAD (16, read by
- * the flood server), BENCH_ONLY=engine|notifications,
+ * the flood server), BENCH_ONLY=engine|notifications|postgres,
  * BENCH_PROFILE=1 (CPU profiles of the capture phases into bench/.profiles/; BENCHMARKS.md
  * is then left alone), BENCH_WRITE=0 (do not touch BENCHMARKS.md), BENCH_VERBOSE=1 (print
  * the engine's log).
@@ -43,12 +46,13 @@ import WebSocket from 'ws'
 import { expect, test } from 'vitest'
 import { DATABASE_FILE } from '../src/main/engine/engine'
 import { openDatabase } from '../src/main/store/database'
-import { EventStore } from '../src/main/store/event-store'
+import { DEFAULT_EVENT_BATCH, EventStore } from '../src/main/store/event-store'
 import { SubscriptionRunner } from '../src/main/subscriptions/subscription-runner'
 import { ConnectionPool } from '../src/main/upstream/connection-pool'
 import { writeSection } from './benchmarks-md'
 import { collectGarbage, engineWatch, logSpec, phaseMeters, rawInserts, verifyStored, withTimeout } from './engine-path'
 import { FloodServer } from './flood-upstream'
+import { benchPostgres, postgresNotificationPath, rawCopy } from './postgres-path'
 import { LOGS_PER_BLOCK, MainnetLogs } from './mainnet-logs.mjs'
 import { cpuBusy, envInt, gitCommit, machine } from './run-context'
 
@@ -61,8 +65,9 @@ const PROFILE = Boolean(process.env.BENCH_PROFILE && process.env.BENCH_PROFILE !
 const WRITE = !PROFILE && !ONLY && process.env.BENCH_WRITE !== '0'
 const VERBOSE = process.env.BENCH_VERBOSE === '1'
 
-/** Issue 11's goals: each path's committed rate over the raw insert rate of its own rows, in the same run. */
-const TARGET_RATIO = { engine: 0.6, notifications: 0.7 } as const
+/** Issue 11's goals (issue 13's for PostgreSQL): each path's committed rate over the raw insert (COPY) rate of its own rows, in the same run. */
+const TARGET_RATIO = { engine: 0.6, notifications: 0.7, postgres: 0.5 } as const
+const runs = (phase: 'engine' | 'notifications' | 'postgres'): boolean => !ONLY || ONLY === phase
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 const pct = (n: number): string => `${n.toFixed(1)} %`
@@ -81,7 +86,7 @@ function expectedLogs(): MainnetLogs {
 /* ------------------------------------------------------------------ phases */
 
 interface PathResult {
-  path: 'engine' | 'notifications'
+  path: keyof typeof TARGET_RATIO
   rate: number
   seconds: number
   rssStartMb: number
@@ -98,6 +103,8 @@ interface PathResult {
   errors: string[]
   /** Share of the phase the SQLite writer thread was busy committing, when measured. */
   writerPercent?: number
+  /** Share of the phase a PostgreSQL batch was with the server. */
+  batchPercent?: number
 }
 
 /** Bare `ws` client on the notification flood: what the transport (and server) allow. */
@@ -233,23 +240,39 @@ async function notificationPath(server: FloodServer): Promise<PathResult> {
 
 /* ------------------------------------------------------------------ report */
 
-test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notification path, against raw inserts`, async () => {
+test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notification path, and into PostgreSQL, against raw inserts and COPY`, async () => {
   const benchStarted = performance.now()
   const server = await FloodServer.start(Math.max(LOGS, CEILING_LOGS))
   let engine: PathResult | null = null
   let notifications: PathResult | null = null
+  let postgres: PathResult | null = null
+  let copy: Awaited<ReturnType<typeof rawCopy>> | null = null
   const ceilings = { receive: 0, parse: 0, chain: 0 }
   const busyBefore = await cpuBusy(1_000)
+  // Started before measuring anything; stopped at the end (a crashed run stops it on exit).
+  const pg = runs('postgres') ? await benchPostgres() : { skipReason: `BENCH_ONLY=${ONLY}` }
+  if ('skipReason' in pg) console.log(`ingest: the PostgreSQL row skips: ${pg.skipReason}`)
   try {
     // Capture phases first, each from a collected heap, so their RSS is their own.
     collectGarbage()
-    if (ONLY !== 'notifications')
+    if (runs('engine'))
       engine = {
         path: 'engine',
         ...(await engineWatch(server, { blocks: BLOCKS, logs: LOGS, expected: expectedLogs, timeoutMs: TIMEOUT_MS, profile: PROFILE, verbose: VERBOSE })),
       }
     collectGarbage()
-    if (ONLY !== 'engine') notifications = await notificationPath(server)
+    if (runs('notifications')) notifications = await notificationPath(server)
+    collectGarbage()
+    if ('server' in pg) {
+      const result = await postgresNotificationPath(server, pg.server, {
+        logs: LOGS,
+        expected: expectedLogs,
+        timeoutMs: TIMEOUT_MS,
+        profile: PROFILE,
+        verbose: VERBOSE,
+      })
+      postgres = { path: 'postgres', ...result, batchPercent: result.inFlightPercent }
+    }
     if (CEILING_LOGS > 0) {
       ceilings.receive = await notificationCeiling(server, CEILING_LOGS, false)
       ceilings.parse = await notificationCeiling(server, CEILING_LOGS, true)
@@ -258,10 +281,16 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
   } finally {
     server.stop()
   }
-  const ids = engine ?? notifications!
+  const ids = engine ?? notifications ?? postgres ?? { connectionId: 1, streamId: 1 }
+  try {
+    if ('server' in pg && postgres) copy = await rawCopy(pg.server, ids.connectionId, ids.streamId, expectedLogs(), LOGS)
+  } finally {
+    if ('server' in pg) await pg.server.stop()
+  }
   const raws = {
     engine: rawInserts('engine', ids.connectionId, ids.streamId, expectedLogs(), LOGS),
     notifications: rawInserts('events', ids.connectionId, ids.streamId, expectedLogs(), LOGS),
+    postgres: copy ?? { rate: 0, seconds: 0, stored: 0, sql: '', batch: 0 },
   }
   const date = new Date().toISOString().slice(0, 10)
   const commit = gitCommit()
@@ -274,6 +303,11 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
   if (engine) paths.push(['Engine, `logs` subscription (watch: newHeads → ChainTracker → getBlockByNumber + getLogs → chain_logs → watch → events)', engine])
   if (notifications)
     paths.push(['Notification path (`eth_subscription` → JsonRpcClient → ConnectionPool → SubscriptionRunner → normalize → EventStore)', notifications])
+  if (postgres)
+    paths.push([
+      'Notification path into PostgreSQL (`eth_subscription` → JsonRpcClient → ConnectionPool → SubscriptionRunner → normalize → PostgresCaptureWriter)',
+      postgres,
+    ])
 
   const mainTable = [
     '| Capture path | Committed | Ratio to its raw rate | Goal | Verdict | Peak RSS | Rows checked |',
@@ -284,6 +318,11 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
     ),
     `| Raw better-sqlite3, the engine path's rows: each log once in chain_logs and an events row pointing at it, batches of ${int(raws.engine.batch)} | ${int(raws.engine.rate)} logs/s | 100 % | | | | ${int(raws.engine.stored)} rows |`,
     `| Raw better-sqlite3, the notification path's rows: one events row a log, batches of ${int(raws.notifications.batch)} | ${int(raws.notifications.rate)} logs/s | 100 % | | | | ${int(raws.notifications.stored)} rows |`,
+    ...(copy
+      ? [
+          `| Raw PostgreSQL COPY, the notification path's rows into the same schema: \`COPY events FROM STDIN\` (pg-copy-streams), ${int(copy.batch)} rows a COPY | ${int(copy.rate)} logs/s | 100 % | | | | ${int(copy.stored)} rows |`,
+        ]
+      : []),
   ].join('\n')
 
   const breakdown = (r: PathResult) =>
@@ -291,6 +330,7 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
       `wall ${r.seconds.toFixed(2)} s`,
       `process CPU ${pct(r.cpuPercent)} of one core (${((r.cpuPercent * 10 * r.seconds * 1000) / LOGS).toFixed(1)} µs per log, all threads)`,
       ...(r.writerPercent !== undefined ? [`SQLite writer thread busy ${pct(r.writerPercent)}`] : []),
+      ...(r.batchPercent !== undefined ? [`a batch with the PostgreSQL server (first statement to COMMIT's answer) ${pct(r.batchPercent)}`] : []),
       ...[...r.times].map(([label, ms]) => `${label} ${pct(ms / 10 / r.seconds)}`),
       `GC pauses ${pct(r.gcMs / 10 / r.seconds)}`,
       `flood server CPU ${pct(r.serverCpuPercent)}`,
@@ -302,18 +342,27 @@ test(`ingest: ${int(LOGS)} logs into SQLite through the Engine and the notificat
     ['Bare `ws` client on the chain: per head, `eth_getBlockByNumber` + `eth_getLogs`, parsed', ceilings.chain ? `${int(ceilings.chain)} logs/s` : 'skipped'],
     ['Raw phase, engine rows', `${raws.engine.seconds.toFixed(2)} s: ${raws.engine.sql}`],
     ['Raw phase, notification rows', `${raws.notifications.seconds.toFixed(2)} s: ${raws.notifications.sql}`],
+    ...(copy ? [['Raw phase, PostgreSQL COPY', `${copy.seconds.toFixed(2)} s: ${copy.sql}`] as [string, string]] : []),
+    [
+      'PostgreSQL',
+      'server' in pg
+        ? `${pg.server.version}, a throwaway server started by the bench (initdb, fsync off, synchronous_commit off), on this machine`
+        : `skipped: ${pg.skipReason}`,
+    ],
   ]
 
-  const markdown = `## Ingest: logs → SQLite
+  const markdown = `## Ingest: logs → SQLite and PostgreSQL
 
 Command: \`${command}\` (the same as \`npx vitest run --config bench/vitest.bench.config.ts ingest\`; source \`bench/ingest.bench.ts\`).
 
-A local \`ws\` server (\`bench/flood-server.mjs\`, its own process) serves ${int(LOGS)} deterministic mainnet-shaped logs (ERC-20 Transfer and Approval, Uniswap V2 Swap and Sync, Uniswap V3 Swap, WETH Deposit; ${LOGS_PER_BLOCK} per block, distinct block and transaction hashes, geth's field order) as fast as the client takes them, to two capture paths:
+A local \`ws\` server (\`bench/flood-server.mjs\`, its own process) serves ${int(LOGS)} deterministic mainnet-shaped logs (ERC-20 Transfer and Approval, Uniswap V2 Swap and Sync, Uniswap V3 Swap, WETH Deposit; ${LOGS_PER_BLOCK} per block, distinct block and transaction hashes, geth's field order) as fast as the client takes them, to these capture paths:
 
 - **Engine, \`logs\` subscription**: the whole \`Engine\`, as the app and \`tidewatch serve\` run it. A \`logs\` subscription is a watch over the chain tracker: each newHeads notification pokes the tracker, which fetches the block (\`eth_getBlockByNumber\`) and its logs (\`eth_getLogs\` by block hash), stores them (\`chain_blocks\`, \`chain_logs\`), and the watch delivers them from there to capture, which stores each log once: its \`events\` row points at the \`chain_logs\` row (a history log the tracker never stored is written there by capture, in the same batch). The server's chain stays 16 blocks ahead of the newest block whose logs the client fetched, announcing each new block with a newHeads notification: the client never waits for the chain (as when catching up, or on a chain faster than the client). Counted from the engine's \`eventsAppended\`.
 - **Notification path**: a flood of \`eth_subscription\` log notifications through \`JsonRpcClient\` → \`ConnectionPool.acquire\` → \`SubscriptionRunner\` → \`normalize\` → \`EventStore\`, wired as the Engine wires its non-watch subscriptions (every type but \`logs\` and \`newHeads\`). Counted from \`EventStore\`'s \`onCommitted\`.
 
-In both, \`EventStore\` commits on its SQLite writer thread (\`src/main/store/sqlite-writer.ts\`: its own connection to the same WAL file, one batch in flight, the next one queued while it commits), so parsing and committing run on two cores.
+- **Notification path into PostgreSQL** (issue 13): the same flood and path, into \`PostgresCaptureWriter\` (\`src/main/store/postgres/capture-writer.ts\`) on a throwaway PostgreSQL the bench starts itself (\`test/helpers/throwaway-postgres.ts\`: initdb into a temp dir, fsync and synchronous_commit off, on this machine, so the server's processes share its cores with the bench). One batch in flight on one connection, in one transaction; its events rows by COPY (ids taken from the sequence first, so none is read back), falling back to an \`unnest\` INSERT ... \`ON CONFLICT DO NOTHING RETURNING\` when a row exists already (none does here). Its baseline is a raw COPY of the same rows (one events row a log, the raw object encoded as the store encodes it) into a fresh database of the same schema: \`COPY events FROM STDIN\` through pg-copy-streams, COPY text formatted before timing, ${int(DEFAULT_EVENT_BATCH)} rows a COPY. Where PostgreSQL cannot be started the row is skipped, with the reason below.
+
+In the SQLite paths, \`EventStore\` commits on its SQLite writer thread (\`src/main/store/sqlite-writer.ts\`: its own connection to the same WAL file, one batch in flight, the next one queued while it commits), so parsing and committing run on two cores.
 
 A rate runs from the first block or notification the server sends to the commit of the last log; afterwards every stored row is compared with the log sent at its position. Each path has its raw baseline, in the same run: the same rows inserted into a fresh database opened the same way (\`openDatabase\`: WAL, \`synchronous = NORMAL\`, same migrations) with the store's own prepared statements, in transactions of \`EventStore\`'s batch size: no network, no JSON. For the engine path that is each log once in \`chain_logs\` (ChainStore's statement) plus its pointing \`events\` row; for the notification path one \`events\` row a log; the raw object is encoded as the store encodes it, before timing. The ratio is the figure: the share of SQLite's own insert rate of the same rows a capture path keeps. Peak RSS is the bench process's (\`process.memoryUsage().rss\` every 100 ms during the phase).
 
@@ -321,7 +370,7 @@ Measured ${date} at commit ${commit} on ${machine()}; the CPUs were ${pct(busyBe
 
 ${mainTable}
 
-Goals (issue 11): the engine path ≥ ${pct(TARGET_RATIO.engine * 100)} and the notification path ≥ ${pct(TARGET_RATIO.notifications * 100)} of the raw insert rate of their own rows into the same schema, in the same run.
+Goals (issue 11): the engine path ≥ ${pct(TARGET_RATIO.engine * 100)} and the notification path ≥ ${pct(TARGET_RATIO.notifications * 100)} of the raw insert rate of their own rows into the same schema, in the same run; (issue 13) the notification path into PostgreSQL ≥ ${pct(TARGET_RATIO.postgres * 100)} of a raw COPY of the same rows into the same schema, in the same run.
 
 | Context | |
 |---|---|
@@ -341,6 +390,7 @@ Profile a capture path with \`BENCH_PROFILE=1 BENCH_ONLY=engine npm run bench:in
       ),
       `  ${'Raw inserts, engine rows'.padEnd(34)} ${int(raws.engine.rate).padStart(9)} logs/s`,
       `  ${'Raw inserts, notification rows'.padEnd(34)} ${int(raws.notifications.rate).padStart(9)} logs/s`,
+      ...(copy ? [`  ${'Raw PostgreSQL COPY'.padEnd(34)} ${int(copy.rate).padStart(9)} logs/s`] : []),
       ...context.map(([label, value]) => `  ${strip(label)}: ${strip(value)}`),
       `  bench wall time ${((performance.now() - benchStarted) / 1000).toFixed(1)} s${WRITE ? '; BENCHMARKS.md updated' : ''}`,
       '',
@@ -360,4 +410,5 @@ Profile a capture path with \`BENCH_PROFILE=1 BENCH_ONLY=engine npm run bench:in
   }
   expect(raws.engine.stored).toBe(LOGS)
   expect(raws.notifications.stored).toBe(LOGS)
+  if (copy) expect(copy.stored).toBe(LOGS)
 })

@@ -5,21 +5,26 @@
  * main connection, after `flush()` when they must see everything queued.
  */
 import type { CapturedEvent, EventKind } from '../../shared/contract'
+import {
+  CAPTURE_WRITE,
+  CAPTURE_WRITE_PARAMETERS,
+  DEFAULT_EVENT_BATCH,
+  MAX_HELD_WRITES,
+  MAX_QUEUED_BATCHES,
+  type CaptureWriter,
+  type CaptureWriterOptions,
+  type EventsCommitted,
+} from './capture-writer'
 import type { NormalizedEvent } from './captured-event'
 import type { ChainLog } from './chain-store'
-import { CAPTURE_STATEMENTS, CHAIN_WRITE_STATEMENTS, type CommitQueue } from './chain-writes'
+import { CAPTURE_STATEMENTS, CHAIN_WRITE_STATEMENTS } from './chain-writes'
 import { preparedOnce, type Db } from './database'
 import { decodeRawLog, encodeRawLog } from './raw-log'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
 import { retryDelay } from './storage-health'
 
-export interface EventsCommitted {
-  connectionId: number
-  lastId: number
-  count: number
-  /** New events per stream in this batch, for subscription counters. */
-  perStream: Map<number, number>
-}
+export type { EventsCommitted } from './capture-writer'
+export { DEFAULT_EVENT_BATCH, MAX_HELD_WRITES } from './capture-writer'
 
 export interface EventQuery {
   connectionId?: number | undefined
@@ -54,29 +59,18 @@ interface EventRow {
   received_at: number
 }
 
-export interface EventWriterOptions {
-  flushIntervalMs?: number
-  maxBatch?: number
-  onCommitted?: (batches: EventsCommitted[]) => void
-  /** A batch failed; everything stays queued and is retried in `retryInMs` (backoff). */
-  onError?: (error: Error, retry: { pendingWrites: number; retryInMs: number }) => void
-  /**
-   * While commits fail, writes held in memory reached `maxHeldWrites` (true), or were all
-   * stored again (false). Nothing is dropped: the owner stops producing (engine.ts).
-   */
-  onBacklog?: (full: boolean, held: number) => void
-  /** Default MAX_HELD_WRITES. */
-  maxHeldWrites?: number
+/** onBacklog: here the held writes can reach the bound only while commits fail (enqueue waits for the writer thread otherwise). */
+export interface EventWriterOptions extends CaptureWriterOptions {
   /** The better-sqlite3 addon the writer thread loads (the Electron-ABI copy in the app). */
   nativeBinding?: string | undefined
 }
 
 /** The statements of the write path, by their index in a batch (FlatOps). */
-const INSERT = 0
-const MARK_REMOVED = 1
-const MARK_ORPHANED = 2
-const SAVE_CURSOR = 3
-const INSERT_LOG = 4
+const INSERT = CAPTURE_WRITE.event
+const MARK_REMOVED = CAPTURE_WRITE.removed
+const MARK_ORPHANED = CAPTURE_WRITE.orphaned
+const SAVE_CURSOR = CAPTURE_WRITE.subscriptionCursor
+const INSERT_LOG = CAPTURE_WRITE.log
 
 // OR IGNORE: a watch resuming after a crash may deliver a block again; the unique index keeps one copy.
 export const INSERT_EVENT_SQL = `INSERT OR IGNORE INTO events
@@ -98,6 +92,8 @@ export const EVENT_WRITE_STATEMENTS = [
   ...CHAIN_WRITE_STATEMENTS,
 ] as const
 if (EVENT_WRITE_STATEMENTS.length !== CAPTURE_STATEMENTS + CHAIN_WRITE_STATEMENTS.length) throw new Error('chain-writes.ts: CAPTURE_STATEMENTS is out of date')
+if (CAPTURE_WRITE_PARAMETERS.some((count, index) => parameterCount(EVENT_WRITE_STATEMENTS[index]!) !== count))
+  throw new Error('capture-writer.ts: CAPTURE_WRITE_PARAMETERS does not match the SQL')
 
 interface Waiter {
   resolve: () => void
@@ -113,16 +109,7 @@ interface Batch {
 
 const PARAMETER_COUNTS = EVENT_WRITE_STATEMENTS.map(parameterCount)
 
-export const DEFAULT_EVENT_BATCH = 5_000
-/** Batches that may queue behind the one being committed before enqueue() waits. */
-const MAX_QUEUED_BATCHES = 4
-/**
- * Writes held in memory while the store refuses them (locked, full) before the owner is
- * told to stop capture: about 200 MB of mainnet logs with their payloads.
- */
-export const MAX_HELD_WRITES = 200_000
-
-export class EventStore implements CommitQueue {
+export class EventStore implements CaptureWriter {
   /** Queued writes, not yet handed to the writer: FlatOps and how many statements they hold. */
   private ops: FlatOps = []
   private opCount = 0
@@ -277,6 +264,12 @@ export class EventStore implements CommitQueue {
     if (this.retrying) return
     this.dispatch('flush')
     this.writer.drain()
+  }
+
+  /** flush(), for callers that hold a CaptureWriter of either backend. */
+  settle(): Promise<void> {
+    this.flush()
+    return Promise.resolve()
   }
 
   /** True while commits fail and the retry timer is set. */
