@@ -382,14 +382,19 @@ export class EventStore implements CaptureWriter {
    * `(@x IS NULL OR …)` form would hide the id range and the stream index from SQLite's
    * planner, which then reads the whole table for every page (measured on 1M rows: 197 ms
    * for a page of new rows, against under 1 ms with the range; bench/live-log.bench.ts).
+   *
+   * How the rows are found: a block range, an address or an event (topic0) that few rows
+   * match (counted through its index, up to FEW_ROWS) gives the candidate rows, which the
+   * page sorts by id after checking every condition on them; otherwise ids are walked newest
+   * first, which stops at the page's last row, fast when many rows match.
    */
   list(query: EventQuery): (Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number })[] {
     // No known event has this name: no row can match, and finding that out would read every row.
     if (query.selectors?.length === 0) return []
-    const where: string[] = []
+    const conditions: Condition[] = []
     const params: Record<string, string | number> = { limit: query.limit }
-    const add = (condition: string, values: Record<string, string | number> = {}): void => {
-      where.push(condition)
+    const add = (sql: string, values: Record<string, string | number>, found: Condition['found'] = null, readsLog = false): void => {
+      conditions.push({ sql, found, readsLog })
       Object.assign(params, values)
     }
     if (query.connectionId !== undefined) add('e.connection_id = @connectionId', { connectionId: query.connectionId })
@@ -398,32 +403,28 @@ export class EventStore implements CaptureWriter {
     if (query.streamIds?.length === 1) add('e.stream_id = @stream', { stream: query.streamIds[0]! })
     else if (query.streamIds !== undefined) add('+e.stream_id IN (SELECT value FROM json_each(@streams))', { streams: JSON.stringify(query.streamIds) })
     if (query.kind !== undefined) add('e.kind = @kind', { kind: query.kind })
-    if (query.beforeId !== undefined) add('e.id < @beforeId', { beforeId: query.beforeId })
-    if (query.afterId !== undefined) add('e.id > @afterId', { afterId: query.afterId })
-    // A block range holding few rows is read through its index and sorted; a wide one (the
-    // newest blocks, usually) by walking ids newest first, which stops at the page's last row.
-    let from = EVENTS_WITH_LOGS
-    if (query.fromBlock !== undefined || query.toBlock !== undefined) {
-      const range = { fromBlock: query.fromBlock ?? 0, toBlock: query.toBlock ?? Number.MAX_SAFE_INTEGER }
-      const narrow = (this.statement(FEW_IN_BLOCK_RANGE).pluck().get(range) as number) <= FEW_ROWS
-      if (narrow) from = EVENTS_WITH_LOGS.replace('events e', 'events e INDEXED BY events_by_block')
-      add(narrow ? 'e.block_number BETWEEN @fromBlock AND @toBlock' : '+e.block_number BETWEEN @fromBlock AND @toBlock', range)
-      // A wide range below the newest block: the walk starts at its newest row, not at the store's.
-      const newest = this.statement('SELECT MAX(block_number) FROM events').pluck().get() as number | null
-      if (!narrow && newest !== null && range.toBlock < newest) {
-        const top = this.statement(`SELECT MAX(id) FROM events INDEXED BY events_by_block WHERE block_number BETWEEN @fromBlock AND @toBlock`)
-          .pluck()
-          .get(range)
-        add('e.id <= @rangeTop', { rangeTop: (top as number | null) ?? 0 })
-      }
+    if (query.beforeId !== undefined) add('e.id < @beforeId', { beforeId: query.beforeId }, 'id')
+    if (query.afterId !== undefined) add('e.id > @afterId', { afterId: query.afterId }, 'id')
+    const range =
+      query.fromBlock !== undefined || query.toBlock !== undefined
+        ? { fromBlock: query.fromBlock ?? 0, toBlock: query.toBlock ?? Number.MAX_SAFE_INTEGER }
+        : undefined
+    if (range) add('+e.block_number BETWEEN @fromBlock AND @toBlock', range, 'range')
+    if (query.selectors !== undefined) {
+      add(
+        'substr(COALESCE(e.topics, l.topics), 1, 66) IN (SELECT value FROM json_each(@selectors))',
+        { selectors: JSON.stringify(query.selectors) },
+        'selectors',
+        true,
+      )
     }
-    if (query.selectors !== undefined)
-      add('substr(COALESCE(e.topics, l.topics), 1, 66) IN (SELECT value FROM json_each(@selectors))', { selectors: JSON.stringify(query.selectors) })
     if (query.address !== undefined) {
       add(
         `(COALESCE(e.address, l.address) = @address OR lower(json_extract(e.payload, '$.from')) = @address
           OR lower(json_extract(e.payload, '$.transaction.from')) = @address OR lower(json_extract(e.payload, '$.transaction.to')) = @address)`,
         { address: query.address },
+        'address',
+        true,
       )
     }
     if (query.text) {
@@ -433,15 +434,79 @@ export class EventStore implements CaptureWriter {
           OR COALESCE(e.topics, l.topics) LIKE @text ESCAPE '\\' OR lower(COALESCE(e.data, l.data)) LIKE @text ESCAPE '\\'
           OR lower(COALESCE(e.payload, l.raw_json)) LIKE @text ESCAPE '\\')`,
         { text },
+        null,
+        true,
       )
     }
-    const filtered = `SELECT ${EVENT_COLUMNS} FROM ${from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
+    const whereOf = (list: Condition[]): string => (list.length > 0 ? `WHERE ${list.map((c) => c.sql).join(' AND ')}` : '')
     // afterId pages forward (contract.ts): the rows just above it, handed back newest first like every page.
-    const sql =
-      query.afterId !== undefined
-        ? `SELECT * FROM (${filtered} ORDER BY e.id ASC LIMIT @limit) ORDER BY id DESC`
-        : `${filtered} ORDER BY e.id DESC LIMIT @limit`
+    const order = query.afterId !== undefined ? 'ASC' : 'DESC'
+    const few = this.fewCandidates(query, range, params)
+    let sql: string
+    if (few !== null) {
+      // The candidates match their filter exactly; the id bounds are applied here, and the other
+      // conditions checked on them newest first (oldest first after afterId), a chunk at a time,
+      // until the page is full: rows are looked up for the page, not for every candidate.
+      const ascending = query.afterId !== undefined
+      const ids = (this.statement(few.sql).pluck().all(params) as number[])
+        .filter((id) => (query.beforeId === undefined || id < query.beforeId) && (query.afterId === undefined || id > query.afterId))
+        .sort((a, b) => (ascending ? a - b : b - a))
+      const rest = conditions.filter((c) => c.found !== few.filter && c.found !== 'id')
+      let page = ids.slice(0, query.limit)
+      if (rest.length > 0) {
+        const join = rest.some((c) => c.readsLog) ? LOG_JOIN : ''
+        // CROSS JOIN: the given ids are read by rowid, SQLite must not walk an index of its choosing instead.
+        const check = this.statement(`SELECT e.id FROM json_each(@ids) c CROSS JOIN events e ON e.id = c.value ${join} ${whereOf(rest)}`).pluck()
+        page = []
+        const chunk = Math.max(2 * query.limit, 100)
+        for (let i = 0; i < ids.length && page.length < query.limit; i += chunk) {
+          const some = ids.slice(i, i + chunk)
+          const passed = new Set(check.all({ ...params, ids: JSON.stringify(some) }) as number[])
+          for (const id of some) if (passed.has(id) && page.length < query.limit) page.push(id)
+        }
+      }
+      sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} WHERE e.id IN (SELECT value FROM json_each(@page)) ORDER BY e.id DESC`
+      params.page = JSON.stringify(page)
+    } else {
+      if (range) {
+        // A wide range below the newest block: the walk starts at its newest row, not at the store's.
+        const newest = this.statement('SELECT MAX(block_number) FROM events').pluck().get() as number | null
+        if (newest !== null && range.toBlock < newest) {
+          const top = this.statement(`SELECT MAX(id) FROM events INDEXED BY events_by_block WHERE block_number BETWEEN @fromBlock AND @toBlock`)
+            .pluck()
+            .get(range)
+          add('e.id <= @rangeTop', { rangeTop: (top as number | null) ?? 0 })
+        }
+      }
+      const filtered = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} ${whereOf(conditions)}`
+      sql = order === 'ASC' ? `SELECT * FROM (${filtered} ORDER BY e.id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY e.id DESC LIMIT @limit`
+    }
     return (this.statement(sql).all(params) as EventRow[]).map(toEvent)
+  }
+
+  /**
+   * The narrowest of the query's block range, address and event when it matches at most
+   * FEW_ROWS rows (counted through its indexes, each count stopping past FEW_ROWS), with the
+   * SQL of the ids of exactly its rows; null when none is that narrow.
+   */
+  private fewCandidates(
+    query: EventQuery,
+    range: { fromBlock: number; toBlock: number } | undefined,
+    params: Record<string, string | number>,
+  ): { filter: Filter; sql: string } | null {
+    let best: { filter: Filter; sql: string; rows: number } | null = null
+    const consider = (filter: Filter, counts: readonly string[], sql: string): void => {
+      let rows = 0
+      for (const count of counts) {
+        rows += this.statement(count).pluck().get(params) as number
+        if (rows > FEW_ROWS) return
+      }
+      if (best === null || rows < best.rows) best = { filter, sql, rows }
+    }
+    if (range) consider('range', [FEW_IN_BLOCK_RANGE], BLOCK_RANGE_IDS)
+    if (query.address !== undefined) consider('address', ADDRESS_COUNTS, ADDRESS_IDS)
+    if (query.selectors !== undefined) consider('selectors', SELECTOR_COUNTS, SELECTOR_IDS)
+    return best
   }
 
   /**
@@ -545,18 +610,108 @@ const RAW_COLUMNS = [
 /** Columns a pointing events row leaves NULL: the log row holds them. */
 const POINTED_AT = new Set<string>(['tx_hash', 'tx_index', 'address', 'topics', 'data'])
 
+/** The filters whose rows an index can give (fewCandidates). */
+type Filter = 'range' | 'address' | 'selectors'
+
+/** A condition of a page: the filter its rows are found by through an index, if any, and whether it reads the log (l). */
+interface Condition {
+  sql: string
+  /** 'id': a bound of the page's ids. */
+  found: Filter | 'id' | null
+  readsLog: boolean
+}
+
+/** The log a pointing events row stands for (see EVENTS_WITH_LOGS). */
+const LOG_JOIN = `LEFT JOIN chain_logs l
+  ON e.kind = 'log' AND e.address IS NULL AND l.connection_id = e.connection_id AND l.block_hash = e.block_hash AND l.log_index = e.log_index`
+
 /**
  * Events with the log each log row points at: a captured log is stored once, in chain_logs,
  * and its events row holds the membership (stream, block hash, log index) with its columns
  * NULL. Rows stored before (and logs of the notification path) hold their own columns.
  */
-const EVENTS_WITH_LOGS = `events e LEFT JOIN chain_logs l
-  ON e.kind = 'log' AND e.address IS NULL AND l.connection_id = e.connection_id AND l.block_hash = e.block_hash AND l.log_index = e.log_index`
+const EVENTS_WITH_LOGS = `events e ${LOG_JOIN}`
 
 /** Rows a page may sort after reading them through an index (milliseconds), rather than walk ids for. */
 const FEW_ROWS = 5_000
-/** How many rows a block range holds, counted through its index up to FEW_ROWS + 1. */
-const FEW_IN_BLOCK_RANGE = `SELECT COUNT(*) FROM (SELECT 1 FROM events INDEXED BY events_by_block WHERE block_number BETWEEN @fromBlock AND @toBlock LIMIT ${FEW_ROWS + 1})`
+
+/** SQL of the number of rows `sql` gives, counting no further than FEW_ROWS + 1. */
+const capped = (sql: string): string => `SELECT COUNT(*) FROM (${sql} LIMIT ${FEW_ROWS + 1})`
+
+/*
+ * The ids of the rows a filter matches, read through indexes (fewCandidates): exactly those
+ * rows, so a page need not check that filter again. Each is counted first, up to FEW_ROWS + 1.
+ */
+
+const BLOCK_RANGE_IDS = 'SELECT id FROM events INDEXED BY events_by_block WHERE block_number BETWEEN @fromBlock AND @toBlock'
+const FEW_IN_BLOCK_RANGE = capped(BLOCK_RANGE_IDS)
+
+/**
+ * The events rows pointing at the chain_logs rows `l` that `logs` picks and `where` keeps
+ * (with LOG_JOIN's condition), found through the unique index (block hash, log index) every
+ * pointing row is in. `+l.log_index`: without the column's affinity, SQLite uses the index's
+ * second column.
+ */
+const pointingAt = (logs: { from: string; where: string }, where: string): string =>
+  `SELECT e.id FROM ${logs.from} CROSS JOIN events e INDEXED BY events_unique_chain
+     ON e.block_hash = l.block_hash AND COALESCE(e.log_index, -1) = +l.log_index AND e.kind IN ('log', 'head')
+   WHERE ${logs.where} AND ${where} AND e.kind = 'log' AND e.address IS NULL AND e.connection_id = l.connection_id AND e.log_index = l.log_index`
+
+/**
+ * Rows whose payload holds `path` (a transaction's from or to) with this lowercase value:
+ * migration 13's partial index, its condition repeated for SQLite to use it. Payloads are
+ * JSON.stringify's text, so an object's starts with '{'.
+ */
+const payloadField = (index: string, path: string): string =>
+  `SELECT id FROM events INDEXED BY ${index} WHERE substr(payload, 1, 1) = '{' AND json_valid(payload)
+     AND json_extract(payload, '${path}') IS NOT NULL AND lower(json_extract(payload, '${path}')) = @address`
+
+/** The index key of an address or topic: 6 hex digits after 0x (migration 13). */
+const key = (text: string): string => `substr(${text}, 3, 6)`
+
+/**
+ * The topic0 keys of chain_logs, one index step each (a loose scan: the index leads with
+ * them), for an address to be looked up under each: the index holds (topic0, address) keys.
+ */
+const TOPIC_KEYS = `topic(k) AS (
+  SELECT (SELECT ${key('topics')} FROM chain_logs INDEXED BY chain_logs_by_topic0_address ORDER BY ${key('topics')} LIMIT 1)
+  UNION ALL
+  SELECT (SELECT ${key('topics')} FROM chain_logs INDEXED BY chain_logs_by_topic0_address WHERE ${key('topics')} > topic.k ORDER BY ${key('topics')} LIMIT 1)
+  FROM topic WHERE topic.k IS NOT NULL)`
+const ADDRESS_LOGS = {
+  from: 'topic CROSS JOIN chain_logs l INDEXED BY chain_logs_by_topic0_address',
+  where: `${key('l.topics')} = topic.k AND ${key('l.address')} = ${key('@address')}`,
+}
+
+/**
+ * An address (the list condition's four places): in the logs rows point at, in rows' own
+ * columns, in a transaction's from or to. Logs are counted, not the rows pointing at them (one a stream).
+ */
+const ADDRESS_OWN = `SELECT id FROM events INDEXED BY events_by_address WHERE address IS NOT NULL AND ${key('address')} = ${key('@address')}`
+const PAYLOAD_ADDRESSES = [
+  payloadField('events_by_payload_from', '$.from'),
+  payloadField('events_by_payload_tx_from', '$.transaction.from'),
+  payloadField('events_by_payload_tx_to', '$.transaction.to'),
+]
+const ADDRESS_COUNTS = [`WITH RECURSIVE ${TOPIC_KEYS} SELECT 1 FROM ${ADDRESS_LOGS.from} WHERE ${ADDRESS_LOGS.where}`, ADDRESS_OWN, ...PAYLOAD_ADDRESSES].map(
+  capped,
+)
+const ADDRESS_IDS = `WITH RECURSIVE ${TOPIC_KEYS} ${[
+  pointingAt(ADDRESS_LOGS, 'l.address = @address'),
+  `${ADDRESS_OWN} AND address = @address`,
+  ...PAYLOAD_ADDRESSES,
+].join(' UNION ')}`
+
+/** An event (topic0 among the selectors): in the logs rows point at, or in rows' own topics. */
+const SELECTOR_KEYS = `SELECT ${key('value')} FROM json_each(@selectors)`
+const SELECTORS = 'SELECT value FROM json_each(@selectors)'
+const SELECTOR_LOGS = { from: 'chain_logs l INDEXED BY chain_logs_by_topic0_address', where: `${key('l.topics')} IN (${SELECTOR_KEYS})` }
+const SELECTOR_OWN = `SELECT id FROM events INDEXED BY events_by_topic0 WHERE topics IS NOT NULL AND ${key('topics')} IN (${SELECTOR_KEYS})`
+const SELECTOR_COUNTS = [`SELECT 1 FROM ${SELECTOR_LOGS.from} WHERE ${SELECTOR_LOGS.where}`, SELECTOR_OWN].map(capped)
+const SELECTOR_IDS = [
+  pointingAt(SELECTOR_LOGS, `substr(l.topics, 1, 66) IN (${SELECTORS}) AND e.topics IS NULL`),
+  `${SELECTOR_OWN} AND substr(topics, 1, 66) IN (${SELECTORS})`,
+].join(' UNION ')
 
 /** RAW_COLUMNS, each from the events row or the log it points at. */
 const EVENT_COLUMNS = RAW_COLUMNS.map((column) =>
