@@ -11,7 +11,7 @@ import { escapeIdentifier, escapeLiteral } from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { asSuperuser, createTestDatabase, postgresSkipReason, withDatabase, type TestDatabase } from '../../../../test/helpers/postgres-test-database'
 import { connectPostgres, openPostgres, PostgresOpenError, type PostgresPool } from './database'
-import { POSTGRES_BASELINE_VERSION } from './migrations'
+import { postgresMigrations } from './migrations'
 
 async function portNobodyListensOn(): Promise<number> {
   const server = net.createServer()
@@ -204,14 +204,16 @@ describe.skipIf(postgresSkipReason)('opening the PostgreSQL store', () => {
     expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1)
   })
 
-  it('opens a new store at the baseline version and refuses one migrated by a newer Tidewatch', async () => {
+  it('opens a new store at the newest version and refuses one migrated by a newer Tidewatch', async () => {
     const pool = await openPostgres(roleUrl(password))
     pools.push(pool)
-    expect((await pool.query<{ version: number }>('SELECT max(version) AS version FROM schema_migrations')).rows[0]?.version).toBe(POSTGRES_BASELINE_VERSION)
+    expect((await pool.query<{ version: number }>('SELECT max(version) AS version FROM schema_migrations')).rows[0]?.version).toBe(
+      postgresMigrations.at(-1)!.version,
+    )
     await pool.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)")
     const error = await failure(() => openPostgres(roleUrl(password)))
     expect(error.problem).toBe('schema_too_new')
-    expect(error.message).toContain('schema version 99, newer than this Tidewatch knows (12)')
+    expect(error.message).toContain(`schema version 99, newer than this Tidewatch knows (${postgresMigrations.at(-1)!.version})`)
     expectNoPassword(error.message)
   })
 })

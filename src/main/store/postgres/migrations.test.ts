@@ -12,6 +12,10 @@ import { connectPostgres, type PostgresPool } from './database'
 import { applyPostgresMigrations, MIGRATION_LOCK, PostgresSchemaTooNew } from './migrate'
 import { POSTGRES_BASELINE_VERSION, postgresMigrations } from './migrations'
 
+/** Every version the list holds, oldest first, and the newest. */
+const VERSIONS = postgresMigrations.map((migration) => migration.version)
+const NEWEST = VERSIONS.at(-1)!
+
 /** SQLite's 0/1 INTEGER columns, BOOLEAN in PostgreSQL. A later migration adding a flag adds it here. */
 const FLAG_COLUMNS = new Set([
   'subscriptions.paused',
@@ -184,7 +188,7 @@ describe.skipIf(postgresSkipReason)('PostgreSQL migrations', () => {
 
   it('build SQLite’s schema at SQLite’s newest version on an empty database, and apply nothing the second time', async () => {
     const pool = await connect()
-    expect(await applyPostgresMigrations(pool, postgresMigrations)).toEqual([POSTGRES_BASELINE_VERSION])
+    expect(await applyPostgresMigrations(pool, postgresMigrations)).toEqual(VERSIONS)
     const sqlite = openDatabase(':memory:')
     try {
       const sqliteVersion = sqlite.prepare('SELECT max(version) FROM schema_migrations').pluck().get()
@@ -210,9 +214,9 @@ describe.skipIf(postgresSkipReason)('PostgreSQL migrations', () => {
 
       expect(await applyPostgresMigrations(pool, postgresMigrations)).toEqual([])
       expect(await postgresSchema(pool)).toEqual(built)
-      expect((await pool.query('SELECT version, name FROM schema_migrations')).rows).toEqual([
-        { version: POSTGRES_BASELINE_VERSION, name: postgresMigrations[0]?.name },
-      ])
+      expect((await pool.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows).toEqual(
+        postgresMigrations.map(({ version, name }) => ({ version, name })),
+      )
     } finally {
       sqlite.close()
     }
@@ -240,9 +244,9 @@ describe.skipIf(postgresSkipReason)('PostgreSQL migrations', () => {
     }
     await holder.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK])
     const ran = await migrating
-    expect(ran.map((versions) => versions.length).sort()).toEqual([0, 1])
-    expect(ran.flat()).toEqual([POSTGRES_BASELINE_VERSION])
-    expect((await first.query('SELECT version FROM schema_migrations')).rows).toEqual([{ version: POSTGRES_BASELINE_VERSION }])
+    expect(ran.map((versions) => versions.length).sort()).toEqual([0, VERSIONS.length])
+    expect(ran.flat()).toEqual(VERSIONS)
+    expect((await first.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual(VERSIONS.map((version) => ({ version })))
   })
 
   it('roll back a failing migration entirely and keep the ones before it', async () => {
@@ -251,7 +255,7 @@ describe.skipIf(postgresSkipReason)('PostgreSQL migrations', () => {
     await expect(applyPostgresMigrations(pool, [...postgresMigrations, broken])).rejects.toThrow(
       /^migration 99 \(broken\) failed and was rolled back: relation "missing" does not exist$/,
     )
-    expect(await version(pool)).toBe(POSTGRES_BASELINE_VERSION)
+    expect(await version(pool)).toBe(NEWEST)
     expect((await pool.query("SELECT to_regclass('half') AS half")).rows).toEqual([{ half: null }])
     // The lock went with the failure: the next start migrates without waiting.
     expect(await applyPostgresMigrations(pool, postgresMigrations)).toEqual([])
@@ -260,9 +264,9 @@ describe.skipIf(postgresSkipReason)('PostgreSQL migrations', () => {
   it('refuse a store migrated by a newer Tidewatch', async () => {
     const pool = await connect()
     await applyPostgresMigrations(pool, postgresMigrations)
-    await pool.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (13, 'from a newer Tidewatch', 0)")
+    await pool.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from a newer Tidewatch', 0)", [NEWEST + 1])
     const refused = await applyPostgresMigrations(pool, postgresMigrations).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(PostgresSchemaTooNew)
-    expect(refused).toMatchObject({ storeVersion: 13, knownVersion: POSTGRES_BASELINE_VERSION })
+    expect(refused).toMatchObject({ storeVersion: NEWEST + 1, knownVersion: NEWEST })
   })
 })

@@ -190,4 +190,21 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    name: 'live-log pages by address and event: indexes of short keys',
+    sql: `
+      -- As SQLite's version 13: keys of 6 hex digits after 0x, one index for topic0 and address together (event-store.ts, list).
+      CREATE INDEX chain_logs_by_topic0_address ON chain_logs (substr(topics, 3, 6), substr(address, 3, 6));
+      CREATE INDEX events_by_address ON events (substr(address, 3, 6)) WHERE address IS NOT NULL;
+      CREATE INDEX events_by_topic0 ON events (substr(topics, 3, 6)) WHERE topics IS NOT NULL;
+      -- Payloads are JSON text Tidewatch wrote (JSON.stringify or raw-log.ts), so the cast cannot fail; objects only, as SQLite's.
+      CREATE INDEX events_by_payload_from ON events (lower(payload::jsonb ->> 'from'))
+        WHERE substr(payload, 1, 1) = '{' AND payload::jsonb ->> 'from' IS NOT NULL;
+      CREATE INDEX events_by_payload_tx_from ON events (lower(payload::jsonb -> 'transaction' ->> 'from'))
+        WHERE substr(payload, 1, 1) = '{' AND payload::jsonb -> 'transaction' ->> 'from' IS NOT NULL;
+      CREATE INDEX events_by_payload_tx_to ON events (lower(payload::jsonb -> 'transaction' ->> 'to'))
+        WHERE substr(payload, 1, 1) = '{' AND payload::jsonb -> 'transaction' ->> 'to' IS NOT NULL;
+    `,
+  },
 ]
