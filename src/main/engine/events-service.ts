@@ -81,7 +81,7 @@ export class EventsService {
     const lines = eventLines({
       subscriptionIds: (streamId) => byStream.get(streamId) ?? [],
       finalized: (connectionId) => this.finalized(connectionId),
-      decode: (topics, data) => decoder.decode(topics, data),
+      decodeJson: (topics, data, q) => decoder.decodeJson(topics, data, q),
     })
     return { total, rows, lines }
   }
