@@ -20,7 +20,7 @@ export const fastKeccakReady: Promise<void> = createKeccak(256).then(
   () => undefined,
 )
 
-const input = new Uint8Array(40)
+const input = Buffer.alloc(40)
 const output = Buffer.alloc(42, '0x', 'latin1')
 /**
  * Checksummed addresses by their lowercase digits, in a direct-mapped cache: an address's
@@ -51,11 +51,9 @@ export function checksumAddressAt(hex: string, start: number): string | null {
   const key = keys[slot]
   // Compared in place: a hit makes no substring.
   if (key !== undefined && hex.startsWith(key, start)) return values[slot]!
-  let upper = false
   for (let i = 0; i < 40; i++) {
     const code = hex.charCodeAt(start + i)
-    if (code >= 65 && code <= 70) upper = true
-    else if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return null
+    if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70))) return null
     // Lowercase: digits already have the 0x20 bit.
     input[i] = code | 32
   }
@@ -67,8 +65,8 @@ export function checksumAddressAt(hex: string, start: number): string | null {
     output[i + 2] = nibble >= 8 && digit >= 97 ? digit - 32 : digit
   }
   const out = output.toString('latin1')
-  const digits = hex.slice(start, start + 40)
-  keys[slot] = upper ? digits.toLowerCase() : digits
+  // A string of its own: a slice of `hex` would keep the whole log text alive in the cache.
+  keys[slot] = input.toString('latin1')
   values[slot] = out
   return out
 }

@@ -178,7 +178,7 @@ describe('export lines', () => {
           store.flush()
           const lines = eventLines({ ...context, subscriptionIds: () => context.subscriptionIds(streamId % 3) })
           const listed = store.list({ streamIds: [streamId], limit: 100 }).reverse()
-          const exported = [...store.iterate({ streamIds: [streamId] }).rows]
+          const exported = [...store.iterate({ streamIds: [streamId] }).pages].flat()
           expect(exported.map((row) => row[0])).toEqual(listed.map((e) => e.id))
           listed.forEach(({ streamId: _s, ...row }, i) => {
             const event: CapturedEvent = {

@@ -1,9 +1,11 @@
 /**
- * Streams captured events to a file: rows come from SQLite one at a time and go out
+ * Streams captured events to a file: rows come from the store a page at a time (one short
+ * statement each, so the store's connection stays free for capture between them) and go out
  * through a write stream that is awaited when its buffer fills, so memory stays flat for
- * millions of rows. Rows are joined into chunks of about 64 KiB before they are written:
- * one write per row cost more than formatting the row. Progress is reported a few times a
- * second; cancel stops between rows and removes the partial file.
+ * millions of rows. Rows are
+ * joined into chunks of about 64 KiB before they are written: one write per row cost more
+ * than formatting the row. Progress is reported a few times a second; cancel stops between
+ * rows and removes the partial file.
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -20,10 +22,10 @@ const BUFFERED = 1024 * 1024
 
 export type ExportFormat = 'csv' | 'ndjson' | 'json'
 
-/** An export's rows, oldest first, and how to write each one. */
+/** An export's rows, oldest first, a page at a time, and how to write each one. */
 export interface ExportSource {
   total: number
-  rows: Iterable<StoredEventRow>
+  pages: Iterable<readonly StoredEventRow[]>
   lines: EventLines
 }
 
@@ -82,20 +84,22 @@ export class ExportService {
       if (format === 'json') out.write('[\n')
       let chunk = ''
       const { lines } = source
-      for (const row of source.rows) {
-        if (failure) throw failure
-        if (this.cancelled.has(exportId)) break
-        chunk += format === 'csv' ? lines.csv(row) : format === 'ndjson' ? `${lines.json(row)}\n` : `${rows > 0 ? ',\n' : ''}${lines.json(row)}`
-        rows += 1
-        if (chunk.length < CHUNK) continue
-        const full = !out.write(chunk)
-        chunk = ''
-        if (full) await once(out, 'drain')
-        if (Date.now() - lastReport > 200) {
-          lastReport = Date.now()
-          progress('running', rows)
-          // Let the socket and the UI breathe between chunks of a long export.
-          await new Promise((resolve) => setImmediate(resolve))
+      pages: for (const page of source.pages) {
+        for (const row of page) {
+          if (failure) throw failure
+          if (this.cancelled.has(exportId)) break pages
+          chunk += format === 'csv' ? lines.csv(row) : format === 'ndjson' ? `${lines.json(row)}\n` : `${rows > 0 ? ',\n' : ''}${lines.json(row)}`
+          rows += 1
+          if (chunk.length < CHUNK) continue
+          const full = !out.write(chunk)
+          chunk = ''
+          if (full) await once(out, 'drain')
+          if (Date.now() - lastReport > 200) {
+            lastReport = Date.now()
+            progress('running', rows)
+            // Let the socket and the UI breathe between chunks of a long export.
+            await new Promise((resolve) => setImmediate(resolve))
+          }
         }
       }
       if (chunk) out.write(chunk)
