@@ -13,6 +13,7 @@ import type { NormalizedEvent } from '../store/captured-event'
 import { openDatabase, type Db } from '../store/database'
 import { EventStore, type StoredEventRow } from '../store/event-store'
 import { eventLines } from './event-formats'
+import { BufferedFile } from './buffered-file'
 import { ExportService, type ExportSource } from './export-service'
 
 const cleanups: (() => void)[] = []
@@ -112,5 +113,34 @@ describe('export pages', () => {
     expect(done.progress.at(-1)).toMatchObject({ state: 'done', rows: 5_000, totalRows: 5_000 })
     const written = fs.readFileSync(path.join(dir, 'done.ndjson'), 'utf8').trimEnd().split('\n')
     expect(written.map((line) => (JSON.parse(line) as { id: number }).id)).toEqual(Array.from({ length: 5_000 }, (_, i) => i + 1))
+  })
+})
+
+describe('export files', () => {
+  it('holds every byte of text added in any sizes, however many buffers it fills', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-export-'))
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const file = await BufferedFile.open(path.join(dir, 'out.txt'))
+    const parts = ['é ü 😀 ', 'a'.repeat(70_000), 'x,"y"\n', 'z'.repeat(2_000_000), '']
+    let expected = ''
+    for (let i = 0; i < 200; i++) {
+      const part = parts[i % parts.length]!.slice(0, i % 3 === 0 ? undefined : 1_000 + i)
+      expected += part
+      await file.write(part)
+    }
+    await file.close()
+    expect(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe(expected)
+  })
+
+  it.skipIf(!fs.existsSync('/dev/full'))('tells a full disk apart, the store untouched', async () => {
+    const { store } = open('memory', 5_000)
+    const progress: ExportProgress[] = []
+    new ExportService((p) => progress.push(p)).start(sourceOf(store), 'csv', { file: '/dev/full', downloadUrl: null })
+    await waitFor('the export to end', () => progress.some((p) => p.state !== 'running'))
+    expect(progress.at(-1)).toMatchObject({
+      state: 'failed',
+      error: 'Export failed: The disk is full; free some space and export again (nothing captured was lost)',
+    })
+    expect(store.iterate({ connectionId: 1 }).total).toBe(5_000)
   })
 })
