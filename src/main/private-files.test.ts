@@ -88,8 +88,8 @@ describe('exports', () => {
   it('writes exports into a 0700 folder as 0600 files', async () => {
     const destination = await exportsFolderDestination(dataDir)('events.csv')
     const reports: string[] = []
-    const lines = eventLines({ subscriptionIds: () => [], finalized: () => -1, decode: () => null })
-    new ExportService((progress) => reports.push(progress.state)).start({ total: 0, rows: [], lines }, 'csv', destination)
+    const lines = eventLines({ subscriptionIds: () => [], finalized: () => -1, decodeJson: () => null })
+    new ExportService((progress) => reports.push(progress.state)).start({ total: 0, pages: [], lines }, 'csv', destination)
     await waitFor('the export', () => reports.includes('done'))
     expect(modeOf(exportsDir(dataDir))).toBe('700')
     expect(modeOf(destination.file)).toBe('600')

@@ -18,6 +18,17 @@ interface Candidate {
   source: string
   signature: string
   prepared: PreparedEvent | null
+  /** `{"event":…,"signature":…,"source":…`: the decoded object's JSON up to its arguments. */
+  head: string
+}
+
+/** A decoded log as JSON text, for exports: what `decode` gives, without building it. */
+export interface DecodedJson {
+  event: string
+  /** `{"event":…,"signature":…,"source":…`: the decoded object's JSON up to its arguments. */
+  head: string
+  /** The arguments' JSON, quotes as asked; undefined where viem gives none (an event without inputs). */
+  args: string | undefined
 }
 
 export class EventDecoder {
@@ -50,12 +61,40 @@ export class EventDecoder {
     return null
   }
 
+  /**
+   * `decode`'s answer as JSON text, every quote of the arguments written as `q` (a CSV cell
+   * doubles them): prepared events write it straight from the log's hex.
+   */
+  decodeJson(topics: string[], data: string | null, q = '"'): DecodedJson | null {
+    const selector = topics[0]
+    if (!selector) return null
+    const candidates = this.bySelector.get(selector)
+    if (!candidates) return null
+    for (const candidate of candidates) {
+      const fast = candidate.prepared ? candidate.prepared.json(topics, data, q) : FALLBACK
+      if (fast === NO_MATCH) continue
+      if (fast !== FALLBACK) return { event: candidate.event.name, head: candidate.head, args: fast }
+      const args = viemArgs(candidate.event, topics, data)
+      if (args !== NO_MATCH) {
+        const json = JSON.stringify(args) as string | undefined
+        return { event: candidate.event.name, head: candidate.head, args: json === undefined || q === '"' ? json : json.replace(/"/g, q) }
+      }
+    }
+    return null
+  }
+
   private add(event: AbiEvent, source: string): void {
     const selector = toEventSelector(event).toLowerCase()
     const list = this.bySelector.get(selector) ?? []
     const signature = eventSignature(event)
     if (!list.some((c) => c.signature === signature && indexing(c.event) === indexing(event)))
-      list.push({ event, source, signature, prepared: prepareEvent(event) })
+      list.push({
+        event,
+        source,
+        signature,
+        prepared: prepareEvent(event),
+        head: `{"event":${JSON.stringify(event.name)},"signature":${JSON.stringify(signature)},"source":${JSON.stringify(source)}`,
+      })
     this.bySelector.set(selector, list)
   }
 }

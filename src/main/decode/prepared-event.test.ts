@@ -90,7 +90,14 @@ describe('prepared events', () => {
     fc.assert(
       fc.property(hexDigits(40), fc.boolean(), (digits, upper) => {
         const address = `0x${upper ? digits.toUpperCase() : digits}`
-        expect(checksumAddressAt(`0x${'0'.repeat(24)}${address.slice(2)}`, 26)).toBe(checksumAddress(address as Hex))
+        const expected = checksumAddress(address as Hex)
+        expect(checksumAddressAt(`0x${'0'.repeat(24)}${address.slice(2)}`, 26)).toBe(expected)
+        // Again from the cache, then in the other case, and an address in the same cache slot.
+        expect(checksumAddressAt(`,${address}`, 3)).toBe(expected)
+        expect(checksumAddressAt(upper ? digits : digits.toUpperCase(), 0)).toBe(expected)
+        const neighbour = `${digits.slice(20)}${digits.slice(0, 16)}${digits.slice(36)}`
+        expect(checksumAddressAt(neighbour, 0)).toBe(checksumAddress(`0x${neighbour}`))
+        expect(checksumAddressAt(address, 2)).toBe(expected)
       }),
       { numRuns: 2000 },
     )
@@ -152,6 +159,41 @@ describe('prepared events', () => {
       { numRuns: 5000 },
     )
     expect(fast).toBeGreaterThan(1000)
+  })
+
+  it('writes the JSON of what it decodes, quotes as asked, for every log', () => {
+    const decoder = new EventDecoder([{ name: 'Mine', events: [...USER_EVENTS, parseAbiItem('event Ordered(uint8 indexed b, uint8 a)')] }])
+    let fast = 0
+    fc.assert(
+      fc.property(log, fc.constantFrom('"', '""'), ({ topics, data }, q) => {
+        const decoded = decoder.decode(topics, data)
+        const json = decoder.decodeJson(topics, data, q)
+        if (!decoded) {
+          expect(json).toBeNull()
+          return
+        }
+        fast++
+        const { args, ...rest } = decoded
+        const argsJson = JSON.stringify(args) as string | undefined
+        expect(json).toEqual({ event: decoded.event, head: JSON.stringify(rest).slice(0, -1), args: argsJson?.replace(/"/g, q) })
+        if (q === '"') expect(`${json!.head}${json!.args === undefined ? '' : `,"args":${json!.args}`}}`).toBe(JSON.stringify(decoded))
+      }),
+      { numRuns: 5000 },
+    )
+    expect(fast).toBeGreaterThan(1000)
+    // An argument named like an array index goes first in an object: such events are left to viem.
+    expect(
+      prepareEvent({
+        type: 'event',
+        name: 'E',
+        inputs: [
+          { name: 'x', type: 'uint8' },
+          { name: '1', type: 'uint8' },
+        ],
+      }),
+    ).toBeNull()
+    const e = decoder.decodeJson([toEventSelector('event Ordered(uint8 indexed b, uint8 a)'), `0x${'0'.repeat(63)}1`], `0x${'0'.repeat(63)}2`)
+    expect(e?.args).toBe('{"b":1,"a":2}')
   })
 
   it('decodes well-encoded Transfer, Approval, Swap and dynamic logs like viem', () => {

@@ -7,7 +7,10 @@
  * prepared, and the caller decodes it with viem's decodeEventLog as before.
  *
  * The result must equal `plain(decodeEventLog(…).args)` exactly (same values, same key
- * order: indexed arguments first, then the data's, as viem assigns them). Whenever a log
+ * order: indexed arguments first, then the data's, as viem assigns them); `json` writes the
+ * JSON text of that object straight from the hex, for exports, without building it. Events
+ * with an argument named like an array index are not prepared (an object puts such keys
+ * first, whatever order they were set in). Whenever a log
  * is not the plain case (a topic or the data of another length, a bool word other than 0
  * or 1, a small int outside the safe range, a character that is not hex) `decode` answers
  * FALLBACK and viem decides, so its errors and edge cases stay its own.
@@ -34,9 +37,13 @@ interface Slot {
 
 export interface PreparedEvent {
   decode(topics: readonly string[], data: string | null): PreparedResult
+  /** `JSON.stringify` of what `decode` gives, every quote written as `q` (a CSV cell doubles them). */
+  json(topics: readonly string[], data: string | null, q: string): string | typeof NO_MATCH | typeof FALLBACK
 }
 
 const HEX_WORDS = /^0x[0-9a-fA-F]*$/
+/** Names an object orders before the others (array indices). */
+const INDEX_LIKE = /^(0|[1-9][0-9]*)$/
 const TWO_256 = 1n << 256n
 const INT_256_MAX = (1n << 255n) - 1n
 
@@ -80,7 +87,7 @@ export function prepareEvent(event: AbiEvent): PreparedEvent | null {
   let wordCount = 0
   for (const input of event.inputs) {
     const name = input.name
-    if (!name || name === '__proto__' || names.has(name)) return null
+    if (!name || name === '__proto__' || INDEX_LIKE.test(name) || names.has(name)) return null
     names.add(name)
     const read = wordReader(input.type)
     if (!read) return null
@@ -88,25 +95,48 @@ export function prepareEvent(event: AbiEvent): PreparedEvent | null {
   }
   // viem sets the indexed arguments first, then the data's: keep its key order.
   const ordered = [...slots.filter((s) => s.indexed), ...slots.filter((s) => !s.indexed)]
+  /** Each argument's `"name":` as JSON, for both quotes an export writes. */
+  const keys = new Map(['"', '""'].map((q) => [q, ordered.map((slot, i) => `${i === 0 ? '{' : ','}${JSON.stringify(slot.name).replace(/"/g, q)}:`)]))
   const dataLength = 2 + 64 * wordCount
+  /** NO_MATCH or FALLBACK when the log is not the plain case for this event; null when it is. */
+  const unfit = (topics: readonly string[], data: string | null): typeof NO_MATCH | typeof FALLBACK | null => {
+    // Too few topics, or no data for data arguments: viem throws (strict), so no match.
+    if (topics.length < topicCount) return NO_MATCH
+    if (wordCount > 0 && (data === null || data === '0x' || data === '')) return NO_MATCH
+    if (topics.length !== topicCount) return FALLBACK
+    if (wordCount > 0 && (data!.length !== dataLength || !HEX_WORDS.test(data!))) return FALLBACK
+    for (let i = 1; i < topicCount; i++) {
+      const topic = topics[i]!
+      if (topic.length !== 66 || !HEX_WORDS.test(topic)) return FALLBACK
+    }
+    return null
+  }
+  const valueOf = (slot: Slot, topics: readonly string[], data: string | null): unknown =>
+    slot.indexed ? slot.read(topics[slot.index]!, 2) : slot.read(data!, 2 + 64 * slot.index)
   return {
     decode(topics, data) {
-      // Too few topics, or no data for data arguments: viem throws (strict), so no match.
-      if (topics.length < topicCount) return NO_MATCH
-      if (wordCount > 0 && (data === null || data === '0x' || data === '')) return NO_MATCH
-      if (topics.length !== topicCount) return FALLBACK
-      if (wordCount > 0 && (data!.length !== dataLength || !HEX_WORDS.test(data!))) return FALLBACK
-      for (let i = 1; i < topicCount; i++) {
-        const topic = topics[i]!
-        if (topic.length !== 66 || !HEX_WORDS.test(topic)) return FALLBACK
-      }
+      const refused = unfit(topics, data)
+      if (refused) return refused
       const args: Record<string, unknown> = {}
       for (const slot of ordered) {
-        const value = slot.indexed ? slot.read(topics[slot.index]!, 2) : slot.read(data!, 2 + 64 * slot.index)
+        const value = valueOf(slot, topics, data)
         if (value === FALLBACK) return FALLBACK
         args[slot.name] = value
       }
       return args
+    },
+    json(topics, data, q) {
+      const refused = unfit(topics, data)
+      if (refused) return refused
+      const names = keys.get(q) ?? ordered.map((slot, i) => `${i === 0 ? '{' : ','}${JSON.stringify(slot.name).replace(/"/g, q)}:`)
+      let out = ''
+      for (let i = 0; i < ordered.length; i++) {
+        const value = valueOf(ordered[i]!, topics, data)
+        if (value === FALLBACK) return FALLBACK
+        // Values are hex or decimal strings (nothing to escape), safe integers and booleans.
+        out += names[i]! + (typeof value === 'string' ? q + value + q : String(value))
+      }
+      return `${out}}`
     },
   }
 }

@@ -75,15 +75,15 @@ export class EventsService {
       return subscription.streamId
     })
     const { subscriptionIds: _ids, ...rest } = query
-    const { total, rows } = this.store.iterate({ ...rest, streamIds })
+    const { total, pages } = this.store.iterate({ ...rest, streamIds })
     const byStream = subscriptionsByStream(subscriptions)
     const decoder = this.abis.decoder()
     const lines = eventLines({
       subscriptionIds: (streamId) => byStream.get(streamId) ?? [],
       finalized: (connectionId) => this.finalized(connectionId),
-      decode: (topics, data) => decoder.decode(topics, data),
+      decodeJson: (topics, data, q) => decoder.decodeJson(topics, data, q),
     })
-    return { total, rows, lines }
+    return { total, pages, lines }
   }
 
   /** A log's event name and arguments, from the built-in events and the person's ABIs; null when unknown. */

@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
+import { encodeAbiParameters, parseAbiItem, toEventSelector, type AbiEvent } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CapturedEvent } from '../../shared/contract'
 import { EventDecoder } from '../decode/event-decoder'
@@ -49,6 +50,9 @@ function referenceCsvRow(e: CapturedEvent): string {
 }
 
 const TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
+/** A user ABI's events: one without inputs (viem gives no args), one viem decodes (a string). */
+const USER_EVENTS = ['event Paused()', 'event Note(address indexed who, string text)'].map((signature) => parseAbiItem(signature) as AbiEvent)
+const [PAUSED, NOTE] = USER_EVENTS.map((event) => toEventSelector(event))
 const hexOf = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}`)
 const word = hexOf(32)
 const odd = fc.oneof(fc.string(), fc.constantFrom('a,b', 'say "hi"', 'line\nbreak', 'cr\r', '0xabc', '__proto__', 'é ü 😀'))
@@ -61,13 +65,19 @@ const watchLog = fc
     logIndex: fc.nat(2_000),
     address: hexOf(20),
     checksummed: fc.boolean(),
-    transfer: fc.boolean(),
+    selector: fc.constantFrom(null, TRANSFER, TRANSFER, PAUSED!, NOTE!),
     topics: fc.array(fc.oneof(word, odd), { maxLength: 3 }),
-    data: fc.oneof(hexOf(32), hexOf(0), hexOf(70), odd),
+    data: fc.oneof(
+      hexOf(32),
+      hexOf(0),
+      hexOf(70),
+      odd,
+      fc.string().map((text) => encodeAbiParameters([{ type: 'string' }], [text])),
+    ),
     extra: extraFields,
   })
-  .map(({ block, logIndex, address, checksummed, transfer, topics, data, extra }): ChainLog => {
-    const allTopics = transfer ? [TRANSFER, ...topics.slice(0, 2)] : topics
+  .map(({ block, logIndex, address, checksummed, selector, topics, data, extra }): ChainLog => {
+    const allTopics = selector ? [selector, ...topics.slice(0, selector === TRANSFER ? 2 : selector === NOTE ? 1 : 0)] : topics
     const blockHash = `0x${block.toString(16).padStart(64, '0')}`
     const raw: Record<string, unknown> = {
       ...extra,
@@ -133,11 +143,11 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-const decoder = new EventDecoder()
+const decoder = new EventDecoder([{ name: 'Mine', events: USER_EVENTS }])
 const context: ExportContext = {
   subscriptionIds: (streamId) => (streamId === 1 ? [] : streamId === 2 ? [4] : [5, 9]),
   finalized: () => 15_000_000,
-  decode: (topics, data) => decoder.decode(topics, data),
+  decodeJson: (topics, data, q) => decoder.decodeJson(topics, data, q),
 }
 
 describe('export lines', () => {
@@ -153,27 +163,29 @@ describe('export lines', () => {
           { minLength: 1, maxLength: 6 },
         ),
         fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        // Rows the same millisecond apart, within a second or across seconds.
+        fc.integer({ min: 0, max: 1_500 }),
         fc.boolean(),
-        (items, receivedAt, takeBack) => {
+        (items, receivedAt, step, takeBack) => {
           // Each run in a stream of its own: its rows are the run's alone.
           const streamId = 10 + stream++
-          for (const item of items) {
-            if ('log' in item) store.enqueueLog(1, streamId, item.log, false, receivedAt)
-            else store.enqueue(1, streamId, item.event, receivedAt)
-          }
+          items.forEach((item, i) => {
+            if ('log' in item) store.enqueueLog(1, streamId, item.log, false, receivedAt + i * step)
+            else store.enqueue(1, streamId, item.event, receivedAt + i * step)
+          })
           const first = items[0]!
           if (takeBack && 'log' in first) store.enqueueRemoved(streamId, first.log.blockHash, first.log.logIndex)
           store.flush()
           const lines = eventLines({ ...context, subscriptionIds: () => context.subscriptionIds(streamId % 3) })
           const listed = store.list({ streamIds: [streamId], limit: 100 }).reverse()
-          const exported = [...store.iterate({ streamIds: [streamId] }).rows]
+          const exported = [...store.iterate({ streamIds: [streamId] }).pages].flat()
           expect(exported.map((row) => row[0])).toEqual(listed.map((e) => e.id))
           listed.forEach(({ streamId: _s, ...row }, i) => {
             const event: CapturedEvent = {
               ...row,
               subscriptionIds: [...context.subscriptionIds(streamId % 3)],
               irreversible: !row.removed && row.blockNumber !== null && row.blockNumber <= 15_000_000,
-              decoded: row.kind === 'log' ? context.decode(row.topics, row.data) : null,
+              decoded: row.kind === 'log' ? decoder.decode(row.topics, row.data) : null,
             }
             expect(lines.json(exported[i]!)).toBe(JSON.stringify(event))
             expect(lines.csv(exported[i]!)).toBe(referenceCsvRow(event))

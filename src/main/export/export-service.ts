@@ -1,29 +1,28 @@
 /**
- * Streams captured events to a file: rows come from SQLite one at a time and go out
- * through a write stream that is awaited when its buffer fills, so memory stays flat for
- * millions of rows. Rows are joined into chunks of about 64 KiB before they are written:
- * one write per row cost more than formatting the row. Progress is reported a few times a
- * second; cancel stops between rows and removes the partial file.
+ * Streams captured events to a file: rows come from the store a page at a time (one short
+ * statement each, so the store's connection stays free for capture between them) and go out
+ * through two fixed buffers (buffered-file.ts) that wait for the disk when both are full, so
+ * memory stays flat for millions of rows. Rows are joined into chunks of about 64 KiB before
+ * they are added: one call per row cost more than formatting the row. Progress is reported a
+ * few times a second; cancel stops between rows and removes the partial file.
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import { once } from 'node:events'
 import type { ExportProgress } from '../../shared/contract'
 import type { StoredEventRow } from '../store/event-store'
 import { fastKeccakReady } from '../decode/address-checksum'
+import { BufferedFile } from './buffered-file'
 import { csvHeader, type EventLines } from './event-formats'
 
-/** Rows are written in chunks of about this many characters. */
+/** Rows are joined into chunks of about this many characters before they go to the file's buffer. */
 const CHUNK = 64 * 1024
-/** Bytes the file stream holds before a write waits: the disk writes the last chunks while the next ones are made. */
-const BUFFERED = 1024 * 1024
 
 export type ExportFormat = 'csv' | 'ndjson' | 'json'
 
-/** An export's rows, oldest first, and how to write each one. */
+/** An export's rows, oldest first, a page at a time, and how to write each one. */
 export interface ExportSource {
   total: number
-  rows: Iterable<StoredEventRow>
+  pages: Iterable<readonly StoredEventRow[]>
   lines: EventLines
 }
 
@@ -65,50 +64,46 @@ export class ExportService {
         downloadUrl: state === 'done' ? destination.downloadUrl : null,
         error,
       })
-    const out = fs.createWriteStream(destination.file, {
-      encoding: 'utf8',
-      highWaterMark: BUFFERED,
-      ...(destination.mode === undefined ? {} : { mode: destination.mode }),
-    })
-    let failure: Error | null = null
-    out.on('error', (error) => (failure = error))
+    let out: BufferedFile | null = null
     let rows = 0
     let lastReport = 0
     try {
       progress('running', 0)
+      out = await BufferedFile.open(destination.file, destination.mode)
       // Addresses are checksummed with the WebAssembly keccak, which loads once, asynchronously.
       await fastKeccakReady
-      if (format === 'csv') out.write(csvHeader())
-      if (format === 'json') out.write('[\n')
+      if (format === 'csv') await out.write(csvHeader())
+      if (format === 'json') await out.write('[\n')
       let chunk = ''
       const { lines } = source
-      for (const row of source.rows) {
-        if (failure) throw failure
-        if (this.cancelled.has(exportId)) break
-        chunk += format === 'csv' ? lines.csv(row) : format === 'ndjson' ? `${lines.json(row)}\n` : `${rows > 0 ? ',\n' : ''}${lines.json(row)}`
-        rows += 1
-        if (chunk.length < CHUNK) continue
-        const full = !out.write(chunk)
-        chunk = ''
-        if (full) await once(out, 'drain')
-        if (Date.now() - lastReport > 200) {
-          lastReport = Date.now()
-          progress('running', rows)
-          // Let the socket and the UI breathe between chunks of a long export.
-          await new Promise((resolve) => setImmediate(resolve))
+      pages: for (const page of source.pages) {
+        for (const row of page) {
+          if (this.cancelled.has(exportId)) break pages
+          chunk += format === 'csv' ? lines.csv(row) : format === 'ndjson' ? `${lines.json(row)}\n` : `${rows > 0 ? ',\n' : ''}${lines.json(row)}`
+          rows += 1
+          if (chunk.length < CHUNK) continue
+          await out.write(chunk)
+          chunk = ''
+          if (Date.now() - lastReport > 200) {
+            lastReport = Date.now()
+            progress('running', rows)
+            // Let the socket and the UI breathe between chunks of a long export.
+            await new Promise((resolve) => setImmediate(resolve))
+          }
         }
       }
-      if (chunk) out.write(chunk)
-      if (format === 'json') out.write('\n]\n')
-      out.end()
-      await once(out, 'finish')
-      if (failure) throw failure
       if (this.cancelled.has(exportId)) {
+        await out.abandon()
         fs.rmSync(destination.file, { force: true })
         progress('cancelled', rows)
-      } else progress('done', rows)
+      } else {
+        await out.write(chunk)
+        if (format === 'json') await out.write('\n]\n')
+        await out.close()
+        progress('done', rows)
+      }
     } catch (error) {
-      out.destroy()
+      await out?.abandon().catch(() => undefined)
       const message = error instanceof Error ? error.message : String(error)
       const full = /ENOSPC/.test(message) ? 'The disk is full; free some space and export again (nothing captured was lost)' : message
       progress('failed', rows, `Export failed: ${full}`)

@@ -510,16 +510,21 @@ export class EventStore implements CaptureWriter {
   }
 
   /**
-   * Rows for an export, oldest first, without holding them all: constant memory for millions.
-   * Each row is the stored columns as they are (a StoredEventRow), for the export to format
-   * straight from them; `storedRow` turns one into an event like `list`'s.
+   * Rows for an export, oldest first, a page at a time: constant memory for millions. Each
+   * row is the stored columns as they are (a StoredEventRow), for the export to format
+   * straight from them; `storedRow` turns one into an event like `list`'s. The rows are
+   * those there when the export starts (ids up to the newest then; a row retention deletes
+   * meanwhile is not written). Each page is one short statement: an open one holds the
+   * connection (better-sqlite3 refuses every write on a connection while a statement
+   * iterates), and capture's block writes through it failed until a long export ended.
    */
   iterate(
     query: Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & {
       fromTime?: number | undefined
       toTime?: number | undefined
     },
-  ): { total: number; rows: IterableIterator<StoredEventRow> } {
+    pageRows = 500,
+  ): { total: number; pages: Iterable<StoredEventRow[]> } {
     const where = `WHERE (@connectionId IS NULL OR e.connection_id = @connectionId)
       AND (@streams IS NULL OR e.stream_id IN (SELECT value FROM json_each(@streams)))
       AND (@kind IS NULL OR e.kind = @kind)
@@ -536,10 +541,22 @@ export class EventStore implements CaptureWriter {
       fromTime: query.fromTime ?? null,
       toTime: query.toTime ?? null,
     }
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM events e ${where}`).get(params) as { n: number }).n
+    const { n: total, last } = this.db.prepare(`SELECT COUNT(*) AS n, COALESCE(MAX(e.id), 0) AS last FROM events e ${where}`).get(params) as {
+      n: number
+      last: number
+    }
     // Rows as arrays (raw), columns in RAW_COLUMNS' order: no object per row with keys to look up.
-    const statement = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} ${where} ORDER BY e.id`).raw(true)
-    return { total, rows: statement.iterate(params) as IterableIterator<StoredEventRow> }
+    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} ${where} AND e.id > @afterId AND e.id <= @lastId ORDER BY e.id LIMIT @limit`
+    const statement = this.db.prepare(sql).raw(true)
+    function* pages(): Generator<StoredEventRow[]> {
+      for (let afterId = 0; ;) {
+        const page = statement.all({ ...params, lastId: last, afterId, limit: pageRows }) as StoredEventRow[]
+        if (page.length === 0) return
+        yield page
+        afterId = page[page.length - 1]![0]
+      }
+    }
+    return { total, pages: pages() }
   }
 
   /**

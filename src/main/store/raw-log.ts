@@ -119,27 +119,22 @@ export function jsonText(value: string | null, q = '"'): string {
 const PLAIN = /^[0-9A-Za-z_.:-]*$/
 const withQuotes = (json: string, q: string): string => (q === '"' ? json : json.replace(/"/g, q))
 
-function codeText(columns: LogColumns, code: Code, q: string): string {
-  switch (code) {
-    case 'a':
-      return jsonText(columns.address, q)
-    case 't': {
-      let out = '['
-      for (let i = 0; i < columns.topics.length; i++) out += (i === 0 ? '' : ',') + jsonText(columns.topics[i]!, q)
-      return `${out}]`
-    }
-    case 'd':
-      return jsonText(columns.data, q)
-    case 'n':
-      return jsonText(hex(columns.blockNumber), q)
-    case 'h':
-      return jsonText(columns.blockHash, q)
-    case 'x':
-      return jsonText(columns.transactionHash, q)
-    case 'i':
-      return jsonText(hex(columns.transactionIndex), q)
-    case 'l':
-      return jsonText(hex(columns.logIndex), q)
+/** Each coded field's JSON text as the columns rebuild it, quotes written as the caller asks. */
+export type LogTexts = Record<Code, string>
+
+/** The JSON texts of a log's columns (`q`: how each quote is written). */
+export function logTexts(columns: LogColumns, q = '"'): LogTexts {
+  let topics = '['
+  for (let i = 0; i < columns.topics.length; i++) topics += (i === 0 ? '' : ',') + jsonText(columns.topics[i]!, q)
+  return {
+    a: jsonText(columns.address, q),
+    t: `${topics}]`,
+    d: jsonText(columns.data, q),
+    n: jsonText(hex(columns.blockNumber), q),
+    h: jsonText(columns.blockHash, q),
+    x: jsonText(columns.transactionHash, q),
+    i: jsonText(hex(columns.transactionIndex), q),
+    l: jsonText(hex(columns.logIndex), q),
   }
 }
 
@@ -153,6 +148,83 @@ export function rawLogJson(stored: string | null, columns: LogColumns, q = '"'):
   if (stored === null) return withQuotes(JSON.stringify(rebuiltRawLog(columns)), q)
   // Stored whole (rows from before, or a raw value that is not an object): JSON.stringify's own text.
   if (stored.charCodeAt(0) !== 91 /* [ */) return withQuotes(stored, q)
+  return storedRawLogJson(stored, logTexts(columns, q), q)
+}
+
+/**
+ * `rawLogJson` of a log stored as an array (its text starts with `[`), the columns' JSON
+ * texts given. The array is read without JSON.parse: a code is its field's text, and a kept
+ * field `[name,value]` is copied as `name:value`, its text being JSON.stringify's already
+ * (what parsing and writing it again gives). Anything else goes through JSON.parse.
+ */
+export function storedRawLogJson(stored: string, texts: LogTexts, q = '"'): string {
+  let out = '{'
+  let i = 1
+  const end = stored.length - 1
+  while (i < end) {
+    const c = stored.charCodeAt(i)
+    if (c === 34 /* " */ && stored.charCodeAt(i + 2) === 34) {
+      const code = stored[i + 1] as Code
+      const field = FIELDS[code] as string | undefined
+      if (field === undefined) return parsedRawLogJson(stored, texts, q)
+      out += (i === 1 ? '' : ',') + q + field + q + ':' + texts[code]
+      i += 3
+    } else if (c === 91 /* [ */) {
+      const nameEnd = stringEnd(stored, i + 1)
+      const close = nameEnd < 0 || stored.charCodeAt(nameEnd + 1) !== 44 /* , */ ? -1 : valueEnd(stored, nameEnd + 2)
+      if (close < 0 || stored.charCodeAt(close) !== 93 /* ] */) return parsedRawLogJson(stored, texts, q)
+      const field = `${stored.slice(i + 1, nameEnd + 1)}:${stored.slice(nameEnd + 2, close)}`
+      out += (i === 1 ? '' : ',') + (q === '"' ? field : field.replace(/"/g, q))
+      i = close + 1
+    } else return parsedRawLogJson(stored, texts, q)
+    if (i < end) {
+      if (stored.charCodeAt(i) !== 44 /* , */) return parsedRawLogJson(stored, texts, q)
+      i += 1
+    }
+  }
+  return `${out}}`
+}
+
+/** Where the JSON string starting at `start` (its opening quote) ends (its closing quote); -1 if it does not. */
+function stringEnd(text: string, start: number): number {
+  if (text.charCodeAt(start) !== 34) return -1
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 92 /* \ */) i += 1
+    else if (c === 34) return i
+  }
+  return -1
+}
+
+/** Where the JSON value starting at `start` ends: the index just after it (-1 if it is cut short). */
+function valueEnd(text: string, start: number): number {
+  const first = text.charCodeAt(start)
+  if (first === 34 /* " */) {
+    const end = stringEnd(text, start)
+    return end < 0 ? -1 : end + 1
+  }
+  if (first === 91 || first === 123 /* [ { */) {
+    let depth = 0
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      if (c === 34) {
+        i = stringEnd(text, i)
+        if (i < 0) return -1
+      } else if (c === 91 || c === 123) depth += 1
+      else if ((c === 93 || c === 125) && --depth === 0) return i + 1
+    }
+    return -1
+  }
+  // A number, true, false or null: up to the next `,`, `]` or `}`.
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 44 || c === 93 || c === 125) return i > start ? i : -1
+  }
+  return -1
+}
+
+/** `storedRawLogJson` through JSON.parse, for a stored text the reader above does not take. */
+function parsedRawLogJson(stored: string, texts: LogTexts, q: string): string {
   const entries = JSON.parse(stored) as (string | [string, unknown])[]
   let out = '{'
   for (let i = 0; i < entries.length; i++) {
@@ -160,7 +232,7 @@ export function rawLogJson(stored: string | null, columns: LogColumns, q = '"'):
     if (i > 0) out += ','
     out +=
       typeof entry === 'string'
-        ? q + FIELDS[entry as Code] + q + ':' + codeText(columns, entry as Code, q)
+        ? q + FIELDS[entry as Code] + q + ':' + texts[entry as Code]
         : withQuotes(`${JSON.stringify(entry[0])}:${JSON.stringify(entry[1])}`, q)
   }
   return `${out}}`

@@ -118,7 +118,7 @@ describe('a captured log stored once', () => {
     // Filters see the pointed-at columns.
     expect(events.list({ limit: 10, selectors: [TOPIC], address: live.address, fromBlock: 5 }).map((r) => r.streamId)).toEqual([8, 7])
     expect(events.list({ limit: 10, text: '6553f100' })).toHaveLength(3)
-    const exported = [...events.iterate({ streamIds: [7] }).rows].map(storedRow)
+    const exported = [...events.iterate({ streamIds: [7] }).pages].flat().map(storedRow)
     expect(exported.map((r) => r.payload)).toEqual([history.raw, live.raw])
   })
 
