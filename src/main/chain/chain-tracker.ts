@@ -102,6 +102,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   private promptFinality = 0
   private pruneTimer: NodeJS.Timeout | null = null
   private pruning = false
+  /** Groups handed to the store, each announced once committed, in order (appendAndAnnounce). */
+  private announcing: Promise<void> = Promise.resolve()
   /** Rejects at stop(): a sync waiting for a commit the store keeps refusing ends then. */
   private readonly stopping: Promise<never>
   private stopWaiting!: (reason: Error) => void
@@ -283,6 +285,8 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   }
 
   private async sync(): Promise<void> {
+    // A sync that failed may have left appends in flight: the store's cursor must be theirs first.
+    await this.allAnnounced()
     await this.activateFilters()
     // The newest notification says where the head is; only without one (a reconnect, a retry) ask.
     const newest = Math.max(...this.announced.keys())
@@ -308,18 +312,22 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     }
     // Announced blocks that chain from the cursor have their logs asked for ahead, and are
     // stored a group at a time in one transaction: catching up (a restart, a fast chain) costs
-    // one commit per group, and the next group's round trips overlap this group's work.
+    // one commit per group, the next group's round trips overlap this group's work, and the
+    // next group is handed to the store while this one commits (each announced once committed).
     const ahead: { raw: RawBlock; logs: Promise<ChainLog[]> }[] = []
     while (!this.stopped && cursor.number < latestNumber) {
       this.fetchAhead(ahead, cursor, latestNumber)
       if (ahead.length > 0) {
         const group: TrackedBlock[] = []
         for (const fetched of ahead.splice(0, STORE_GROUP)) group.push({ block: chainBlock(fetched.raw), logs: await fetched.logs })
-        await this.committed(this.store.appendBlocks(group, cursor.firstBlock))
-        this.emit('blocks', group)
-        cursor = this.store.cursor()!
+        this.appendAndAnnounce(group, cursor.firstBlock)
+        const last = group.at(-1)!.block
+        cursor = { ...cursor, number: last.number, hash: last.hash }
         continue
       }
+      // What follows reads the store (forks, blocks by number): every group handed to it first.
+      await this.allAnnounced()
+      cursor = this.store.cursor()!
       // A notification from a branch that lost, or none after a gap: ask the upstream by number.
       this.announced.delete(cursor.number + 1)
       const next = await this.block(hex(cursor.number + 1))
@@ -328,8 +336,35 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       else await this.processBlock(next, cursor.firstBlock)
       cursor = this.store.cursor()!
     }
+    await this.allAnnounced()
     this.forgetAnnounced(cursor.number)
     await this.updateFinality(latestNumber)
+  }
+
+  /**
+   * Hands a group of blocks to the store and announces it once committed, after every group
+   * handed before it: a client never hears of a block (nor gets a cursor on it) that a crash
+   * could take from the store, yet the store commits one group while the next is prepared.
+   */
+  private appendAndAnnounce(group: TrackedBlock[], firstBlock: number): void {
+    const stored = this.store.appendBlocks(group, firstBlock)
+    // Surfaces through `announcing`, where the sync waits for it.
+    stored.catch(() => undefined)
+    this.announcing = this.announcing
+      .then(() => this.committed(stored))
+      .then(() => {
+        this.emit('blocks', group)
+      })
+  }
+
+  /** Waits until every group handed to the store is committed and announced; a failed commit throws here, once. */
+  private async allAnnounced(): Promise<void> {
+    const announcing = this.announcing
+    try {
+      await announcing
+    } finally {
+      if (this.announcing === announcing) this.announcing = Promise.resolve()
+    }
   }
 
   private forgetAnnounced(through: number): void {

@@ -303,4 +303,31 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     ])
     expect(stray.cursor()).toBeUndefined()
   })
+
+  it('does not run a write made after one that failed, so the stored chain never skips a block', async () => {
+    const database = await createTestDatabase()
+    const pool = await openPostgres(database.url)
+    cleanups.push(async () => {
+      await pool.end()
+      await database.drop()
+    })
+    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    // Block 12 cannot be stored (as a full disk or a lost connection would refuse it) until the trigger goes.
+    await pool.query(`CREATE FUNCTION refuse_12() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused block 12'; END $$;
+      CREATE TRIGGER refuse_12 BEFORE INSERT ON chain_blocks FOR EACH ROW WHEN (NEW.number = 12) EXECUTE FUNCTION refuse_12();`)
+    const chain = await PostgresChainStore.open(pool, 1)
+    await chain.appendBlocks([block(10, []), block(11, [])], 10)
+    // Two groups handed over at once, as the tracker does while one commits.
+    const first = chain.appendBlocks([block(12, [log(12, 0)])], 10)
+    const second = chain.appendBlocks([block(13, [])], 10)
+    await expect(first).rejects.toThrow(/refused block 12/)
+    await expect(second).rejects.toThrow(/refused block 12/)
+    expect(chain.cursor()).toMatchObject({ number: 11 })
+    expect((await pool.query('SELECT number FROM chain_blocks ORDER BY number')).rows).toEqual([{ number: 10 }, { number: 11 }])
+    // Once the cause is gone, the tracker's retry stores both.
+    await pool.query('DROP TRIGGER refuse_12 ON chain_blocks')
+    await chain.appendBlocks([block(12, [log(12, 0)]), block(13, [])], 10)
+    expect(chain.cursor()).toMatchObject({ number: 13 })
+    expect(chain.canonicalRange(10, 13).map((b) => b.block.number)).toEqual([10, 11, 12, 13])
+  })
 })

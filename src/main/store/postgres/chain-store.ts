@@ -310,7 +310,7 @@ export class PostgresChainStore implements ChainStore {
     return held
   }
 
-  /** Runs `work` in one transaction, after every write made before it has settled. */
+  /** Runs `work` in one transaction, after every write made before it has committed. */
   private write<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       const client = await this.pool.connect()
@@ -326,8 +326,13 @@ export class PostgresChainStore implements ChainStore {
         client.release()
       }
     }
-    const next = this.lastWrite.then(run, run)
-    this.lastWrite = next.catch(() => undefined)
+    // A write made after one that failed fails too, unrun: the chain must not go on past a block that was not stored.
+    const next = this.lastWrite.then(run)
+    this.lastWrite = next
+    next.catch(() => {
+      // The failure ends with the last write made: the tracker's retry starts afresh.
+      if (this.lastWrite === next) this.lastWrite = Promise.resolve()
+    })
     return next
   }
 }
