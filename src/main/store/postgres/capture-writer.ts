@@ -184,6 +184,34 @@ export class PostgresCaptureWriter implements CaptureWriter {
     return (this.closing ??= this.shutdown())
   }
 
+  /**
+   * The capturer lost its leadership: another may be elected now, so nothing more is
+   * written. What is queued is dropped (the next leader captures it again from the cursor
+   * stored with the rows before it), the batch in flight is cut off with its connection (the
+   * server rolls it back), and whoever waits for rows is told.
+   */
+  abandon(): void {
+    if (this.abandoned) return
+    this.abandoned = true
+    this.closing ??= Promise.resolve()
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    const waiting = [...(this.inFlight?.batch.waiters ?? []), ...this.waiters]
+    const tried = [...(this.inFlight?.batch.tried ?? []), ...this.tried]
+    this.ops = []
+    this.opCount = 0
+    this.waiters = []
+    this.tried = []
+    this.idleRuns = []
+    this.clientBroken = true
+    this.releaseClient(true)
+    const error = new Error('capture stopped: another capturer may lead this connection now')
+    for (const waiter of waiting) waiter.reject(error)
+    for (const resolve of tried) resolve()
+  }
+
+  private abandoned = false
+
   private async shutdown(): Promise<void> {
     // One last attempt even while failing: the cause may be gone. Each commit sends what queued behind it, until one fails.
     this.dispatch('flush')
@@ -200,6 +228,11 @@ export class PostgresCaptureWriter implements CaptureWriter {
   }
 
   private queued(): void {
+    if (this.abandoned) {
+      this.ops = []
+      this.opCount = 0
+      return
+    }
     this.opCount += 1
     this.checkBacklog()
     if (this.opCount >= this.maxBatch) this.dispatch('batch')
@@ -216,6 +249,7 @@ export class PostgresCaptureWriter implements CaptureWriter {
 
   /** Sends the queue unless a batch is in flight (its answer sends the next); a full batch waits while a failed one awaits its retry. */
   private dispatch(reason: 'batch' | 'timer' | 'flush'): void {
+    if (this.abandoned) return
     if (reason !== 'batch' && this.timer) {
       clearTimeout(this.timer)
       this.timer = null
@@ -288,6 +322,7 @@ export class PostgresCaptureWriter implements CaptureWriter {
 
   private settled(batch: Batch, result: BatchResult): void {
     this.inFlight = null
+    if (this.abandoned) return
     // Nothing in flight now: writes that waited for that go first (whenIdle).
     for (const run of this.idleRuns.splice(0)) run()
     if (!result.ok) {
