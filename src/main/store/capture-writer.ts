@@ -14,6 +14,8 @@
 import type { NormalizedEvent } from './captured-event'
 import type { ChainLog } from './chain-store'
 import type { CommitQueue } from './chain-writes'
+import { encodeRawLog } from './raw-log'
+import type { FlatOps } from './sqlite-writer'
 
 export interface EventsCommitted {
   connectionId: number
@@ -97,3 +99,47 @@ export const MAX_QUEUED_BATCHES = 4
  * told to stop capture: about 200 MB of mainnet logs with their payloads.
  */
 export const MAX_HELD_WRITES = 200_000
+
+/** Queues a captured event with its own columns (CAPTURE_WRITE.event), as both backends store it. */
+export function pushEvent(ops: FlatOps, connectionId: number, streamId: number, e: NormalizedEvent, receivedAt: number): void {
+  ops.push(
+    CAPTURE_WRITE.event,
+    connectionId,
+    streamId,
+    e.kind,
+    e.blockNumber,
+    e.blockHash,
+    e.transactionHash,
+    e.transactionIndex,
+    e.logIndex,
+    e.address,
+    e.topics.length > 0 ? e.topics.join(',') : null,
+    e.data,
+    e.removed ? 1 : 0,
+    e.payload === null ? null : e.kind === 'log' ? encodeRawLog(e, e.payload) : JSON.stringify(e.payload),
+    receivedAt,
+  )
+}
+
+/**
+ * Queues a watch's log: its chain_logs row unless the tracker stored it (`stored`), then the
+ * events row pointing at it. Returns how many statements were queued.
+ */
+export function pushLog(ops: FlatOps, connectionId: number, streamId: number, log: ChainLog, stored: boolean, receivedAt: number): number {
+  if (!stored)
+    ops.push(
+      CAPTURE_WRITE.log,
+      connectionId,
+      log.blockHash,
+      log.blockNumber,
+      log.logIndex,
+      log.transactionHash,
+      log.transactionIndex,
+      log.address,
+      log.topics.join(','),
+      log.data,
+      encodeRawLog(log, log.raw),
+    )
+  ops.push(CAPTURE_WRITE.event, connectionId, streamId, 'log', log.blockNumber, log.blockHash, null, null, log.logIndex, null, null, null, 0, null, receivedAt)
+  return stored ? 1 : 2
+}

@@ -11,6 +11,8 @@ import {
   DEFAULT_EVENT_BATCH,
   MAX_HELD_WRITES,
   MAX_QUEUED_BATCHES,
+  pushEvent,
+  pushLog,
   type CaptureWriter,
   type CaptureWriterOptions,
   type EventsCommitted,
@@ -19,7 +21,7 @@ import type { NormalizedEvent } from './captured-event'
 import type { ChainLog } from './chain-store'
 import { CAPTURE_STATEMENTS, CHAIN_WRITE_STATEMENTS } from './chain-writes'
 import { preparedOnce, type Db } from './database'
-import { decodeRawLog, encodeRawLog } from './raw-log'
+import { decodeRawLog } from './raw-log'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
 import { retryDelay } from './storage-health'
 
@@ -70,7 +72,6 @@ const INSERT = CAPTURE_WRITE.event
 const MARK_REMOVED = CAPTURE_WRITE.removed
 const MARK_ORPHANED = CAPTURE_WRITE.orphaned
 const SAVE_CURSOR = CAPTURE_WRITE.subscriptionCursor
-const INSERT_LOG = CAPTURE_WRITE.log
 
 // OR IGNORE: a watch resuming after a crash may deliver a block again; the unique index keeps one copy.
 export const INSERT_EVENT_SQL = `INSERT OR IGNORE INTO events
@@ -147,23 +148,7 @@ export class EventStore implements CaptureWriter {
   }
 
   enqueue(connectionId: number, streamId: number, e: NormalizedEvent, receivedAt = Date.now()): void {
-    this.ops.push(
-      INSERT,
-      connectionId,
-      streamId,
-      e.kind,
-      e.blockNumber,
-      e.blockHash,
-      e.transactionHash,
-      e.transactionIndex,
-      e.logIndex,
-      e.address,
-      e.topics.length > 0 ? e.topics.join(',') : null,
-      e.data,
-      e.removed ? 1 : 0,
-      e.payload === null ? null : e.kind === 'log' ? encodeRawLog(e, e.payload) : JSON.stringify(e.payload),
-      receivedAt,
-    )
+    pushEvent(this.ops, connectionId, streamId, e, receivedAt)
     this.queued()
   }
 
@@ -174,23 +159,8 @@ export class EventStore implements CaptureWriter {
    * here first, in the same batch (a no-op if the row exists after all).
    */
   enqueueLog(connectionId: number, streamId: number, log: ChainLog, stored: boolean, receivedAt = Date.now()): void {
-    if (!stored) {
-      this.ops.push(
-        INSERT_LOG,
-        connectionId,
-        log.blockHash,
-        log.blockNumber,
-        log.logIndex,
-        log.transactionHash,
-        log.transactionIndex,
-        log.address,
-        log.topics.join(','),
-        log.data,
-        encodeRawLog(log, log.raw),
-      )
-      this.opCount += 1
-    }
-    this.ops.push(INSERT, connectionId, streamId, 'log', log.blockNumber, log.blockHash, null, null, log.logIndex, null, null, null, 0, null, receivedAt)
+    // queued() counts the last statement.
+    this.opCount += pushLog(this.ops, connectionId, streamId, log, stored, receivedAt) - 1
     this.queued()
   }
 

@@ -18,10 +18,18 @@ import { finished } from 'node:stream/promises'
 import type { PoolClient } from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { NormalizedEvent } from '../captured-event'
-import { CAPTURE_WRITE, DEFAULT_EVENT_BATCH, MAX_HELD_WRITES, type CaptureWriter, type CaptureWriterOptions, type EventsCommitted } from '../capture-writer'
+import {
+  CAPTURE_WRITE,
+  DEFAULT_EVENT_BATCH,
+  MAX_HELD_WRITES,
+  pushEvent,
+  pushLog,
+  type CaptureWriter,
+  type CaptureWriterOptions,
+  type EventsCommitted,
+} from '../capture-writer'
 import type { ChainLog } from '../chain-store'
 import { BUSY_TIMEOUT_MS } from '../database'
-import { encodeRawLog } from '../raw-log'
 import type { FlatOps, SqlValue } from '../sqlite-writer'
 import { retryDelay } from '../storage-health'
 import { captureSteps, committedEvents, COPY_EVENTS, EVENT_IDS, type PostgresStep } from './capture-batch'
@@ -78,60 +86,13 @@ export class PostgresCaptureWriter implements CaptureWriter {
   }
 
   enqueue(connectionId: number, streamId: number, e: NormalizedEvent, receivedAt = Date.now()): void {
-    this.ops.push(
-      CAPTURE_WRITE.event,
-      connectionId,
-      streamId,
-      e.kind,
-      e.blockNumber,
-      e.blockHash,
-      e.transactionHash,
-      e.transactionIndex,
-      e.logIndex,
-      e.address,
-      e.topics.length > 0 ? e.topics.join(',') : null,
-      e.data,
-      e.removed ? 1 : 0,
-      e.payload === null ? null : e.kind === 'log' ? encodeRawLog(e, e.payload) : JSON.stringify(e.payload),
-      receivedAt,
-    )
+    pushEvent(this.ops, connectionId, streamId, e, receivedAt)
     this.queued()
   }
 
   enqueueLog(connectionId: number, streamId: number, log: ChainLog, stored: boolean, receivedAt = Date.now()): void {
-    if (!stored) {
-      this.ops.push(
-        CAPTURE_WRITE.log,
-        connectionId,
-        log.blockHash,
-        log.blockNumber,
-        log.logIndex,
-        log.transactionHash,
-        log.transactionIndex,
-        log.address,
-        log.topics.join(','),
-        log.data,
-        encodeRawLog(log, log.raw),
-      )
-      this.opCount += 1
-    }
-    this.ops.push(
-      CAPTURE_WRITE.event,
-      connectionId,
-      streamId,
-      'log',
-      log.blockNumber,
-      log.blockHash,
-      null,
-      null,
-      log.logIndex,
-      null,
-      null,
-      null,
-      0,
-      null,
-      receivedAt,
-    )
+    // queued() counts the last statement.
+    this.opCount += pushLog(this.ops, connectionId, streamId, log, stored, receivedAt) - 1
     this.queued()
   }
 
