@@ -14,7 +14,7 @@ import type { BlockWithLogs, ChainLog, ChainStore } from './chain-store'
 import { openDatabase, type Db } from './database'
 import { EventStore } from './event-store'
 import { ChangeFeed, type ChainChanged } from './postgres/change-feed'
-import { PostgresChainStore } from './postgres/chain-store'
+import { ChainMovedError, PostgresChainStore } from './postgres/chain-store'
 import { openPostgres } from './postgres/database'
 import { SqliteChainStore } from './sqlite-chain-store'
 
@@ -329,5 +329,32 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     await chain.appendBlocks([block(12, [log(12, 0)]), block(13, [])], 10)
     expect(chain.cursor()).toMatchObject({ number: 13 })
     expect(chain.canonicalRange(10, 13).map((b) => b.block.number)).toEqual([10, 11, 12, 13])
+  })
+
+  it('refuses the writes of a capturer whose chain another capturer moved (a leader that stalled past losing the lock)', async () => {
+    const database = await createTestDatabase()
+    const pool = await openPostgres(database.url)
+    cleanups.push(async () => {
+      await pool.end()
+      await database.drop()
+    })
+    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    const stale = await PostgresChainStore.open(pool, 1)
+    await stale.appendBlocks([block(10, []), block(11, [])], 10)
+    // The next leader opens the store where the first one left it, and moves on.
+    const next = await PostgresChainStore.open(pool, 1)
+    await next.appendBlocks([block(12, [log(12, 0)])], 10)
+    // The first one wakes up and writes as if it still led: refused, nothing of it stored.
+    await expect(stale.appendBlocks([block(12, [], 1, 0)], 10)).rejects.toThrow(ChainMovedError)
+    await expect(stale.orphanAbove({ number: 10, hash: hash(10) })).rejects.toThrow(ChainMovedError)
+    expect((await pool.query('SELECT number, hash FROM chain_cursor')).rows).toEqual([{ number: 12, hash: hash(12) }])
+    expect((await pool.query('SELECT hash FROM chain_blocks WHERE canonical ORDER BY number')).rows.map((r: { hash: string }) => r.hash)).toEqual([
+      hash(10),
+      hash(11),
+      hash(12),
+    ])
+    // The leader's own writes go on.
+    await next.appendBlocks([block(13, [])], 10)
+    expect(next.cursor()).toMatchObject({ number: 13 })
   })
 })

@@ -45,8 +45,19 @@ const INSERT_LOGS = `INSERT INTO chain_logs (connection_id, block_hash, block_nu
     AS t(block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, raw_json)
   ON CONFLICT (connection_id, block_hash, log_index) DO UPDATE SET canonical = TRUE`
 
+/** Moves the cursor only from where this store left it ($5; NULL: no cursor yet): a capturer that lost its leadership cannot write over the next one's chain. */
 const SAVE_CURSOR = `INSERT INTO chain_cursor (connection_id, first_block, number, hash) VALUES ($1, $2, $3, $4)
-  ON CONFLICT (connection_id) DO UPDATE SET number = excluded.number, hash = excluded.hash`
+  ON CONFLICT (connection_id) DO UPDATE SET number = excluded.number, hash = excluded.hash WHERE chain_cursor.hash = $5`
+
+/** Another capturer moved this connection's chain: this store's writes stop (its window is no longer the store's). */
+export class ChainMovedError extends Error {
+  constructor(connectionId: number, expected: string | null) {
+    super(
+      `connection ${connectionId}: another capturer moved the stored chain (its cursor is no longer at ${expected ?? 'none'}); this capturer writes no more of it`,
+    )
+    this.name = 'ChainMovedError'
+  }
+}
 
 export interface PostgresChainStoreOptions {
   /** Commits captured rows still queued and says whether none is left (ChainStore.settled). */
@@ -57,6 +68,8 @@ export class PostgresChainStore implements ChainStore {
   private readonly byHash = new Map<string, HeldBlock>()
   private readonly canonicalByNumber = new Map<number, HeldBlock>()
   private current: Cursor | undefined
+  /** The cursor hash the next write moves from: the last write made (committed or on its way), or the committed cursor after a failure. */
+  private chainHead: string | null = null
   /** The last write made: the next one starts after it has settled. */
   private lastWrite: Promise<unknown> = Promise.resolve()
 
@@ -81,6 +94,7 @@ export class PostgresChainStore implements ChainStore {
     )
     const row = cursor.rows[0]
     this.current = row ? { firstBlock: row.first_block, number: row.number, hash: row.hash, finalized: row.finalized } : undefined
+    this.chainHead = this.current?.hash ?? null
     const blocks = await this.pool.query<BlockRow>(
       'SELECT number, hash, parent_hash, timestamp, header_json, canonical FROM chain_blocks WHERE connection_id = $1 ORDER BY number',
       [id],
@@ -120,7 +134,9 @@ export class PostgresChainStore implements ChainStore {
         client,
         blocks.flatMap((b) => b.logs),
       )
-      await client.query(SAVE_CURSOR, [this.connectionId, firstBlock, last.number, last.hash])
+      const moved = await client.query(SAVE_CURSOR, [this.connectionId, firstBlock, last.number, last.hash, this.chainHead])
+      if (moved.rowCount === 0) throw new ChainMovedError(this.connectionId, this.chainHead)
+      this.chainHead = last.hash
       await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'blocks', number: last.number, hash: last.hash }])
     })
     for (const { block, logs } of blocks) {
@@ -164,7 +180,14 @@ export class PostgresChainStore implements ChainStore {
         this.connectionId,
         ancestor.number,
       ])
-      await client.query('UPDATE chain_cursor SET number = $2, hash = $3 WHERE connection_id = $1', [this.connectionId, ancestor.number, ancestor.hash])
+      const moved = await client.query('UPDATE chain_cursor SET number = $2, hash = $3 WHERE connection_id = $1 AND hash = $4', [
+        this.connectionId,
+        ancestor.number,
+        ancestor.hash,
+        this.chainHead,
+      ])
+      if (moved.rowCount === 0) throw new ChainMovedError(this.connectionId, this.chainHead)
+      this.chainHead = ancestor.hash
       await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'orphaned', number: ancestor.number, hash: ancestor.hash }])
     })
     const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
@@ -321,6 +344,8 @@ export class PostgresChainStore implements ChainStore {
         return result
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined)
+        // Nothing of this write is stored: the next one moves from the committed cursor.
+        this.chainHead = this.current?.hash ?? null
         throw error
       } finally {
         client.release()
