@@ -17,7 +17,8 @@ import { CHAIN_WRITE } from './chain-writes'
 import { openDatabase } from './database'
 import { EventStore } from './event-store'
 import { PostgresCaptureWriter, type PostgresCaptureWriterOptions } from './postgres/capture-writer'
-import { openPostgres } from './postgres/database'
+import { ChangeFeed } from './postgres/change-feed'
+import { connectPostgres, openPostgres } from './postgres/database'
 import { encodeRawLog } from './raw-log'
 
 type Row = Record<string, unknown>
@@ -490,6 +491,42 @@ for (const backend of [sqlite, postgres]) {
 }
 
 describe.skipIf(postgresSkipReason)('capture writer: PostgreSQL only', () => {
+  it('announces what each batch added on the change feed as it commits, and nothing for a batch rolled back', async () => {
+    const s = await openPostgresWriter()
+    const viewerPool = await connectPostgres(s.url)
+    const feed = new ChangeFeed(viewerPool, { reconnectDelayMs: 50 })
+    cleanups.push(async () => {
+      await feed.close()
+      await viewerPool.end()
+    })
+    const heard: EventsCommitted[] = []
+    feed.on('events', (events) => heard.push(events))
+    await feed.start()
+    s.writer.enqueue(1, 1, log(1))
+    s.writer.enqueue(1, 2, log(2))
+    await s.writer.settle()
+    await expect.poll(() => heard.length).toBe(1)
+    expect(heard[0]).toEqual(s.committed[0])
+    expect(heard[0]).toMatchObject({
+      connectionId: 1,
+      count: 2,
+      perStream: new Map([
+        [1, 1],
+        [2, 1],
+      ]),
+    })
+    // A batch the server refuses is announced only when its retry commits.
+    const heal = await s.breakInserts()
+    s.writer.enqueue(1, 1, log(3))
+    await s.writer.settle()
+    expect(s.writer.failing).toBe(true)
+    await heal()
+    await expect.poll(() => s.writer.pendingCount, { timeout: 10_000 }).toBe(0)
+    await expect.poll(() => heard.length).toBe(2)
+    expect(heard.map((events) => events.count)).toEqual([2, 1])
+    expect(heard[1]).toEqual(s.committed[1])
+  })
+
   /** A session of its own on the writer's database holding an exclusive lock on events, until released. */
   async function lockEvents(url: string): Promise<() => Promise<void>> {
     const client = new Client({ connectionString: url })

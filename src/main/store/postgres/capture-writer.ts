@@ -33,6 +33,7 @@ import { BUSY_TIMEOUT_MS } from '../database'
 import type { FlatOps, SqlValue } from '../sqlite-writer'
 import { retryDelay } from '../storage-health'
 import { captureSteps, committedEvents, COPY_EVENTS, EVENT_IDS, type PostgresStep } from './capture-batch'
+import { notifyChanges } from './change-feed'
 import type { PostgresPool } from './database'
 
 export interface PostgresCaptureWriterOptions extends CaptureWriterOptions {
@@ -246,13 +247,20 @@ export class PostgresCaptureWriter implements CaptureWriter {
         if (step.insertsEvents) await insertEvents(client, step, inserted)
         else await client.query({ name: step.name, text: step.text, values: step.values })
       }
+      const committed = committedEvents(inserted)
+      // Viewers hear of the new rows as they commit, never of rows rolled back.
+      if (committed.length > 0)
+        await notifyChanges(
+          client,
+          committed.map((events) => ({ change: 'events' as const, ...events })),
+        )
       await client.query('COMMIT')
+      return committed
     } catch (error) {
       // A connection that cannot even roll back is replaced before the retry.
       await client.query('ROLLBACK').catch(() => (this.clientBroken = true))
       throw error
     }
-    return committedEvents(inserted)
   }
 
   private async connection(): Promise<PoolClient> {
