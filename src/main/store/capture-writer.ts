@@ -13,7 +13,7 @@
  */
 import type { NormalizedEvent } from './captured-event'
 import type { ChainLog } from './chain-store'
-import type { CommitQueue } from './chain-writes'
+import { pushChainLogRow, type CommitQueue } from './chain-writes'
 import { encodeRawLog } from './raw-log'
 import type { FlatOps } from './sqlite-writer'
 
@@ -38,6 +38,12 @@ export interface CaptureWriterOptions {
   onBacklog?: (full: boolean, held: number) => void
   /** Default MAX_HELD_WRITES. */
   maxHeldWrites?: number
+}
+
+/** Who waits for queued rows to commit (enqueueCommitted). */
+export interface Waiter {
+  resolve: () => void
+  reject: (error: Error) => void
 }
 
 export interface CaptureWriter extends CommitQueue {
@@ -126,20 +132,7 @@ export function pushEvent(ops: FlatOps, connectionId: number, streamId: number, 
  * events row pointing at it. Returns how many statements were queued.
  */
 export function pushLog(ops: FlatOps, connectionId: number, streamId: number, log: ChainLog, stored: boolean, receivedAt: number): number {
-  if (!stored)
-    ops.push(
-      CAPTURE_WRITE.log,
-      connectionId,
-      log.blockHash,
-      log.blockNumber,
-      log.logIndex,
-      log.transactionHash,
-      log.transactionIndex,
-      log.address,
-      log.topics.join(','),
-      log.data,
-      encodeRawLog(log, log.raw),
-    )
+  if (!stored) pushChainLogRow(ops, CAPTURE_WRITE.log, connectionId, log)
   ops.push(CAPTURE_WRITE.event, connectionId, streamId, 'log', log.blockNumber, log.blockHash, null, null, log.logIndex, null, null, null, 0, null, receivedAt)
   return stored ? 1 : 2
 }

@@ -3,6 +3,8 @@
  * with the captured rows (a CommitQueue, which EventStore is), and EventStore's batches run
  * them in order. The SQL, in one place for the store, the writer and the benchmarks.
  */
+import type { ChainLog } from './chain-store'
+import { encodeRawLog } from './raw-log'
 import type { FlatOps } from './sqlite-writer'
 
 /** Writes queued with the captured rows, in order, and told when their batch commits. */
@@ -38,3 +40,20 @@ export const CHAIN_WRITE = {
   cursor: CAPTURE_STATEMENTS + 2,
   finalized: CAPTURE_STATEMENTS + 3,
 } as const
+
+/** Queues a chain_logs row: `statement` (the tracker's upsert or capture's insert-if-absent), then the log's columns and its raw object as stored. */
+export function pushChainLogRow(ops: FlatOps, statement: number, connectionId: number, log: ChainLog): void {
+  ops.push(
+    statement,
+    connectionId,
+    log.blockHash,
+    log.blockNumber,
+    log.logIndex,
+    log.transactionHash,
+    log.transactionIndex,
+    log.address,
+    log.topics.join(','),
+    log.data,
+    encodeRawLog(log, log.raw),
+  )
+}

@@ -16,6 +16,7 @@ import {
   type CaptureWriter,
   type CaptureWriterOptions,
   type EventsCommitted,
+  type Waiter,
 } from './capture-writer'
 import type { NormalizedEvent } from './captured-event'
 import type { ChainLog } from './chain-store'
@@ -95,11 +96,6 @@ export const EVENT_WRITE_STATEMENTS = [
 if (EVENT_WRITE_STATEMENTS.length !== CAPTURE_STATEMENTS + CHAIN_WRITE_STATEMENTS.length) throw new Error('chain-writes.ts: CAPTURE_STATEMENTS is out of date')
 if (CAPTURE_WRITE_PARAMETERS.some((count, index) => parameterCount(EVENT_WRITE_STATEMENTS[index]!) !== count))
   throw new Error('capture-writer.ts: CAPTURE_WRITE_PARAMETERS does not match the SQL')
-
-interface Waiter {
-  resolve: () => void
-  reject: (error: Error) => void
-}
 
 /** A batch handed to the writer: its ops, how many statements, and who waits for its commit. */
 interface Batch {

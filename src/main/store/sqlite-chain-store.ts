@@ -3,10 +3,10 @@
  * the raw header kept once), the logs some registered filter matches, and the cursor.
  * Appends go to the events writer thread with the captured rows (chain-writes.ts).
  */
-import { CHAIN_WRITE, CHAIN_WRITE_STATEMENTS, INSERT_CHAIN_LOG_SQL, type CommitQueue } from './chain-writes'
+import { CHAIN_WRITE, CHAIN_WRITE_STATEMENTS, INSERT_CHAIN_LOG_SQL, pushChainLogRow, type CommitQueue } from './chain-writes'
 import type { BlockWithLogs, ChainBlock, ChainBranch, ChainLog, ChainStore, Cursor, StoredLog } from './chain-store'
 import { preparedOnce, ungated, type Db, type WriteGate } from './database'
-import { chainLogFromRow, encodeRawLog, type ChainLogRow } from './raw-log'
+import { chainLogFromRow, type ChainLogRow } from './raw-log'
 import { parameterCount, type FlatOps } from './sqlite-writer'
 
 export { INSERT_CHAIN_LOG_SQL }
@@ -99,7 +99,7 @@ export class SqliteChainStore implements ChainStore {
     let count = 1
     for (const { block, logs } of blocks) {
       ops.push(CHAIN_WRITE.block, this.connectionId, block.number, block.hash, block.parentHash, block.timestamp, JSON.stringify(block.header))
-      for (const log of logs) this.pushLog(ops, log)
+      for (const log of logs) pushChainLogRow(ops, CHAIN_WRITE.log, this.connectionId, log)
       count += 1 + logs.length
     }
     ops.push(CHAIN_WRITE.cursor, this.connectionId, firstBlock, last.number, last.hash)
@@ -114,25 +114,8 @@ export class SqliteChainStore implements ChainStore {
   async insertLogs(logs: ChainLog[]): Promise<void> {
     if (logs.length === 0) return
     const ops: FlatOps = []
-    for (const log of logs) this.pushLog(ops, log)
+    for (const log of logs) pushChainLogRow(ops, CHAIN_WRITE.log, this.connectionId, log)
     await this.queue.enqueueCommitted(ops, logs.length)
-  }
-
-  /** INSERT_CHAIN_LOG_SQL, with its parameters for a log. */
-  private pushLog(ops: FlatOps, log: ChainLog): void {
-    ops.push(
-      CHAIN_WRITE.log,
-      this.connectionId,
-      log.blockHash,
-      log.blockNumber,
-      log.logIndex,
-      log.transactionHash,
-      log.transactionIndex,
-      log.address,
-      log.topics.join(','),
-      log.data,
-      encodeRawLog(log, log.raw),
-    )
   }
 
   /** The lowest canonical block still stored (pruning removes final ones from below). */
@@ -215,16 +198,8 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /** Marks canonical blocks above `ancestor` (and their logs) orphaned; returns them newest first. */
-  orphanAbove(ancestor: { number: number; hash: string }): Promise<BlockWithLogs[]> {
-    // On the main connection, after the writer's batch in flight: the tracker's appends before it have all committed (it awaits each).
-    try {
-      return Promise.resolve(this.orphanNow(ancestor))
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
-    }
-  }
-
-  private orphanNow(ancestor: { number: number; hash: string }): BlockWithLogs[] {
+  // On the main connection, after the writer's batch in flight: the tracker's appends before it have all committed (it awaits each).
+  async orphanAbove(ancestor: { number: number; hash: string }): Promise<BlockWithLogs[]> {
     return this.writeGate(
       this.db.transaction(() => {
         const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
@@ -323,13 +298,8 @@ function inlineQueue(db: Db): CommitQueue {
     }
   })
   return {
-    enqueueCommitted(ops) {
-      try {
-        write(ops)
-        return Promise.resolve()
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
-      }
+    async enqueueCommitted(ops) {
+      write(ops)
     },
     whenIdle: (run) => run(),
   }

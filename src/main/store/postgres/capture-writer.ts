@@ -27,6 +27,7 @@ import {
   type CaptureWriter,
   type CaptureWriterOptions,
   type EventsCommitted,
+  type Waiter,
 } from '../capture-writer'
 import type { ChainLog } from '../chain-store'
 import { BUSY_TIMEOUT_MS } from '../database'
@@ -39,11 +40,6 @@ import type { PostgresPool } from './database'
 export interface PostgresCaptureWriterOptions extends CaptureWriterOptions {
   /** How long a batch waits for another session's lock before it fails and is retried (lock_timeout); BUSY_TIMEOUT_MS, as SQLite's busy_timeout. */
   lockTimeoutMs?: number
-}
-
-interface Waiter {
-  resolve: () => void
-  reject: (error: Error) => void
 }
 
 /** A batch handed to the server: its ops, how many statements, who waits for its commit, and who waits for it to be tried (settle). */
