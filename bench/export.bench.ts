@@ -75,7 +75,7 @@ async function measure(engine: Engine, rows: number, format: 'csv' | 'ndjson', d
   const profile = await profiler()
   const cpu = process.cpuUsage()
   const started = performance.now()
-  const id = engine.exports.start({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, {
+  const id = await engine.exports.start({ connectionId: 99, toTime: SEED_RECEIVED_AT + rows - 1 }, format, {
     file: path.join(dir, `out-${rows}.${format}`),
     downloadUrl: null,
   })

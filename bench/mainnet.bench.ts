@@ -133,8 +133,8 @@ async function measureRun(anvil: AnvilProcess, contracts: string[], watched: str
     const snapshot = async (): Promise<Snapshot> => {
       await tracker.idle()
       await tracker.prune()
-      engine.connections.listHeads({ limit: 1 })
-      engine.events.list({ limit: 1 })
+      await engine.connections.listHeads({ limit: 1 })
+      await engine.events.list({ limit: 1 })
       // A reading connection of the bench's own: only the store holds the engine's handle.
       const db = new Database(path.join(dataDir, DATABASE_FILE))
       db.pragma('wal_checkpoint(TRUNCATE)')

@@ -41,14 +41,18 @@ describe('demo chain restart', () => {
     const cursor = second.engine.connections.liveConnection(id)!.tracker.cursor!
     // Tracking began afresh on the new chain, not at the old chain's height.
     expect(cursor.firstBlock).toBeLessThan(5)
-    await waitFor('heads of the new chain', () => second.engine.connections.listHeads({ connectionId: id, limit: 10 }).length >= 2, 30_000)
+    await waitFor('heads of the new chain', async () => (await second.engine.connections.listHeads({ connectionId: id, limit: 10 })).length >= 2, 30_000)
     const tracker = second.engine.connections.liveConnection(id)!.tracker
     const startedAt = tracker.cursor!.number
     await waitFor('the tracker advances on the new chain', () => tracker.cursor!.number >= startedAt + 2, 30_000)
-    await waitFor('the logs watch captures the new chain', () => second.engine.events.list({ connectionId: id, kind: 'log', limit: 5 }).length > 0, 30_000)
+    await waitFor(
+      'the logs watch captures the new chain',
+      async () => (await second.engine.events.list({ connectionId: id, kind: 'log', limit: 5 })).length > 0,
+      30_000,
+    )
     // Every captured log is from the new chain: nothing of the old one is left to confuse.
     // History from before the tracker's first block (the demo subscription's) is checked against the node itself.
-    const logs = second.engine.events.list({ connectionId: id, kind: 'log', limit: 1000 })
+    const logs = await second.engine.events.list({ connectionId: id, kind: 'log', limit: 1000 })
     const canonicalHash = async (number: number): Promise<string | undefined> =>
       tracker.store.canonicalHash(number) ?? (await blockHash(second.demo!.httpUrl, number))
     for (const log of logs) expect(await canonicalHash(log.blockNumber!), `block ${log.blockNumber}`).toBe(log.blockHash)

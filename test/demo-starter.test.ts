@@ -35,14 +35,15 @@ describe('the demo starter set', () => {
     // History: the token's mint and first transfers are in blocks mined before the connection existed.
     await waitFor(
       'the history of the demo token',
-      () => first.engine.events.list({ subscriptionId: subscription!.id, limit: 100 }).some((e) => e.blockNumber! <= Number(first.demo!.deployBlockNumber)),
+      async () =>
+        (await first.engine.events.list({ subscriptionId: subscription!.id, limit: 100 })).some((e) => e.blockNumber! <= Number(first.demo!.deployBlockNumber)),
       30_000,
     )
-    const decoded = first.engine.events.list({ subscriptionId: subscription!.id, limit: 100 })
+    const decoded = await first.engine.events.list({ subscriptionId: subscription!.id, limit: 100 })
     expect(decoded.every((e) => e.decoded?.event === 'Transfer')).toBe(true)
     await waitFor(
       'the sender’s transfers on the watchlist',
-      () => first.engine.watchlist.activity(first.demo!.accounts[0]!.toLowerCase(), 10).transfers.length > 0,
+      async () => (await first.engine.watchlist.activity(first.demo!.accounts[0]!.toLowerCase(), 10)).transfers.length > 0,
       30_000,
     )
 

@@ -60,11 +60,16 @@ export function notify(socket: WebSocket, subscription: string, result: unknown)
   socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription, result } }))
 }
 
-/** Resolves when the predicate holds, polling; rejects with the label after the timeout. */
-export async function waitFor<T>(label: string, probe: () => T | undefined | null | false, timeoutMs = 15_000, intervalMs = 25): Promise<T> {
+/** Resolves when the predicate holds (or the promise it returns resolves to a truthy value), polling; rejects with the label after the timeout. */
+export async function waitFor<T>(
+  label: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+  intervalMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = probe()
+    const value = await probe()
     if (value) return value
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${label}`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))

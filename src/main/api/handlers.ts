@@ -50,9 +50,9 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
     'connections.list': () => connections.list(),
     'connections.add': (request) => connections.add(request),
     'connections.update': (request) => connections.update(request.id, { confirmations: request.confirmations }),
-    'connections.setRetention': (request) => {
+    'connections.setRetention': async (request) => {
       retention.set(request.id, { headsRetentionDays: request.headsRetentionDays, eventsRetentionDays: request.eventsRetentionDays })
-      return retention.storageUse().find((use) => use.connectionId === request.id)!
+      return (await retention.storageUse()).find((use) => use.connectionId === request.id)!
     },
     'storage.usage': () => retention.storageUse(),
     'storage.compact': () => retention.compact(),
@@ -96,7 +96,7 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
       const destination = await deps.exportDestination(`tidewatch-${query.kind ?? 'events'}-${stamp}.${format === 'ndjson' ? 'ndjson' : format}`)
       if (!destination) return { exportId: null }
-      return { exportId: eventExports.start(query, format, destination) }
+      return { exportId: await eventExports.start(query, format, destination) }
     },
     'export.cancel': (request) => ({ cancelled: eventExports.cancel(request.exportId) }),
     'tokens.lookup': (request) => tokens.lookup(request.connectionId, request.addresses),

@@ -7,8 +7,9 @@ import type { ConnectionStatus, ConnectionWithStatus, Head } from '../../shared/
 import type { BackoffOptions } from '../backoff'
 import { describeChain } from '../chain-info/finality'
 import { redactUrl } from '../redact-url'
+import type { ChainStore } from '../store/chain-store'
 import type { StoredConnection } from '../store/connection-store'
-import type { TidewatchStore } from '../store/tidewatch-store'
+import type { EngineStore } from '../store/engine-store'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
 import { LiveConnection } from './live-connection'
 import { NotFoundError } from './not-found-error'
@@ -47,17 +48,19 @@ export interface NewConnection {
 
 export class ConnectionsService {
   private readonly live = new Map<number, LiveConnection>()
+  /** Per saved connection this instance runs: gives up its turn to capture (EngineStore.captureTurns). */
+  private readonly turns = new Map<number, () => Promise<void>>()
 
   constructor(
-    private readonly store: Pick<TidewatchStore, 'connections' | 'heads' | 'events' | 'health' | 'writeGate' | 'chainStore' | 'forgetChain'>,
+    private readonly store: Pick<EngineStore, 'connections' | 'heads' | 'health' | 'writeGate' | 'captureTurns' | 'forgetChain' | 'deleteCaptured'>,
     private readonly settings: LiveConnectionSettings,
     private readonly hooks: ConnectionHooks,
     private readonly log: (message: string) => void,
   ) {}
 
-  /** Connects every saved endpoint not connected yet, with what runs on it. */
+  /** Connects every saved endpoint not connected yet, with what runs on it, once it is this instance's turn to capture it. */
   start(): void {
-    for (const connection of this.store.connections.list()) if (!this.live.has(connection.id)) this.connect(connection)
+    for (const connection of this.store.connections.list()) if (!this.turns.has(connection.id)) this.connect(connection)
   }
 
   list(): ConnectionWithStatus[] {
@@ -107,7 +110,7 @@ export class ConnectionsService {
     await this.disconnect(id)
     this.store.connections.updateUrl(id, url)
     if (options.freshChain) {
-      this.store.forgetChain(id)
+      await this.store.forgetChain(id)
       this.hooks.chainForgotten(id)
     }
     const connection = this.store.connections.get(id)
@@ -116,15 +119,13 @@ export class ConnectionsService {
 
   async remove(id: number): Promise<boolean> {
     await this.disconnect(id)
-    this.store.heads.flush()
-    this.store.events.flush()
     const removed = this.store.connections.remove(id)
-    if (removed) this.store.events.deleteForConnection(id)
+    if (removed) await this.store.deleteCaptured(id)
     return removed
   }
 
-  listHeads(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): Head[] {
-    this.store.heads.flush()
+  async listHeads(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): Promise<Head[]> {
+    await this.store.heads.settle()
     return this.store.heads.list(query)
   }
 
@@ -137,13 +138,37 @@ export class ConnectionsService {
     return [...this.live.keys()]
   }
 
-  /** Closes every socket (what runs on them is stopped by its owners first). */
+  /** Closes every socket (what runs on them is stopped by its owners first) and gives up the turns to capture. */
   async close(): Promise<void> {
     await Promise.all([...this.live.values()].map((connection) => connection.stop()))
     this.live.clear()
+    const turns = [...this.turns.values()]
+    this.turns.clear()
+    await Promise.all(turns.map((release) => release()))
   }
 
+  /** Runs the connection whenever it is this instance's turn to capture it (at once on SQLite). */
   private connect(connection: StoredConnection): void {
+    // Kept before asking: SQLite's turn comes inside captureTurns. A turn given up is not kept, so its late calls do nothing.
+    const asked: { release?: () => Promise<void> } = {}
+    const giveUp = (): Promise<void> => asked.release?.() ?? Promise.resolve()
+    this.turns.set(connection.id, giveUp)
+    const ours = (): boolean => this.turns.get(connection.id) === giveUp
+    asked.release = this.store.captureTurns(connection.id, {
+      capture: (chain) => {
+        // Another instance may have changed the connection while this one waited for its turn.
+        const current = this.store.connections.get(connection.id)
+        if (current && ours()) this.startLive(current, chain)
+      },
+      stop: (reason) => {
+        if (!ours()) return
+        this.log(`connection ${connection.id}: stopped capturing (${reason}); another instance may capture it now, this one waits for its turn`)
+        void this.stopLive(connection.id)
+      },
+    })
+  }
+
+  private startLive(connection: StoredConnection, chainStore: ChainStore): void {
     const live = new LiveConnection({
       id: connection.id,
       url: connection.url,
@@ -151,7 +176,7 @@ export class ConnectionsService {
       maxSubscriptionsPerSocket: this.settings.maxSubscriptionsPerSocket,
       backoff: this.settings.backoff,
       heartbeat: this.settings.heartbeat,
-      chainStore: this.store.chainStore(connection.id),
+      chainStore,
       commandLineConfirmations: this.settings.confirmations,
       connectionConfirmations: connection.confirmations,
       chainId: connection.chainId,
@@ -182,6 +207,14 @@ export class ConnectionsService {
   }
 
   private async disconnect(connectionId: number): Promise<void> {
+    await this.stopLive(connectionId)
+    const release = this.turns.get(connectionId)
+    this.turns.delete(connectionId)
+    await release?.()
+  }
+
+  /** Stops capturing the connection: what runs on it first, then its sockets. */
+  private async stopLive(connectionId: number): Promise<void> {
     await this.hooks.disconnecting(connectionId)
     const live = this.live.get(connectionId)
     this.live.delete(connectionId)

@@ -36,10 +36,10 @@ describe('Engine with a real anvil', () => {
     const connection = first.connections.add({ name: 'anvil', url: anvil.wsUrl })
     first.start()
     await waitFor('connected', () => first.connections.list()[0]?.status.state === 'connected')
-    await waitFor('three heads stored', () => first.connections.listHeads({ limit: 10 }).length >= 3, 20_000)
+    await waitFor('three heads stored', async () => (await first.connections.listHeads({ limit: 10 })).length >= 3, 20_000)
     expect(appended.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3)
 
-    const stored = first.connections.listHeads({ connectionId: connection.id, limit: 100 })
+    const stored = await first.connections.listHeads({ connectionId: connection.id, limit: 100 })
     const numbers = stored.map((h) => h.number)
     // Consecutive blocks, newest first, each linked to its parent.
     for (let i = 1; i < stored.length; i++) {
@@ -56,12 +56,7 @@ describe('Engine with a real anvil', () => {
     expect(newest.parentHash).toBe(block.parentHash)
     expect(newest.timestamp).toBe(Number(block.timestamp))
     expect(newest.gasLimit).toBe(BigInt(block.gasLimit).toString())
-    await waitFor('tx counts', () =>
-      first.connections
-        .listHeads({ limit: 3 })
-        .slice(1)
-        .every((h) => h.txCount === 0),
-    )
+    await waitFor('tx counts', async () => (await first.connections.listHeads({ limit: 3 })).slice(1).every((h) => h.txCount === 0))
 
     await first.close()
     // Closing flushed everything: a separate reader sees at least what the engine listed.
@@ -72,10 +67,10 @@ describe('Engine with a real anvil', () => {
 
     const second = new Engine({ dataDir, secrets: createKeyFileSecretBox(dataDir) })
     expect(second.connections.list().map((c) => ({ name: c.name, displayUrl: c.displayUrl }))).toEqual([{ name: 'anvil', displayUrl: `${anvil.wsUrl}/` }])
-    expect(second.connections.listHeads({ limit: 1000 }).length).toBe(countAfterClose)
+    expect((await second.connections.listHeads({ limit: 1000 })).length).toBe(countAfterClose)
     second.start()
-    await waitFor('more heads after restart', () => second.connections.listHeads({ limit: 1 })[0]!.number > newest.number + 1, 20_000)
-    const hashes = second.connections.listHeads({ limit: 1000 }).map((h) => h.hash)
+    await waitFor('more heads after restart', async () => (await second.connections.listHeads({ limit: 1 }))[0]!.number > newest.number + 1, 20_000)
+    const hashes = (await second.connections.listHeads({ limit: 1000 })).map((h) => h.hash)
     expect(new Set(hashes).size).toBe(hashes.length)
     await second.close()
   })

@@ -96,7 +96,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         for (const batch of batches) {
           this.subscriptions.countCommitted(batch.perStream)
           this.emit('eventsAppended', { connectionId: batch.connectionId, lastId: batch.lastId, count: batch.count })
-          this.notifications.noteCommitted(batch)
+          void this.notifications.noteCommitted(batch)
         }
       },
       onStoreError: (error) => this.emit('storeError', error),
@@ -133,7 +133,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           this.emit('eventsRetracted', { connectionId, blockHashes })
         },
         chainForgotten: (connectionId) => {
-          this.subscriptions.recount()
+          void this.subscriptions.recount()
           this.tokens.forget(connectionId)
         },
       },
@@ -172,7 +172,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.tokens.stop()
     await Promise.all([this.subscriptions.stopAll(), this.watchlist.close()])
     await this.connections.close()
-    this.store.close()
+    await this.store.close()
   }
 
   /**

@@ -3,7 +3,8 @@
  * what the store does not hold (subscription ids, finality, decoded arguments).
  */
 import type { CapturedEvent, EventKind } from '../../shared/contract'
-import type { EventQuery, EventStore } from '../store/event-store'
+import type { EventsApi } from '../store/engine-store'
+import type { EventQuery, ListedEvent } from '../store/event-store'
 import type { StoredSubscription } from '../store/subscription-store'
 import { eventLines } from '../export/event-formats'
 import type { ExportSource } from '../export/export-service'
@@ -36,18 +37,16 @@ export interface EventExportQuery {
   toTime?: number | undefined
 }
 
-type EventRow = ReturnType<EventStore['list']>[number]
-
 export class EventsService {
   constructor(
-    private readonly store: EventStore,
+    private readonly store: Pick<EventsApi, 'settle' | 'list' | 'iterate'>,
     private readonly subscriptions: Pick<SubscriptionsService, 'stored' | 'storedById'>,
     private readonly connections: Pick<ConnectionsService, 'liveConnection'>,
     private readonly abis: Pick<AbiService, 'decoder'>,
   ) {}
 
-  list(query: EventListQuery): CapturedEvent[] {
-    this.store.flush()
+  async list(query: EventListQuery): Promise<CapturedEvent[]> {
+    await this.store.settle()
     const subscriptions = this.subscriptions.stored(query.connectionId)
     let streamIds: number[] | undefined
     if (query.subscriptionId !== undefined) {
@@ -57,17 +56,17 @@ export class EventsService {
     }
     const { subscriptionId: _s, eventName, ...rest } = query
     const filter: EventQuery = { ...rest, streamIds, ...(eventName ? { selectors: this.abis.decoder().selectorsNamed(eventName) } : {}) }
-    return this.decorate(this.store.list(filter), subscriptions)
+    return this.decorate(await this.store.list(filter), subscriptions)
   }
 
   /** Committed rows as the store pages them (`EventStore.list`), decorated; queued rows are not flushed first. */
-  committed(filter: EventQuery): CapturedEvent[] {
-    return this.decorate(this.store.list(filter))
+  async committed(filter: EventQuery): Promise<CapturedEvent[]> {
+    return this.decorate(await this.store.list(filter))
   }
 
   /** Export: the stored rows oldest first, as a lazy sequence, and lines decorated like `list`'s events. */
-  exportRows(query: EventExportQuery): ExportSource {
-    this.store.flush()
+  async exportRows(query: EventExportQuery): Promise<ExportSource> {
+    await this.store.settle()
     const subscriptions = this.subscriptions.stored()
     const streamIds = query.subscriptionIds?.map((id) => {
       const subscription = subscriptions.find((s) => s.id === id)
@@ -83,7 +82,7 @@ export class EventsService {
       finalized: (connectionId) => this.finalized(connectionId),
       decodeJson: (topics, data, q) => decoder.decodeJson(topics, data, q),
     })
-    return { total, pages, lines }
+    return { total: await total, pages, lines }
   }
 
   /** A log's event name and arguments, from the built-in events and the person's ABIs; null when unknown. */
@@ -93,7 +92,7 @@ export class EventsService {
   }
 
   /** Adds what the store does not hold: subscription ids, finality, decoded arguments. */
-  private decorate(rows: EventRow[], subscriptions: StoredSubscription[] = this.subscriptions.stored()): CapturedEvent[] {
+  private decorate(rows: ListedEvent[], subscriptions: StoredSubscription[] = this.subscriptions.stored()): CapturedEvent[] {
     const decoder = this.abis.decoder()
     const byStream = subscriptionsByStream(subscriptions)
     const finalized = new Map<number, number>()

@@ -4,7 +4,7 @@
  */
 import type { CapturedEvent } from '../../shared/contract'
 import type { EventsCommitted } from '../store/event-store'
-import type { WatchlistStore } from '../store/watchlist-store'
+import type { WatchlistStoreApi } from '../store/engine-store'
 import type { EventsService } from './events-service'
 import { Notifier, type Notification } from './notifier'
 import type { SubscriptionsService } from './subscriptions-service'
@@ -13,7 +13,7 @@ export class NotificationsService {
   private readonly notifier: Notifier
 
   constructor(
-    private readonly watchlist: Pick<WatchlistStore, 'list'>,
+    private readonly watchlist: Pick<WatchlistStoreApi, 'list'>,
     private readonly subscriptions: Pick<SubscriptionsService, 'stored'>,
     private readonly events: Pick<EventsService, 'committed'>,
     send: (notification: Notification) => void,
@@ -22,11 +22,11 @@ export class NotificationsService {
   }
 
   /** A batch of events committed: notes those of notifying subscriptions and watched addresses. */
-  noteCommitted(batch: EventsCommitted): void {
+  async noteCommitted(batch: EventsCommitted): Promise<void> {
     const watched = this.watchlist.list().filter((w) => w.notify)
     const subscriptions = this.subscriptions.stored(batch.connectionId).filter((s) => s.notify && batch.perStream.has(s.streamId))
     if (watched.length === 0 && subscriptions.length === 0) return
-    const recent = this.events.committed({ connectionId: batch.connectionId, afterId: batch.lastId - batch.count, limit: Math.min(batch.count, 1000) })
+    const recent = await this.events.committed({ connectionId: batch.connectionId, afterId: batch.lastId - batch.count, limit: Math.min(batch.count, 1000) })
     const describe = (e: CapturedEvent): string =>
       `${e.decoded?.event ?? e.kind.replace('_', ' ')}${e.blockNumber !== null ? ` in block ${e.blockNumber}` : ''}${e.transactionHash ? ` (tx ${e.transactionHash.slice(0, 10)}…)` : ''}`
     for (const subscription of subscriptions) {

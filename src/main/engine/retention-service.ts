@@ -3,7 +3,7 @@
  * a timer, disk use per connection, and giving freed space back (compact).
  */
 import { DEFAULT_HEADS_RETENTION_DAYS, type StorageUse } from '../store/retention-store'
-import type { TidewatchStore } from '../store/tidewatch-store'
+import type { EngineStore } from '../store/engine-store'
 import type { ConnectionsService } from './connections-service'
 
 /** Rows deleted per transaction when pruning, so capture never waits long for the disk. */
@@ -15,7 +15,7 @@ export class RetentionService {
   private closed = false
 
   constructor(
-    private readonly store: Pick<TidewatchStore, 'connections' | 'heads' | 'events' | 'retention' | 'compact'>,
+    private readonly store: Pick<EngineStore, 'connections' | 'pruneHeads' | 'pruneEvents' | 'storageUse' | 'compact'>,
     private readonly connections: Pick<ConnectionsService, 'get'>,
     /** Pruning runs this often; 0 turns it off. */
     intervalMs: number,
@@ -31,11 +31,9 @@ export class RetentionService {
   }
 
   /** Disk use per saved connection, with its retention settings. */
-  storageUse(): (StorageUse & { headsRetentionDays: number; eventsRetentionDays: number | null })[] {
-    this.store.heads.flush()
-    this.store.events.flush()
+  async storageUse(): Promise<(StorageUse & { headsRetentionDays: number; eventsRetentionDays: number | null })[]> {
     const connections = this.store.connections.list()
-    return this.store.retention.storageUse(connections.map((c) => c.id)).map((use, i) => ({
+    return (await this.store.storageUse(connections.map((c) => c.id))).map((use, i) => ({
       ...use,
       headsRetentionDays: connections[i]!.headsRetentionDays ?? DEFAULT_HEADS_RETENTION_DAYS,
       eventsRetentionDays: connections[i]!.eventsRetentionDays,
@@ -43,8 +41,8 @@ export class RetentionService {
   }
 
   /** Gives the space pruning freed back to the file system; captured rows wait in memory meanwhile. */
-  compact(): { bytesBefore: number; bytesAfter: number } {
-    return this.store.compact()
+  compact(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    return Promise.resolve(this.store.compact())
   }
 
   /**
@@ -59,13 +57,13 @@ export class RetentionService {
     try {
       for (const connection of this.store.connections.list()) {
         const headsDays = connection.headsRetentionDays ?? DEFAULT_HEADS_RETENTION_DAYS
-        const prunes: (() => number)[] = [() => this.store.retention.pruneHeads(connection.id, headsDays, RETENTION_BATCH, now)]
+        const prunes: (() => number | Promise<number>)[] = [() => this.store.pruneHeads(connection.id, headsDays, RETENTION_BATCH, now)]
         const eventsDays = connection.eventsRetentionDays
-        if (eventsDays !== null) prunes.push(() => this.store.retention.pruneEvents(connection.id, eventsDays, RETENTION_BATCH, now))
+        if (eventsDays !== null) prunes.push(() => this.store.pruneEvents(connection.id, eventsDays, RETENTION_BATCH, now))
         for (const prune of prunes) {
           for (;;) {
             if (this.closed) return total
-            const deleted = this.store.events.exclusive(prune)
+            const deleted = await prune()
             total += deleted
             if (deleted < RETENTION_BATCH) break
             await new Promise((resolve) => setImmediate(resolve))

@@ -7,7 +7,7 @@ import type { Subscription, WatchOptions } from '../../shared/contract'
 import { watchOptionsSchema } from '../../shared/contract'
 import type { SubscriptionSpec } from '../../shared/subscription-params'
 import { createTrackerWatchProvider } from '../chain/tracker-watch'
-import type { TidewatchStore } from '../store/tidewatch-store'
+import type { EngineStore } from '../store/engine-store'
 import type { StoredSubscription } from '../store/subscription-store'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { WatchCapture } from '../subscriptions/watch-capture'
@@ -34,7 +34,7 @@ export class SubscriptionsService {
   private suspended: number[] = []
 
   constructor(
-    private readonly store: Pick<TidewatchStore, 'subscriptions' | 'events'>,
+    private readonly store: Pick<EngineStore, 'subscriptions' | 'events'>,
     private readonly connections: Pick<ConnectionsService, 'get' | 'liveConnection'>,
     private readonly options: { syncingPollMs?: number | undefined },
     private readonly changed: (subscription: Subscription | null, removedId: number | null) => void,
@@ -52,23 +52,27 @@ export class SubscriptionsService {
    */
   private async countStored(): Promise<void> {
     const generation = ++this.countGeneration
-    const upTo = this.store.events.lastId()
     const totals = new Map<number, number>()
+    const lastAt = new Map<number, number | null>()
+    let upTo = 0
     try {
+      upTo = await this.store.events.lastId()
       for (let after = 0; after < upTo; after += COUNT_SLICE) {
         await new Promise((resolve) => setImmediate(resolve))
         if (generation !== this.countGeneration) return
-        for (const [streamId, n] of this.store.events.countByStreamBetween(after, Math.min(upTo, after + COUNT_SLICE)))
+        for (const [streamId, n] of await this.store.events.countByStreamBetween(after, Math.min(upTo, after + COUNT_SLICE)))
           totals.set(streamId, (totals.get(streamId) ?? 0) + n)
       }
+      for (const streamId of totals.keys()) lastAt.set(streamId, await this.store.events.lastAtOf(streamId, upTo))
     } catch (error) {
       this.log(`counting the stored events failed: ${error instanceof Error ? error.message : String(error)}`)
       return
     }
+    if (generation !== this.countGeneration) return
     for (const [streamId, n] of totals) {
       const counter = this.streamCounters.get(streamId) ?? { count: 0, lastAt: null }
       counter.count += n
-      counter.lastAt ??= this.store.events.lastAtOf(streamId, upTo)
+      counter.lastAt ??= lastAt.get(streamId) ?? null
       this.streamCounters.set(streamId, counter)
     }
     for (const subscription of this.store.subscriptions.list()) this.changed(this.view(subscription), null)
@@ -169,11 +173,17 @@ export class SubscriptionsService {
   }
 
   /** Counts again from the store (after a connection's events were deleted). */
-  recount(): void {
+  async recount(): Promise<void> {
     // A count still running at start would add what is gone.
-    this.countGeneration += 1
-    this.streamCounters.clear()
-    for (const [streamId, counter] of this.store.events.countByStream()) this.streamCounters.set(streamId, counter)
+    const generation = ++this.countGeneration
+    try {
+      const counts = await this.store.events.countByStream()
+      if (generation !== this.countGeneration) return
+      this.streamCounters.clear()
+      for (const [streamId, counter] of counts) this.streamCounters.set(streamId, counter)
+    } catch (error) {
+      this.log(`counting the stored events failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
   }
 
   async stopAll(): Promise<void> {
@@ -204,10 +214,8 @@ export class SubscriptionsService {
           remove: (blockHash, logIndex) => events.enqueueRemoved(streamId, blockHash, logIndex),
           cursor: (number, hash) => events.enqueueCursor(id, number, hash),
           resolvedStart: (startBlock, head) => this.store.subscriptions.setStart(id, startBlock, head),
-          complete: () => {
-            events.flush()
-            this.store.subscriptions.setComplete(id)
-          },
+          // Marked once the rows before it are tried, so a restart does not skip rows that were still queued.
+          complete: () => void events.settle().then(() => this.store.subscriptions.setComplete(id)),
         },
         log,
       })

@@ -1,6 +1,6 @@
 /** Token symbols and decimals for a connection: cached in the store, read from the chain over the connection's pool. */
 import type { TokenMetadata } from '../../shared/contract'
-import type { TidewatchStore } from '../store/tidewatch-store'
+import type { EngineStore } from '../store/engine-store'
 import { TokenLookup } from '../tokens/token-lookup'
 import type { ConnectionsService } from './connections-service'
 
@@ -8,7 +8,7 @@ export class TokensService {
   private readonly lookups: TokenLookup
 
   constructor(
-    store: Pick<TidewatchStore, 'tokens' | 'writeGate'>,
+    store: Pick<EngineStore, 'tokens' | 'writeGate'>,
     private readonly connections: Pick<ConnectionsService, 'get' | 'liveConnection'>,
     resolved: (tokens: TokenMetadata[]) => void,
     log: (message: string) => void,

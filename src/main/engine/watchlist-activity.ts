@@ -30,12 +30,12 @@ export function watchlistFilters(addresses: readonly string[]): LogFilter[] {
   return [{ topics: [[TRANSFER], topics] }, { topics: [[TRANSFER], null, topics] }]
 }
 
-/** The store's lookup of logs by topic0 and an indexed topic (TidewatchStore.logsByIndexedTopic). */
-export type LogsByIndexedTopic = (topic0: string, topic: string, limit: number) => StoredLog[]
+/** The store's lookup of logs by topic0 and an indexed topic (EngineStore.logsByIndexedTopic). */
+export type LogsByIndexedTopic = (topic0: string, topic: string, limit: number) => StoredLog[] | Promise<StoredLog[]>
 
-export function transfersOf(logsByIndexedTopic: LogsByIndexedTopic, address: string, limit: number): TransferActivity[] {
+export async function transfersOf(logsByIndexedTopic: LogsByIndexedTopic, address: string, limit: number): Promise<TransferActivity[]> {
   const topic = pad(address as `0x${string}`).toLowerCase()
-  return logsByIndexedTopic(TRANSFER, topic, limit).map((log) => {
+  return (await logsByIndexedTopic(TRANSFER, topic, limit)).map((log) => {
     const from = log.topics[1]!
     const out = from === topic
     const counterpartyTopic = out ? log.topics[2]! : from

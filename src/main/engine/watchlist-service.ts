@@ -6,7 +6,7 @@
  * person creating subscriptions.
  */
 import { subscriptionSpecSchema } from '../../shared/subscription-params'
-import type { TidewatchStore } from '../store/tidewatch-store'
+import type { EngineStore } from '../store/engine-store'
 import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import type { ConnectionsService } from './connections-service'
 import type { EventsService } from './events-service'
@@ -27,18 +27,18 @@ export class WatchlistService {
   private closed = false
 
   constructor(
-    private readonly store: Pick<TidewatchStore, 'watchlist' | 'subscriptions' | 'events' | 'logsByIndexedTopic'>,
+    private readonly store: Pick<EngineStore, 'watchlist' | 'subscriptions' | 'events' | 'logsByIndexedTopic'>,
     private readonly connections: Pick<ConnectionsService, 'liveConnection' | 'liveIds'>,
     private readonly events: Pick<EventsService, 'committed'>,
     private readonly changed: () => void,
     private readonly log: (message: string) => void,
   ) {}
 
-  list(): ReturnType<TidewatchStore['watchlist']['list']> {
+  list(): ReturnType<EngineStore['watchlist']['list']> {
     return this.store.watchlist.list()
   }
 
-  upsert(entry: WatchlistEntryInput): ReturnType<TidewatchStore['watchlist']['upsert']> {
+  upsert(entry: WatchlistEntryInput): ReturnType<EngineStore['watchlist']['upsert']> {
     const saved = this.store.watchlist.upsert(entry)
     this.changed()
     this.restartAll()
@@ -54,11 +54,13 @@ export class WatchlistService {
     return removed
   }
 
-  activity(address: string, limit: number) {
-    this.store.events.flush()
-    const transactions = this.events.committed({ address, limit: limit * 4 }).filter((e) => e.kind === 'pending_transaction' || e.kind === 'mined_transaction')
+  async activity(address: string, limit: number) {
+    await this.store.events.settle()
+    const transactions = (await this.events.committed({ address, limit: limit * 4 })).filter(
+      (e) => e.kind === 'pending_transaction' || e.kind === 'mined_transaction',
+    )
     return {
-      transfers: transfersOf((topic0, topic, max) => this.store.logsByIndexedTopic(topic0, topic, max), address, limit),
+      transfers: await transfersOf((topic0, topic, max) => this.store.logsByIndexedTopic(topic0, topic, max), address, limit),
       transactions: transactions.slice(0, limit),
     }
   }

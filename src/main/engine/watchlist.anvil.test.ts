@@ -30,15 +30,15 @@ describe('watchlist activity', () => {
     engine.watchlist.upsert({ address, label: 'One', color: '#00ff00', notify: false })
     await waitFor(
       'pending, mined and transfers',
-      () => {
-        const activity = engine.watchlist.activity(address, 50)
+      async () => {
+        const activity = await engine.watchlist.activity(address, 50)
         const kinds = new Set(activity.transactions.map((t) => t.kind))
         return kinds.has('pending_transaction') && kinds.has('mined_transaction') && activity.transfers.length > 0 && activity
       },
       45_000,
       250,
     )
-    const activity = engine.watchlist.activity(address, 50)
+    const activity = await engine.watchlist.activity(address, 50)
     for (const tx of activity.transactions) {
       const body =
         tx.kind === 'mined_transaction'

@@ -9,15 +9,15 @@ export class EventExports<Query> {
   private readonly service: ExportService
 
   constructor(
-    private readonly rowsFor: (query: Query) => ExportSource,
+    private readonly rowsFor: (query: Query) => ExportSource | Promise<ExportSource>,
     report: (progress: ExportProgress) => void,
   ) {
     this.service = new ExportService(report)
   }
 
-  /** Starts writing the query's rows, oldest first; progress is reported as it goes. */
-  start(query: Query, format: ExportFormat, destination: ExportDestination): string {
-    return this.service.start(this.rowsFor(query), format, destination)
+  /** Starts writing the query's rows, oldest first; progress is reported as it goes. Rejects when the query selects nothing that exists. */
+  async start(query: Query, format: ExportFormat, destination: ExportDestination): Promise<string> {
+    return this.service.start(await this.rowsFor(query), format, destination)
   }
 
   cancel(exportId: string): boolean {

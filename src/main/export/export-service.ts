@@ -22,7 +22,8 @@ export type ExportFormat = 'csv' | 'ndjson' | 'json'
 /** An export's rows, oldest first, a page at a time, and how to write each one. */
 export interface ExportSource {
   total: number
-  pages: Iterable<readonly StoredEventRow[]>
+  /** SQLite's pages are read as they are asked for; PostgreSQL's arrive. */
+  pages: Iterable<readonly StoredEventRow[]> | AsyncIterable<readonly StoredEventRow[]>
   lines: EventLines
 }
 
@@ -76,7 +77,7 @@ export class ExportService {
       if (format === 'json') await out.write('[\n')
       let chunk = ''
       const { lines } = source
-      pages: for (const page of source.pages) {
+      pages: for await (const page of source.pages) {
         for (const row of page) {
           if (this.cancelled.has(exportId)) break pages
           chunk += format === 'csv' ? lines.csv(row) : format === 'ndjson' ? `${lines.json(row)}\n` : `${rows > 0 ? ',\n' : ''}${lines.json(row)}`

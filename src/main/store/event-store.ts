@@ -44,6 +44,15 @@ export interface EventQuery {
   text?: string | undefined
 }
 
+/** A page's event as the store holds it: the contract's CapturedEvent without what the services add, with its stream. */
+export type ListedEvent = Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number }
+
+/** An export's selection (`iterate`). */
+export type ExportQuery = Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & {
+  fromTime?: number | undefined
+  toTime?: number | undefined
+}
+
 interface EventRow {
   id: number
   connection_id: number
@@ -354,7 +363,7 @@ export class EventStore implements CaptureWriter {
    * page sorts by id after checking every condition on them; otherwise ids are walked newest
    * first, which stops at the page's last row, fast when many rows match.
    */
-  list(query: EventQuery): (Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number })[] {
+  list(query: EventQuery): ListedEvent[] {
     // No known event has this name: no row can match, and finding that out would read every row.
     if (query.selectors?.length === 0) return []
     const conditions: Condition[] = []
@@ -484,13 +493,7 @@ export class EventStore implements CaptureWriter {
    * connection (better-sqlite3 refuses every write on a connection while a statement
    * iterates), and capture's block writes through it failed until a long export ended.
    */
-  iterate(
-    query: Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & {
-      fromTime?: number | undefined
-      toTime?: number | undefined
-    },
-    pageRows = 500,
-  ): { total: number; pages: Iterable<StoredEventRow[]> } {
+  iterate(query: ExportQuery, pageRows = 500): { total: number; pages: Iterable<StoredEventRow[]> } {
     const where = `WHERE (@connectionId IS NULL OR e.connection_id = @connectionId)
       AND (@streams IS NULL OR e.stream_id IN (SELECT value FROM json_each(@streams)))
       AND (@kind IS NULL OR e.kind = @kind)

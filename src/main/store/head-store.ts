@@ -136,6 +136,12 @@ export class HeadStore {
     if (committed.size > 0) this.options.onCommitted?.([...committed.values()])
   }
 
+  /** flush(), for callers that hold heads of either backend. */
+  settle(): Promise<void> {
+    this.flush()
+    return Promise.resolve()
+  }
+
   list(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): Head[] {
     const rows = this.db
       .prepare(

@@ -208,8 +208,8 @@ describe('storage faults', () => {
     // is held is the events' queue alone.
     let previous = -1
     const headStored = () =>
-      waitFor('the newest head stored', () => {
-        const [newest] = engine.connections.listHeads({ limit: 1 })
+      waitFor('the newest head stored', async () => {
+        const [newest] = await engine.connections.listHeads({ limit: 1 })
         const held = engine.storage.current.pendingWrites
         const steady = held === previous
         previous = held

@@ -7,12 +7,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AbiStore } from './abi-store'
 import type { ChainStore, StoredLog } from './chain-store'
+import type { CaptureTurn, EngineStore, EngineStoreListeners } from './engine-store'
 import { SqliteChainStore, forgetChain, logsByIndexedTopic } from './sqlite-chain-store'
 import { ConnectionStore } from './connection-store'
 import { openDatabase, type Db, type WriteGate } from './database'
-import { EventStore, type EventsCommitted } from './event-store'
-import { HeadStore, type HeadsCommitted } from './head-store'
-import { RetentionStore } from './retention-store'
+import { EventStore } from './event-store'
+import { HeadStore } from './head-store'
+import { RetentionStore, type StorageUse } from './retention-store'
 import type { SecretBox } from './secret-box'
 import { SettingsStore } from './settings-store'
 import { guardedWriteGate, StorageHealth } from './storage-health'
@@ -22,22 +23,17 @@ import { WatchlistStore } from './watchlist-store'
 
 export const DATABASE_FILE = 'tidewatch.sqlite'
 
-export interface TidewatchStoreOptions {
+export interface TidewatchStoreOptions extends EngineStoreListeners {
   dataDir: string
   secrets: SecretBox
   nativeBinding?: string | undefined
   /** Writes held in memory while the store refuses them, before capture pauses (EventStore's MAX_HELD_WRITES). */
   maxHeldWrites?: number | undefined
-  onHeadsCommitted: (batch: HeadsCommitted) => void
-  onEventsCommitted: (batches: EventsCommitted[]) => void
-  onStoreError: (error: Error) => void
-  /** The writes held in memory reached their cap (full) or were stored again. */
-  onBacklog: (full: boolean, held: number) => void
-  log: (message: string) => void
 }
 
-export class TidewatchStore {
+export class TidewatchStore implements EngineStore {
   readonly file: string
+  readonly location: string
   /** Storage faults (locked, full, read-only, damaged), said once to the log and the UI. */
   readonly health: StorageHealth
   /** Main-thread writes: after the events writer thread, and held back while the store refuses writes. */
@@ -56,6 +52,7 @@ export class TidewatchStore {
   constructor(private readonly options: TidewatchStoreOptions) {
     const file = path.join(options.dataDir, DATABASE_FILE)
     this.file = file
+    this.location = file
     this.health = new StorageHealth({
       file,
       log: options.log,
@@ -108,6 +105,34 @@ export class TidewatchStore {
     return new SqliteChainStore(this.db, connectionId, { writeGate: this.writeGate, settleCaptured: () => this.settleCaptured(), queue: this.events })
   }
 
+  /** One process owns the file: it captures every connection, from the start. */
+  captureTurns(connectionId: number, turn: CaptureTurn): () => Promise<void> {
+    turn.capture(this.chainStore(connectionId))
+    return () => Promise.resolve()
+  }
+
+  /** A removed connection's captured events (its heads go with its row). */
+  deleteCaptured(connectionId: number): void {
+    this.heads.flush()
+    this.events.flush()
+    this.events.deleteForConnection(connectionId)
+  }
+
+  /** Pruning's batches go through the events writer, like every other write. */
+  pruneHeads(connectionId: number, days: number, batch: number, now: number): number {
+    return this.events.exclusive(() => this.retention.pruneHeads(connectionId, days, batch, now))
+  }
+
+  pruneEvents(connectionId: number, days: number, batch: number, now: number): number {
+    return this.events.exclusive(() => this.retention.pruneEvents(connectionId, days, batch, now))
+  }
+
+  storageUse(connectionIds: readonly number[]): StorageUse[] {
+    this.heads.flush()
+    this.events.flush()
+    return this.retention.storageUse(connectionIds)
+  }
+
   /** Commits queued captured events; true when none is left (the store took them all). */
   private settleCaptured(): boolean {
     this.events.flush()
@@ -150,7 +175,12 @@ export class TidewatchStore {
   }
 
   /** Commits what is queued and closes the database. */
-  close(): void {
+  close(): Promise<void> {
+    this.closeNow()
+    return Promise.resolve()
+  }
+
+  private closeNow(): void {
     this.heads.flush()
     this.events.close()
     const unwritten = this.events.pendingCount + this.heads.pendingCount

@@ -39,7 +39,8 @@ afterAll(async () => {
 
 const client = () => createPublicClient({ transport: http(demo.httpUrl) })
 const subscribe = (spec: unknown): Subscription => engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse(spec) })
-const eventsOf = (subscription: Subscription): CapturedEvent[] => engine.events.list({ subscriptionId: subscription.id, limit: 1000 }).reverse()
+const eventsOf = async (subscription: Subscription): Promise<CapturedEvent[]> =>
+  (await engine.events.list({ subscriptionId: subscription.id, limit: 1000 })).reverse()
 const key = (e: { blockHash: string | null; logIndex: number | null }) => `${e.blockHash}:${e.logIndex}`
 
 describe('every subscription type on anvil', () => {
@@ -71,21 +72,23 @@ describe('every subscription type on anvil', () => {
     })
     const sent = sentAnswer as Hex
 
-    await waitFor('six blocks of logs', () => new Set(eventsOf(subs.tokenLogs).map((e) => e.blockNumber)).size >= 6, 30_000, 200)
-    await waitFor('own tx seen everywhere', () =>
-      [subs.pending, subs.filtered, subs.fromOutsider].every((s) => eventsOf(s).some((e) => e.transactionHash === sent.toLowerCase())),
+    await waitFor('six blocks of logs', async () => new Set((await eventsOf(subs.tokenLogs)).map((e) => e.blockNumber)).size >= 6, 30_000, 200)
+    await waitFor('own tx seen everywhere', async () =>
+      (await Promise.all([subs.pending, subs.filtered, subs.fromOutsider].map(eventsOf))).every((events) =>
+        events.some((e) => e.transactionHash === sent.toLowerCase()),
+      ),
     )
-    const heads = eventsOf(subs.heads)
+    const heads = await eventsOf(subs.heads)
     const lastHead = heads.at(-1)!.blockNumber!
     // Every log up to the last head is in; compare whole blocks from the first one seen.
-    await waitFor('one more head', () => eventsOf(subs.heads).at(-1)!.blockNumber! > lastHead, 10_000)
+    await waitFor('one more head', async () => (await eventsOf(subs.heads)).at(-1)!.blockNumber! > lastHead, 10_000)
 
     for (const [sub, filter] of [
       [subs.tokenLogs, { address: demo.tokenAddress, topics: [TRANSFER] }],
       [subs.orLogs, { topics: [TRANSFER, null, [pad(a1), pad(a2)]] }],
     ] as const) {
-      const captured = eventsOf(sub).filter((e) => e.blockNumber! <= lastHead)
-      const first = Math.min(...eventsOf(subs.tokenLogs).map((e) => e.blockNumber!))
+      const captured = (await eventsOf(sub)).filter((e) => e.blockNumber! <= lastHead)
+      const first = Math.min(...(await eventsOf(subs.tokenLogs)).map((e) => e.blockNumber!))
       const inRange = captured.filter((e) => e.blockNumber! >= first)
       const answer: unknown = await client().request({
         method: 'eth_getLogs',
@@ -96,25 +99,25 @@ describe('every subscription type on anvil', () => {
       expect(inRange.every((e) => e.removed === false && e.topics[0] === TRANSFER)).toBe(true)
       if (sub === subs.orLogs) expect(inRange.every((e) => [pad(a1), pad(a2)].map((t) => t.toLowerCase()).includes(e.topics[2]!))).toBe(true)
     }
-    expect(eventsOf(subs.orLogs).length).toBeGreaterThan(0)
+    expect((await eventsOf(subs.orLogs)).length).toBeGreaterThan(0)
 
     // Heads: consecutive numbers, parent links intact.
-    const headPayloads = eventsOf(subs.heads).map((e) => e.payload as { number: Hex; hash: Hex; parentHash: Hex })
+    const headPayloads = (await eventsOf(subs.heads)).map((e) => e.payload as { number: Hex; hash: Hex; parentHash: Hex })
     for (let i = 1; i < headPayloads.length; i++) expect(headPayloads[i]!.parentHash).toBe(headPayloads[i - 1]!.hash)
 
     // Pending: the full variant carries transactions; filters hold; hashesOnly gives hashes.
-    const full = eventsOf(subs.fullPending)
+    const full = await eventsOf(subs.fullPending)
     expect(full.length).toBeGreaterThan(3)
     expect(full.every((e) => typeof (e.payload as { from?: unknown }).from === 'string')).toBe(true)
     expect(
-      eventsOf(subs.filtered).every((e) =>
+      (await eventsOf(subs.filtered)).every((e) =>
         [(e.payload as { from: string }).from, (e.payload as { to: string }).to].map((a) => a.toLowerCase()).includes(OUTSIDER.toLowerCase()),
       ),
     ).toBe(true)
-    expect(eventsOf(subs.fromOutsider).map((e) => String(e.payload).toLowerCase())).toEqual([sent.toLowerCase()])
+    expect((await eventsOf(subs.fromOutsider)).map((e) => String(e.payload).toLowerCase())).toEqual([sent.toLowerCase()])
 
     // Mined: only transactions to the token, each really in its block.
-    const mined = eventsOf(subs.mined)
+    const mined = await eventsOf(subs.mined)
     expect(mined.length).toBeGreaterThan(3)
     for (const e of mined.slice(0, 5)) {
       const tx = (e.payload as { removed: boolean; transaction: { hash: Hex; to: string; blockHash: Hex } }).transaction
@@ -124,17 +127,17 @@ describe('every subscription type on anvil', () => {
     }
 
     // Syncing: anvil is never syncing; the polled status arrives once (only changes are events).
-    expect(eventsOf(subs.syncing).map((e) => e.payload)).toEqual([false])
+    expect((await eventsOf(subs.syncing)).map((e) => e.payload)).toEqual([false])
 
     // Pause: eth_unsubscribe upstream, nothing more captured; resume picks up again.
     const beforePause = engine.connections.list()[0]!.status.upstreamSubscriptions
     await engine.subscriptions.setPaused(subs.pending.id, true)
     expect(engine.connections.list()[0]!.status.upstreamSubscriptions).toBeLessThan(beforePause)
-    const countPaused = eventsOf(subs.pending).length
-    await waitFor('two more heads', () => eventsOf(subs.heads).length >= heads.length + 3, 10_000)
-    expect(eventsOf(subs.pending).length).toBe(countPaused)
+    const countPaused = (await eventsOf(subs.pending)).length
+    await waitFor('two more heads', async () => (await eventsOf(subs.heads)).length >= heads.length + 3, 10_000)
+    expect((await eventsOf(subs.pending)).length).toBe(countPaused)
     await engine.subscriptions.setPaused(subs.pending.id, false)
-    await waitFor('pending again', () => eventsOf(subs.pending).length > countPaused, 10_000)
+    await waitFor('pending again', async () => (await eventsOf(subs.pending)).length > countPaused, 10_000)
     expect(await engine.subscriptions.remove(subs.pending.id)).toBe(true)
     expect(engine.subscriptions.list(connectionId).some((s) => s.id === subs.pending.id)).toBe(false)
   })

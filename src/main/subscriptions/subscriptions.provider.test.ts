@@ -97,8 +97,8 @@ describe('engine on an Alchemy-like provider', () => {
       provider.emit('syncing', SYNCING)
     }
     sendAll()
-    const counts = () => engine.subscriptions.list().map((s) => engine.events.list({ subscriptionId: s.id, limit: 10 }).length)
-    await waitFor('one event each', () => counts().every((n) => n === 1))
+    const counts = () => Promise.all(engine.subscriptions.list().map(async (s) => (await engine.events.list({ subscriptionId: s.id, limit: 10 })).length))
+    await waitFor('one event each', async () => (await counts()).every((n) => n === 1))
 
     provider.closeAll(4000, 'connection age limit reached')
     await waitFor(
@@ -106,15 +106,15 @@ describe('engine on an Alchemy-like provider', () => {
       () => engine.connections.list()[0]!.status.reconnectCount === 1 && provider.subscriptions.size === SUBSCRIPTION_TYPES.length - 1,
     )
     sendAll()
-    await waitFor('two events each', () => counts().every((n) => n === 2))
+    await waitFor('two events each', async () => (await counts()).every((n) => n === 2))
 
-    const syncing = engine.events.list({ kind: 'syncing', limit: 10 })
+    const syncing = await engine.events.list({ kind: 'syncing', limit: 10 })
     expect(syncing[0]!.payload).toEqual(SYNCING)
-    const logs = engine.events.list({ kind: 'log', limit: 10 })
+    const logs = await engine.events.list({ kind: 'log', limit: 10 })
     expect(logs.map((l) => l.blockNumber)).toEqual([2, 1])
     expect(logs[0]).toMatchObject({ address: LOG.address, logIndex: 0, removed: false, topics: LOG.topics, blockHash: provider.chain[2]!.block.hash })
     expect(logs[0]!.payload).toMatchObject({ address: LOG.address, data: LOG.data, blockNumber: '0x2', logIndex: '0x0', removed: false })
-    const mined = engine.events.list({ kind: 'mined_transaction', limit: 10 })[0]!
+    const mined = (await engine.events.list({ kind: 'mined_transaction', limit: 10 }))[0]!
     expect(mined).toMatchObject({ transactionHash: TX.hash, blockNumber: 0x29e87, removed: false })
   })
 
@@ -125,7 +125,7 @@ describe('engine on an Alchemy-like provider', () => {
     const sub = engine.subscriptions.create({ connectionId, spec: subscriptionSpecSchema.parse({ type: 'syncing' }) })
     await waitFor('emulated', () => engine.subscriptions.list()[0]!.emulated)
     expect(engine.subscriptions.list()[0]!.emulation).toMatch(/polling eth_syncing/)
-    await waitFor('status captured', () => engine.events.list({ subscriptionId: sub.id, limit: 10 }).length === 1)
+    await waitFor('status captured', async () => (await engine.events.list({ subscriptionId: sub.id, limit: 10 })).length === 1)
     expect(provider.methods).toContain('eth_syncing')
   })
 
@@ -166,8 +166,8 @@ describe('engine on an Alchemy-like provider', () => {
     expect(engine.subscriptions.list()[0]!.emulation).toMatch(/hashes and eth_getTransactionByHash lookups/)
     provider.emit('newPendingTransactions', other.hash)
     provider.emit('newPendingTransactions', TX.hash)
-    await waitFor('matching one captured', () => engine.events.list({ subscriptionId: sub.id, limit: 10 }).length === 1)
-    expect(engine.events.list({ subscriptionId: sub.id, limit: 10 })[0]!.payload).toEqual(TX)
+    await waitFor('matching one captured', async () => (await engine.events.list({ subscriptionId: sub.id, limit: 10 })).length === 1)
+    expect((await engine.events.list({ subscriptionId: sub.id, limit: 10 }))[0]!.payload).toEqual(TX)
     expect(lookups.filter((m) => m === 'eth_getTransactionByHash')).toHaveLength(2)
     expect(provider.methods).not.toContain('eth_getTransactionByHash')
     rpc.closeAllConnections()

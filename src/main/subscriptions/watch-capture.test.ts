@@ -44,11 +44,11 @@ describe('watch capture', () => {
       spec: subscriptionSpecSchema.parse({ type: 'logs', params: { address: LOG.address } }),
       watch: { startBlock: -6, fetch: false, listen: true, irreversibleOnly: false },
     })
-    const rows = () => engine.events.list({ subscriptionId: sub.id, limit: 1000 }).reverse()
-    await waitFor('history 4..10', () => rows().length === 7)
+    const rows = async () => (await engine.events.list({ subscriptionId: sub.id, limit: 1000 })).reverse()
+    await waitFor('history 4..10', async () => (await rows()).length === 7)
     expect(engine.subscriptions.list()[0]).toMatchObject({ watch: { startBlock: -6 }, cursor: { number: 10 } })
     provider.mine([LOG, LOG])
-    await waitFor('live block 11', () => rows().length === 9)
+    await waitFor('live block 11', async () => (await rows()).length === 9)
     await engine.close()
 
     // Away: blocks 10 and 11 are replaced, and the chain grows to 14.
@@ -60,8 +60,8 @@ describe('watch capture', () => {
     engine = open()
     engine.start()
     await waitFor('caught up to 14', () => engine.subscriptions.list()[0]?.cursor?.number === 14, 15_000)
-    await waitFor('flushed', () => rows().filter((r) => !r.removed).length === 11)
-    const all = rows()
+    await waitFor('flushed', async () => (await rows()).filter((r) => !r.removed).length === 11)
+    const all = await rows()
     const live = all.filter((r) => !r.removed).map((r) => `${r.blockHash}:${r.logIndex}`)
     expect(live).toEqual(canonicalKeys(14).slice(3))
     // The three logs of the orphaned blocks 10 and 11 stay, struck out.
@@ -81,7 +81,7 @@ describe('watch capture', () => {
       watch: { startBlock: -2, fetch: false, listen: false, irreversibleOnly: false },
     })
     await waitFor('complete', () => engine.subscriptions.list().find((s) => s.id === sub.id)?.complete === true)
-    const heads = engine.events.list({ subscriptionId: sub.id, limit: 10 }).reverse()
+    const heads = (await engine.events.list({ subscriptionId: sub.id, limit: 10 })).reverse()
     const head = provider.chain.length - 1
     expect(heads.map((h) => h.blockNumber)).toEqual([head - 2, head - 1, head])
     expect(heads.map((h) => h.blockHash)).toEqual(provider.chain.slice(head - 2).map((e) => e.block.hash))

@@ -1,0 +1,117 @@
+/**
+ * What the engine's services need of a store, whichever database holds it: SQLite's
+ * TidewatchStore (the embedded default) or PostgreSQL's PostgresEngineStore (a store shared
+ * by several capturers and viewers, issue 13).
+ *
+ * The small configuration tables (connections, subscriptions, ABIs, watchlist, settings,
+ * token metadata) answer synchronously on both: PostgreSQL's are held in memory and written
+ * through. Pages of events and heads, counts, pruning and deletions may answer later
+ * (`MaybePromise`): SQLite answers at once, PostgreSQL over the network, and the services
+ * await either.
+ */
+import type { Head } from '../../shared/contract'
+import type { AbiStore } from './abi-store'
+import type { CaptureWriter, EventsCommitted } from './capture-writer'
+import type { ChainStore, StoredLog } from './chain-store'
+import type { ConnectionStore } from './connection-store'
+import type { WriteGate } from './database'
+import type { EventQuery, ExportQuery, ListedEvent, StoredEventRow } from './event-store'
+import type { HeadsCommitted, NewHead } from './head-store'
+import type { StorageUse } from './retention-store'
+import type { SettingsStore } from './settings-store'
+import type { StorageHealth } from './storage-health'
+import type { SubscriptionStore } from './subscription-store'
+import type { TokenMetadataStore } from './token-metadata-store'
+import type { WatchlistStore } from './watchlist-store'
+
+export type MaybePromise<T> = T | Promise<T>
+
+export type ConnectionStoreApi = Pick<ConnectionStore, 'list' | 'get' | 'add' | 'updateUrl' | 'setChainId' | 'setConfirmations' | 'setRetention' | 'remove'>
+export type SubscriptionStoreApi = Pick<
+  SubscriptionStore,
+  'list' | 'get' | 'add' | 'internalStream' | 'setPaused' | 'setStart' | 'update' | 'setComplete' | 'remove' | 'resetPositions'
+>
+export type AbiStoreApi = Pick<AbiStore, 'all' | 'list' | 'add' | 'remove'>
+export type WatchlistStoreApi = Pick<WatchlistStore, 'list' | 'upsert' | 'remove'>
+export type SettingsStoreApi = Pick<SettingsStore, 'get' | 'set'>
+export type TokenMetadataStoreApi = Pick<TokenMetadataStore, 'get' | 'put'>
+
+/** Heads for the charts: queued and written in batches, read in pages; the latest per connection at once. */
+export interface HeadsApi {
+  enqueue(head: NewHead): void
+  enqueueTxCount(connectionId: number, hash: string, txCount: number): void
+  /** Starts committing what is queued (SQLite commits before returning). */
+  flush(): void
+  /** Resolves once everything queued so far has been tried (committed, or held for a retry). */
+  settle(): Promise<void>
+  readonly pendingCount: number
+  list(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): MaybePromise<Head[]>
+  /** The highest stored head of the connection. */
+  latest(connectionId: number): Head | undefined
+}
+
+/** Capture's writes (CaptureWriter) and the reads of captured events. */
+export interface EventsApi extends CaptureWriter {
+  list(query: EventQuery): MaybePromise<ListedEvent[]>
+  /** An export's rows, oldest first, in pages. */
+  iterate(query: ExportQuery): { total: MaybePromise<number>; pages: Iterable<StoredEventRow[]> | AsyncIterable<StoredEventRow[]> }
+  lastId(): MaybePromise<number>
+  countByStreamBetween(afterId: number, upToId: number): MaybePromise<Map<number, number>>
+  lastAtOf(streamId: number, upToId: number): MaybePromise<number | null>
+  countByStream(): MaybePromise<Map<number, { count: number; lastAt: number | null }>>
+}
+
+/** Told when this instance may capture a connection, and when it must stop (PostgreSQL: another instance took over). */
+export interface CaptureTurn {
+  /** This instance captures the connection now, into `chain` (loaded with what the store holds). */
+  capture(chain: ChainStore): void
+  /** Stop capturing at once: another instance may already be capturing. This instance waits for its turn again. */
+  stop(reason: string): void
+}
+
+export interface EngineStore {
+  /** Where the store is, for logs and the UI: the file, or the database URL without its password. */
+  readonly location: string
+  /** Storage faults (locked, full, unreachable), said once to the log and the UI. */
+  readonly health: StorageHealth
+  /** Main-thread writes to the configuration tables. */
+  readonly writeGate: WriteGate
+  readonly connections: ConnectionStoreApi
+  readonly subscriptions: SubscriptionStoreApi
+  readonly abis: AbiStoreApi
+  readonly watchlist: WatchlistStoreApi
+  readonly settings: SettingsStoreApi
+  readonly tokens: TokenMetadataStoreApi
+  readonly heads: HeadsApi
+  readonly events: EventsApi
+  /**
+   * Asks for the turn to capture a connection. SQLite: at once (one process owns the file).
+   * PostgreSQL: when this instance holds the connection's lock (leadership.ts), and again
+   * after each loss. The returned function gives the turn up (and waits until it is given up).
+   */
+  captureTurns(connectionId: number, turn: CaptureTurn): () => Promise<void>
+  /** Everything learned from one connection's chain: heads, the tracker's blocks and cursor, captured events, token metadata, watch positions. */
+  forgetChain(connectionId: number): MaybePromise<void>
+  /** A removed connection's captured events and heads. */
+  deleteCaptured(connectionId: number): MaybePromise<void>
+  /** Deletes up to `batch` heads (or events) received before `now - days`; how many went. */
+  pruneHeads(connectionId: number, days: number, batch: number, now: number): MaybePromise<number>
+  pruneEvents(connectionId: number, days: number, batch: number, now: number): MaybePromise<number>
+  storageUse(connectionIds: readonly number[]): MaybePromise<StorageUse[]>
+  /** Gives the space pruning freed back to the file system. */
+  compact(): MaybePromise<{ bytesBefore: number; bytesAfter: number }>
+  /** Stored logs of every connection with this topic0 and `topic` as topic1 or topic2, newest first. */
+  logsByIndexedTopic(topic0: string, topic: string, limit: number): MaybePromise<StoredLog[]>
+  /** Commits what is queued and closes. */
+  close(): Promise<void>
+}
+
+/** What the store tells the engine (both backends; PostgreSQL's include other instances' commits). */
+export interface EngineStoreListeners {
+  onHeadsCommitted: (batch: HeadsCommitted) => void
+  onEventsCommitted: (batches: EventsCommitted[]) => void
+  onStoreError: (error: Error) => void
+  /** The writes held in memory reached their cap (full) or were stored again. */
+  onBacklog: (full: boolean, held: number) => void
+  log: (message: string) => void
+}
