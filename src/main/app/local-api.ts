@@ -8,7 +8,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import type { LocalApiController } from '../api/local-api-controller'
 import type { LocalApiStatus } from '../../shared/contract'
-import type { SettingsStore } from '../store/settings-store'
+import type { SettingsStoreApi } from '../store/engine-store'
 import type { StreamDeps } from '../stream/stream-session'
 import { streamRoute } from '../stream/stream-endpoint'
 import { rpcRoute } from '../rpc-endpoint/rpc-endpoint'
@@ -20,7 +20,7 @@ const settingSchema = z.object({ enabled: z.boolean(), port: z.number().int().mi
 
 export async function createDesktopLocalApi(options: {
   dataDir: string
-  settings: SettingsStore
+  settings: SettingsStoreApi
   stream: StreamDeps
   rendererRoot: string
 }): Promise<LocalApiController> {

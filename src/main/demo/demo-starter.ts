@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { parseAbiItem, toEventSelector, type Address } from 'viem'
 import { subscriptionSpecSchema } from '../../shared/subscription-params'
 import type { Engine } from '../engine/engine'
-import type { SettingsStore } from '../store/settings-store'
+import type { SettingsStoreApi } from '../store/engine-store'
 
 export const DEMO_TRANSFERS_LABEL = 'Demo token transfers'
 export const DEMO_SENDER_LABEL = 'Demo sender'
@@ -30,7 +30,7 @@ export interface DemoStarterTarget {
 }
 
 /** Adds the starter set unless this demo connection already had it; says whether it did. */
-export function addDemoStarter(engine: Pick<Engine, 'subscriptions' | 'watchlist'>, settings: SettingsStore, target: DemoStarterTarget): boolean {
+export function addDemoStarter(engine: Pick<Engine, 'subscriptions' | 'watchlist'>, settings: SettingsStoreApi, target: DemoStarterTarget): boolean {
   const done = settings.get(DEMO_STARTER_SETTING, starterSettingSchema, null)
   if (done?.connectionId === target.connectionId) return false
   engine.subscriptions.create({

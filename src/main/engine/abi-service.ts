@@ -2,11 +2,12 @@
 import { parseAbiInput } from '../decode/abi-input'
 import { EventDecoder } from '../decode/event-decoder'
 import type { AbiStore } from '../store/abi-store'
+import type { AbiStoreApi } from '../store/engine-store'
 
 export class AbiService {
   private current: EventDecoder
 
-  constructor(private readonly store: AbiStore) {
+  constructor(private readonly store: AbiStoreApi) {
     this.current = new EventDecoder(store.all())
   }
 
@@ -25,6 +26,11 @@ export class AbiService {
     const removed = this.store.remove(id)
     this.current = new EventDecoder(this.store.all())
     return removed
+  }
+
+  /** Another instance changed the saved ABIs: decode with what is saved now. */
+  reload(): void {
+    this.current = new EventDecoder(this.store.all())
   }
 
   /** Decodes with the ABIs saved now. */

@@ -50,6 +50,7 @@ export class ConnectionsService {
   private readonly live = new Map<number, LiveConnection>()
   /** Per saved connection this instance runs: gives up its turn to capture (EngineStore.captureTurns). */
   private readonly turns = new Map<number, () => Promise<void>>()
+  private started = false
 
   constructor(
     private readonly store: Pick<EngineStore, 'connections' | 'heads' | 'health' | 'writeGate' | 'captureTurns' | 'forgetChain' | 'deleteCaptured'>,
@@ -60,7 +61,24 @@ export class ConnectionsService {
 
   /** Connects every saved endpoint not connected yet, with what runs on it, once it is this instance's turn to capture it. */
   start(): void {
+    this.started = true
     for (const connection of this.store.connections.list()) if (!this.turns.has(connection.id)) this.connect(connection)
+  }
+
+  /**
+   * Another instance sharing the store added or removed connections: runs the new ones (when
+   * it is this instance's turn) and stops the removed ones. Each new one is announced.
+   */
+  async sync(): Promise<void> {
+    if (!this.started) return
+    const saved = this.store.connections.list()
+    const ids = new Set(saved.map((connection) => connection.id))
+    for (const id of [...this.turns.keys()]) if (!ids.has(id)) await this.disconnect(id)
+    for (const connection of saved) {
+      if (this.turns.has(connection.id)) continue
+      this.connect(connection)
+      this.hooks.status(this.withStatus(connection).status)
+    }
   }
 
   list(): ConnectionWithStatus[] {

@@ -9,8 +9,8 @@ import type { BackoffOptions } from '../backoff'
 import { EventExports } from '../export/event-exports'
 import type { HeadsCommitted } from '../store/head-store'
 import type { SecretBox } from '../store/secret-box'
-import type { SettingsStore } from '../store/settings-store'
 import type { StorageHealth } from '../store/storage-health'
+import type { ConfigTable, EngineStore, EngineStoreFactory, SettingsStoreApi } from '../store/engine-store'
 import { TidewatchStore } from '../store/tidewatch-store'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
 import { AbiService } from './abi-service'
@@ -42,6 +42,8 @@ export interface EngineOptions {
   maxHeldWrites?: number
   /** Retention pruning (heads, events) runs this often; 0 turns it off. */
   retentionIntervalMs?: number
+  /** Another store than the data directory's SQLite file (a shared PostgreSQL: postgres/engine-store.ts). */
+  store?: EngineStoreFactory
   log?: (message: string) => void
 }
 
@@ -73,11 +75,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly tokens: TokensService
   readonly retention: RetentionService
   /** The app's own settings (preferences, window bounds, the local API). */
-  readonly settings: SettingsStore
+  readonly settings: SettingsStoreApi
   /** Storage faults (locked, full, read-only, damaged), said once to the log and the UI. */
   readonly storage: StorageHealth
   private readonly notifications: NotificationsService
-  private readonly store: TidewatchStore
+  private readonly store: EngineStore
   private closed = false
   /** Capture is stopped because the writes held in memory reached their cap (storage fault). */
   private captureHeld = false
@@ -86,11 +88,17 @@ export class Engine extends EventEmitter<EngineEvents> {
     super()
     const log = (message: string): void => options.log?.(message)
     // The store's callbacks run only once the services below exist (after the first write).
-    this.store = new TidewatchStore({
-      dataDir: options.dataDir,
-      secrets: options.secrets,
-      nativeBinding: options.nativeBinding,
-      maxHeldWrites: options.maxHeldWrites,
+    const openStore: EngineStoreFactory =
+      options.store ??
+      ((listeners) =>
+        new TidewatchStore({
+          ...listeners,
+          dataDir: options.dataDir,
+          secrets: options.secrets,
+          nativeBinding: options.nativeBinding,
+          maxHeldWrites: options.maxHeldWrites,
+        }))
+    this.store = openStore({
       onHeadsCommitted: (batch) => this.emit('headsAppended', batch),
       onEventsCommitted: (batches) => {
         for (const batch of batches) {
@@ -101,6 +109,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       },
       onStoreError: (error) => this.emit('storeError', error),
       onBacklog: (full, held) => void this.holdCapture(full, held),
+      onConfigChanged: (table) => this.configChanged(table),
       log,
     })
     const store = this.store
@@ -158,6 +167,25 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.retention = new RetentionService(store, this.connections, options.retentionIntervalMs ?? 60_000, log)
   }
 
+  /** Where the store is: the SQLite file, or the PostgreSQL database without its password. */
+  get storeLocation(): string {
+    return this.store.location
+  }
+
+  /**
+   * Another instance sharing the store changed a configuration table (the store has read it
+   * again): run what it now says and tell the UI.
+   */
+  private configChanged(table: ConfigTable): void {
+    if (this.closed) return
+    if (table === 'connections') void this.connections.sync()
+    else if (table === 'subscriptions') void this.subscriptions.sync()
+    else if (table === 'watchlist') {
+      this.emit('watchlistChanged')
+      this.watchlist.restartAll()
+    } else if (table === 'abis') this.abis.reload()
+  }
+
   /** Connects every saved endpoint not connected yet, with its active subscriptions. */
   start(): void {
     this.connections.start()
@@ -190,7 +218,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       return
     }
     // Cursors still queued commit first, so each watch resumes from its last delivered block.
-    this.store.events.flush()
+    await this.store.events.settle()
+    if (this.closed) return
     this.subscriptions.resumeSuspended()
     this.watchlist.restartAll()
   }

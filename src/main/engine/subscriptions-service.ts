@@ -32,6 +32,8 @@ export class SubscriptionsService {
   private countGeneration = 0
   /** Subscriptions stopped because the writes held in memory reached their cap (storage fault). */
   private suspended: number[] = []
+  /** The subscriptions the UI was last told of by sync(), to announce those another instance removed. */
+  private announced = new Set<number>()
 
   constructor(
     private readonly store: Pick<EngineStore, 'subscriptions' | 'events'>,
@@ -41,6 +43,7 @@ export class SubscriptionsService {
     private readonly log: (message: string) => void,
   ) {
     this.streamCounters = new Map()
+    this.announced = new Set(store.subscriptions.list().map((subscription) => subscription.id))
     void this.countStored()
   }
 
@@ -160,6 +163,26 @@ export class SubscriptionsService {
       const subscription = this.store.subscriptions.get(id)
       if (subscription && !subscription.paused) this.startRunner(subscription)
     }
+  }
+
+  /**
+   * Another instance sharing the store changed the subscriptions (the store read them again):
+   * those removed or paused stop here, those added or resumed start where this instance
+   * captures their connection, and every one is announced.
+   */
+  async sync(): Promise<void> {
+    const stored = this.store.subscriptions.list()
+    const byId = new Map(stored.map((subscription) => [subscription.id, subscription]))
+    for (const [id, runner] of [...this.runners]) {
+      const subscription = byId.get(id)
+      if (subscription && !subscription.paused) continue
+      this.runners.delete(id)
+      await runner.stop()
+    }
+    for (const subscription of stored) if (!subscription.paused) this.startRunner(subscription)
+    for (const id of this.announced) if (!byId.has(id)) this.changed(null, id)
+    this.announced = new Set(byId.keys())
+    for (const subscription of stored) this.changed(this.view(subscription), null)
   }
 
   /** Events committed per stream, for each subscription's count and last event time. */

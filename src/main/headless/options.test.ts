@@ -17,8 +17,18 @@ describe('serve options', () => {
       '9000',
       '--confirmations',
       '12',
+      '--store',
+      'postgres://tide@db.example/tidewatch',
     ])
-    expect(options).toEqual({ rpc: 'ws://127.0.0.1:8545', http: 'http://127.0.0.1:8545', dataDir: '/tmp/tw', host: '0.0.0.0', port: 9000, confirmations: 12 })
+    expect(options).toEqual({
+      rpc: 'ws://127.0.0.1:8545',
+      http: 'http://127.0.0.1:8545',
+      dataDir: '/tmp/tw',
+      host: '0.0.0.0',
+      port: 9000,
+      confirmations: 12,
+      store: 'postgres://tide@db.example/tidewatch',
+    })
   })
 
   it('has the documented defaults', () => {
@@ -33,9 +43,15 @@ describe('serve options', () => {
     [['--port', '70000'], /between 0 and 65535/],
     [['--confirmations', '-1'], /--confirmations/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--store', 'mysql://tide@db/tidewatch'], /--store must be a postgres:\/\/ URL, got mysql:\/\//],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseServeOptions(argv)).toThrow(OptionsError)
     expect(() => parseServeOptions(argv)).toThrow(message)
+  })
+
+  it('never repeats the password of a --store URL it rejects', () => {
+    expect(() => parseServeOptions(['--store', 'postgres://tide:s3cret@db example/tidewatch'])).toThrow(OptionsError)
+    expect(() => parseServeOptions(['--store', 'postgres://tide:s3cret@db example/tidewatch'])).not.toThrow(/s3cret/)
   })
 
   it.each([['0.0.0.0'], ['::'], ['192.168.1.20'], ['tidewatch.lan']])('warns that the token travels in clear text on --host %s', (host) => {

@@ -2,6 +2,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { redactUrl } from '../redact-url'
 import { isLoopbackHost } from '../server/request-guard'
 
 export interface ServeOptions {
@@ -12,20 +13,25 @@ export interface ServeOptions {
   port: number
   /** Overrides every chain's and connection's finality depth; undefined: per chain (mainnet 65, unknown chains 64…). */
   confirmations: number | undefined
+  /** A shared PostgreSQL store (postgres://user@host/db) instead of the data directory's SQLite file. */
+  store?: string | undefined
 }
 
 export class OptionsError extends Error {}
 
 export const DEFAULT_PORT = 7457
 
-export const USAGE = `Usage: tidewatch serve [--rpc <ws url>] [--http <http url>] [--data-dir <dir>] [--host <host>] [--port <port>] [--confirmations <n>]
+export const USAGE = `Usage: tidewatch serve [--rpc <ws url>] [--http <http url>] [--data-dir <dir>] [--host <host>] [--port <port>] [--confirmations <n>] [--store <postgres url>]
   --rpc            upstream WebSocket URL (ws:// or wss://); without it, the embedded demo chain
   --http           optional upstream HTTP URL for plain requests
   --data-dir       store, API token and settings (default: ${defaultDataDir()})
   --host           address to listen on (default: 127.0.0.1)
   --port           port to listen on (default: ${DEFAULT_PORT}; 0 picks a free one)
   --confirmations  finality depth where the upstream has no 'finalized' tag, for every connection
-                   (default: per chain, e.g. 65 on Ethereum, 200 on Polygon, 64 on chains without a default)`
+                   (default: per chain, e.g. 65 on Ethereum, 200 on Polygon, 64 on chains without a default)
+  --store          a PostgreSQL store shared with other Tidewatch instances, postgres://user@host[:port]/database
+                   (password from the URL, PGPASSWORD or ~/.pgpass); default: the data directory's SQLite file.
+                   Instances sharing a store need the same secret.key in their data directories.`
 
 export function defaultDataDir(): string {
   const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share')
@@ -46,6 +52,7 @@ export function parseServeOptions(argv: string[]): ServeOptions {
         host: { type: 'string' },
         port: { type: 'string' },
         confirmations: { type: 'string' },
+        store: { type: 'string' },
       },
     }))
   } catch (error) {
@@ -58,7 +65,8 @@ export function parseServeOptions(argv: string[]): ServeOptions {
   const host = values.host ?? '127.0.0.1'
   if (host.trim() === '') throw new OptionsError('--host must not be empty')
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
-  return { rpc, http, dataDir, host, port, confirmations }
+  const store = values.store === undefined ? undefined : checkStoreUrl(values.store)
+  return { rpc, http, dataDir, host, port, confirmations, ...(store ? { store } : {}) }
 }
 
 /**
@@ -74,6 +82,14 @@ function checkUrl(flag: string, value: string, protocols: string[]): string {
   if (!URL.canParse(value)) throw new OptionsError(`${flag} ${JSON.stringify(value)} is not a URL`)
   const protocol = new URL(value).protocol
   if (!protocols.includes(protocol)) throw new OptionsError(`${flag} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL, got ${protocol}//`)
+  return value
+}
+
+/** The URL may carry a password: messages show it masked. */
+function checkStoreUrl(value: string): string {
+  if (!URL.canParse(value)) throw new OptionsError(`--store ${JSON.stringify(redactUrl(value))} is not a URL; expected postgres://user@host/database`)
+  const protocol = new URL(value).protocol
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new OptionsError(`--store must be a postgres:// URL, got ${protocol}//`)
   return value
 }
 

@@ -113,5 +113,13 @@ export interface EngineStoreListeners {
   onStoreError: (error: Error) => void
   /** The writes held in memory reached their cap (full) or were stored again. */
   onBacklog: (full: boolean, held: number) => void
+  /** Another instance changed a configuration table (PostgreSQL); the store's copy is already read again. */
+  onConfigChanged?: (table: ConfigTable) => void
   log: (message: string) => void
 }
+
+/** The configuration tables another instance sharing the store may change. */
+export type ConfigTable = 'connections' | 'subscriptions' | 'watchlist' | 'abis' | 'settings'
+
+/** Opens the engine's store with the engine's listeners (SQLite: TidewatchStore; PostgreSQL: an opened PostgresEngineStore). */
+export type EngineStoreFactory = (listeners: EngineStoreListeners) => EngineStore
