@@ -48,6 +48,8 @@ export interface NewConnection {
 
 export class ConnectionsService {
   private readonly live = new Map<number, LiveConnection>()
+  /** The live connections this instance captures (all of them on SQLite; those it leads on a shared PostgreSQL). */
+  private readonly capturing = new Set<number>()
   /** Per saved connection this instance runs: gives up its turn to capture (EngineStore.captureTurns). */
   private readonly turns = new Map<number, () => Promise<void>>()
   private started = false
@@ -147,13 +149,19 @@ export class ConnectionsService {
     return this.store.heads.list(query)
   }
 
-  /** The chain tracker and pool of a live connection (for watches, requests and finality). */
+  /** The chain tracker and pool of a live connection (for watches, requests and finality), captured here or followed. */
   liveConnection(connectionId: number): LiveConnection | undefined {
     return this.live.get(connectionId)
   }
 
-  liveIds(): number[] {
-    return [...this.live.keys()]
+  /** The live connection when this instance captures it (subscriptions and the watchlist run only there). */
+  capturingConnection(connectionId: number): LiveConnection | undefined {
+    return this.capturing.has(connectionId) ? this.live.get(connectionId) : undefined
+  }
+
+  /** The connections this instance captures. */
+  capturingIds(): number[] {
+    return [...this.capturing]
   }
 
   /** Closes every socket (what runs on them is stopped by its owners first) and gives up the turns to capture. */
@@ -172,21 +180,47 @@ export class ConnectionsService {
     const giveUp = (): Promise<void> => asked.release?.() ?? Promise.resolve()
     this.turns.set(connection.id, giveUp)
     const ours = (): boolean => this.turns.get(connection.id) === giveUp
+    // Turns change one after the other: a follower's live connection stops before the capturer's starts.
+    let changing = Promise.resolve()
+    let queued = 0
+    const change = (next: () => Promise<void> | void): void => {
+      queued += 1
+      changing = changing
+        .then(next)
+        .catch((error: unknown) => this.log(`connection ${connection.id}: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => (queued -= 1))
+    }
+    const run = (chain: ChainStore, capturing: boolean): void => {
+      const current = this.store.connections.get(connection.id)
+      // SQLite's turn comes at once, inside captureTurns: the connection is live when add() returns.
+      if (queued === 0 && !this.live.has(connection.id) && current) {
+        this.startLive(current, chain, capturing)
+        return
+      }
+      change(async () => {
+        await this.stopLive(connection.id)
+        // Another instance may have changed the connection while this one waited for its turn.
+        const now = this.store.connections.get(connection.id)
+        if (now && ours()) this.startLive(now, chain, capturing)
+      })
+    }
     asked.release = this.store.captureTurns(connection.id, {
       capture: (chain) => {
-        // Another instance may have changed the connection while this one waited for its turn.
-        const current = this.store.connections.get(connection.id)
-        if (current && ours()) this.startLive(current, chain)
+        if (ours()) run(chain, true)
+      },
+      follow: (chain) => {
+        if (ours()) run(chain, false)
       },
       stop: (reason) => {
         if (!ours()) return
-        this.log(`connection ${connection.id}: stopped capturing (${reason}); another instance may capture it now, this one waits for its turn`)
-        void this.stopLive(connection.id)
+        this.log(`connection ${connection.id}: stopped capturing (${reason}); another instance may capture it now`)
+        change(() => this.stopLive(connection.id))
       },
     })
   }
 
-  private startLive(connection: StoredConnection, chainStore: ChainStore): void {
+  /** Starts the connection's socket and tracker over `chainStore`; capturing: its heads are stored and what runs on it starts. */
+  private startLive(connection: StoredConnection, chainStore: ChainStore, capturing: boolean): void {
     const live = new LiveConnection({
       id: connection.id,
       url: connection.url,
@@ -207,21 +241,25 @@ export class ConnectionsService {
     live.on('status', (status) => {
       if (this.live.get(connection.id) === live) this.hooks.status(status)
     })
-    live.on('head', (head) => {
-      this.store.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now() })
-    })
-    live.on('txCount', (hash, txCount) => this.store.heads.enqueueTxCount(connection.id, hash, txCount))
     live.pool.on('ready', () => this.hooks.ready(connection.id))
-    live.on('chainId', (chainId) => this.store.writeGate(() => this.store.connections.setChainId(connection.id, chainId)))
-    live.tracker.on('reorg', (orphaned) =>
-      this.hooks.reorg(
-        connection.id,
-        orphaned.map((o) => o.block.hash),
-      ),
-    )
     this.live.set(connection.id, live)
+    if (capturing) {
+      // A follower stores nothing: the capturing instance writes the heads, the chain id and what reorgs take back.
+      live.on('head', (head) => {
+        this.store.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now() })
+      })
+      live.on('txCount', (hash, txCount) => this.store.heads.enqueueTxCount(connection.id, hash, txCount))
+      live.on('chainId', (chainId) => this.store.writeGate(() => this.store.connections.setChainId(connection.id, chainId)))
+      live.tracker.on('reorg', (orphaned) =>
+        this.hooks.reorg(
+          connection.id,
+          orphaned.map((o) => o.block.hash),
+        ),
+      )
+      this.capturing.add(connection.id)
+    }
     live.start()
-    this.hooks.connected(connection.id)
+    if (capturing) this.hooks.connected(connection.id)
   }
 
   private async disconnect(connectionId: number): Promise<void> {
@@ -231,9 +269,9 @@ export class ConnectionsService {
     await release?.()
   }
 
-  /** Stops capturing the connection: what runs on it first, then its sockets. */
+  /** Stops the connection: what runs on it first (when capturing), then its sockets. */
   private async stopLive(connectionId: number): Promise<void> {
-    await this.hooks.disconnecting(connectionId)
+    if (this.capturing.delete(connectionId)) await this.hooks.disconnecting(connectionId)
     const live = this.live.get(connectionId)
     this.live.delete(connectionId)
     await live?.stop()

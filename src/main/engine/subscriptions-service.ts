@@ -37,7 +37,7 @@ export class SubscriptionsService {
 
   constructor(
     private readonly store: Pick<EngineStore, 'subscriptions' | 'events'>,
-    private readonly connections: Pick<ConnectionsService, 'get' | 'liveConnection'>,
+    private readonly connections: Pick<ConnectionsService, 'get' | 'capturingConnection'>,
     private readonly options: { syncingPollMs?: number | undefined },
     private readonly changed: (subscription: Subscription | null, removedId: number | null) => void,
     private readonly log: (message: string) => void,
@@ -217,7 +217,7 @@ export class SubscriptionsService {
   }
 
   private startRunner(subscription: StoredSubscription): void {
-    const live = this.connections.liveConnection(subscription.connectionId)
+    const live = this.connections.capturingConnection(subscription.connectionId)
     if (!live || this.runners.has(subscription.id) || subscription.paused) return
     const log = (message: string): void => this.log(`[subscription ${subscription.id}] ${message}`)
     const { spec } = subscription

@@ -28,7 +28,7 @@ export class WatchlistService {
 
   constructor(
     private readonly store: Pick<EngineStore, 'watchlist' | 'subscriptions' | 'events' | 'logsByIndexedTopic'>,
-    private readonly connections: Pick<ConnectionsService, 'liveConnection' | 'liveIds'>,
+    private readonly connections: Pick<ConnectionsService, 'capturingConnection' | 'capturingIds'>,
     private readonly events: Pick<EventsService, 'committed'>,
     private readonly changed: () => void,
     private readonly log: (message: string) => void,
@@ -67,7 +67,7 @@ export class WatchlistService {
 
   /** Restarts the capture on every live connection (the watched addresses changed, or capture resumes). */
   restartAll(): void {
-    for (const connectionId of this.connections.liveIds()) void this.restartCapture(connectionId)
+    for (const connectionId of this.connections.capturingIds()) void this.restartCapture(connectionId)
   }
 
   /** Captures the watched addresses' transactions and keeps their Transfer logs on this connection. */
@@ -76,7 +76,7 @@ export class WatchlistService {
     this.runners.delete(connectionId)
     this.releaseFilters(connectionId)
     await Promise.all(previous.map((runner) => runner.stop()))
-    const live = this.connections.liveConnection(connectionId)
+    const live = this.connections.capturingConnection(connectionId)
     const addresses = this.store.watchlist.list().map((w) => w.address)
     if (!live || addresses.length === 0 || this.closed) return
     this.releaseFilters(connectionId)

@@ -61,11 +61,18 @@ export interface EventsApi extends CaptureWriter {
   countByStream(): MaybePromise<Map<number, { count: number; lastAt: number | null }>>
 }
 
-/** Told when this instance may capture a connection, and when it must stop (PostgreSQL: another instance took over). */
+/**
+ * Told when this instance may capture a connection, and when it must stop (PostgreSQL:
+ * another instance captures it). Between turns an instance follows the connection: it keeps
+ * its own socket and chain tracker for /v1/stream and /v1/rpc, over a chain store that starts
+ * from what the store holds and keeps its own blocks in memory, and captures nothing.
+ */
 export interface CaptureTurn {
   /** This instance captures the connection now, into `chain` (loaded with what the store holds). */
   capture(chain: ChainStore): void
-  /** Stop capturing at once: another instance may already be capturing. This instance waits for its turn again. */
+  /** Another instance captures the connection: follow it over `chain` (writes stay in memory). */
+  follow(chain: ChainStore): void
+  /** Stop capturing at once: another instance may already be capturing. `follow` comes next. */
   stop(reason: string): void
 }
 
