@@ -357,4 +357,30 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     await next.appendBlocks([block(13, [])], 10)
     expect(next.cursor()).toMatchObject({ number: 13 })
   })
+
+  it('gives a follower the stored chain to go on from in memory, writing nothing', async () => {
+    const database = await createTestDatabase()
+    const pool = await openPostgres(database.url)
+    cleanups.push(async () => {
+      await pool.end()
+      await database.drop()
+    })
+    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    const leader = await PostgresChainStore.open(pool, 1)
+    await chainTo(leader, 12)
+    const follower = await PostgresChainStore.open(pool, 1, { inMemory: true })
+    expect(follower.cursor()).toMatchObject({ number: 12, hash: hash(12) })
+    // The follower's own tracker moves on: a reorg of 12 and two blocks on the new branch, finality.
+    await follower.orphanAbove({ number: 11, hash: hash(11) })
+    await follower.appendBlocks([block(12, [log(12, 0, 1)], 1, 0), block(13, [], 1)], 10)
+    await follower.setFinalized(11)
+    expect(follower.cursor()).toMatchObject({ number: 13, hash: hash(13, 1), finalized: 11 })
+    expect(follower.branchOf(hash(12))).toMatchObject({ state: 'orphaned', ancestor: 11 })
+    expect(follower.canonicalLogs(12, 13).map((l) => l.blockHash)).toEqual([hash(12, 1)])
+    // Nothing of it is stored: the leader's chain is as the leader left it.
+    expect((await pool.query('SELECT number, hash, finalized FROM chain_cursor')).rows).toEqual([{ number: 12, hash: hash(12), finalized: -1 }])
+    expect((await pool.query('SELECT count(*)::int AS n FROM chain_blocks WHERE NOT canonical OR number > 12')).rows).toEqual([{ n: 0 }])
+    await leader.appendBlocks([block(13, [])], 10)
+    expect(leader.cursor()).toMatchObject({ number: 13, hash: hash(13) })
+  })
 })

@@ -62,6 +62,11 @@ export class ChainMovedError extends Error {
 export interface PostgresChainStoreOptions {
   /** Commits captured rows still queued and says whether none is left (ChainStore.settled). */
   settleCaptured?: () => Promise<boolean>
+  /**
+   * A follower's chain (another instance captures the connection): loaded from the store,
+   * then kept in memory only; nothing is written.
+   */
+  inMemory?: boolean
 }
 
 export class PostgresChainStore implements ChainStore {
@@ -138,7 +143,7 @@ export class PostgresChainStore implements ChainStore {
       if (moved.rowCount === 0) throw new ChainMovedError(this.connectionId, this.chainHead)
       this.chainHead = last.hash
       await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'blocks', number: last.number, hash: last.hash }])
-    })
+    }, undefined)
     for (const { block, logs } of blocks) {
       const held = this.hold(block, true)
       for (const log of logs) held.logs.set(log.logIndex, { log, canonical: true })
@@ -148,7 +153,7 @@ export class PostgresChainStore implements ChainStore {
 
   async insertLogs(logs: ChainLog[]): Promise<void> {
     if (logs.length === 0) return
-    await this.write((client) => this.insertLogRows(client, logs))
+    await this.write((client) => this.insertLogRows(client, logs), undefined)
     for (const log of logs) this.byHash.get(log.blockHash)?.logs.set(log.logIndex, { log, canonical: true })
   }
 
@@ -189,7 +194,7 @@ export class PostgresChainStore implements ChainStore {
       if (moved.rowCount === 0) throw new ChainMovedError(this.connectionId, this.chainHead)
       this.chainHead = ancestor.hash
       await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'orphaned', number: ancestor.number, hash: ancestor.hash }])
-    })
+    }, undefined)
     const orphaned = this.canonicalRange(ancestor.number + 1, Number.MAX_SAFE_INTEGER).reverse()
     for (const held of this.byHash.values()) {
       if (held.block.number <= ancestor.number) continue
@@ -205,7 +210,7 @@ export class PostgresChainStore implements ChainStore {
     await this.write(async (client) => {
       const moved = await client.query('UPDATE chain_cursor SET finalized = $1 WHERE connection_id = $2 AND finalized < $1', [number, this.connectionId])
       if (moved.rowCount) await notifyChanges(client, [{ change: 'chain', connectionId: this.connectionId, kind: 'finalized', number }])
-    })
+    }, undefined)
     if (this.current && this.current.finalized < number) this.current = { ...this.current, finalized: number }
   }
 
@@ -215,62 +220,65 @@ export class PostgresChainStore implements ChainStore {
     keepLog: (log: Pick<ChainLog, 'address' | 'topics'>) => boolean,
   ): Promise<{ rows: number; done: boolean }> {
     const id = this.connectionId
-    const result = await this.write(async (client) => {
-      let rows = 0
-      const orphans = (
-        await client.query<{ hash: string }>('SELECT hash FROM chain_blocks WHERE connection_id = $1 AND NOT canonical AND number <= $2 LIMIT $3', [
-          id,
-          finalized,
-          batch,
-        ])
-      ).rows.map((r) => r.hash)
-      if (orphans.length > 0) {
-        rows += (await client.query(`DELETE FROM chain_logs WHERE connection_id = $1 AND block_hash = ANY($2::text[]) AND ${UNREFERENCED}`, [id, orphans]))
-          .rowCount!
-        rows += (await client.query('DELETE FROM chain_blocks WHERE connection_id = $1 AND hash = ANY($2::text[])', [id, orphans])).rowCount!
-      }
-      const blocks = (
-        await client.query(
-          `DELETE FROM chain_blocks WHERE connection_id = $1 AND hash IN
-             (SELECT hash FROM chain_blocks WHERE connection_id = $1 AND canonical AND number < $2 ORDER BY number LIMIT $3)`,
-          [id, finalized, batch],
-        )
-      ).rowCount!
-      rows += blocks
-      const position = (
-        await client.query<{ block: number; log_index: number }>(
-          'SELECT logs_pruned_block AS block, logs_pruned_index AS log_index FROM chain_cursor WHERE connection_id = $1',
-          [id],
-        )
-      ).rows[0]
-      if (!position) return { rows, done: true }
-      // Final canonical logs are walked once, in order, from where the last batch stopped (kept across restarts).
-      const candidates = (
-        await client.query<{ block_hash: string; block_number: number; log_index: number; address: string; topics: string; free: boolean }>(
-          `SELECT block_hash, block_number, log_index, address, topics, ${UNREFERENCED} AS free FROM chain_logs
-           WHERE connection_id = $1 AND canonical AND (block_number, log_index) > ($2, $3) AND block_number <= $4
-           ORDER BY block_number, log_index LIMIT $5`,
-          [id, position.block, position.log_index, finalized, batch],
-        )
-      ).rows
-      const dropped = candidates.filter((row) => row.free && !keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] }))
-      // Checked again on delete: a capturer's events writer commits beside this transaction.
-      if (dropped.length > 0)
-        rows += (
+    const result = await this.write(
+      async (client) => {
+        let rows = 0
+        const orphans = (
+          await client.query<{ hash: string }>('SELECT hash FROM chain_blocks WHERE connection_id = $1 AND NOT canonical AND number <= $2 LIMIT $3', [
+            id,
+            finalized,
+            batch,
+          ])
+        ).rows.map((r) => r.hash)
+        if (orphans.length > 0) {
+          rows += (await client.query(`DELETE FROM chain_logs WHERE connection_id = $1 AND block_hash = ANY($2::text[]) AND ${UNREFERENCED}`, [id, orphans]))
+            .rowCount!
+          rows += (await client.query('DELETE FROM chain_blocks WHERE connection_id = $1 AND hash = ANY($2::text[])', [id, orphans])).rowCount!
+        }
+        const blocks = (
           await client.query(
-            `DELETE FROM chain_logs WHERE connection_id = $1 AND (block_hash, log_index) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) AND ${UNREFERENCED}`,
-            [id, dropped.map((r) => r.block_hash), dropped.map((r) => r.log_index)],
+            `DELETE FROM chain_blocks WHERE connection_id = $1 AND hash IN
+             (SELECT hash FROM chain_blocks WHERE connection_id = $1 AND canonical AND number < $2 ORDER BY number LIMIT $3)`,
+            [id, finalized, batch],
           )
         ).rowCount!
-      const last = candidates.at(-1)
-      if (last)
-        await client.query('UPDATE chain_cursor SET logs_pruned_block = $2, logs_pruned_index = $3 WHERE connection_id = $1', [
-          id,
-          last.block_number,
-          last.log_index,
-        ])
-      return { rows, done: candidates.length < batch && orphans.length < batch && blocks < batch }
-    })
+        rows += blocks
+        const position = (
+          await client.query<{ block: number; log_index: number }>(
+            'SELECT logs_pruned_block AS block, logs_pruned_index AS log_index FROM chain_cursor WHERE connection_id = $1',
+            [id],
+          )
+        ).rows[0]
+        if (!position) return { rows, done: true }
+        // Final canonical logs are walked once, in order, from where the last batch stopped (kept across restarts).
+        const candidates = (
+          await client.query<{ block_hash: string; block_number: number; log_index: number; address: string; topics: string; free: boolean }>(
+            `SELECT block_hash, block_number, log_index, address, topics, ${UNREFERENCED} AS free FROM chain_logs
+           WHERE connection_id = $1 AND canonical AND (block_number, log_index) > ($2, $3) AND block_number <= $4
+           ORDER BY block_number, log_index LIMIT $5`,
+            [id, position.block, position.log_index, finalized, batch],
+          )
+        ).rows
+        const dropped = candidates.filter((row) => row.free && !keepLog({ address: row.address, topics: row.topics ? row.topics.split(',') : [] }))
+        // Checked again on delete: a capturer's events writer commits beside this transaction.
+        if (dropped.length > 0)
+          rows += (
+            await client.query(
+              `DELETE FROM chain_logs WHERE connection_id = $1 AND (block_hash, log_index) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) AND ${UNREFERENCED}`,
+              [id, dropped.map((r) => r.block_hash), dropped.map((r) => r.log_index)],
+            )
+          ).rowCount!
+        const last = candidates.at(-1)
+        if (last)
+          await client.query('UPDATE chain_cursor SET logs_pruned_block = $2, logs_pruned_index = $3 WHERE connection_id = $1', [
+            id,
+            last.block_number,
+            last.log_index,
+          ])
+        return { rows, done: candidates.length < batch && orphans.length < batch && blocks < batch }
+      },
+      { rows: 0, done: true },
+    )
     // The window follows: final orphans and canonical blocks below the finalized one go, with their logs.
     if (result.done) {
       for (const held of [...this.byHash.values()]) {
@@ -334,7 +342,9 @@ export class PostgresChainStore implements ChainStore {
   }
 
   /** Runs `work` in one transaction, after every write made before it has committed. */
-  private write<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /** `work` in one transaction, after the writes before it; a follower's chain runs none and answers `inMemory`. */
+  private write<T>(work: (client: PoolClient) => Promise<T>, inMemory: T): Promise<T> {
+    if (this.options.inMemory) return Promise.resolve(inMemory)
     const run = async (): Promise<T> => {
       const client = await this.pool.connect()
       try {
