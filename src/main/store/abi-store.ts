@@ -4,21 +4,33 @@ import { humanReadableEvent } from '../decode/abi-input'
 import type { AbiEntry } from '../../shared/contract'
 import type { Db } from './database'
 
+/** An abis row as both databases hold it (the PostgreSQL mirror keeps rows in this shape too). */
+export interface AbiRow {
+  id: number
+  name: string
+  abi_json: string
+  created_at: number
+}
+
+export interface StoredAbi {
+  id: number
+  name: string
+  events: AbiEvent[]
+  createdAt: number
+}
+
+/** What the engine may call on saved ABIs, whichever database holds them: every public method of AbiStore. */
+export type AbiStoreApi = Pick<AbiStore, keyof AbiStore>
+
 export class AbiStore {
   constructor(private readonly db: Db) {}
 
-  all(): { id: number; name: string; events: AbiEvent[]; createdAt: number }[] {
-    const rows = this.db.prepare('SELECT id, name, abi_json, created_at FROM abis ORDER BY id').all() as {
-      id: number
-      name: string
-      abi_json: string
-      created_at: number
-    }[]
-    return rows.map((r) => ({ id: r.id, name: r.name, events: JSON.parse(r.abi_json) as AbiEvent[], createdAt: r.created_at }))
+  all(): StoredAbi[] {
+    return (this.db.prepare('SELECT id, name, abi_json, created_at FROM abis ORDER BY id').all() as AbiRow[]).map(abiFromRow)
   }
 
   list(): AbiEntry[] {
-    return this.all().map((a) => ({ id: a.id, name: a.name, events: a.events.map(humanReadableEvent), createdAt: a.createdAt }))
+    return this.all().map(abiEntry)
   }
 
   add(name: string, events: AbiEvent[]): AbiEntry {
@@ -26,10 +38,19 @@ export class AbiStore {
     const id = Number(
       this.db.prepare('INSERT INTO abis (name, abi_json, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(events), createdAt).lastInsertRowid,
     )
-    return { id, name, events: events.map(humanReadableEvent), createdAt }
+    return abiEntry({ id, name, events, createdAt })
   }
 
   remove(id: number): boolean {
     return this.db.prepare('DELETE FROM abis WHERE id = ?').run(id).changes > 0
   }
+}
+
+export function abiFromRow(row: AbiRow): StoredAbi {
+  return { id: row.id, name: row.name, events: JSON.parse(row.abi_json) as AbiEvent[], createdAt: row.created_at }
+}
+
+/** An ABI as the person sees it: each event in human-readable form. */
+export function abiEntry(abi: StoredAbi): AbiEntry {
+  return { id: abi.id, name: abi.name, events: abi.events.map(humanReadableEvent), createdAt: abi.createdAt }
 }

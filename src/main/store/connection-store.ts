@@ -4,7 +4,8 @@ import type { Db } from './database'
 import { redactUrl } from '../redact-url'
 import type { SecretBox } from './secret-box'
 
-interface ConnectionRow {
+/** A connections row as both databases hold it (the PostgreSQL mirror keeps rows in this shape too). */
+export interface ConnectionRow {
   id: number
   name: string
   kind: 'user' | 'demo'
@@ -31,6 +32,9 @@ export interface StoredConnection extends Connection {
   eventsRetentionDays: number | null
 }
 
+/** What the engine may call on saved endpoints, whichever database holds them: every public method of ConnectionStore. */
+export type ConnectionStoreApi = Pick<ConnectionStore, keyof ConnectionStore>
+
 export class ConnectionStore {
   constructor(
     private readonly db: Db,
@@ -39,12 +43,12 @@ export class ConnectionStore {
 
   list(): StoredConnection[] {
     const rows = this.db.prepare('SELECT * FROM connections ORDER BY id').all() as ConnectionRow[]
-    return rows.map((row) => this.fromRow(row))
+    return rows.map((row) => connectionFromRow(row, this.secrets))
   }
 
   get(id: number): StoredConnection | undefined {
     const row = this.db.prepare('SELECT * FROM connections WHERE id = ?').get(id) as ConnectionRow | undefined
-    return row ? this.fromRow(row) : undefined
+    return row ? connectionFromRow(row, this.secrets) : undefined
   }
 
   add(input: {
@@ -94,24 +98,24 @@ export class ConnectionStore {
   remove(id: number): boolean {
     return this.db.prepare('DELETE FROM connections WHERE id = ?').run(id).changes > 0
   }
+}
 
-  /** Display URLs are masked afresh from the sealed ones: rows saved before a masking fix show no more than today's rules allow. */
-  private fromRow(row: ConnectionRow): StoredConnection {
-    const url = this.secrets.decrypt(row.url_ciphertext)
-    const httpUrl = row.http_url_ciphertext ? this.secrets.decrypt(row.http_url_ciphertext) : null
-    return {
-      id: row.id,
-      name: row.name,
-      kind: row.kind,
-      url,
-      displayUrl: redactUrl(url),
-      httpUrl,
-      displayHttpUrl: httpUrl ? redactUrl(httpUrl) : null,
-      createdAt: row.created_at,
-      confirmations: row.confirmations,
-      chainId: row.chain_id,
-      headsRetentionDays: row.heads_retention_days,
-      eventsRetentionDays: row.events_retention_days,
-    }
+/** Display URLs are masked afresh from the sealed ones: rows saved before a masking fix show no more than today's rules allow. */
+export function connectionFromRow(row: ConnectionRow, secrets: SecretBox): StoredConnection {
+  const url = secrets.decrypt(row.url_ciphertext)
+  const httpUrl = row.http_url_ciphertext ? secrets.decrypt(row.http_url_ciphertext) : null
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    url,
+    displayUrl: redactUrl(url),
+    httpUrl,
+    displayHttpUrl: httpUrl ? redactUrl(httpUrl) : null,
+    createdAt: row.created_at,
+    confirmations: row.confirmations,
+    chainId: row.chain_id,
+    headsRetentionDays: row.heads_retention_days,
+    eventsRetentionDays: row.events_retention_days,
   }
 }

@@ -21,7 +21,8 @@ export interface StoredSubscription {
   notify: boolean
 }
 
-interface Row {
+/** A subscriptions row joined with its stream's id, as both databases answer it (the PostgreSQL mirror joins in memory). */
+export interface SubscriptionRow {
   id: number
   connection_id: number
   type: string
@@ -39,6 +40,9 @@ interface Row {
   complete: number
   notify: number
 }
+
+/** What the engine may call on saved subscriptions, whichever database holds them: every public method of SubscriptionStore. */
+export type SubscriptionStoreApi = Pick<SubscriptionStore, keyof SubscriptionStore>
 
 export class SubscriptionStore {
   private readonly select
@@ -61,13 +65,13 @@ export class SubscriptionStore {
   }
 
   list(connectionId?: number): StoredSubscription[] {
-    return (this.select.all({ connectionId: connectionId ?? null, id: null }) as Row[]).map(fromRow)
+    return (this.select.all({ connectionId: connectionId ?? null, id: null }) as SubscriptionRow[]).map(subscriptionFromRow)
   }
 
   /** One row by id: called on every runner status change, so it must not read the whole table. */
   get(id: number): StoredSubscription | undefined {
-    const row = this.select.get({ connectionId: null, id }) as Row | undefined
-    return row ? fromRow(row) : undefined
+    const row = this.select.get({ connectionId: null, id }) as SubscriptionRow | undefined
+    return row ? subscriptionFromRow(row) : undefined
   }
 
   add(input: { connectionId: number; spec: SubscriptionSpec; label?: string | undefined; watch?: WatchOptions | undefined }): StoredSubscription {
@@ -122,7 +126,7 @@ export class SubscriptionStore {
   }
 }
 
-function fromRow(row: Row): StoredSubscription {
+export function subscriptionFromRow(row: SubscriptionRow): StoredSubscription {
   return {
     id: row.id,
     connectionId: row.connection_id,

@@ -2,12 +2,16 @@
 import type { TokenMetadata } from '../../shared/contract'
 import type { Db } from './database'
 
-interface TokenRow {
+/** A token_metadata row as both databases answer it (the PostgreSQL mirror keeps rows in this shape too). */
+export interface TokenRow {
   connection_id: number
   address: string
   symbol: string | null
   decimals: number | null
 }
+
+/** What the engine may call on token metadata, whichever database holds it: every public method of TokenMetadataStore. */
+export type TokenMetadataStoreApi = Pick<TokenMetadataStore, keyof TokenMetadataStore>
 
 export class TokenMetadataStore {
   constructor(private readonly db: Db) {}
@@ -16,7 +20,7 @@ export class TokenMetadataStore {
     const row = this.db
       .prepare('SELECT connection_id, address, symbol, decimals FROM token_metadata WHERE connection_id = ? AND address = ?')
       .get(connectionId, address.toLowerCase()) as TokenRow | undefined
-    return row ? fromRow(row) : undefined
+    return row ? tokenFromRow(row) : undefined
   }
 
   put(token: TokenMetadata): void {
@@ -31,6 +35,6 @@ export class TokenMetadataStore {
   }
 }
 
-function fromRow(row: TokenRow): TokenMetadata {
+export function tokenFromRow(row: TokenRow): TokenMetadata {
   return { connectionId: row.connection_id, address: row.address, symbol: row.symbol, decimals: row.decimals }
 }

@@ -2,7 +2,8 @@
 import type { WatchlistEntry } from '../../shared/contract'
 import type { Db } from './database'
 
-interface Row {
+/** A watchlist row as both databases hold it (the PostgreSQL mirror keeps rows in this shape too; notify as 0/1). */
+export interface WatchlistRow {
   address: string
   label: string
   color: string
@@ -10,17 +11,14 @@ interface Row {
   created_at: number
 }
 
+/** What the engine may call on the watchlist, whichever database holds it: every public method of WatchlistStore. */
+export type WatchlistStoreApi = Pick<WatchlistStore, keyof WatchlistStore>
+
 export class WatchlistStore {
   constructor(private readonly db: Db) {}
 
   list(): WatchlistEntry[] {
-    return (this.db.prepare('SELECT * FROM watchlist ORDER BY label COLLATE NOCASE').all() as Row[]).map((r) => ({
-      address: r.address,
-      label: r.label,
-      color: r.color,
-      notify: r.notify === 1,
-      createdAt: r.created_at,
-    }))
+    return (this.db.prepare('SELECT * FROM watchlist ORDER BY label COLLATE NOCASE').all() as WatchlistRow[]).map(watchlistEntryFromRow)
   }
 
   upsert(entry: { address: string; label: string; color: string; notify: boolean }): WatchlistEntry {
@@ -36,4 +34,8 @@ export class WatchlistStore {
   remove(address: string): boolean {
     return this.db.prepare('DELETE FROM watchlist WHERE address = ?').run(address).changes > 0
   }
+}
+
+export function watchlistEntryFromRow(row: WatchlistRow): WatchlistEntry {
+  return { address: row.address, label: row.label, color: row.color, notify: row.notify === 1, createdAt: row.created_at }
 }

@@ -9,7 +9,16 @@ import { Client } from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startFaultProxy } from '../../../../test/helpers/fault-proxy'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../../../../test/helpers/postgres-test-database'
-import { ChangeFeed, CHANGES_CHANNEL, changePayloads, MAX_NOTIFY_PAYLOAD_BYTES, notifyChanges, type ChangeFeedEvents, type StoreChange } from './change-feed'
+import {
+  ChangeFeed,
+  CHANGES_CHANNEL,
+  CONFIG_TABLES,
+  changePayloads,
+  MAX_NOTIFY_PAYLOAD_BYTES,
+  notifyChanges,
+  type ChangeFeedEvents,
+  type StoreChange,
+} from './change-feed'
 import { connectPostgres, type PostgresPool } from './database'
 
 type Heard = { [K in keyof ChangeFeedEvents]: { kind: K; value: ChangeFeedEvents[K][0] } }[keyof ChangeFeedEvents]
@@ -107,7 +116,7 @@ describe.skipIf(postgresSkipReason)('the PostgreSQL change feed', () => {
       { change: 'chain', connectionId: 3, kind: 'blocks', number: 19_000_001, hash: `0x${'ab'.repeat(32)}` },
       { change: 'chain', connectionId: 3, kind: 'orphaned', number: 18_999_998 },
       { change: 'chain', connectionId: 3, kind: 'finalized', number: 18_999_936, hash: `0x${'cd'.repeat(32)}` },
-      ...(['connections', 'subscriptions', 'watchlist', 'abis', 'settings'] as const).map((table): StoreChange => ({ change: 'config', table })),
+      ...CONFIG_TABLES.map((table): StoreChange => ({ change: 'config', table })),
     ]
     const writer = await pool.connect()
     try {

@@ -23,7 +23,8 @@ export const CHANGES_CHANNEL = 'tidewatch_changes'
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (in its default build; the NOTIFY reference page). */
 export const MAX_NOTIFY_PAYLOAD_BYTES = 7_999
 
-export const CONFIG_TABLES = ['connections', 'subscriptions', 'watchlist', 'abis', 'settings'] as const
+/** Tables the configuration stores hold in memory (config-stores.ts); streams change with subscriptions and are announced as such. */
+export const CONFIG_TABLES = ['connections', 'subscriptions', 'watchlist', 'abis', 'settings', 'token_metadata'] as const
 export type ConfigTable = (typeof CONFIG_TABLES)[number]
 
 /** The tracker's chain of a connection changed: blocks appended up to `number` (the new head), orphaned above it, or finalized up to it. */
