@@ -10,31 +10,28 @@
  * await either.
  */
 import type { Head } from '../../shared/contract'
-import type { AbiStore } from './abi-store'
 import type { CaptureWriter, EventsCommitted } from './capture-writer'
 import type { ChainStore, StoredLog } from './chain-store'
-import type { ConnectionStore } from './connection-store'
+import type { AbiStoreApi } from './abi-store'
+import type { ConnectionStoreApi } from './connection-store'
 import type { WriteGate } from './database'
 import type { EventQuery, ExportQuery, ListedEvent, StoredEventRow } from './event-store'
 import type { HeadsCommitted, NewHead } from './head-store'
 import type { StorageUse } from './retention-store'
-import type { SettingsStore } from './settings-store'
+import type { SettingsStoreApi } from './settings-store'
 import type { StorageHealth } from './storage-health'
-import type { SubscriptionStore } from './subscription-store'
-import type { TokenMetadataStore } from './token-metadata-store'
-import type { WatchlistStore } from './watchlist-store'
+import type { SubscriptionStoreApi } from './subscription-store'
+import type { TokenMetadataStoreApi } from './token-metadata-store'
+import type { WatchlistStoreApi } from './watchlist-store'
 
 export type MaybePromise<T> = T | Promise<T>
 
-export type ConnectionStoreApi = Pick<ConnectionStore, 'list' | 'get' | 'add' | 'updateUrl' | 'setChainId' | 'setConfirmations' | 'setRetention' | 'remove'>
-export type SubscriptionStoreApi = Pick<
-  SubscriptionStore,
-  'list' | 'get' | 'add' | 'internalStream' | 'setPaused' | 'setStart' | 'update' | 'setComplete' | 'remove' | 'resetPositions'
->
-export type AbiStoreApi = Pick<AbiStore, 'all' | 'list' | 'add' | 'remove'>
-export type WatchlistStoreApi = Pick<WatchlistStore, 'list' | 'upsert' | 'remove'>
-export type SettingsStoreApi = Pick<SettingsStore, 'get' | 'set'>
-export type TokenMetadataStoreApi = Pick<TokenMetadataStore, 'get' | 'put'>
+export type { ConnectionStoreApi } from './connection-store'
+export type { SubscriptionStoreApi } from './subscription-store'
+export type { AbiStoreApi } from './abi-store'
+export type { WatchlistStoreApi } from './watchlist-store'
+export type { SettingsStoreApi } from './settings-store'
+export type { TokenMetadataStoreApi } from './token-metadata-store'
 
 /** Heads for the charts: queued and written in batches, read in pages; the latest per connection at once. */
 export interface HeadsApi {
@@ -126,7 +123,7 @@ export interface EngineStoreListeners {
 }
 
 /** The configuration tables another instance sharing the store may change. */
-export type ConfigTable = 'connections' | 'subscriptions' | 'watchlist' | 'abis' | 'settings'
+export type ConfigTable = 'connections' | 'subscriptions' | 'watchlist' | 'abis' | 'settings' | 'token_metadata'
 
 /** Opens the engine's store with the engine's listeners (SQLite: TidewatchStore; PostgreSQL: an opened PostgresEngineStore). */
 export type EngineStoreFactory = (listeners: EngineStoreListeners) => EngineStore
