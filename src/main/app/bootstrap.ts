@@ -8,6 +8,7 @@ import type { DemoChain } from '../demo/demo-chain'
 import { startDemoChain } from '../demo/demo-chain'
 import { addDemoStarter } from '../demo/demo-starter'
 import { Engine } from '../engine/engine'
+import type { EngineStoreFactory } from '../store/engine-store'
 import type { SecretBox } from '../store/secret-box'
 import type { LocalApiController } from '../api/local-api-controller'
 import { exportsFolderDestination, makeExportsPrivate } from '../export/exports-folder'
@@ -30,6 +31,8 @@ export interface TidewatchOptions {
   /** Finality depth where the upstream has no 'finalized' tag. */
   confirmations?: number | undefined
   nativeBinding?: string | undefined
+  /** A shared store (PostgreSQL) instead of the data directory's SQLite file. */
+  store?: EngineStoreFactory | undefined
   /** Desktop: a save dialog. Default: the data directory's exports folder, downloadable over HTTP. */
   exportDestination?: (suggestedName: string) => Promise<ExportDestination | null>
   log: (message: string) => void
@@ -60,6 +63,7 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     log: options.log,
     ...(options.confirmations !== undefined ? { confirmations: options.confirmations } : {}),
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+    ...(options.store ? { store: options.store } : {}),
   })
   let demo: DemoChain | null = null
   try {

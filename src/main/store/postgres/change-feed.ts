@@ -38,6 +38,8 @@ export interface ChainChanged {
 /** Rows of a configuration table changed: re-read it. */
 export interface ConfigChanged {
   table: ConfigTable
+  /** Who wrote it (PostgresConfigStores' origin), so an instance can pass over its own changes. */
+  origin?: string
 }
 
 /** What a writer announces, one per committed change. */
@@ -73,7 +75,7 @@ const payloadSchema = z.discriminatedUnion('change', [
     number: z.number().int().nonnegative(),
     hash: z.string().optional(),
   }),
-  z.object({ change: z.literal('config'), table: z.enum(CONFIG_TABLES) }),
+  z.object({ change: z.literal('config'), table: z.enum(CONFIG_TABLES), origin: z.string().max(200).optional() }),
 ])
 type Payload = z.infer<typeof payloadSchema>
 type EventsPayload = Extract<Payload, { change: 'events' }>
@@ -297,7 +299,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
         return
       }
       case 'config':
-        this.emit('config', { table: payload.table })
+        this.emit('config', { table: payload.table, ...(payload.origin !== undefined ? { origin: payload.origin } : {}) })
         return
     }
   }

@@ -35,6 +35,8 @@ import { PostgresWatchlistStore } from './watchlist-store'
 export interface PostgresConfigStoresOptions {
   /** Seals endpoint URLs: every instance sharing the store must use the same key. */
   secrets: SecretBox
+  /** Named in the changes this instance announces (ConfigChanged.origin). */
+  origin?: string
   /** A write, a reload or drawing ids failed: retried in `retryInMs`, or given up (null: a write the server refuses for its data, or closing). */
   onError?: (error: Error, failure: ConfigWriteFailure) => void
   /** Ids drawn ahead per table (id-blocks.ts DEFAULT_ID_BLOCK). */
@@ -70,6 +72,7 @@ export class PostgresConfigStores {
     const mirror = new ConfigMirror()
     const writer = new ConfigWriter(pool, {
       reloadOf: (table) => mirror.reloadOf(table),
+      ...(options.origin !== undefined ? { origin: options.origin } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
       ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     })

@@ -59,6 +59,8 @@ export interface ConfigWriteFailure {
 }
 
 export interface ConfigWriterOptions {
+  /** Named in each change announced (ConfigChanged.origin). */
+  origin?: string
   /** A write or reload failed: retried in `retryInMs`, or given up (null). */
   onError?: (error: Error, failure: ConfigWriteFailure) => void
   /** How long a write waits for another session's lock before it fails and is retried. */
@@ -231,7 +233,11 @@ export class ConfigWriter {
         const after = await item.write.run(client)
         await notifyChanges(
           client,
-          item.write.tables.map((table) => ({ change: 'config' as const, table })),
+          item.write.tables.map((table) => ({
+            change: 'config' as const,
+            table,
+            ...(this.options.origin !== undefined ? { origin: this.options.origin } : {}),
+          })),
         )
         await client.query('COMMIT')
         return after
