@@ -271,7 +271,7 @@ describe.skipIf(postgresSkipReason)('PostgresEventPages reads what EventStore re
     )
     // Not a hundred empty pages: the combinations find rows.
     console.log(`random filters: ${matched} of ${runs} combinations found rows`)
-    expect(matched).toBeGreaterThan(20)
+    expect(matched).toBeGreaterThan(10)
   })
 
   it('exports the same rows in the same pages, with the same total', async () => {
