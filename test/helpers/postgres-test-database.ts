@@ -3,7 +3,7 @@
  * run, and a fresh empty database per test, so tests never see each other's tables.
  */
 import crypto from 'node:crypto'
-import { Client, escapeIdentifier } from 'pg'
+import { Client, escapeIdentifier, escapeLiteral } from 'pg'
 import { inject } from 'vitest'
 
 const provided = inject('postgres') ?? { skipReason: 'no PostgreSQL was provided (this Vitest config has no test/setup/postgres.ts)' }
@@ -47,9 +47,19 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /**
+   * An ICU locale for the database's default collation (its lower(), upper() and ordering of
+   * text), where the run's server (initdb --locale=C) would give C's: to check that what the
+   * store reads does not depend on the server's locale. Needs a server built with ICU.
+   */
+  icuLocale?: string
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const name = `tidewatch_test_${crypto.randomBytes(6).toString('hex')}`
-  await asSuperuser((client) => client.query(`CREATE DATABASE ${escapeIdentifier(name)}`))
+  const locale = options.icuLocale === undefined ? '' : ` TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE ${escapeLiteral(options.icuLocale)}`
+  await asSuperuser((client) => client.query(`CREATE DATABASE ${escapeIdentifier(name)}${locale}`))
   return {
     url: withDatabase(postgresAdminUrl(), name),
     name,

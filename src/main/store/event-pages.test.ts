@@ -9,64 +9,22 @@ import os from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { NormalizedEvent } from './captured-event'
-import type { ChainLog } from './chain-store'
+import {
+  ABSENT_TOPIC,
+  BUSY,
+  chainLog,
+  OTHER,
+  other,
+  RARE,
+  RARE_TOPIC,
+  seedCapturedEvents,
+  TRANSFER,
+  TWIN,
+  TWIN_TOPIC,
+} from '../../../test/helpers/captured-events-seed'
 import { applyMigrations, openDatabase, type Db } from './database'
 import { EventStore, type EventQuery } from './event-store'
 import { migrations } from './migrations'
-
-const TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
-const RARE_TOPIC = '0x7fcf532c15f0a6db0bd6d0e038bea71d30d808c7d98cb3bf7268a95bf5081b65'
-/** The same 8 hex digits after 0x as RARE_TOPIC (the indexes' key), a different topic. */
-const TWIN_TOPIC = `${RARE_TOPIC.slice(0, 10)}${'e'.repeat(56)}`
-const ABSENT_TOPIC = `0x${'4'.repeat(64)}`
-const BUSY = '0x00000000000000000000000000000000000000b5'
-const RARE = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48'
-/** The same key as RARE. */
-const TWIN = '0xa0b86991ffffffffffffffffffffffffffffffff'
-const OTHER = '0x0000000000000000000000000000000000000007'
-/** More than FEW_ROWS (event-store.ts) logs: its pages walk ids. */
-const BUSY_LOGS = 5_200
-
-const hash = (n: number, salt: string) => `0x${salt}${n.toString(16).padStart(64 - salt.length, '0')}`
-
-function chainLog(block: number, logIndex: number, address: string, topics: string[]): ChainLog {
-  const blockHash = hash(block, 'b')
-  const transactionHash = hash(block * 100 + logIndex, 'c')
-  const data = `0x${(block * 7 + logIndex).toString(16).padStart(64, '0')}`
-  const raw = {
-    address,
-    topics,
-    data,
-    blockNumber: `0x${block.toString(16)}`,
-    blockHash,
-    blockTimestamp: `0x${(1_700_000_000 + block).toString(16)}`,
-    transactionHash,
-    transactionIndex: '0x0',
-    logIndex: `0x${logIndex.toString(16)}`,
-    removed: false,
-  }
-  return { blockNumber: block, blockHash, logIndex, transactionHash, transactionIndex: 0, address, topics, data, raw }
-}
-
-/** A log with its own columns, as the notification path stores it. */
-function ownLog(log: ChainLog): NormalizedEvent {
-  return { kind: 'log', ...log, removed: false, payload: log.raw }
-}
-
-const other = (kind: NormalizedEvent['kind'], n: number, payload: unknown, block: number | null = null): NormalizedEvent => ({
-  kind,
-  blockNumber: block,
-  blockHash: block === null ? null : hash(block, 'b'),
-  transactionHash: hash(n, 'd'),
-  transactionIndex: null,
-  logIndex: null,
-  address: null,
-  topics: [],
-  data: null,
-  removed: false,
-  payload,
-})
 
 interface Stored {
   id: number
@@ -133,48 +91,15 @@ let db: Db
 let store: EventStore
 let rows: Stored[]
 
-/** The store's rows: pointing, own, payloads with from/to, heads, removed and orphaned; two connections. */
-function seed(): void {
-  db.prepare(
-    "INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'a', 'user', 'x', 'ws://a', 0), (2, 'b', 'user', 'x', 'ws://b', 0)",
-  ).run()
-  let block = 1
-  for (let n = 0; n < BUSY_LOGS; n++) {
-    const log = chainLog(block, n % 3, BUSY, n % 9 === 0 ? [] : [TRANSFER, hash(n, 'f')])
-    store.enqueueLog(1, 1, log, false)
-    if (n % 4 === 0) store.enqueueLog(1, 2, log, true)
-    if (n % 3 === 2) block += 1
-    // Rare values among the busy ones, in both connections and several streams.
-    if (n % 200 === 7) {
-      const rare = chainLog(block, 5, RARE, [RARE_TOPIC, hash(n, 'a')])
-      store.enqueueLog(n % 400 === 7 ? 1 : 2, 3, rare, false)
-      store.enqueueLog(n % 400 === 7 ? 1 : 2, 4, rare, true)
-      store.enqueueLog(1, 3, chainLog(block, 6, TWIN, [TWIN_TOPIC]), false)
-      // The notification path's own row for the same log (address set): not a pointing row.
-      if (n % 600 === 7) store.enqueue(1, 5, ownLog(rare))
-      // An own row at a pointed-at log's place with another address: it is not that log.
-      if (n % 600 === 207) store.enqueue(1, 5, ownLog({ ...rare, address: OTHER }))
-    }
-    if (n % 300 === 11) {
-      store.enqueue(1, 5, ownLog(chainLog(block, 9, OTHER, [RARE_TOPIC])))
-      store.enqueue(1, 5, ownLog(chainLog(block, 10, RARE, [TRANSFER])))
-      store.enqueue(1, 6, other('pending_transaction', n, { hash: hash(n, 'd'), from: RARE.toUpperCase().replace('0X', '0x'), to: OTHER }))
-      store.enqueue(1, 6, other('pending_transaction', n + 1, hash(n + 1, 'd')))
-      store.enqueue(2, 7, other('mined_transaction', n, { transaction: { from: OTHER, to: RARE } }))
-      store.enqueue(2, 7, other('mined_transaction', n + 1, { transaction: { from: RARE, to: null } }))
-      store.enqueue(1, 8, other('head', n, { number: `0x${block.toString(16)}`, miner: RARE, hash: hash(block, 'b') }, block))
-    }
-    if (n % 500 === 13) store.enqueueRemoved(1, hash(block, 'b'), n % 3)
-  }
-  store.enqueueOrphaned(2, [hash(100, 'b'), hash(1_000, 'b')])
-  store.flush()
-}
-
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-pages-'))
   db = openDatabase(path.join(dir, 'tidewatch.db'))
   store = new EventStore(db, { flushIntervalMs: 10_000 })
-  seed()
+  db.prepare(
+    "INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'a', 'user', 'x', 'ws://a', 0), (2, 'b', 'user', 'x', 'ws://b', 0)",
+  ).run()
+  seedCapturedEvents(store)
+  store.flush()
   rows = everyRow(db)
 })
 

@@ -4,7 +4,6 @@
  * the next notifications while the last batch commits; readers page newest-first on the
  * main connection, after `flush()` when they must see everything queued.
  */
-import type { CapturedEvent, EventKind } from '../../shared/contract'
 import {
   CAPTURE_WRITE,
   CAPTURE_WRITE_PARAMETERS,
@@ -22,54 +21,29 @@ import type { NormalizedEvent } from './captured-event'
 import type { ChainLog } from './chain-store'
 import { CAPTURE_STATEMENTS, CHAIN_WRITE_STATEMENTS } from './chain-writes'
 import { preparedOnce, type Db } from './database'
-import { decodeRawLog } from './raw-log'
+import {
+  blockRange,
+  eventColumns,
+  EVENTS_WITH_LOGS,
+  FEW_ROWS,
+  key,
+  LOG_JOIN,
+  PAYLOAD_ADDRESSES,
+  TEXT_FIELDS,
+  textPattern,
+  toEvent,
+  type EventQuery,
+  type EventRow,
+  type ExportQuery,
+  type ListedEvent,
+  type StoredEventRow,
+} from './event-query'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
 import { retryDelay } from './storage-health'
 
 export type { EventsCommitted } from './capture-writer'
 export { DEFAULT_EVENT_BATCH, MAX_HELD_WRITES } from './capture-writer'
-
-export interface EventQuery {
-  connectionId?: number | undefined
-  streamIds?: number[] | undefined
-  kind?: EventKind | undefined
-  limit: number
-  beforeId?: number | undefined
-  afterId?: number | undefined
-  fromBlock?: number | undefined
-  toBlock?: number | undefined
-  /** topic0 values (event selectors) to match. */
-  selectors?: string[] | undefined
-  address?: string | undefined
-  text?: string | undefined
-}
-
-/** A page's event as the store holds it: the contract's CapturedEvent without what the services add, with its stream. */
-export type ListedEvent = Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number }
-
-/** An export's selection (`iterate`). */
-export type ExportQuery = Omit<EventQuery, 'limit' | 'beforeId' | 'afterId' | 'text' | 'selectors' | 'address'> & {
-  fromTime?: number | undefined
-  toTime?: number | undefined
-}
-
-interface EventRow {
-  id: number
-  connection_id: number
-  stream_id: number
-  kind: EventKind
-  block_number: number | null
-  block_hash: string | null
-  tx_hash: string | null
-  tx_index: number | null
-  log_index: number | null
-  address: string | null
-  topics: string | null
-  data: string | null
-  removed: number
-  payload: string | null
-  received_at: number
-}
+export { storedRow, type EventQuery, type ExportQuery, type ListedEvent, type StoredEventRow } from './event-query'
 
 /** onBacklog: here the held writes can reach the bound only while commits fail (enqueue waits for the writer thread otherwise). */
 export interface EventWriterOptions extends CaptureWriterOptions {
@@ -380,10 +354,7 @@ export class EventStore implements CaptureWriter {
     if (query.kind !== undefined) add('e.kind = @kind', { kind: query.kind })
     if (query.beforeId !== undefined) add('e.id < @beforeId', { beforeId: query.beforeId }, 'id')
     if (query.afterId !== undefined) add('e.id > @afterId', { afterId: query.afterId }, 'id')
-    const range =
-      query.fromBlock !== undefined || query.toBlock !== undefined
-        ? { fromBlock: query.fromBlock ?? 0, toBlock: query.toBlock ?? Number.MAX_SAFE_INTEGER }
-        : undefined
+    const range = blockRange(query)
     if (range) add('+e.block_number BETWEEN @fromBlock AND @toBlock', range, 'range')
     if (query.selectors !== undefined) {
       add(
@@ -393,26 +364,8 @@ export class EventStore implements CaptureWriter {
         true,
       )
     }
-    if (query.address !== undefined) {
-      add(
-        `(COALESCE(e.address, l.address) = @address OR lower(json_extract(e.payload, '$.from')) = @address
-          OR lower(json_extract(e.payload, '$.transaction.from')) = @address OR lower(json_extract(e.payload, '$.transaction.to')) = @address)`,
-        { address: query.address },
-        'address',
-        true,
-      )
-    }
-    if (query.text) {
-      const text = `%${query.text.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`
-      add(
-        `(COALESCE(e.tx_hash, l.tx_hash) LIKE @text ESCAPE '\\' OR e.block_hash LIKE @text ESCAPE '\\' OR COALESCE(e.address, l.address) LIKE @text ESCAPE '\\'
-          OR COALESCE(e.topics, l.topics) LIKE @text ESCAPE '\\' OR lower(COALESCE(e.data, l.data)) LIKE @text ESCAPE '\\'
-          OR lower(COALESCE(e.payload, l.raw_json)) LIKE @text ESCAPE '\\')`,
-        { text },
-        null,
-        true,
-      )
-    }
+    if (query.address !== undefined) add(ADDRESS_MATCH, { address: query.address }, 'address', true)
+    if (query.text) add(TEXT_MATCH, { text: textPattern(query.text) }, null, true)
     const whereOf = (list: Condition[]): string => (list.length > 0 ? `WHERE ${list.map((c) => c.sql).join(' AND ')}` : '')
     // afterId pages forward (contract.ts): the rows just above it, handed back newest first like every page.
     const order = query.afterId !== undefined ? 'ASC' : 'DESC'
@@ -575,27 +528,6 @@ export class EventStore implements CaptureWriter {
   }
 }
 
-const RAW_COLUMNS = [
-  'id',
-  'connection_id',
-  'stream_id',
-  'kind',
-  'block_number',
-  'block_hash',
-  'tx_hash',
-  'tx_index',
-  'log_index',
-  'address',
-  'topics',
-  'data',
-  'removed',
-  'payload',
-  'received_at',
-] as const satisfies readonly (keyof EventRow)[]
-
-/** Columns a pointing events row leaves NULL: the log row holds them. */
-const POINTED_AT = new Set<string>(['tx_hash', 'tx_index', 'address', 'topics', 'data'])
-
 /** The filters whose rows an index can give (fewCandidates). */
 type Filter = 'range' | 'address' | 'selectors'
 
@@ -606,20 +538,6 @@ interface Condition {
   found: Filter | 'id' | null
   readsLog: boolean
 }
-
-/** The log a pointing events row stands for (see EVENTS_WITH_LOGS). */
-const LOG_JOIN = `LEFT JOIN chain_logs l
-  ON e.kind = 'log' AND e.address IS NULL AND l.connection_id = e.connection_id AND l.block_hash = e.block_hash AND l.log_index = e.log_index`
-
-/**
- * Events with the log each log row points at: a captured log is stored once, in chain_logs,
- * and its events row holds the membership (stream, block hash, log index) with its columns
- * NULL. Rows stored before (and logs of the notification path) hold their own columns.
- */
-const EVENTS_WITH_LOGS = `events e ${LOG_JOIN}`
-
-/** Rows a page may sort after reading them through an index (milliseconds), rather than walk ids for. */
-const FEW_ROWS = 5_000
 
 /** SQL of the number of rows `sql` gives, counting no further than FEW_ROWS + 1. */
 const capped = (sql: string): string => `SELECT COUNT(*) FROM (${sql} LIMIT ${FEW_ROWS + 1})`
@@ -652,9 +570,6 @@ const payloadField = (index: string, path: string): string =>
   `SELECT id FROM events INDEXED BY ${index} WHERE substr(payload, 1, 1) = '{' AND json_valid(payload)
      AND json_extract(payload, '${path}') IS NOT NULL AND lower(json_extract(payload, '${path}')) = @address`
 
-/** The index key of an address or topic: 6 hex digits after 0x (migration 13). */
-const key = (text: string): string => `substr(${text}, 3, 6)`
-
 /**
  * The topic0 keys of chain_logs, one index step each (a loose scan: the index leads with
  * them), for an address to be looked up under each: the index holds (topic0, address) keys.
@@ -674,18 +589,20 @@ const ADDRESS_LOGS = {
  * columns, in a transaction's from or to. Logs are counted, not the rows pointing at them (one a stream).
  */
 const ADDRESS_OWN = `SELECT id FROM events INDEXED BY events_by_address WHERE address IS NOT NULL AND ${key('address')} = ${key('@address')}`
-const PAYLOAD_ADDRESSES = [
-  payloadField('events_by_payload_from', '$.from'),
-  payloadField('events_by_payload_tx_from', '$.transaction.from'),
-  payloadField('events_by_payload_tx_to', '$.transaction.to'),
-]
-const ADDRESS_COUNTS = [`WITH RECURSIVE ${TOPIC_KEYS} SELECT 1 FROM ${ADDRESS_LOGS.from} WHERE ${ADDRESS_LOGS.where}`, ADDRESS_OWN, ...PAYLOAD_ADDRESSES].map(
+/** A payload field's JSON path, as json_extract takes it (and migration 13's indexes are written with). */
+const jsonPath = (path: readonly string[]): string => `$.${path.join('.')}`
+/** The address filter: a log's address (the row's own or its log's) or a transaction's from or to in the payload. */
+const ADDRESS_MATCH = `(COALESCE(e.address, l.address) = @address OR ${PAYLOAD_ADDRESSES.map(({ path }) => `lower(json_extract(e.payload, '${jsonPath(path)}')) = @address`).join(' OR ')})`
+/** The text filter: SQLite's LIKE ignores the case of ASCII letters, and only theirs (TEXT_FIELDS' rule). */
+const TEXT_MATCH = `(${TEXT_FIELDS.map((field) => `${field} LIKE @text ESCAPE '\\'`).join(' OR ')})`
+const PAYLOAD_ADDRESS_IDS = PAYLOAD_ADDRESSES.map(({ index, path }) => payloadField(index, jsonPath(path)))
+const ADDRESS_COUNTS = [`WITH RECURSIVE ${TOPIC_KEYS} SELECT 1 FROM ${ADDRESS_LOGS.from} WHERE ${ADDRESS_LOGS.where}`, ADDRESS_OWN, ...PAYLOAD_ADDRESS_IDS].map(
   capped,
 )
 const ADDRESS_IDS = `WITH RECURSIVE ${TOPIC_KEYS} ${[
   pointingAt(ADDRESS_LOGS, 'l.address = @address'),
   `${ADDRESS_OWN} AND address = @address`,
-  ...PAYLOAD_ADDRESSES,
+  ...PAYLOAD_ADDRESS_IDS,
 ].join(' UNION ')}`
 
 /** An event (topic0 among the selectors): in the logs rows point at, or in rows' own topics. */
@@ -699,86 +616,7 @@ const SELECTOR_IDS = [
   `${SELECTOR_OWN} AND substr(topics, 1, 66) IN (${SELECTORS})`,
 ].join(' UNION ')
 
-/** RAW_COLUMNS, each from the events row or the log it points at. */
-const EVENT_COLUMNS = RAW_COLUMNS.map((column) =>
-  column === 'payload'
-    ? 'COALESCE(e.payload, l.raw_json) AS payload'
-    : POINTED_AT.has(column)
-      ? `COALESCE(e.${column}, l.${column}) AS ${column}`
-      : `e.${column}`,
-).join(', ')
-
-/** A stored event's columns as read for an export, in RAW_COLUMNS' order; `payload` is the stored text. */
-export type StoredEventRow = [
-  id: number,
-  connectionId: number,
-  streamId: number,
-  kind: EventKind,
-  blockNumber: number | null,
-  blockHash: string | null,
-  transactionHash: string | null,
-  transactionIndex: number | null,
-  logIndex: number | null,
-  address: string | null,
-  /** Comma-joined. */
-  topics: string | null,
-  data: string | null,
-  removed: 0 | 1,
-  payload: string | null,
-  receivedAt: number,
-]
-
-/** A StoredEventRow as `list` gives events. */
-export function storedRow(r: StoredEventRow): ReturnType<typeof toEvent> {
-  return toEvent({
-    id: r[0],
-    connection_id: r[1],
-    stream_id: r[2],
-    kind: r[3],
-    block_number: r[4],
-    block_hash: r[5],
-    tx_hash: r[6],
-    tx_index: r[7],
-    log_index: r[8],
-    address: r[9],
-    topics: r[10],
-    data: r[11],
-    removed: r[12],
-    payload: r[13],
-    received_at: r[14],
-  })
-}
-
-function toEvent(row: EventRow): Omit<CapturedEvent, 'subscriptionIds' | 'irreversible' | 'decoded'> & { streamId: number } {
-  const topics = row.topics ? row.topics.split(',') : []
-  const base = {
-    blockNumber: row.block_number,
-    blockHash: row.block_hash,
-    transactionHash: row.tx_hash,
-    transactionIndex: row.tx_index,
-    logIndex: row.log_index,
-    address: row.address,
-    topics,
-    data: row.data,
-    removed: row.removed === 1,
-  }
-  return {
-    id: row.id,
-    connectionId: row.connection_id,
-    streamId: row.stream_id,
-    kind: row.kind,
-    blockNumber: row.block_number,
-    blockHash: row.block_hash,
-    transactionHash: row.tx_hash,
-    logIndex: row.log_index,
-    address: row.address,
-    topics,
-    data: row.data,
-    removed: row.removed === 1,
-    payload: row.kind === 'log' ? decodeRawLog(row.payload, base) : row.payload === null ? null : (JSON.parse(row.payload) as unknown),
-    receivedAt: row.received_at,
-  }
-}
+const EVENT_COLUMNS = eventColumns()
 
 /** New rows per connection and stream, from a committed batch and its [changes, rowid] pairs. */
 function summarize(ops: FlatOps, results: Float64Array): EventsCommitted[] {

@@ -21,7 +21,8 @@ export interface NewHead {
   receivedAt: number
 }
 
-interface HeadRow {
+/** A heads row as either backend reads it (HEAD_COLUMNS). */
+export interface HeadRow {
   id: number
   connection_id: number
   number: number
@@ -34,6 +35,9 @@ interface HeadRow {
   tx_count: number | null
   received_at: number
 }
+
+/** The columns of a head as `list` and `latest` read them, in either backend. */
+export const HEAD_COLUMNS = 'id, connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, base_fee_per_gas, tx_count, received_at'
 
 export interface HeadsCommitted {
   connectionId: number
@@ -145,7 +149,7 @@ export class HeadStore {
   list(query: { connectionId?: number | undefined; limit: number; beforeId?: number | undefined }): Head[] {
     const rows = this.db
       .prepare(
-        `SELECT id, connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, base_fee_per_gas, tx_count, received_at
+        `SELECT ${HEAD_COLUMNS}
          FROM heads
          WHERE (@connectionId IS NULL OR connection_id = @connectionId) AND (@beforeId IS NULL OR id < @beforeId)
          ORDER BY id DESC LIMIT @limit`,
@@ -157,7 +161,7 @@ export class HeadStore {
   latest(connectionId: number): Head | undefined {
     const row = this.db
       .prepare(
-        `SELECT id, connection_id, number, hash, parent_hash, timestamp, gas_used, gas_limit, base_fee_per_gas, tx_count, received_at
+        `SELECT ${HEAD_COLUMNS}
          FROM heads WHERE connection_id = ? ORDER BY number DESC, id DESC LIMIT 1`,
       )
       .get(connectionId) as HeadRow | undefined
@@ -190,7 +194,7 @@ export class HeadStore {
   }
 }
 
-function toHead(row: HeadRow): Head {
+export function toHead(row: HeadRow): Head {
   return {
     id: row.id,
     connectionId: row.connection_id,

@@ -31,7 +31,7 @@ interface BlockRow {
 }
 
 /** No captured event points at this chain_logs row (as SQLite's UNREFERENCED). */
-const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM events e WHERE e.block_hash = chain_logs.block_hash AND COALESCE(e.log_index, -1) = chain_logs.log_index
+export const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM events e WHERE e.block_hash = chain_logs.block_hash AND COALESCE(e.log_index, -1) = chain_logs.log_index
   AND e.kind IN ('log', 'head') AND e.block_hash IS NOT NULL AND e.connection_id = chain_logs.connection_id)`
 
 const INSERT_BLOCKS = `INSERT INTO chain_blocks (connection_id, number, hash, parent_hash, timestamp, canonical, header_json)
