@@ -16,7 +16,9 @@ import { primaryStreamDeps } from '../stream/primary-watches'
 import { headlessLocalApi } from '../app/local-api'
 import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
+import { openPostgresEngineStore } from '../store/postgres/engine-store'
 import { makePrivateDir } from '../private-files'
+import { redactUrl } from '../redact-url'
 import { OptionsError, parseServeOptions, plainHttpWarning, USAGE } from './options'
 import { startProcessMetrics } from './process-metrics'
 
@@ -42,14 +44,19 @@ export async function serve(argv: string[]): Promise<void> {
   if (metricsMs > 0) startProcessMetrics(metricsMs, (line) => process.stderr.write(line))
   makePrivateDir(options.dataDir)
   const token = loadOrCreateApiToken(options.dataDir)
+  const secrets = createKeyFileSecretBox(options.dataDir)
+  // A shared store: capture and view with the other instances on it; no demo chain of its own.
+  const store = options.store ? await openPostgresEngineStore(options.store, { secrets, log }) : undefined
+  if (options.store) log(`store: ${redactUrl(options.store)} (shared PostgreSQL)`)
   const app = await startTidewatch({
     dataDir: options.dataDir,
-    secrets: createKeyFileSecretBox(options.dataDir),
+    secrets,
     transport: 'websocket',
     rpcUrl: options.rpc,
     rpcHttpUrl: options.http,
     confirmations: options.confirmations,
-    demo: options.rpc ? 'never' : 'always',
+    demo: options.rpc || store ? 'never' : 'always',
+    ...(store ? { store } : {}),
     log,
   })
   const streamDeps = primaryStreamDeps(app, log)
