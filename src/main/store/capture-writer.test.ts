@@ -491,6 +491,27 @@ for (const backend of [sqlite, postgres]) {
 }
 
 describe.skipIf(postgresSkipReason)('capture writer: PostgreSQL only', () => {
+  it('stores a payload holding U+0000, which jsonb refuses, as U+FFFD instead of failing every retry', async () => {
+    const s = await openPostgresWriter()
+    const pending = (n: number, from: string): NormalizedEvent => ({
+      ...head(n),
+      kind: 'pending_transaction',
+      blockHash: null,
+      payload: { hash: hash(n), from },
+    })
+    s.writer.enqueue(1, 1, pending(1, 'a\u0000b\u0000'))
+    // The text backslash-u0000 (an escaped backslash, not the character) stays as it is.
+    s.writer.enqueue(1, 1, pending(2, '\\u0000'))
+    s.writer.enqueue(1, 1, log(3))
+    await s.writer.settle()
+    expect(s.writer.failing).toBe(false)
+    expect(s.errors).toEqual([])
+    const rows = await s.rows('SELECT block_number, payload FROM events ORDER BY id')
+    expect(rows.map((r) => r.block_number)).toEqual([1, 2, 3])
+    expect(JSON.parse(rows[0]!.payload as string)).toEqual({ hash: hash(1), from: 'a\ufffdb\ufffd' })
+    expect(JSON.parse(rows[1]!.payload as string)).toEqual({ hash: hash(2), from: '\\u0000' })
+  })
+
   it('announces what each batch added on the change feed as it commits, and nothing for a batch rolled back', async () => {
     const s = await openPostgresWriter()
     const viewerPool = await connectPostgres(s.url)

@@ -134,6 +134,20 @@ class Lane {
 }
 
 /** The statements that commit `ops` in PostgreSQL, in the order to run them. */
+/** An events row's payload, by position in CAPTURE_WRITE.event's parameters. */
+const PAYLOAD = 12
+
+/**
+ * PostgreSQL's jsonb refuses the escape \u0000 (migration 13's indexes read payloads as
+ * jsonb), so a peer's string holding U+0000 would fail its batch at every retry and stall
+ * capture: it is stored as U+FFFD, the replacement character, instead. An escaped backslash
+ * before `u0000` (the text "\\u0000") is left alone.
+ */
+export function jsonbSafe(payload: SqlValue): SqlValue {
+  if (typeof payload !== 'string' || !payload.includes('\\u0000')) return payload
+  return payload.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd')
+}
+
 export function captureSteps(ops: FlatOps): PostgresStep[] {
   const events = new Lane()
   const chainLogs = new Lane()
@@ -149,6 +163,7 @@ export function captureSteps(ops: FlatOps): PostgresStep[] {
     i += 1 + count
     switch (statement) {
       case CAPTURE_WRITE.event:
+        params[PAYLOAD] = jsonbSafe(params[PAYLOAD]!)
         events.rows('events', EVENT_TYPES, params)
         break
       case CAPTURE_WRITE.removed:
