@@ -266,8 +266,11 @@ class PostgresEngineStore implements EngineStore {
     await this.headStore.deleteForConnection(connectionId)
   }
 
-  pruneHeads(connectionId: number, days: number, batch: number, now: number): Promise<number> {
-    return this.retention.pruneHeads(connectionId, days, batch, now)
+  async pruneHeads(connectionId: number, days: number, batch: number, now: number): Promise<number> {
+    const pruned = await this.retention.pruneHeads(connectionId, days, batch, now)
+    // A connection whose every head went has no latest one any more.
+    if (pruned > 0) await this.headStore.reloadLatest()
+    return pruned
   }
 
   pruneEvents(connectionId: number, days: number, batch: number, now: number): Promise<number> {
