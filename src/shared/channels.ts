@@ -35,6 +35,9 @@ export const COMMAND_NAMES = [
   'connections.setRetention',
   'storage.usage',
   'storage.compact',
+  'store.get',
+  'store.set',
+  'app.restart',
 ] as const
 
 export const EVENT_NAMES = [

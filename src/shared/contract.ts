@@ -316,6 +316,37 @@ export const preferencesSchema = z.object({
 })
 export type Preferences = z.infer<typeof preferencesSchema>
 
+/**
+ * A PostgreSQL store's URL as typed by a person (issue 13). It may carry a password, so no
+ * message repeats what was typed.
+ */
+export const storeUrlSchema = z
+  .string()
+  .trim()
+  .min(1, 'Enter a PostgreSQL URL such as postgres://user@host:5432/database')
+  .max(2048, 'The URL is longer than 2048 characters')
+  .refine((value) => URL.canParse(value), { message: 'Not a valid URL: expected something like postgres://user@host:5432/database' })
+  .refine((value) => !URL.canParse(value) || ['postgres:', 'postgresql:'].includes(new URL(value).protocol), {
+    message: 'The store must be a PostgreSQL URL starting with postgres:// or postgresql://',
+  })
+
+/** Which store the engine uses, and (desktop) the one chosen in Settings for the next start. Every URL has its password masked. */
+export const storeStatusSchema = z.object({
+  /** The store in use: the data directory's SQLite file, or a PostgreSQL database shared with other instances. */
+  kind: z.enum(['sqlite', 'postgres']),
+  /** Where it is: the SQLite file's path, or the PostgreSQL URL with its password masked. */
+  location: z.string(),
+  /** The PostgreSQL store chosen for the next start (desktop) or on the command line (headless); null: the embedded SQLite store. */
+  configured: z.object({ url: z.string() }).nullable(),
+  /** The chosen store is not the one in use: it takes effect at the next start. */
+  restartRequired: z.boolean(),
+  /** The desktop app chooses the store in Settings; headless mode with `tidewatch serve --store`. */
+  editable: z.boolean(),
+  /** Why the chosen store could not be opened at this start (the embedded store is used instead); null when it opened or none was chosen. */
+  lastError: z.string().nullable(),
+})
+export type StoreStatus = z.infer<typeof storeStatusSchema>
+
 /** Commands: request and response schemas. */
 export const commands = {
   'app.info': {
@@ -537,6 +568,11 @@ export const commands = {
     response: localApiStatusSchema,
   },
   'preferences.get': { request: z.object({}).strict(), response: preferencesSchema },
+  'store.get': { request: z.object({}).strict(), response: storeStatusSchema },
+  /** Saves the store for the next start (desktop only); null: back to the embedded SQLite store. */
+  'store.set': { request: z.object({ url: storeUrlSchema.nullable() }).strict(), response: storeStatusSchema },
+  /** Quits and starts the desktop app again (to open a newly chosen store); headless mode answers an error. */
+  'app.restart': { request: z.object({}).strict(), response: z.object({ restarting: z.boolean() }) },
   /** Changes the given preferences, keeps the others; answers with all of them. */
   'preferences.set': { request: preferencesSchema.partial().strict(), response: preferencesSchema },
 } satisfies Record<CommandName, { request: z.ZodType; response: z.ZodType }>

@@ -1,8 +1,10 @@
 /** One handler per contract command; requests arrive already validated. */
 import type { CommandName } from '../../shared/channels'
-import { preferencesSchema, type CommandRequestParsed, type CommandResponse, type Preferences } from '../../shared/contract'
+import { preferencesSchema, type CommandRequestParsed, type CommandResponse, type Preferences, type StoreStatus } from '../../shared/contract'
 import { NotFoundError, type Engine } from '../engine/engine'
 import type { LocalApiController } from '../api/local-api-controller'
+import { redactUrl } from '../redact-url'
+import type { StoreChoiceController } from './store-controller'
 import type { ExportDestination } from '../export/export-service'
 import { AbiInputError } from '../decode/abi-input'
 
@@ -32,7 +34,17 @@ export interface HandlerDeps {
   localApi: () => LocalApiController | null
   /** Where an export goes: a save dialog on the desktop, the exports folder in headless mode; null = dismissed. */
   exportDestination: (suggestedName: string) => Promise<ExportDestination | null>
+  /** The store the engine was given: the data directory's SQLite file (the default) or a PostgreSQL store. */
+  storeKind?: StoreStatus['kind']
+  /** Desktop: the store chosen in Settings for the next start. Absent in headless mode, where `serve --store` decides. */
+  storeChoice?: StoreChoiceController | undefined
+  /** Desktop: quits and starts the app again. Absent in headless mode. */
+  restart?: (() => void) | undefined
 }
+
+const HEADLESS_STORE_MESSAGE =
+  'This Tidewatch runs headless: its store is chosen on the command line, with `tidewatch serve --store postgres://user@host/database` (without --store, the SQLite file in the data directory). Restart it with the option you want.'
+const HEADLESS_RESTART_MESSAGE = 'This Tidewatch runs headless (`tidewatch serve`): restart that process itself, where it runs.'
 
 const PREFERENCES_SETTING = 'preferences'
 const DEFAULT_PREFERENCES: Preferences = { demoNoteDismissed: false }
@@ -40,6 +52,15 @@ const DEFAULT_PREFERENCES: Preferences = { demoNoteDismissed: false }
 export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps): Handlers {
   const { connections, subscriptions, events, abis, watchlist, exports: eventExports, tokens, retention, settings, storage } = engine
   const preferences = (): Preferences => ({ ...DEFAULT_PREFERENCES, ...settings.get(PREFERENCES_SETTING, preferencesSchema.partial(), {}) })
+  const storeStatus = (): StoreStatus => {
+    const kind = deps.storeKind ?? 'sqlite'
+    // The PostgreSQL store names itself without its password; masked again here all the same.
+    const location = kind === 'postgres' && URL.canParse(engine.storeLocation) ? redactUrl(engine.storeLocation) : engine.storeLocation
+    if (!deps.storeChoice) {
+      return { kind, location, configured: kind === 'postgres' ? { url: location } : null, restartRequired: false, editable: false, lastError: null }
+    }
+    return { kind, location, ...deps.storeChoice.current(), editable: true }
+  }
   const localApi = (): LocalApiController => {
     const controller = deps.localApi()
     if (!controller) throw new Error('The local API is not available yet')
@@ -109,5 +130,16 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
     'localApi.get': () => localApi().get(),
     'localApi.set': (request) => localApi().set(request.enabled, request.port),
     'storage.status': () => storage.current,
+    'store.get': () => storeStatus(),
+    'store.set': (request) => {
+      if (!deps.storeChoice) throw new InvalidInputError(HEADLESS_STORE_MESSAGE, 'url')
+      deps.storeChoice.save(request.url)
+      return storeStatus()
+    },
+    'app.restart': () => {
+      if (!deps.restart) throw new InvalidInputError(HEADLESS_RESTART_MESSAGE)
+      deps.restart()
+      return { restarting: true }
+    },
   }
 }

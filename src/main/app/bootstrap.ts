@@ -11,6 +11,7 @@ import { Engine } from '../engine/engine'
 import type { EngineStoreFactory } from '../store/engine-store'
 import type { SecretBox } from '../store/secret-box'
 import type { LocalApiController } from '../api/local-api-controller'
+import type { StoreChoiceController } from '../api/store-controller'
 import { exportsFolderDestination, makeExportsPrivate } from '../export/exports-folder'
 import { makePrivateDir } from '../private-files'
 import type { ExportDestination } from '../export/export-service'
@@ -33,6 +34,10 @@ export interface TidewatchOptions {
   nativeBinding?: string | undefined
   /** A shared store (PostgreSQL) instead of the data directory's SQLite file. */
   store?: EngineStoreFactory | undefined
+  /** Desktop: the store chosen in Settings for the next start (store.get, store.set); headless mode has none, `--store` decides. */
+  storeChoice?: StoreChoiceController | undefined
+  /** Desktop: quits and starts the app again (app.restart). */
+  restart?: (() => void) | undefined
   /** Desktop: a save dialog. Default: the data directory's exports folder, downloadable over HTTP. */
   exportDestination?: (suggestedName: string) => Promise<ExportDestination | null>
   log: (message: string) => void
@@ -106,6 +111,9 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
   const api = createApi(engine, { version: packageVersion(), transport: options.transport, dataDir: options.dataDir }, options.log, {
     localApi: () => localApi,
     exportDestination: options.exportDestination ?? exportsFolderDestination(options.dataDir),
+    storeKind: options.store ? 'postgres' : 'sqlite',
+    storeChoice: options.storeChoice,
+    restart: options.restart,
   })
   return {
     engine,

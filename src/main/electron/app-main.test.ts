@@ -7,14 +7,22 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import net from 'node:net'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { StreamClient } from '../../../test/helpers/stream-client'
 import { COMMAND_NAMES, commandChannel } from '../../shared/channels'
 import { ConnectionStore } from '../store/connection-store'
 import { openDatabase } from '../store/database'
 import { DATABASE_FILE } from '../engine/engine'
+import { SettingsStore } from '../store/settings-store'
+import { TidewatchStore } from '../store/tidewatch-store'
+import { createKeyFileSecretBox } from '../store/secret-box'
+import { openPostgresEngineStore } from '../store/postgres/engine-store'
+import { STORE_CHOICE_FILE, writeStoreChoice } from '../app/store-choice'
 import { runDesktopApp, type ElectronModules } from './app-main'
 import { createSafeStorageBox } from './safe-storage-box'
+
+// The PostgreSQL store's opener, replaced: these tests choose what it answers.
+vi.mock('../store/postgres/engine-store', () => ({ openPostgresEngineStore: vi.fn() }))
 
 type Handler = (event: { senderFrame?: { url: string } | null }, payload: unknown) => unknown
 
@@ -31,6 +39,7 @@ function fakeElectron(dataDir: string) {
   let headersHook: ((details: { responseHeaders?: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | null =
     null
   let exitCode: number | null = null
+  let relaunches = 0
 
   class FakeWindow extends EventEmitter {
     options: unknown
@@ -77,6 +86,9 @@ function fakeElectron(dataDir: string) {
       exit: (code: number) => {
         exitCode = code
       },
+      relaunch: () => {
+        relaunches++
+      },
     }),
     BrowserWindow: FakeWindow,
     ipcMain: {
@@ -95,7 +107,7 @@ function fakeElectron(dataDir: string) {
       showSaveDialog: async (options: { defaultPath: string }) => ({ canceled: false, filePath: path.join(dataDir, path.basename(options.defaultPath)) }),
     },
   } as unknown as ElectronModules
-  return { modules, handlers, windows, appEvents, headers: () => headersHook, exitCode: () => exitCode }
+  return { modules, handlers, windows, appEvents, headers: () => headersHook, exitCode: () => exitCode, relaunches: () => relaunches }
 }
 
 let dataDir: string
@@ -204,5 +216,157 @@ describe('desktop app wiring', () => {
     await expect(StreamClient.connect(`http://127.0.0.1:${port}/`, token)).rejects.toThrow(/ECONNREFUSED/)
     again.appEvents.emit('before-quit', { preventDefault: () => undefined })
     await expect.poll(() => again.exitCode()).toBe(0)
+  })
+})
+
+describe('the store chosen in Settings', () => {
+  const PASSWORD = 'pg-Pa55word-x'
+  const CHOSEN = `postgres://viewer:${PASSWORD}@db.example:5432/shared`
+  const MASKED = 'postgres://viewer:***@db.example:5432/shared'
+  const opener = vi.mocked(openPostgresEngineStore)
+  let sharedDir: string
+  let logged: string[]
+
+  beforeEach(() => {
+    sharedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-electron-shared-'))
+    logged = []
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)))
+  })
+  afterEach(() => {
+    vi.restoreAllMocks()
+    opener.mockReset()
+    fs.rmSync(sharedDir, { recursive: true, force: true })
+  })
+
+  async function startDesktop() {
+    const fake = fakeElectron(dataDir)
+    await runDesktopApp(fake.modules)
+    expect(fake.windows, logged.join('\n')).toHaveLength(1)
+    const trusted = { senderFrame: { url: `file://${fake.windows[0]!.loaded}` } }
+    const call = async (name: Parameters<typeof commandChannel>[0], payload: unknown) =>
+      (await fake.handlers.get(commandChannel(name))!(trusted, payload)) as { ok: boolean; value?: unknown; error?: { message: string; field?: string } }
+    const quit = async () => {
+      fake.appEvents.emit('before-quit', { preventDefault: () => undefined })
+      await expect.poll(() => fake.exitCode()).toBe(0)
+    }
+    return { fake, call, quit }
+  }
+
+  it('opens the chosen PostgreSQL store with the URL and the shared key file, and reports it masked', async () => {
+    writeStoreChoice(dataDir, createSafeStorageBox(fakeSafeStorage), CHOSEN)
+    // Stands in for the shared store: a store elsewhere that names itself by its masked URL.
+    const seeded = openDatabase(path.join(sharedDir, DATABASE_FILE))
+    new SettingsStore(seeded).set('preferences', { demoNoteDismissed: true })
+    seeded.close()
+    opener.mockImplementation(async (_url, options) => (listeners) => {
+      const store = new TidewatchStore({ ...listeners, dataDir: sharedDir, secrets: options.secrets })
+      Object.defineProperty(store, 'location', { value: MASKED })
+      return store
+    })
+
+    const { call, quit } = await startDesktop()
+    expect(opener).toHaveBeenCalledTimes(1)
+    const [url, options] = opener.mock.calls[0]!
+    expect(url).toBe(CHOSEN)
+    // The key file of the data directory, which instances sharing a store have in common.
+    expect(options.secrets.decrypt(createKeyFileSecretBox(dataDir).encrypt('sealed here'))).toBe('sealed here')
+
+    // The engine runs on it: its settings, none of the embedded store's connections, and no demo chain added to it.
+    await expect(call('preferences.get', {})).resolves.toEqual({ ok: true, value: { demoNoteDismissed: true } })
+    await expect(call('connections.list', {})).resolves.toEqual({ ok: true, value: [] })
+    const status = await call('store.get', {})
+    expect(status).toEqual({
+      ok: true,
+      value: { kind: 'postgres', location: MASKED, configured: { url: MASKED }, restartRequired: false, editable: true, lastError: null },
+    })
+    expect(JSON.stringify(status)).not.toContain(PASSWORD)
+    expect(logged.join('\n')).not.toContain(PASSWORD)
+    await quit()
+  })
+
+  it('falls back to the embedded store when the chosen one cannot be opened, and says why in the log and in store.get', async () => {
+    writeStoreChoice(dataDir, createSafeStorageBox(fakeSafeStorage), CHOSEN)
+    opener.mockRejectedValue(new Error(`password authentication failed for ${CHOSEN}`))
+
+    const { call, quit } = await startDesktop()
+    const list = (await call('connections.list', {})) as { value: { name: string }[] }
+    expect(list.value.map((c) => c.name)).toEqual(['saved'])
+    const status = (await call('store.get', {})) as { ok: boolean; value: { kind: string; location: string; lastError: string } }
+    expect(status.value).toMatchObject({
+      kind: 'sqlite',
+      location: path.join(dataDir, DATABASE_FILE),
+      configured: { url: MASKED },
+      restartRequired: true,
+      editable: true,
+    })
+    expect(status.value.lastError).toMatch(/Could not open the PostgreSQL store/)
+    expect(status.value.lastError).toContain('password authentication failed')
+    expect(JSON.stringify(status)).not.toContain(PASSWORD)
+    expect(logged.some((line) => line.includes('Could not open the PostgreSQL store') && line.includes(MASKED))).toBe(true)
+    expect(logged.join('\n')).not.toContain(PASSWORD)
+    await quit()
+  })
+
+  it('falls back to the embedded store when the engine cannot start on the chosen one', async () => {
+    writeStoreChoice(dataDir, createSafeStorageBox(fakeSafeStorage), CHOSEN)
+    opener.mockResolvedValue(() => {
+      throw new Error('relation "connections" does not exist')
+    })
+    const { call, quit } = await startDesktop()
+    const list = (await call('connections.list', {})) as { value: { name: string }[] }
+    expect(list.value.map((c) => c.name)).toEqual(['saved'])
+    await expect(call('store.get', {})).resolves.toMatchObject({
+      ok: true,
+      value: {
+        kind: 'sqlite',
+        configured: { url: MASKED },
+        restartRequired: true,
+        lastError: expect.stringContaining('relation "connections" does not exist'),
+      },
+    })
+    await quit()
+  })
+
+  it('starts on the embedded store over a damaged store.json, and says so', async () => {
+    fs.writeFileSync(path.join(dataDir, STORE_CHOICE_FILE), 'not json')
+    const { call, quit } = await startDesktop()
+    expect(opener).not.toHaveBeenCalled()
+    await expect(call('store.get', {})).resolves.toMatchObject({
+      ok: true,
+      value: { kind: 'sqlite', configured: null, restartRequired: false, lastError: expect.stringContaining(STORE_CHOICE_FILE) },
+    })
+    await quit()
+  })
+
+  it('saves a choice for the next start, sealed and private, and restarts on request', async () => {
+    const { fake, call } = await startDesktop()
+    const bad = await call('store.set', { url: `mysql://root:${PASSWORD}@db.example/x` })
+    expect(bad).toMatchObject({ ok: false, error: { field: 'url', message: expect.stringMatching(/postgres:\/\//) } })
+    expect(JSON.stringify(bad)).not.toContain(PASSWORD)
+    expect(fs.existsSync(path.join(dataDir, STORE_CHOICE_FILE))).toBe(false)
+
+    await expect(call('store.set', { url: CHOSEN })).resolves.toEqual({
+      ok: true,
+      value: {
+        kind: 'sqlite',
+        location: path.join(dataDir, DATABASE_FILE),
+        configured: { url: MASKED },
+        restartRequired: true,
+        editable: true,
+        lastError: null,
+      },
+    })
+    const file = path.join(dataDir, STORE_CHOICE_FILE)
+    expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('600')
+    expect(fs.readFileSync(file, 'utf8')).not.toContain(PASSWORD)
+    // Nothing opened yet: the choice waits for the next start.
+    expect(opener).not.toHaveBeenCalled()
+
+    expect(fake.relaunches()).toBe(0)
+    await expect(call('app.restart', {})).resolves.toEqual({ ok: true, value: { restarting: true } })
+    // Relaunched, then quit the ordinary way: the engine closes, the IPC handlers go, the process exits 0.
+    await expect.poll(() => fake.exitCode()).toBe(0)
+    expect(fake.relaunches()).toBe(1)
+    expect(fake.handlers.size).toBe(0)
   })
 })

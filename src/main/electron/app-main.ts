@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url'
 import type { App, BrowserWindow as BrowserWindowType, Dialog, IpcMain, SafeStorage, Session, Shell } from 'electron'
 import { z } from 'zod'
 import { startTidewatch, type RunningTidewatch } from '../app/bootstrap'
+import { embeddedInsteadOf, openChosenStore, readStoreChoice, storeChoiceController, type OpenedStore } from '../app/store-choice'
+import { openPostgresEngineStore } from '../store/postgres/engine-store'
+import { createKeyFileSecretBox } from '../store/secret-box'
 import { CONTENT_SECURITY_POLICY } from '../server/static-files'
 import { registerIpcTransport } from './ipc-transport'
 import { createDesktopLocalApi } from '../app/local-api'
@@ -58,18 +61,41 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
   const dataDir = process.env.TIDEWATCH_DATA_DIR || app.getPath('userData')
   let running: RunningTidewatch
   try {
-    running = await startTidewatch({
-      dataDir,
-      secrets: createSafeStorageBox(electron.safeStorage),
-      transport: 'electron',
-      demo: 'auto',
-      nativeBinding: process.env.TIDEWATCH_SQLITE_BINDING || undefined,
-      exportDestination: async (suggestedName) => {
-        const choice = await electron.dialog.showSaveDialog({ defaultPath: path.join(app.getPath('downloads'), suggestedName) })
-        return choice.canceled || !choice.filePath ? null : { file: choice.filePath, downloadUrl: null }
-      },
-      log,
-    })
+    const secrets = createSafeStorageBox(electron.safeStorage)
+    // The store chosen in Settings (store.json); it takes effect here, at start.
+    const choice = readStoreChoice(dataDir, secrets)
+    const start = (opened: OpenedStore): Promise<RunningTidewatch> =>
+      startTidewatch({
+        dataDir,
+        secrets,
+        transport: 'electron',
+        // A shared store's connections are the capturers' own: no local demo chain is added to it.
+        demo: opened.store ? 'never' : 'auto',
+        nativeBinding: process.env.TIDEWATCH_SQLITE_BINDING || undefined,
+        store: opened.store,
+        storeChoice: storeChoiceController({ dataDir, secrets, choice, opened }),
+        // Quitting closes the engine first (before-quit below); the new instance starts once this one exits.
+        restart: () =>
+          setImmediate(() => {
+            app.relaunch()
+            app.quit()
+          }),
+        exportDestination: async (suggestedName) => {
+          const picked = await electron.dialog.showSaveDialog({ defaultPath: path.join(app.getPath('downloads'), suggestedName) })
+          return picked.canceled || !picked.filePath ? null : { file: picked.filePath, downloadUrl: null }
+        },
+        log,
+      })
+    // A shared store's saved endpoint URLs are sealed with the key file the instances sharing it
+    // have in common (secret.key in each data directory), not this machine's keychain.
+    const opened = await openChosenStore(choice, { open: (url) => openPostgresEngineStore(url, { secrets: createKeyFileSecretBox(dataDir), log }), log })
+    try {
+      running = await start(opened)
+    } catch (error) {
+      // The chosen store opened but the engine could not start on it: the embedded store instead.
+      if (opened.url === null) throw error
+      running = await start(embeddedInsteadOf(opened.url, error, log))
+    }
   } catch (error) {
     log(`Tidewatch could not start: ${error instanceof Error ? error.message : String(error)}`)
     app.exit(1)

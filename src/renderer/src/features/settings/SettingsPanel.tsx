@@ -5,10 +5,11 @@ import { CopyButton } from '../../ui/CopyButton'
 import { LocalApiSettings } from './LocalApiSettings'
 import { Modal } from '../../ui/Modal'
 import { StorageSettings } from './StorageSettings'
+import { StoreChoiceSettings } from './StoreChoiceSettings'
 
 const THEME_LABELS: Record<ThemePreference, string> = { system: 'System', dark: 'Dark', light: 'Light' }
 
-/** Settings: theme, the local stream API, storage and retention, shortcuts and where the data lives. */
+/** Settings: theme, the local stream API, the store, storage and retention, shortcuts and where the data lives. */
 export function SettingsPanel({ info, onClose, onShowShortcuts }: { info: AppInfo | null; onClose(): void; onShowShortcuts(): void }) {
   const theme = useTheme()
   return (
@@ -36,6 +37,11 @@ export function SettingsPanel({ info, onClose, onShowShortcuts }: { info: AppInf
       <section className="settings-section" aria-labelledby="settings-api-title">
         <h3 id="settings-api-title">Local stream API</h3>
         <LocalApiSettings />
+      </section>
+
+      <section className="settings-section" aria-labelledby="settings-store-title">
+        <h3 id="settings-store-title">Store</h3>
+        <StoreChoiceSettings />
       </section>
 
       <section className="settings-section" aria-labelledby="settings-storage-title">
