@@ -94,8 +94,8 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       if (addDemoStarter(engine, engine.settings, { connectionId: demoConnectionId, tokenAddress: demo.tokenAddress, senderAddress: demo.accounts[0]! })) {
         options.log('demo chain: added a Transfer subscription for the demo token and the demo sender to the watchlist')
       }
-    } else if (savedDemo) {
-      // Without its chain the demo endpoint would only retry a dead port.
+    } else if (savedDemo && !options.store) {
+      // Without its chain the demo endpoint would only retry a dead port (a shared store's connections are the capturers'; left alone).
       await engine.connections.remove(savedDemo.id)
     }
     if (options.rpcUrl && !engine.connections.find((c) => c.url === options.rpcUrl)) {

@@ -44,7 +44,7 @@ describe.skipIf(postgresSkipReason !== undefined)('engines sharing a PostgreSQL 
     const open = async (dataDir: string): Promise<Engine> => {
       const secrets = createKeyFileSecretBox(dataDir)
       const log = (message: string): void => void logs.push(`${path.basename(dataDir)} ${message}`)
-      const store = await openPostgresEngineStore(database.url, { secrets, log, leadership: { retryIntervalMs: 200, sessionTimeoutMs: 2_000 } })
+      const store = await openPostgresEngineStore(database.url, { secrets, dataDir, log, leadership: { retryIntervalMs: 200, sessionTimeoutMs: 2_000 } })
       const engine = new Engine({ dataDir, secrets, store, log })
       cleanups.push(() => engine.close())
       return engine

@@ -46,7 +46,7 @@ export async function serve(argv: string[]): Promise<void> {
   const token = loadOrCreateApiToken(options.dataDir)
   const secrets = createKeyFileSecretBox(options.dataDir)
   // A shared store: capture and view with the other instances on it; no demo chain of its own.
-  const store = options.store ? await openPostgresEngineStore(options.store, { secrets, log }) : undefined
+  const store = options.store ? await openPostgresEngineStore(options.store, { secrets, dataDir: options.dataDir, log }) : undefined
   if (options.store) log(`store: ${redactUrl(options.store)} (shared PostgreSQL)`)
   const app = await startTidewatch({
     dataDir: options.dataDir,

@@ -20,6 +20,7 @@ import type { CaptureTurn, EngineStore, EngineStoreFactory, EngineStoreListeners
 import { CAPTURE_WRITE } from '../capture-writer'
 import { redactUrl } from '../../redact-url'
 import type { SecretBox } from '../secret-box'
+import { FileSettingsStore } from '../file-settings-store'
 import { StorageHealth } from '../storage-health'
 import { ChangeFeed } from './change-feed'
 import { PostgresChainStore } from './chain-store'
@@ -34,6 +35,8 @@ import { sessionApplicationName } from './session'
 
 export interface PostgresEngineStoreOptions {
   secrets: SecretBox
+  /** This instance's data directory: its own settings (window, local API, preferences) stay there, not in the shared store. */
+  dataDir: string
   log: (message: string) => void
   /** Writes held in memory while the store refuses them, before capture pauses. */
   maxHeldWrites?: number | undefined
@@ -91,7 +94,7 @@ class PostgresEngineStore implements EngineStore {
   readonly subscriptions: PostgresConfigStores['subscriptions']
   readonly abis: PostgresConfigStores['abis']
   readonly watchlist: PostgresConfigStores['watchlist']
-  readonly settings: PostgresConfigStores['settings']
+  readonly settings: FileSettingsStore
   readonly tokens: PostgresConfigStores['tokens']
   readonly heads: HeadsApi
   readonly events: EventsApi
@@ -116,7 +119,7 @@ class PostgresEngineStore implements EngineStore {
     this.subscriptions = config.subscriptions
     this.abis = config.abis
     this.watchlist = config.watchlist
-    this.settings = config.settings
+    this.settings = new FileSettingsStore(options.dataDir, listeners.log)
     this.tokens = config.tokens
     this.pages = new PostgresEventPages(pool)
     this.capture = new PostgresCaptureWriter(pool, {
