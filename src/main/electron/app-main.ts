@@ -88,7 +88,10 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
       })
     // A shared store's saved endpoint URLs are sealed with the key file the instances sharing it
     // have in common (secret.key in each data directory), not this machine's keychain.
-    const opened = await openChosenStore(choice, { open: (url) => openPostgresEngineStore(url, { secrets: createKeyFileSecretBox(dataDir), dataDir, log }), log })
+    const opened = await openChosenStore(choice, {
+      open: (url) => openPostgresEngineStore(url, { secrets: createKeyFileSecretBox(dataDir), dataDir, log }),
+      log,
+    })
     try {
       running = await start(opened)
     } catch (error) {
