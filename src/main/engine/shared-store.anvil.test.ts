@@ -67,6 +67,8 @@ describe.skipIf(postgresSkipReason !== undefined)('engines sharing a PostgreSQL 
     // The second one follows: live on the upstream for streams, capturing nothing.
     await waitFor('the second engine follows', () => b.connections.liveConnection(connectionId))
     expect(b.connections.capturingConnection(connectionId)).toBeUndefined()
+    // Shown as running (the first engine runs it), not as paused.
+    expect(b.subscriptions.list().map((s) => s.state)).toEqual(['active'])
     await waitFor('rows on the second engine', async () => (await b.events.list({ subscriptionId: subscription.id, limit: 1000 })).length >= 4, 30_000)
     await waitFor('live rows heard by the second engine', () => appended.length > 0, 15_000)
 

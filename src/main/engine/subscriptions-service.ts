@@ -37,7 +37,7 @@ export class SubscriptionsService {
 
   constructor(
     private readonly store: Pick<EngineStore, 'subscriptions' | 'events'>,
-    private readonly connections: Pick<ConnectionsService, 'get' | 'capturingConnection'>,
+    private readonly connections: Pick<ConnectionsService, 'get' | 'capturingConnection' | 'liveConnection'>,
     private readonly options: { syncingPollMs?: number | undefined },
     private readonly changed: (subscription: Subscription | null, removedId: number | null) => void,
     private readonly log: (message: string) => void,
@@ -264,14 +264,20 @@ export class SubscriptionsService {
     const runner = this.runners.get(subscription.id)
     const status = runner?.getStatus()
     const counter = this.streamCounters.get(subscription.streamId)
-    const paused = subscription.paused || !runner
+    // A shared store's other instance captures the connection: it runs there, not here.
+    const capturedElsewhere =
+      !runner &&
+      !subscription.paused &&
+      this.connections.liveConnection(subscription.connectionId) !== undefined &&
+      this.connections.capturingConnection(subscription.connectionId) === undefined
+    const paused = subscription.paused || (!runner && !capturedElsewhere)
     return {
       id: subscription.id,
       connectionId: subscription.connectionId,
       type: subscription.spec.type,
       params: subscription.spec.params,
       label: subscription.label,
-      state: paused ? 'paused' : status!.state === 'paused' ? 'pending' : status!.state,
+      state: paused ? 'paused' : !status ? 'active' : status.state === 'paused' ? 'pending' : status.state,
       emulated: status?.emulated ?? false,
       emulation: status?.emulation ?? null,
       lastError: status?.lastError ?? null,
