@@ -237,6 +237,40 @@ describe('resume by cursor', () => {
     expect(heads[2]!.data.header).toMatchObject({ hash: provider.chain[4]!.block.hash, parentHash: provider.chain[3]!.block.hash })
   })
 
+  it('takes back a branch that forked below the oldest block held (a reorg right after tracking began), the upstream vouching for the fork point', async () => {
+    const { provider, tracker, watches } = await setup()
+    for (let i = 0; i < 3; i++) provider.mine([LOG, LOG])
+    tracker.poke()
+    await waitFor('tracked', () => tracker.cursor?.number === 4)
+    const oldest = tracker.store.oldestCanonical()!
+    const first: WatchMessage[] = []
+    const a = watches.open(request({ startBlock: 1, head: 4 }), (m) => first.push(m))
+    await waitFor('read to 4', () => first.some((m) => m.type === 'progress' && m.data.block_number === 4))
+    a.stop()
+    const cursor = lastProgress(first)
+
+    // Away: every block from the oldest one held up is replaced; its parent stays.
+    provider.reorg(4 - oldest + 1, [LOG])
+    provider.mine([LOG])
+    tracker.poke()
+    await waitFor('reorg applied', () => tracker.cursor?.number === 5 && tracker.store.canonicalHash(4) === provider.chain[4]!.block.hash)
+    expect(tracker.store.blockAt(oldest - 1)).toBeUndefined()
+
+    const second: WatchMessage[] = []
+    watches.open(request({ startBlock: 5, head: 5, resume: { number: cursor.block_number, hash: cursor.block_hash } }), (m) => second.push(m))
+    await waitFor('caught up', () => second.some((m) => m.type === 'progress' && m.data.block_number === 5))
+    expect(second.filter((m) => m.type === 'error')).toEqual([])
+    const removed = logsOf(second).filter((m) => m.removed)
+    expect(removed.map((m) => m.log.blockNumber)).toEqual(
+      logsOf(first)
+        .filter((m) => m.log.blockNumber >= oldest)
+        .map((m) => m.log.blockNumber)
+        .reverse(),
+    )
+    const held = replay(second, replay(first))
+    expect([...held.values()].map((m) => m.log.raw)).toEqual(canonicalLogs(provider, 1, 5))
+  })
+
   it('refuses a cursor naming a block this store never held', async () => {
     const { provider, tracker, watches } = await setup()
     for (let i = 0; i < 2; i++) provider.mine([LOG])

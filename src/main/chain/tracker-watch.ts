@@ -131,7 +131,14 @@ class TrackerWatch implements WatchHandle {
    * point. Below the tracked range the store holds no blocks, so the upstream vouches for it.
    */
   private async resumeAfter(cursor: { number: number; hash: string }): Promise<void> {
-    const branch = this.tracker.store.branchOf(cursor.hash)
+    let branch = this.tracker.store.branchOf(cursor.hash)
+    // An orphaned branch forking below the oldest block held (a reorg right after tracking began): the upstream vouches for its fork point.
+    if (branch.state === 'unknown' && branch.orphaned) {
+      const oldest = branch.orphaned.at(-1)!.block
+      const fork = await withRetry(() => this.pool.request<{ hash?: unknown } | null>('eth_getBlockByNumber', [hex(oldest.number - 1), false]))
+      if (typeof fork?.hash === 'string' && fork.hash.toLowerCase() === oldest.parentHash)
+        branch = { state: 'orphaned', orphaned: branch.orphaned, ancestor: oldest.number - 1 }
+    }
     if (branch.state === 'unknown') {
       const firstTracked = this.tracker.cursor?.firstBlock
       // Final canonical blocks are pruned from the store, and cannot be reorganized: the upstream vouches for them too.

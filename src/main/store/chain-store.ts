@@ -68,7 +68,15 @@ export interface BlockWithLogs {
 }
 
 /** Where a block the store once held stands now (ChainStore.branchOf). */
-export type ChainBranch = { state: 'canonical'; number: number } | { state: 'orphaned'; orphaned: BlockWithLogs[]; ancestor: number } | { state: 'unknown' }
+export type ChainBranch =
+  | { state: 'canonical'; number: number }
+  | { state: 'orphaned'; orphaned: BlockWithLogs[]; ancestor: number }
+  /**
+   * Not held, or held on a branch whose fork point is not: `orphaned` (newest first) then
+   * names the branch down to the oldest block held, whose parent only the upstream can
+   * vouch for (a reorg reaching below the first block tracked).
+   */
+  | { state: 'unknown'; orphaned?: BlockWithLogs[] }
 
 /**
  * One connection's chain, as the tracker changes it: append canonical blocks with their

@@ -267,7 +267,7 @@ export class SqliteChainStore implements ChainStore {
     // A branch is never longer than the deepest reorg the tracker applies; the bound only guards a corrupt store.
     for (let steps = 0; steps < 100_000; steps++) {
       const row = find.get(this.connectionId, current) as (BlockRow & { canonical: number }) | undefined
-      if (!row) return { state: 'unknown' }
+      if (!row) return orphaned.length === 0 ? { state: 'unknown' } : { state: 'unknown', orphaned }
       if (row.canonical === 1) return orphaned.length === 0 ? { state: 'canonical', number: row.number } : { state: 'orphaned', orphaned, ancestor: row.number }
       orphaned.push({ block: toBlock(row), logs: (logsOf.all(this.connectionId, row.hash) as ChainLogRow[]).map(chainLogFromRow) })
       current = row.parent_hash

@@ -325,7 +325,7 @@ export class PostgresChainStore implements ChainStore {
       orphaned.push({ block: current.block, logs: logsOf(current, false) })
       current = this.byHash.get(current.block.parentHash)
     }
-    return { state: 'unknown' }
+    return orphaned.length === 0 ? { state: 'unknown' } : { state: 'unknown', orphaned }
   }
 
   canonicalLogs(from: number, to: number): ChainLog[] {
@@ -341,7 +341,6 @@ export class PostgresChainStore implements ChainStore {
     return held
   }
 
-  /** Runs `work` in one transaction, after every write made before it has committed. */
   /** `work` in one transaction, after the writes before it; a follower's chain runs none and answers `inMemory`. */
   private write<T>(work: (client: PoolClient) => Promise<T>, inMemory: T): Promise<T> {
     if (this.options.inMemory) return Promise.resolve(inMemory)
