@@ -34,10 +34,12 @@ import { BUSY_TIMEOUT_MS } from '../database'
 import type { FlatOps, SqlValue } from '../sqlite-writer'
 import { retryDelay } from '../storage-health'
 import { captureSteps, committedEvents, COPY_EVENTS, EVENT_IDS, type PostgresStep } from './capture-batch'
-import { notifyChanges } from './change-feed'
+import { notifyChanges, type StoreChange } from './change-feed'
 import type { PostgresPool } from './database'
 
 export interface PostgresCaptureWriterOptions extends CaptureWriterOptions {
+  /** Named in the configuration change a batch moving subscription cursors announces (ConfigChanged.origin). */
+  origin?: string
   /** How long a batch waits for another session's lock before it fails and is retried (lock_timeout); BUSY_TIMEOUT_MS, as SQLite's busy_timeout. */
   lockTimeoutMs?: number
 }
@@ -244,12 +246,15 @@ export class PostgresCaptureWriter implements CaptureWriter {
         else await client.query({ name: step.name, text: step.text, values: step.values })
       }
       const committed = committedEvents(inserted)
-      // Viewers hear of the new rows as they commit, never of rows rolled back.
-      if (committed.length > 0)
-        await notifyChanges(
-          client,
-          committed.map((events) => ({ change: 'events' as const, ...events })),
-        )
+      // Viewers hear of the new rows as they commit, never of rows rolled back; and of moved
+      // subscription cursors, which they show (a capturer taking over reads them again anyway).
+      const movedCursors = steps.some((step) => step.name === 'tidewatch_capture_subscriptionCursors')
+      const origin = this.options.origin
+      const changes: StoreChange[] = [
+        ...committed.map((events) => ({ change: 'events' as const, ...events })),
+        ...(movedCursors ? [{ change: 'config' as const, table: 'subscriptions' as const, ...(origin !== undefined ? { origin } : {}) }] : []),
+      ]
+      if (changes.length > 0) await notifyChanges(client, changes)
       await client.query('COMMIT')
       return committed
     } catch (error) {

@@ -123,6 +123,7 @@ class PostgresEngineStore implements EngineStore {
     this.tokens = config.tokens
     this.pages = new PostgresEventPages(pool)
     this.capture = new PostgresCaptureWriter(pool, {
+      origin,
       ...(options.maxHeldWrites !== undefined ? { maxHeldWrites: options.maxHeldWrites } : {}),
       onError: (error, retry) => {
         this.health.failed('events', error, retry)

@@ -17,7 +17,7 @@ import { retryDelay } from '../storage-health'
 /** The configuration tables whose rows get ids. */
 export type IdTable = 'connections' | 'subscriptions' | 'streams' | 'abis'
 
-export const DEFAULT_ID_BLOCK = 64
+export const DEFAULT_ID_BLOCK = 256
 
 export interface IdBlockOptions {
   /** Ids drawn at a time (DEFAULT_ID_BLOCK); the next block is drawn once fewer than half are left. */

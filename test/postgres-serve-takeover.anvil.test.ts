@@ -1,0 +1,153 @@
+/**
+ * Issue 13, item 4, with `tidewatch serve --store` processes as people run them: two
+ * instances capture a logs subscription on one PostgreSQL store from a real anvil behind a
+ * fault proxy that cuts their upstream connections at random; the chain reorganizes; the
+ * capturing instance is killed with SIGKILL mid-run and the other takes over. A /v1/stream
+ * client on a third instance (following, capturing nothing) disconnects mid-run and resumes
+ * by cursor. Afterwards what that client holds and the rows stored for the subscription are
+ * both exactly eth_getLogs: nothing missed, nothing twice, nothing orphaned kept.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { UiSocketClient } from '../bench/ui-socket-client'
+import { startAnvil, type AnvilProcess } from '../src/main/demo/anvil-process'
+import { startTrafficGenerator, type TrafficGenerator } from '../src/main/demo/traffic-generator'
+import { createKeyFileSecretBox } from '../src/main/store/secret-box'
+import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy'
+import { startServe, type ServeProcess } from './helpers/headless-process'
+import { httpRpc } from './helpers/node-rpc'
+import { createTestDatabase, postgresSkipReason, type TestDatabase } from './helpers/postgres-test-database'
+import { waitFor } from './helpers/scripted-server'
+import { logView, StreamClient, type StreamMessage } from './helpers/stream-client'
+
+const TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
+
+let anvil: AnvilProcess | undefined
+let traffic: TrafficGenerator | undefined
+let proxy: FaultProxy | undefined
+let database: TestDatabase | undefined
+const serves: ServeProcess[] = []
+const dirs: string[] = []
+
+afterAll(async () => {
+  for (const serve of serves) if (serve.alive()) await serve.kill('SIGKILL')
+  await proxy?.close()
+  await traffic?.stop()
+  await anvil?.stop()
+  await database?.drop()
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => httpRpc<T>(anvil!.httpUrl, method, params)
+const head = async (): Promise<number> => Number(await rpc<string>('eth_blockNumber'))
+const logKeys = (logs: { blockHash: string; logIndex: string }[]): string[] => logs.map((l) => `${l.blockHash}:${Number(l.logIndex)}`).sort()
+const lastProgress = (messages: StreamMessage[]): { block_number: number; cursor: string } =>
+  messages.filter((m) => m.type === 'progress').at(-1)!.data as { block_number: number; cursor: string }
+
+describe.skipIf(postgresSkipReason !== undefined)('serve instances sharing a PostgreSQL store', () => {
+  it(
+    'miss nothing and keep nothing twice or orphaned across cuts, reorgs and the capturer killed; a stream client on a third instance resumes by cursor',
+    { timeout: 240_000 },
+    async () => {
+      anvil = await startAnvil({ blockTime: 1 })
+      traffic = await startTrafficGenerator({ httpUrl: anvil.httpUrl, onError: () => undefined })
+      proxy = await startFaultProxy(anvil.port)
+      database = await createTestDatabase()
+      const token = traffic.tokenAddress.toLowerCase()
+      // Every instance gets the same secret.key: the saved endpoint URL is sealed with it.
+      const dataDirs = ['a', 'b', 'c'].map((name) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tw-shared-${name}-`))
+        dirs.push(dir)
+        return dir
+      })
+      createKeyFileSecretBox(dataDirs[0]!)
+      for (const dir of dataDirs.slice(1)) fs.copyFileSync(path.join(dataDirs[0]!, 'secret.key'), path.join(dir, 'secret.key'))
+      const args = ['--store', database.url, '--rpc', `ws://127.0.0.1:${proxy.port}`]
+      const start = async (dir: string): Promise<ServeProcess> => {
+        const serve = await startServe(args, dir)
+        serves.push(serve)
+        return serve
+      }
+      const capturing = (serve: ServeProcess): boolean => /this instance captures it now/.test(serve.output())
+
+      const first = await start(dataDirs[0]!)
+      await waitFor('the first instance captures', () => capturing(first), 20_000)
+      const ui = await UiSocketClient.connect(first.baseUrl, first.token)
+      const [connection] = await ui.call('connections.list', {})
+      const subscription = await ui.call('subscriptions.create', {
+        connectionId: connection!.id,
+        spec: { type: 'logs', params: { address: token, topics: [TRANSFER] } },
+        watch: { startBlock: -2, fetch: false, listen: true, irreversibleOnly: false },
+      })
+      const second = await start(dataDirs[1]!)
+      const third = await start(dataDirs[2]!)
+      expect(capturing(second) || capturing(third)).toBe(false)
+
+      // The stream client on the third instance, from a few blocks back.
+      let client = await StreamClient.connect(third.baseUrl, third.token)
+      const from = (await head()) - 3
+      const request = { type: 'logs', req_id: 'r', listen: true, with_progress: 1, data: { address: token } }
+      client.send({ ...request, start_block: from })
+      await client.until('a few blocks on the third instance', (m) => m.filter((x) => x.type === 'progress').length >= 3, 30_000)
+
+      proxy.startCutting(400, 2_000)
+      const reorg = (depth: number) => rpc('anvil_reorg', [depth, []])
+      await reorg(3)
+      // The client goes away, keeping what it processed up to its last progress, and comes back by cursor.
+      const seen = lastProgress(client.of('r'))
+      const kept = client.of('r').filter((m) => m.type !== 'log' || Number(m.data.block_number) <= seen.block_number)
+      client.close()
+
+      // The capturer is killed mid-run; the second instance takes over within 10 s.
+      const killedAt = Date.now()
+      expect(await first.kill('SIGKILL')).toBeNull()
+      await waitFor('the second instance captures', () => capturing(second) || capturing(third), 10_000)
+      const takeoverMs = Date.now() - killedAt
+      console.log(`[shared store] the capturer was killed; another instance captured after ${takeoverMs} ms`)
+      expect(takeoverMs).toBeLessThan(10_000)
+      await reorg(2)
+
+      client = await StreamClient.connect(third.baseUrl, third.token)
+      client.send({ ...request, cursor: seen.cursor })
+      const cutUntil = (await head()) + 6
+      while ((await head()) < cutUntil) await new Promise((resolve) => setTimeout(resolve, 250))
+      proxy.stopCutting()
+      expect(proxy.cuts).toBeGreaterThan(2)
+
+      const end = (await head()) + 2
+      await client
+        .until('the resumed client caught up', (m) => m.some((x) => x.type === 'progress' && Number(x.data.block_number) >= end), 60_000)
+        .catch((error: unknown) => {
+          throw new Error(
+            `${String(error)}\nlast messages: ${JSON.stringify(client.messages.slice(-4))}\nkept: ${JSON.stringify(kept.map((m) => [m.type, m.data.block_number, String(m.data.block_hash ?? '').slice(0, 10)]))}\nthird instance:\n${third.output().slice(-3_000)}\nsecond:\n${second.output().slice(-2_000)}\nfirst:\n${first.output().slice(-2_000)}`,
+          )
+        })
+      // The client asked for every log of the token (Transfer and Approval alike).
+      const expected = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [
+        { address: token, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` },
+      ])
+      const combined = [...kept, ...client.of('r')].filter((m) => m.type !== 'log' || Number(m.data.block_number) <= end)
+      expect([...logView(combined).keys()].sort()).toEqual(logKeys(expected))
+      expect(client.of('r').filter((m) => m.type === 'error')).toEqual([])
+      client.close()
+
+      // The stored rows, read on the third instance: every canonical log from the subscription's first block to its cursor, once.
+      const viewer = await UiSocketClient.connect(third.baseUrl, third.token)
+      await waitFor(
+        'the stored cursor past the end',
+        async () => ((await viewer.call('subscriptions.list', {})).find((s) => s.id === subscription.id)?.cursor?.number ?? 0) >= end,
+        60_000,
+      )
+      const stored = (await viewer.call('events.list', { subscriptionId: subscription.id, limit: 1_000 })).filter((e) => !e.removed && e.blockNumber! <= end)
+      const firstStored = Math.min(...stored.map((e) => e.blockNumber!))
+      const storedExpected = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [
+        { address: token, topics: [TRANSFER], fromBlock: `0x${firstStored.toString(16)}`, toBlock: `0x${end.toString(16)}` },
+      ])
+      expect(stored.map((e) => `${e.blockHash}:${e.logIndex}`).sort()).toEqual(logKeys(storedExpected))
+      viewer.close()
+      ui.close()
+    },
+  )
+})
