@@ -21,7 +21,7 @@ import { CAPTURE_WRITE } from '../capture-writer'
 import { redactUrl } from '../../redact-url'
 import type { SecretBox } from '../secret-box'
 import { FileSettingsStore } from '../file-settings-store'
-import { StorageHealth } from '../storage-health'
+import { retryDelay, StorageHealth } from '../storage-health'
 import { ChangeFeed } from './change-feed'
 import { PostgresChainStore } from './chain-store'
 import { PostgresCaptureWriter } from './capture-writer'
@@ -31,7 +31,7 @@ import { PostgresEventPages } from './event-pages'
 import { PostgresHeadStore } from './head-store'
 import { ConnectionLeadership, type ConnectionLeadershipOptions } from './leadership'
 import { PostgresRetentionStore } from './retention-store'
-import { sessionApplicationName } from './session'
+import { describeError, sessionApplicationName } from './session'
 
 export interface PostgresEngineStoreOptions {
   secrets: SecretBox
@@ -211,28 +211,49 @@ class PostgresEngineStore implements EngineStore {
         this.options.log(`connection ${connectionId}: ${error instanceof Error ? error.message : String(error)}`)
       })
     }
+    // Following needs the stored chain: while PostgreSQL cannot give it, try again with backoff (elected meanwhile: capture instead).
+    let followFailures = 0
+    let followTimer: NodeJS.Timeout | undefined
     const follow = (): void =>
       next(async () => {
-        const chain = await PostgresChainStore.open(this.pool, connectionId, { inMemory: true })
-        if (!released && !leadership.isLeader) turn.follow(chain)
-      })
-    leadership.on('elected', () =>
-      next(async () => {
-        // What the last capturer committed: its subscriptions' cursors, its chain.
-        await this.config.reload('subscriptions')
-        await this.capture.settle()
-        const chain = await PostgresChainStore.open(this.pool, connectionId, {
-          settleCaptured: async () => {
-            await this.capture.settle()
-            return this.capture.pendingCount === 0
-          },
-        })
-        if (!released && leadership.isLeader) {
-          this.options.log(`connection ${connectionId}: this instance captures it now`)
-          turn.capture(chain)
+        if (released || leadership.isLeader) return
+        try {
+          const chain = await PostgresChainStore.open(this.pool, connectionId, { inMemory: true })
+          followFailures = 0
+          if (!released && !leadership.isLeader) turn.follow(chain)
+        } catch (error) {
+          const retryInMs = retryDelay(followFailures++)
+          this.options.log(`connection ${connectionId}: cannot read its stored chain to follow it (${describeError(error)}); trying again in ${retryInMs} ms`)
+          followTimer = setTimeout(follow, retryInMs)
         }
-      }),
-    )
+      })
+    // Elected: capture once the last capturer's cursors and chain are read; while PostgreSQL cannot give them, try again (holding the lock, nobody else captures).
+    let captureFailures = 0
+    let captureTimer: NodeJS.Timeout | undefined
+    const capture = (): void =>
+      next(async () => {
+        if (released || !leadership.isLeader) return
+        try {
+          await this.config.reload('subscriptions')
+          await this.capture.settle()
+          const chain = await PostgresChainStore.open(this.pool, connectionId, {
+            settleCaptured: async () => {
+              await this.capture.settle()
+              return this.capture.pendingCount === 0
+            },
+          })
+          captureFailures = 0
+          if (!released && leadership.isLeader) {
+            this.options.log(`connection ${connectionId}: this instance captures it now`)
+            turn.capture(chain)
+          }
+        } catch (error) {
+          const retryInMs = retryDelay(captureFailures++)
+          this.options.log(`connection ${connectionId}: cannot read its stored chain to capture it (${describeError(error)}); trying again in ${retryInMs} ms`)
+          captureTimer = setTimeout(capture, retryInMs)
+        }
+      })
+    leadership.on('elected', capture)
     leadership.on('lost', (reason) => {
       if (released) return
       turn.stop(reason)
@@ -242,6 +263,8 @@ class PostgresEngineStore implements EngineStore {
     leadership.start()
     return async () => {
       released = true
+      clearTimeout(followTimer)
+      clearTimeout(captureTimer)
       await leadership.release()
     }
   }

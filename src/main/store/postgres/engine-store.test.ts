@@ -1,0 +1,91 @@
+/**
+ * PostgresEngineStore's turns to capture a connection (engine-store.ts), against the test
+ * run's PostgreSQL: an instance follows while another holds the connection's lock, captures
+ * once elected, and keeps trying either way while the stored chain cannot be read.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createTestDatabase, postgresSkipReason } from '../../../../test/helpers/postgres-test-database'
+import { waitFor } from '../../../../test/helpers/scripted-server'
+import type { ChainStore } from '../chain-store'
+import type { EngineStore } from '../engine-store'
+import { createKeyFileSecretBox } from '../secret-box'
+import { connectPostgres } from './database'
+import { openPostgresEngineStore } from './engine-store'
+import { ConnectionLeadership } from './leadership'
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const FAST = { retryIntervalMs: 100, sessionTimeoutMs: 1_000 }
+
+describe.skipIf(postgresSkipReason !== undefined)('PostgresEngineStore turns', () => {
+  it('follows while another instance captures, keeps trying while the stored chain cannot be read, and captures once elected', async () => {
+    const database = await createTestDatabase()
+    cleanups.push(() => database.drop())
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-pg-turns-'))
+    cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+    const logs: string[] = []
+    const log = (message: string): void => void logs.push(message)
+    const open = await openPostgresEngineStore(database.url, { secrets: createKeyFileSecretBox(dataDir), dataDir, log, leadership: FAST })
+    const store: EngineStore = open({
+      onHeadsCommitted: () => undefined,
+      onEventsCommitted: () => undefined,
+      onStoreError: () => undefined,
+      onBacklog: () => undefined,
+      log,
+    })
+    cleanups.push(() => store.close())
+    const id = store.connections.add({ name: 'c', url: 'ws://127.0.0.1:1', kind: 'user' }).id
+
+    // Another instance holds the connection's lock.
+    const admin = await connectPostgres(database.url)
+    cleanups.push(() => admin.end())
+    const other = new ConnectionLeadership(admin, id, FAST)
+    cleanups.push(() => other.release())
+    other.start()
+    await waitFor('the other instance leads', () => other.isLeader)
+
+    // The stored chain cannot be read for a while.
+    await admin.query('ALTER TABLE chain_blocks RENAME TO chain_blocks_away')
+    const turns: string[] = []
+    const chains: ChainStore[] = []
+    const release = store.captureTurns(id, {
+      capture: (chain) => {
+        turns.push('capture')
+        chains.push(chain)
+      },
+      follow: (chain) => {
+        turns.push('follow')
+        chains.push(chain)
+      },
+      stop: (reason) => turns.push(`stop ${reason}`),
+    })
+    cleanups.push(release)
+    await waitFor('a failed try to follow, said', () => logs.some((m) => /cannot read its stored chain to follow it .* trying again/.test(m)))
+    expect(turns).toEqual([])
+    await admin.query('ALTER TABLE chain_blocks_away RENAME TO chain_blocks')
+    await waitFor('following', () => turns.includes('follow'), 10_000)
+    expect(turns).toEqual(['follow'])
+
+    // The other instance goes: this one captures, into a chain store that writes.
+    await other.release()
+    await waitFor('capturing', () => turns.includes('capture'), 10_000)
+    expect(turns).toEqual(['follow', 'capture'])
+    await chains[1]!.appendBlocks(
+      [{ block: { number: 1, hash: `0x${'1'.repeat(64)}`, parentHash: `0x${'0'.repeat(64)}`, timestamp: 1, header: {} }, logs: [] }],
+      1,
+    )
+    expect((await admin.query('SELECT number FROM chain_cursor WHERE connection_id = $1', [id])).rows).toEqual([{ number: 1 }])
+    // The follower's chain never wrote.
+    await chains[0]!.appendBlocks(
+      [{ block: { number: 2, hash: `0x${'2'.repeat(64)}`, parentHash: `0x${'1'.repeat(64)}`, timestamp: 2, header: {} }, logs: [] }],
+      1,
+    )
+    expect((await admin.query('SELECT count(*)::int AS n FROM chain_blocks')).rows).toEqual([{ n: 1 }])
+  })
+})
