@@ -26,7 +26,8 @@ import { PostgresEventPages } from '../src/main/store/postgres/event-pages'
 import { SEED_FIRST_BLOCK, STREAMS, USDC, seedBigStore, type SeedResult } from './big-store-seed'
 import { TOPIC } from './mainnet-logs.mjs'
 import { benchPostgres } from './postgres-path'
-import { envInt, machine } from './run-context'
+import { writeSection } from './benchmarks-md'
+import { envInt, gitCommit, machine } from './run-context'
 
 const EVENTS = envInt('BENCH_EVENTS', 1_000_000)
 const PAGES = envInt('BENCH_PAGES', 10)
@@ -165,6 +166,7 @@ test('live-log pages: PostgreSQL beside SQLite on the same store', async () => {
     const pages = new PostgresEventPages(pool)
     const top = sqlite.lastId()
     const wrong: string[] = []
+    const table: string[] = []
     console.log(`  ${'filter'.padEnd(38)} ${'rows'.padStart(6)}   SQLite p50 / max ms   PostgreSQL p50 / max ms`)
     for (const variant of variants(seed, (key) => streamIds[key]!)) {
       if (ONLY && !ONLY.some((name) => variant.name.includes(name))) continue
@@ -186,9 +188,26 @@ test('live-log pages: PostgreSQL beside SQLite on the same store', async () => {
       console.log(
         `  ${variant.name.padEnd(38)} ${int(rows).padStart(6)}   ${ms(percentile(times.sqlite, 50)).padStart(8)} / ${ms(Math.max(...times.sqlite)).padStart(7)}   ${ms(percentile(times.postgres, 50)).padStart(10)} / ${ms(Math.max(...times.postgres)).padStart(7)}`,
       )
+      table.push(
+        `| ${variant.name} | ${int(rows)} | ${ms(percentile(times.sqlite, 50))} / ${ms(Math.max(...times.sqlite))} | ${ms(percentile(times.postgres, 50))} / ${ms(Math.max(...times.postgres))} |`,
+      )
     }
     sqlite.close()
     expect(wrong).toEqual([])
+    if (!ONLY)
+      writeSection(
+        'postgres-pages',
+        `## Live-log pages on PostgreSQL beside SQLite (issue 13)
+
+\`npm run bench:postgres-pages\` (\`BENCH_EVENTS=${EVENTS}\`). Measured ${new Date().toISOString().slice(0, 10)} at commit ${gitCommit()} on ${machine()}.
+
+bench:store's mainnet-shaped history, ${int(EVENTS)} events, seeded into SQLite and copied row for row into a throwaway PostgreSQL (then \`VACUUM ANALYZE\`); each filter pages back from the newest (up to ${PAGES} pages of ${PAGE}) and forward from the middle, on both, every PostgreSQL page checked equal to SQLite's (PostgresEventPages.list against EventStore.list; PostgreSQL over a local socket). Times in ms, p50 / max per page.
+
+| filter | rows | SQLite | PostgreSQL |
+| --- | ---: | ---: | ---: |
+${table.join('\n')}
+`,
+      )
   } finally {
     db?.close()
     await pool?.end()
