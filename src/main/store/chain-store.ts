@@ -138,3 +138,26 @@ export interface StoredLog {
   transactionHash: string
   canonical: boolean
 }
+
+/** The chain_logs columns a StoredLog is read from (canonical: SQLite's 0/1, PostgreSQL's boolean). */
+export interface StoredLogRow {
+  connection_id: number
+  address: string
+  topics: string
+  data: string
+  block_number: number
+  tx_hash: string
+  canonical: number | boolean
+}
+
+export function storedLogFromRow(row: StoredLogRow): StoredLog {
+  return {
+    connectionId: row.connection_id,
+    address: row.address,
+    topics: row.topics.split(','),
+    data: row.data,
+    blockNumber: row.block_number,
+    transactionHash: row.tx_hash,
+    canonical: row.canonical === true || row.canonical === 1,
+  }
+}

@@ -4,7 +4,17 @@
  * Appends go to the events writer thread with the captured rows (chain-writes.ts).
  */
 import { CHAIN_WRITE, CHAIN_WRITE_STATEMENTS, INSERT_CHAIN_LOG_SQL, pushChainLogRow, type CommitQueue } from './chain-writes'
-import type { BlockWithLogs, ChainBlock, ChainBranch, ChainLog, ChainStore, Cursor, StoredLog } from './chain-store'
+import {
+  storedLogFromRow,
+  type BlockWithLogs,
+  type ChainBlock,
+  type ChainBranch,
+  type ChainLog,
+  type ChainStore,
+  type Cursor,
+  type StoredLog,
+  type StoredLogRow,
+} from './chain-store'
 import { preparedOnce, ungated, type Db, type WriteGate } from './database'
 import { chainLogFromRow, type ChainLogRow } from './raw-log'
 import { parameterCount, type FlatOps } from './sqlite-writer'
@@ -332,22 +342,6 @@ export function logsByIndexedTopic(db: Db, topic0: string, topic: string, limit:
        WHERE substr(topics, 1, 66) = @topic0 AND (substr(topics, 68, 66) = @topic OR substr(topics, 135, 66) = @topic)
        ORDER BY block_number DESC, log_index DESC LIMIT @limit`,
     )
-    .all({ topic0, topic, limit }) as {
-    connection_id: number
-    address: string
-    topics: string
-    data: string
-    block_number: number
-    tx_hash: string
-    canonical: number
-  }[]
-  return rows.map((row) => ({
-    connectionId: row.connection_id,
-    address: row.address,
-    topics: row.topics.split(','),
-    data: row.data,
-    blockNumber: row.block_number,
-    transactionHash: row.tx_hash,
-    canonical: row.canonical === 1,
-  }))
+    .all({ topic0, topic, limit }) as StoredLogRow[]
+  return rows.map(storedLogFromRow)
 }

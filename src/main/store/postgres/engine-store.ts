@@ -15,7 +15,7 @@
  *   the same rows.
  */
 import crypto from 'node:crypto'
-import type { StoredLog } from '../chain-store'
+import { storedLogFromRow, type StoredLog, type StoredLogRow } from '../chain-store'
 import type { CaptureTurn, EngineStore, EngineStoreFactory, EngineStoreListeners, EventsApi, HeadsApi } from '../engine-store'
 import { CAPTURE_WRITE } from '../capture-writer'
 import { redactUrl } from '../../redact-url'
@@ -313,29 +313,13 @@ class PostgresEngineStore implements EngineStore {
   }
 
   async logsByIndexedTopic(topic0: string, topic: string, limit: number): Promise<StoredLog[]> {
-    const { rows } = await this.pool.query<{
-      connection_id: number
-      address: string
-      topics: string
-      data: string
-      block_number: number
-      tx_hash: string
-      canonical: boolean
-    }>(
+    const { rows } = await this.pool.query<StoredLogRow>(
       `SELECT connection_id, address, topics, data, block_number, tx_hash, canonical FROM chain_logs
        WHERE substr(topics, 1, 66) = $1 AND (substr(topics, 68, 66) = $2 OR substr(topics, 135, 66) = $2)
        ORDER BY block_number DESC, log_index DESC LIMIT $3`,
       [topic0, topic, limit],
     )
-    return rows.map((row) => ({
-      connectionId: row.connection_id,
-      address: row.address,
-      topics: row.topics.split(','),
-      data: row.data,
-      blockNumber: row.block_number,
-      transactionHash: row.tx_hash,
-      canonical: row.canonical,
-    }))
+    return rows.map(storedLogFromRow)
   }
 
   close(): Promise<void> {
