@@ -81,6 +81,11 @@ export const connectionStatusSchema = z.object({
   sockets: z.number().int(),
   /** Live upstream subscriptions across those sockets. */
   upstreamSubscriptions: z.number().int(),
+  /**
+   * Who captures this connection into the store: this instance, or another one sharing the
+   * store (PostgreSQL), which this one follows for its streams; null while it is not running here.
+   */
+  capturing: z.enum(['here', 'elsewhere']).nullable(),
   /** Unix seconds of the newest head, for the lag against the wall clock. */
   headTimestamp: z.number().nullable(),
   /** The chain behind the endpoint (eth_chainId), remembered from the last connect; null until first known. */

@@ -233,6 +233,7 @@ export class ConnectionsService {
       connectionConfirmations: connection.confirmations,
       chainId: connection.chainId,
       maxReorgDepth: this.settings.maxReorgDepth,
+      capturing,
       // The tracker retries failed block writes and logs each; the fault itself is said once by `health`.
       log: (message) => {
         if (!this.store.health.isKnownFault(message)) this.log(message)
@@ -293,6 +294,7 @@ export class ConnectionsService {
       syncing: null,
       sockets: 0,
       upstreamSubscriptions: 0,
+      capturing: null,
     }
     if (status.headNumber === null) status.headNumber = this.store.heads.latest(connection.id)?.number ?? null
     const { url: _url, httpUrl: _httpUrl, chainId: _chainId, ...visible } = connection

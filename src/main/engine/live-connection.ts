@@ -30,6 +30,8 @@ export interface LiveConnectionOptions {
   /** eth_chainId remembered from the last connect, so the chain's defaults apply before the socket is up. */
   chainId?: number | null | undefined
   maxReorgDepth?: number | undefined
+  /** Whether this instance captures the connection (false: another instance sharing the store does, this one follows). */
+  capturing?: boolean | undefined
   log: (message: string) => void
 }
 
@@ -157,6 +159,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       syncing: this.syncing,
       sockets: pool.sockets,
       upstreamSubscriptions: pool.upstreamSubscriptions,
+      capturing: this.options.capturing === false ? 'elsewhere' : 'here',
     }
   }
 

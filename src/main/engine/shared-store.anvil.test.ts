@@ -67,6 +67,8 @@ describe.skipIf(postgresSkipReason !== undefined)('engines sharing a PostgreSQL 
     // The second one follows: live on the upstream for streams, capturing nothing.
     await waitFor('the second engine follows', () => b.connections.liveConnection(connectionId))
     expect(b.connections.capturingConnection(connectionId)).toBeUndefined()
+    expect(b.connections.list()[0]!.status.capturing).toBe('elsewhere')
+    expect(a.connections.list()[0]!.status.capturing).toBe('here')
     // Shown as running (the first engine runs it), not as paused.
     expect(b.subscriptions.list().map((s) => s.state)).toEqual(['active'])
     await waitFor('rows on the second engine', async () => (await b.events.list({ subscriptionId: subscription.id, limit: 1000 })).length >= 4, 30_000)
@@ -81,6 +83,7 @@ describe.skipIf(postgresSkipReason !== undefined)('engines sharing a PostgreSQL 
     const leftAt = (await a.events.list({ subscriptionId: subscription.id, limit: 1 }))[0]!.blockNumber!
     await a.close()
     await waitFor('the second engine captures', () => b.connections.capturingConnection(connectionId), 10_000)
+    expect(b.connections.list()[0]!.status.capturing).toBe('here')
     await waitFor(
       'rows captured by the second engine',
       async () => ((await b.events.list({ subscriptionId: subscription.id, limit: 1 }))[0]?.blockNumber ?? 0) > leftAt + 2,

@@ -79,6 +79,15 @@ export function ConnectionRow({ row, selected, onSelect, onRemove, onUpdateConfi
         {' · '}
         <span data-testid="connection-upstream-subscriptions">{countLabel(status.upstreamSubscriptions, 'sub')}</span>
       </p>
+      {status.capturing === 'elsewhere' && (
+        <p
+          className="connection-upstream"
+          data-testid="connection-capturing"
+          title="Several Tidewatch instances share this store: one captures each connection"
+        >
+          Captured by another Tidewatch sharing the store; this one follows it
+        </p>
+      )}
       {status.lastError && (
         <p className="connection-error" data-testid="connection-error" title={status.lastError}>
           {status.lastError}
