@@ -88,4 +88,28 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresEngineStore turns', (
     )
     expect((await admin.query('SELECT count(*)::int AS n FROM chain_blocks')).rows).toEqual([{ n: 1 }])
   })
+
+  it('refuses a store whose endpoint URLs another key sealed, saying which key to copy, and leaves no session open', async () => {
+    const database = await createTestDatabase()
+    cleanups.push(() => database.drop())
+    const dirs = ['first', 'other'].map((name) => fs.mkdtempSync(path.join(os.tmpdir(), `tw-pg-key-${name}-`)))
+    cleanups.push(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })))
+    const log = (): void => undefined
+    const listeners = { onHeadsCommitted: log, onEventsCommitted: log, onStoreError: log, onBacklog: log, log }
+    const first = (await openPostgresEngineStore(database.url, { secrets: createKeyFileSecretBox(dirs[0]!), dataDir: dirs[0]!, log }))(listeners)
+    first.connections.add({ name: 'c', url: 'wss://eth.example/v2/secret-key', kind: 'user' })
+    await first.close()
+
+    const opening = openPostgresEngineStore(database.url, { secrets: createKeyFileSecretBox(dirs[1]!), dataDir: dirs[1]!, log })
+    await expect(opening).rejects.toThrow(/sealed with another key.*same secret\.key.*copy it/)
+    await expect(opening).rejects.not.toThrow(/secret-key/)
+    const admin = await connectPostgres(database.url)
+    cleanups.push(() => admin.end())
+    await waitFor('no session of the refused store left', async () => {
+      const { rows } = await admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
+      return rows[0]!.n === 0
+    })
+  })
 })

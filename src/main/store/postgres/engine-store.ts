@@ -51,24 +51,29 @@ export interface PostgresEngineStoreOptions {
  */
 export async function openPostgresEngineStore(url: string, options: PostgresEngineStoreOptions): Promise<EngineStoreFactory> {
   const pool = await openPostgres(url, { log: options.log })
+  // The engine's listeners come with the factory's call; failures before then are only logged.
+  let heard: EngineStoreListeners | undefined
+  const failed = (what: string, error: Error): void => (heard ? heard.onStoreError(error) : options.log(`${what} failed: ${error.message}`))
+  let feed: ChangeFeed | undefined
+  let config: PostgresConfigStores | undefined
   try {
     // Listening before anything is read: nothing committed in between goes unheard.
-    const feed = new ChangeFeed(pool, { log: options.log })
+    feed = new ChangeFeed(pool, { log: options.log })
     await feed.start()
     // Unique per opened store, several of which may share a process (tests, a desktop app viewing while capturing).
     const origin = `${sessionApplicationName('engine')}:${crypto.randomUUID().slice(0, 8)}`
-    const config = await PostgresConfigStores.open(pool, { secrets: options.secrets, origin })
+    config = await PostgresConfigStores.open(pool, { secrets: options.secrets, origin, onError: (error) => failed('storing the configuration', error) })
     readableUrls(config, url)
-    // The engine's listeners come with the factory's call; failures before then are only logged.
-    let heard: EngineStoreListeners | undefined
-    const heads = await PostgresHeadStore.open(pool, {
-      onError: (error) => (heard ? heard.onStoreError(error) : options.log(`storing heads failed: ${error.message}`)),
-    })
+    const heads = await PostgresHeadStore.open(pool, { onError: (error) => failed('storing heads', error) })
+    const [openedFeed, openedConfig] = [feed, config]
     return (listeners) => {
       heard = listeners
-      return new PostgresEngineStore(pool, url, feed, origin, config, heads, options, listeners)
+      return new PostgresEngineStore(pool, url, openedFeed, origin, openedConfig, heads, options, listeners)
     }
   } catch (error) {
+    // Nothing of a store that could not be opened stays open (a desktop falls back to its own and goes on).
+    await config?.close().catch(() => undefined)
+    await feed?.close().catch(() => undefined)
     await pool.end().catch(() => undefined)
     throw error
   }
