@@ -166,10 +166,12 @@ export class ConnectionsService {
 
   /** Closes every socket (what runs on them is stopped by its owners first) and gives up the turns to capture. */
   async close(): Promise<void> {
-    await Promise.all([...this.live.values()].map((connection) => connection.stop()))
-    this.live.clear()
+    // Turns forgotten first: a change of turn still queued then starts nothing.
     const turns = [...this.turns.values()]
     this.turns.clear()
+    await Promise.all([...this.live.values()].map((connection) => connection.stop()))
+    this.live.clear()
+    this.capturing.clear()
     await Promise.all(turns.map((release) => release()))
   }
 
