@@ -45,7 +45,7 @@ import { LONG_TAIL_TOKENS, SEED_FIRST_BLOCK, STREAMS, USDC, seedBigStore, stream
 import { FloodServer } from './flood-upstream'
 import { FIRST_BLOCK, LOGS_PER_BLOCK, MainnetLogs, TOPIC } from './mainnet-logs.mjs'
 import { cpuBusy, envInt, gitCommit, machine } from './run-context'
-import { UiSocketClient } from './ui-socket-client'
+import { UiSocketClient } from '../test/helpers/ui-socket-client'
 
 const EVENTS = envInt('BENCH_EVENTS', 10_000_000)
 const FULL = process.env.BENCH_EVENTS === undefined

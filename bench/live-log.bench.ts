@@ -47,7 +47,7 @@ import { installLiveLogProbe, type JumpResult, type PhaseRecord } from './live-l
 import { LOGS_PER_BLOCK } from './mainnet-logs.mjs'
 import { cpuBusy, cpuBusySince, cpuTimes, envInt, gitCommit, machine, versionOf } from './run-context'
 import { seedTransferLogs } from './seed-events'
-import { UiSocketClient } from './ui-socket-client'
+import { UiSocketClient } from '../test/helpers/ui-socket-client'
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000)
 const BLOCKS_PER_SECOND = Math.max(1, Math.round(envInt('BENCH_RATE', 2_500) / LOGS_PER_BLOCK))

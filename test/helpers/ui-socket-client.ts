@@ -1,12 +1,12 @@
 /**
  * The contract over headless mode's /ui WebSocket, spoken as the UI speaks it
- * (src/shared/ws-protocol.ts): for a benchmark to create subscriptions, read the store and
+ * (src/shared/ws-protocol.ts): for a benchmark or a test to create subscriptions, read the store and
  * hear events without clicking through the UI.
  */
 import WebSocket from 'ws'
-import type { CommandName, EventName } from '../src/shared/channels'
-import { commands, events, type CommandRequest, type CommandResponse, type EventPayload } from '../src/shared/contract'
-import { UI_SOCKET_PATH, uiServerFrameSchema } from '../src/shared/ws-protocol'
+import type { CommandName, EventName } from '../../src/shared/channels'
+import { commands, events, type CommandRequest, type CommandResponse, type EventPayload } from '../../src/shared/contract'
+import { UI_SOCKET_PATH, uiServerFrameSchema } from '../../src/shared/ws-protocol'
 
 export class UiSocketClient {
   private nextId = 1
