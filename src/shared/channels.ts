@@ -42,6 +42,7 @@ export const COMMAND_NAMES = [
 
 export const EVENT_NAMES = [
   'connections.status',
+  'connections.changed',
   'heads.appended',
   'subscriptions.changed',
   'events.appended',

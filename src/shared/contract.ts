@@ -585,6 +585,8 @@ export const commands = {
 /** Events pushed from the engine; batched, so the UI re-queries instead of holding every row. */
 export const events = {
   'connections.status': connectionStatusSchema,
+  /** Another Tidewatch sharing the store added, changed or removed saved connections: list them again. */
+  'connections.changed': z.object({}),
   'heads.appended': z.object({
     connectionId: z.number().int(),
     /** Every head with id <= lastId is in the store. */

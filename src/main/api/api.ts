@@ -27,6 +27,7 @@ export function createApi(engine: Engine, info: AppInfo, log: (message: string) 
     for (const listener of listeners) listener(name, checked)
   }
   engine.on('status', (status) => publish('connections.status', status))
+  engine.on('connectionsChanged', () => publish('connections.changed', {}))
   engine.on('headsAppended', (batch) => publish('heads.appended', batch))
   engine.on('eventsAppended', (batch) => publish('events.appended', batch))
   engine.on('eventsRetracted', (retraction) => publish('events.retracted', retraction))

@@ -49,6 +49,8 @@ export interface EngineOptions {
 
 export interface EngineEvents {
   status: [ConnectionStatus]
+  /** Another instance sharing the store changed the saved connections (this one runs what they now say). */
+  connectionsChanged: []
   headsAppended: [HeadsCommitted]
   eventsAppended: [{ connectionId: number; lastId: number; count: number }]
   eventsRetracted: [{ connectionId: number; blockHashes: string[] }]
@@ -178,7 +180,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   private configChanged(table: ConfigTable): void {
     if (this.closed) return
-    if (table === 'connections') void this.connections.sync()
+    if (table === 'connections') void this.connections.sync().then(() => this.emit('connectionsChanged'))
     else if (table === 'subscriptions') void this.subscriptions.sync()
     else if (table === 'watchlist') {
       this.emit('watchlistChanged')

@@ -79,6 +79,16 @@ describe.skipIf(postgresSkipReason !== undefined)('engines sharing a PostgreSQL 
     await waitFor('the new subscription on the second engine', () => changed.includes(heads.id))
     expect(b.subscriptions.list().map((s) => s.id)).toEqual([subscription.id, heads.id])
 
+    // A connection the first adds and removes comes and goes on the second, which says so each time.
+    let changes = 0
+    b.on('connectionsChanged', () => (changes += 1))
+    const other = a.connections.add({ name: 'other', url: 'ws://127.0.0.1:9/' }).id
+    await waitFor('the new connection on the second engine', () => changes > 0 && b.connections.list().some((c) => c.id === other))
+    const heardBefore = changes
+    expect(await a.connections.remove(other)).toBe(true)
+    await waitFor('the connection gone from the second engine', () => changes > heardBefore && !b.connections.list().some((c) => c.id === other))
+    expect(b.connections.liveConnection(other)).toBeUndefined()
+
     // The first stops; the second takes over and captures from where the first left.
     const leftAt = (await a.events.list({ subscriptionId: subscription.id, limit: 1 }))[0]!.blockNumber!
     await a.close()

@@ -87,10 +87,13 @@ export function useConnections(): ConnectionsState {
       next[index] = { ...current[index]!, status }
       commit(next)
     })
+    // Another Tidewatch sharing the store added or removed connections.
+    const offChanged = client.on('connections.changed', () => void load())
     const offReconnect = client.onReconnect(() => void load())
     return () => {
       disposed = true
       offStatus()
+      offChanged()
       offReconnect()
     }
   }, [client, commit])
