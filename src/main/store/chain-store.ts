@@ -139,6 +139,25 @@ export interface StoredLog {
   canonical: boolean
 }
 
+/** The chain_blocks columns a ChainBlock is read from, on both backends. */
+export interface ChainBlockRow {
+  number: number
+  hash: string
+  parent_hash: string
+  timestamp: number
+  header_json: string
+}
+
+export function chainBlockFromRow(row: ChainBlockRow): ChainBlock {
+  return {
+    number: row.number,
+    hash: row.hash,
+    parentHash: row.parent_hash,
+    timestamp: row.timestamp,
+    header: JSON.parse(row.header_json) as Record<string, unknown>,
+  }
+}
+
 /** The chain_logs columns a StoredLog is read from (canonical: SQLite's 0/1, PostgreSQL's boolean). */
 export interface StoredLogRow {
   connection_id: number

@@ -5,9 +5,10 @@
  */
 import { CHAIN_WRITE, CHAIN_WRITE_STATEMENTS, INSERT_CHAIN_LOG_SQL, pushChainLogRow, type CommitQueue } from './chain-writes'
 import {
+  chainBlockFromRow,
   storedLogFromRow,
   type BlockWithLogs,
-  type ChainBlock,
+  type ChainBlockRow,
   type ChainBranch,
   type ChainLog,
   type ChainStore,
@@ -20,14 +21,6 @@ import { chainLogFromRow, type ChainLogRow } from './raw-log'
 import { parameterCount, type FlatOps } from './sqlite-writer'
 
 export { INSERT_CHAIN_LOG_SQL }
-
-interface BlockRow {
-  number: number
-  hash: string
-  parent_hash: string
-  timestamp: number
-  header_json: string
-}
 
 /**
  * No captured event points at this chain_logs row: a subscription's log is stored once, here,
@@ -250,7 +243,7 @@ export class SqliteChainStore implements ChainStore {
   canonicalRange(from: number, to: number): BlockWithLogs[] {
     const blocks = this.sql(
       'SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = ? AND canonical = 1 AND number BETWEEN ? AND ? ORDER BY number',
-    ).all(this.connectionId, from, to) as BlockRow[]
+    ).all(this.connectionId, from, to) as ChainBlockRow[]
     if (blocks.length === 0) return []
     const logs = this.sql(
       'SELECT * FROM chain_logs WHERE connection_id = ? AND canonical = 1 AND block_number BETWEEN ? AND ? ORDER BY block_number, log_index',
@@ -261,7 +254,7 @@ export class SqliteChainStore implements ChainStore {
       list.push(chainLogFromRow(row))
       byBlock.set(row.block_hash, list)
     }
-    return blocks.map((b) => ({ block: toBlock(b), logs: byBlock.get(b.hash) ?? [] }))
+    return blocks.map((b) => ({ block: chainBlockFromRow(b), logs: byBlock.get(b.hash) ?? [] }))
   }
 
   /**
@@ -276,10 +269,10 @@ export class SqliteChainStore implements ChainStore {
     let current = hash.toLowerCase()
     // A branch is never longer than the deepest reorg the tracker applies; the bound only guards a corrupt store.
     for (let steps = 0; steps < 100_000; steps++) {
-      const row = find.get(this.connectionId, current) as (BlockRow & { canonical: number }) | undefined
+      const row = find.get(this.connectionId, current) as (ChainBlockRow & { canonical: number }) | undefined
       if (!row) return orphaned.length === 0 ? { state: 'unknown' } : { state: 'unknown', orphaned }
       if (row.canonical === 1) return orphaned.length === 0 ? { state: 'canonical', number: row.number } : { state: 'orphaned', orphaned, ancestor: row.number }
-      orphaned.push({ block: toBlock(row), logs: (logsOf.all(this.connectionId, row.hash) as ChainLogRow[]).map(chainLogFromRow) })
+      orphaned.push({ block: chainBlockFromRow(row), logs: (logsOf.all(this.connectionId, row.hash) as ChainLogRow[]).map(chainLogFromRow) })
       current = row.parent_hash
     }
     return { state: 'unknown' }
@@ -312,16 +305,6 @@ function inlineQueue(db: Db): CommitQueue {
       write(ops)
     },
     whenIdle: (run) => run(),
-  }
-}
-
-function toBlock(row: BlockRow): ChainBlock {
-  return {
-    number: row.number,
-    hash: row.hash,
-    parentHash: row.parent_hash,
-    timestamp: row.timestamp,
-    header: JSON.parse(row.header_json) as Record<string, unknown>,
   }
 }
 

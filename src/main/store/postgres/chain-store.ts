@@ -10,7 +10,16 @@
  * announces itself on the change feed (change-feed.ts) as it commits, for viewers.
  */
 import type { Pool, PoolClient } from 'pg'
-import type { BlockWithLogs, ChainBlock, ChainBranch, ChainLog, ChainStore, Cursor } from '../chain-store'
+import {
+  chainBlockFromRow,
+  type BlockWithLogs,
+  type ChainBlock,
+  type ChainBlockRow,
+  type ChainBranch,
+  type ChainLog,
+  type ChainStore,
+  type Cursor,
+} from '../chain-store'
 import { chainLogFromRow, encodeRawLog, type ChainLogRow } from '../raw-log'
 import { notifyChanges } from './change-feed'
 
@@ -19,15 +28,6 @@ interface HeldBlock {
   block: ChainBlock
   canonical: boolean
   logs: Map<number, { log: ChainLog; canonical: boolean }>
-}
-
-interface BlockRow {
-  number: number
-  hash: string
-  parent_hash: string
-  timestamp: number
-  header_json: string
-  canonical: boolean
 }
 
 /** No captured event points at this chain_logs row (as SQLite's UNREFERENCED). */
@@ -100,11 +100,11 @@ export class PostgresChainStore implements ChainStore {
     const row = cursor.rows[0]
     this.current = row ? { firstBlock: row.first_block, number: row.number, hash: row.hash, finalized: row.finalized } : undefined
     this.chainHead = this.current?.hash ?? null
-    const blocks = await this.pool.query<BlockRow>(
+    const blocks = await this.pool.query<ChainBlockRow & { canonical: boolean }>(
       'SELECT number, hash, parent_hash, timestamp, header_json, canonical FROM chain_blocks WHERE connection_id = $1 ORDER BY number',
       [id],
     )
-    for (const b of blocks.rows) this.hold(toBlock(b), b.canonical)
+    for (const b of blocks.rows) this.hold(chainBlockFromRow(b), b.canonical)
     // Logs of held blocks only: captured logs outlive their pruned blocks, and are the events' business.
     const logs = await this.pool.query<ChainLogRow & { canonical: boolean }>(
       `SELECT l.block_hash, l.block_number, l.log_index, l.tx_hash, l.tx_index, l.address, l.topics, l.data, l.raw_json, l.canonical
@@ -377,14 +377,4 @@ function logsOf(held: HeldBlock, canonicalOnly: boolean): ChainLog[] {
     .filter((entry) => !canonicalOnly || entry.canonical)
     .map((entry) => entry.log)
     .sort((a, b) => a.logIndex - b.logIndex)
-}
-
-function toBlock(row: BlockRow): ChainBlock {
-  return {
-    number: row.number,
-    hash: row.hash,
-    parentHash: row.parent_hash,
-    timestamp: row.timestamp,
-    header: JSON.parse(row.header_json) as Record<string, unknown>,
-  }
 }
