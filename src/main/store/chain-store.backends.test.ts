@@ -270,17 +270,23 @@ describe.each(backends)('ChainStore on %s', (_name, open, skipReason) => {
   })
 })
 
+/** A fresh database with connection 1 in it, dropped after the test. */
+async function postgresWithConnection(): Promise<Pool> {
+  const database = await createTestDatabase()
+  const pool = await openPostgres(database.url)
+  cleanups.push(async () => {
+    await pool.end()
+    await database.drop()
+  })
+  await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+  return pool
+}
+
 describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
   it('announces each committed change on the change feed, for viewers, and nothing for a write that failed', async () => {
-    const database = await createTestDatabase()
-    const pool = await openPostgres(database.url)
+    const pool = await postgresWithConnection()
     const feed = new ChangeFeed(pool, { reconnectDelayMs: 50 })
-    cleanups.push(async () => {
-      await feed.close()
-      await pool.end()
-      await database.drop()
-    })
-    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    cleanups.push(() => feed.close())
     const heard: ChainChanged[] = []
     feed.on('chain', (change) => heard.push(change))
     await feed.start()
@@ -305,13 +311,7 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
   })
 
   it('does not run a write made after one that failed, so the stored chain never skips a block', async () => {
-    const database = await createTestDatabase()
-    const pool = await openPostgres(database.url)
-    cleanups.push(async () => {
-      await pool.end()
-      await database.drop()
-    })
-    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    const pool = await postgresWithConnection()
     // Block 12 cannot be stored (as a full disk or a lost connection would refuse it) until the trigger goes.
     await pool.query(`CREATE FUNCTION refuse_12() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused block 12'; END $$;
       CREATE TRIGGER refuse_12 BEFORE INSERT ON chain_blocks FOR EACH ROW WHEN (NEW.number = 12) EXECUTE FUNCTION refuse_12();`)
@@ -332,13 +332,7 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
   })
 
   it('refuses the writes of a capturer whose chain another capturer moved (a leader that stalled past losing the lock)', async () => {
-    const database = await createTestDatabase()
-    const pool = await openPostgres(database.url)
-    cleanups.push(async () => {
-      await pool.end()
-      await database.drop()
-    })
-    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    const pool = await postgresWithConnection()
     const stale = await PostgresChainStore.open(pool, 1)
     await stale.appendBlocks([block(10, []), block(11, [])], 10)
     // The next leader opens the store where the first one left it, and moves on.
@@ -359,13 +353,7 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
   })
 
   it('gives a follower the stored chain to go on from in memory, writing nothing', async () => {
-    const database = await createTestDatabase()
-    const pool = await openPostgres(database.url)
-    cleanups.push(async () => {
-      await pool.end()
-      await database.drop()
-    })
-    await pool.query("INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'c', 'user', 'x', 'ws://x', 0)")
+    const pool = await postgresWithConnection()
     const leader = await PostgresChainStore.open(pool, 1)
     await chainTo(leader, 12)
     const follower = await PostgresChainStore.open(pool, 1, { inMemory: true })
