@@ -6,6 +6,7 @@
  * beside rare ones and ones sharing only their index key with them. Written through the
  * CaptureWriter interface, with fixed received times, so every backend stores the same rows.
  */
+import fc from 'fast-check'
 import type { CaptureWriter } from '../../src/main/store/capture-writer'
 import type { NormalizedEvent } from '../../src/main/store/captured-event'
 import type { ChainLog } from '../../src/main/store/chain-store'
@@ -98,4 +99,24 @@ export function seedCapturedEvents(writer: CaptureWriter): void {
     if (n % 500 === 13) writer.enqueueRemoved(1, hash(block, 'b'), n % 3)
   }
   writer.enqueueOrphaned(2, [hash(100, 'b'), hash(1_000, 'b')])
+}
+
+/**
+ * Any combination of the live log's filters over the seeded rows (every key optional), for
+ * property tests of paging; `texts` are the text filters to try besides the seed's own.
+ */
+export function seededFilters(texts: string[] = []) {
+  return fc.record(
+    {
+      connectionId: fc.constantFrom(1, 2),
+      streamIds: fc.constantFrom<number[]>([1], [3], [2, 4], [5, 6, 7, 8]),
+      kind: fc.constantFrom('log' as const, 'head' as const, 'pending_transaction' as const, 'mined_transaction' as const),
+      fromBlock: fc.integer({ min: 0, max: 1_800 }),
+      toBlock: fc.integer({ min: 0, max: 1_800 }),
+      selectors: fc.constantFrom<string[]>([RARE_TOPIC], [TWIN_TOPIC], [TRANSFER], [ABSENT_TOPIC, RARE_TOPIC]),
+      address: fc.constantFrom(RARE, TWIN, BUSY, OTHER),
+      text: fc.constantFrom(RARE.slice(2, 12), 'A0B86991', TWIN_TOPIC.slice(50), 'nowhere', '0x', ...texts),
+    },
+    { requiredKeys: [] },
+  )
 }

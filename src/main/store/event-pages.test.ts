@@ -13,11 +13,11 @@ import {
   ABSENT_TOPIC,
   BUSY,
   chainLog,
-  OTHER,
   other,
   RARE,
   RARE_TOPIC,
   seedCapturedEvents,
+  seededFilters,
   TRANSFER,
   TWIN,
   TWIN_TOPIC,
@@ -176,19 +176,7 @@ describe('live-log pages through indexes', () => {
   })
 
   it('any combination of filters pages as a walk of every row would', () => {
-    const query = fc.record(
-      {
-        connectionId: fc.constantFrom(1, 2),
-        streamIds: fc.constantFrom<number[]>([1], [3], [2, 4], [5, 6, 7, 8]),
-        kind: fc.constantFrom('log' as const, 'head' as const, 'pending_transaction' as const, 'mined_transaction' as const),
-        fromBlock: fc.integer({ min: 0, max: 1_800 }),
-        toBlock: fc.integer({ min: 0, max: 1_800 }),
-        selectors: fc.constantFrom<string[]>([RARE_TOPIC], [TWIN_TOPIC], [TRANSFER], [ABSENT_TOPIC, RARE_TOPIC]),
-        address: fc.constantFrom(RARE, TWIN, BUSY, OTHER),
-        text: fc.constantFrom(RARE.slice(2, 12), 'A0B86991', TWIN_TOPIC.slice(50), 'nowhere', '0x'),
-      },
-      { requiredKeys: [] },
-    )
+    const query = seededFilters()
     fc.assert(
       fc.property(query, fc.integer({ min: 1, max: 40 }), (q, limit) => {
         checkPages({ ...q, limit }, 3)
