@@ -18,7 +18,8 @@ import { EventEmitter } from 'node:events'
 import type { ConnectionPool } from '../upstream/connection-pool'
 import type { LogFilter } from './watch-types'
 import { backfillRange } from './backfill-range'
-import { toChainLog, type BlockWithLogs, type ChainBlock, type ChainLog, type ChainStore, type RawLog } from '../store/chain-store'
+import { toChainLog, type ChainBlock, type ChainLog, type ChainStore, type RawLog } from '../store/chain-store'
+import type { ChainView, ChainViewEvents, FilterRegistration, TrackedBlock } from './chain-view'
 import { matchesAny, rpcFilter, unionFilter } from './log-filter'
 import { bloomMayMatch } from './logs-bloom'
 
@@ -35,20 +36,12 @@ export interface TrackerOptions {
   log: (message: string) => void
 }
 
-/** A filter a watch registered; `active` once the store holds its matches for every non-final canonical block. */
-export interface FilterRegistration {
-  readonly filter: LogFilter
-  /** Set synchronously when the filter takes effect: blocks announced after that carry its logs. */
-  readonly active: boolean
-  /** Resolves when active. */
-  readonly ready: Promise<void>
-  release(): void
-}
-
 interface Registration {
   filter: LogFilter
   /** Its logs stay in the store after finality (the watchlist reads them from there). */
   keep: boolean
+  /** A follower's filter (ChainStore.sharedFilters): its row is marked active with its logs. */
+  sharedId?: number
   active: boolean
   released: boolean
   resolve: () => void
@@ -64,17 +57,7 @@ const FINALITY_EVERY_MS = 60_000
 /** Bloom says logs may match but none came: a false positive is legitimate, after this many asks. */
 const EMPTY_ANSWER_ATTEMPTS = 3
 
-export type TrackedBlock = BlockWithLogs
-
-export interface TrackerEvents {
-  /** New canonical blocks with all their logs, in chain order, after they are stored (a group stored in one transaction comes as one event). */
-  blocks: [TrackedBlock[]]
-  /** Blocks that left the canonical chain, newest first; `ancestor` is the common ancestor. */
-  reorg: [orphaned: TrackedBlock[], ancestor: { number: number; hash: string }]
-  finalized: [number]
-  /** A sync attempt failed (it is retried); not named 'error' so an unheard one never throws. */
-  trouble: [string]
-}
+export type { FilterRegistration, TrackedBlock }
 
 interface RawBlock {
   number: string
@@ -87,7 +70,7 @@ interface RawBlock {
 
 const EMPTY_BLOOM = /^0x0*$/
 
-export class ChainTracker extends EventEmitter<TrackerEvents> {
+export class ChainTracker extends EventEmitter<ChainViewEvents> implements ChainView {
   readonly store: ChainStore
   private syncing: Promise<void> | null = null
   private again = false
@@ -107,6 +90,9 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
   /** Rejects at stop(): a sync waiting for a commit the store keeps refusing ends then. */
   private readonly stopping: Promise<never>
   private stopWaiting!: (reason: Error) => void
+  /** Followers' filters registered here, by their id in the store. */
+  private readonly shared = new Map<number, FilterRegistration>()
+  private readonly unlistenShared: () => void
 
   constructor(private readonly options: TrackerOptions) {
     super()
@@ -120,6 +106,21 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
     this.maxReorgDepth = options.maxReorgDepth ?? 256
     const every = options.pruneIntervalMs ?? 5_000
     if (every > 0) this.pruneTimer = setInterval(() => void this.prune(), every).unref()
+    this.unlistenShared = this.store.onSharedFiltersChanged(() => this.syncSharedFilters())
+    // Registered before the first sync, which activates them before it stores a block (a takeover goes on fetching them).
+    this.syncSharedFilters(false)
+  }
+
+  /** Other instances' filters (PostgreSQL's followers): fetched and stored as this instance's own watches' are. */
+  private syncSharedFilters(poke = true): void {
+    if (this.stopped) return
+    const wanted = new Map(this.store.sharedFilters().map((shared) => [shared.id, shared.filter]))
+    for (const [id, registration] of this.shared)
+      if (!wanted.has(id)) {
+        registration.release()
+        this.shared.delete(id)
+      }
+    for (const [id, filter] of wanted) if (!this.shared.has(id)) this.shared.set(id, this.register(filter, false, id, poke))
   }
 
   /**
@@ -128,11 +129,15 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
    * watch serves from the store only after `ready`. `keep`: its logs outlive finality.
    */
   registerFilter(filter: LogFilter, options: { keep?: boolean } = {}): FilterRegistration {
+    return this.register(filter, options.keep ?? false)
+  }
+
+  private register(filter: LogFilter, keep: boolean, sharedId?: number, poke = true): FilterRegistration {
     let resolve!: () => void
     const ready = new Promise<void>((r) => (resolve = r))
-    const registration: Registration = { filter, keep: options.keep ?? false, active: false, released: false, resolve }
+    const registration: Registration = { filter, keep, active: false, released: false, resolve, ...(sharedId !== undefined ? { sharedId } : {}) }
     this.registrations.add(registration)
-    this.poke()
+    if (poke) this.poke()
     return {
       filter,
       get active() {
@@ -224,6 +229,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
 
   stop(): void {
     this.stopped = true
+    this.unlistenShared()
     this.stopWaiting(new Error('the tracker stopped'))
     if (this.retryTimer) clearTimeout(this.retryTimer)
     if (this.pruneTimer) clearInterval(this.pruneTimer)
@@ -380,7 +386,9 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
       if (registration.active || registration.released) continue
       const cursor = this.store.cursor()
       const from = cursor ? Math.max(cursor.firstBlock, cursor.finalized + 1) : 0
-      if (cursor && from <= cursor.number) {
+      const completes = registration.sharedId === undefined ? [] : [registration.sharedId]
+      if (!cursor || from > cursor.number) await this.committed(this.store.insertLogs([], completes))
+      else {
         const logs: ChainLog[] = []
         const filter = rpcFilter(registration.filter)
         for await (const range of backfillRange(
@@ -401,7 +409,7 @@ export class ChainTracker extends EventEmitter<TrackerEvents> {
             logs.push(log)
           }
         }
-        await this.committed(this.store.insertLogs(logs))
+        await this.committed(this.store.insertLogs(logs, completes))
       }
       registration.active = true
       registration.resolve()

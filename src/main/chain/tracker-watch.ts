@@ -1,5 +1,6 @@
 /**
- * A logs or newHeads watch over the chain tracker: history from upstream (below the first
+ * A logs or newHeads watch over a connection's chain (chain-view.ts: this instance's tracker,
+ * or the capturer's as the shared store follows it): history from upstream (below the first
  * tracked block, and final blocks, which can no longer be reorganized and whose chain data
  * is pruned) or from the store, then live blocks as the tracker stores them, one block at a
  * time in order. A logs watch registers its filter with the tracker, so the store holds its
@@ -12,7 +13,7 @@ import { withRetry } from '../upstream/retry-request'
 import { failureCode } from '../upstream/rpc-errors'
 import type { WatchHandle, WatchMessage, WatchProvider, WatchRequest } from './watch-types'
 import { toChainLog, type ChainBlock, type ChainLog, type RawLog } from '../store/chain-store'
-import type { ChainTracker, FilterRegistration, TrackedBlock } from './chain-tracker'
+import type { ChainView, FilterRegistration, TrackedBlock } from './chain-view'
 import { backfillRange } from './backfill-range'
 import { matchesFilter, rpcFilter } from './log-filter'
 import { encodeCursor } from './stream-cursor'
@@ -21,7 +22,7 @@ type Send = (message: WatchMessage) => void
 
 const hex = (n: number): string => `0x${n.toString(16)}`
 
-export function createTrackerWatchProvider(tracker: ChainTracker, pool: ConnectionPool): WatchProvider {
+export function createTrackerWatchProvider(tracker: ChainView, pool: ConnectionPool): WatchProvider {
   return {
     async latestBlock() {
       return Number(await withRetry(() => pool.request<string>('eth_blockNumber', []), 3))
@@ -65,7 +66,7 @@ class TrackerWatch implements WatchHandle {
   private registration: FilterRegistration | null = null
 
   constructor(
-    private readonly tracker: ChainTracker,
+    private readonly tracker: ChainView,
     private readonly pool: ConnectionPool,
     private readonly request: WatchRequest,
     private readonly send: Send,
@@ -90,11 +91,15 @@ class TrackerWatch implements WatchHandle {
       this.pump()
     }
     const onFinalized = (): void => this.pump()
+    // The filter became active (again, after a change of turn): what the store holds is deliverable.
+    const onActivated = (): void => this.pump()
     const onReorg = (orphaned: TrackedBlock[], ancestor: { number: number }): void => this.onReorg(orphaned, ancestor.number)
     this.tracker.on('blocks', onBlocks)
     this.tracker.on('finalized', onFinalized)
     this.tracker.on('reorg', onReorg)
+    this.tracker.on('activated', onActivated)
     this.detach.push(
+      () => this.tracker.off('activated', onActivated),
       () => this.tracker.off('blocks', onBlocks),
       () => this.tracker.off('finalized', onFinalized),
       () => this.tracker.off('reorg', onReorg),

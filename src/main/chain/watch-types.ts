@@ -5,14 +5,9 @@
  * section 1 (exactly once per canonical block, removed: true on reorg, progress).
  */
 import type { HeadData, StreamMessageData } from '../../shared/stream-protocol'
-import type { ChainLog } from '../store/chain-store'
+import type { ChainLog, LogFilter } from '../store/chain-store'
 
-export interface LogFilter {
-  /** Lowercase addresses; absent = any. */
-  address?: string[]
-  /** Position-wise: null = any, array = any of (lowercase). */
-  topics?: (string[] | null)[]
-}
+export type { LogFilter }
 
 export interface WatchRequest {
   kind: 'logs' | 'newHeads'

@@ -7,7 +7,7 @@ import type { ConnectionStatus, ConnectionWithStatus, Head } from '../../shared/
 import type { BackoffOptions } from '../backoff'
 import { describeChain } from '../chain-info/finality'
 import { redactUrl } from '../redact-url'
-import type { ChainStore } from '../store/chain-store'
+import type { ChainStore, FollowedChainStore } from '../store/chain-store'
 import type { StoredConnection } from '../store/connection-store'
 import type { EngineStore } from '../store/engine-store'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -175,14 +175,18 @@ export class ConnectionsService {
     await Promise.all(turns.map((release) => release()))
   }
 
-  /** Runs the connection whenever it is this instance's turn to capture it (at once on SQLite). */
+  /**
+   * Runs the connection: captures it whenever it is this instance's turn (at once on SQLite),
+   * and follows it between turns. Its LiveConnection (sockets, and the chain watches hold)
+   * lives until the connection is stopped here; only who keeps its chain changes.
+   */
   private connect(connection: StoredConnection): void {
     // Kept before asking: SQLite's turn comes inside captureTurns. A turn given up is not kept, so its late calls do nothing.
     const asked: { release?: () => Promise<void> } = {}
     const giveUp = (): Promise<void> => asked.release?.() ?? Promise.resolve()
     this.turns.set(connection.id, giveUp)
     const ours = (): boolean => this.turns.get(connection.id) === giveUp
-    // Turns change one after the other: a follower's live connection stops before the capturer's starts.
+    // Turns change one after the other: the follower's turn ends before the capturer's starts.
     let changing = Promise.resolve()
     let queued = 0
     const change = (next: () => Promise<void> | void): void => {
@@ -192,37 +196,45 @@ export class ConnectionsService {
         .catch((error: unknown) => this.log(`connection ${connection.id}: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => (queued -= 1))
     }
-    const run = (chain: ChainStore, capturing: boolean): void => {
-      const current = this.store.connections.get(connection.id)
+    const take = (live: LiveConnection, turn: { capture: ChainStore } | { follow: FollowedChainStore }): void => {
+      if ('capture' in turn) {
+        live.capture(turn.capture)
+        this.capturing.add(connection.id)
+        this.hooks.connected(connection.id)
+      } else live.follow(turn.follow)
+    }
+    const run = (turn: { capture: ChainStore } | { follow: FollowedChainStore }): void => {
       // SQLite's turn comes at once, inside captureTurns: the connection is live when add() returns.
-      if (queued === 0 && !this.live.has(connection.id) && current) {
-        this.startLive(current, chain, capturing)
+      if (queued === 0 && !this.live.has(connection.id)) {
+        const current = this.store.connections.get(connection.id)
+        if (current) take(this.startLive(current), turn)
         return
       }
       change(async () => {
-        await this.stopLive(connection.id)
+        await this.leaveTurn(connection.id)
         // Another instance may have changed the connection while this one waited for its turn.
         const now = this.store.connections.get(connection.id)
-        if (now && ours()) this.startLive(now, chain, capturing)
+        if (!now || !ours()) return
+        take(this.live.get(connection.id) ?? this.startLive(now), turn)
       })
     }
     asked.release = this.store.captureTurns(connection.id, {
       capture: (chain) => {
-        if (ours()) run(chain, true)
+        if (ours()) run({ capture: chain })
       },
       follow: (chain) => {
-        if (ours()) run(chain, false)
+        if (ours()) run({ follow: chain })
       },
       stop: (reason) => {
         if (!ours()) return
         this.log(`connection ${connection.id}: stopped capturing (${reason}); another instance may capture it now`)
-        change(() => this.stopLive(connection.id))
+        change(() => this.leaveTurn(connection.id))
       },
     })
   }
 
-  /** Starts the connection's socket and tracker over `chainStore`; capturing: its heads are stored and what runs on it starts. */
-  private startLive(connection: StoredConnection, chainStore: ChainStore, capturing: boolean): void {
+  /** Starts the connection's sockets; its chain is kept by whoever's turn comes (LiveConnection.capture / follow). */
+  private startLive(connection: StoredConnection): LiveConnection {
     const live = new LiveConnection({
       id: connection.id,
       url: connection.url,
@@ -230,12 +242,10 @@ export class ConnectionsService {
       maxSubscriptionsPerSocket: this.settings.maxSubscriptionsPerSocket,
       backoff: this.settings.backoff,
       heartbeat: this.settings.heartbeat,
-      chainStore,
       commandLineConfirmations: this.settings.confirmations,
       connectionConfirmations: connection.confirmations,
       chainId: connection.chainId,
       maxReorgDepth: this.settings.maxReorgDepth,
-      capturing,
       // The tracker retries failed block writes and logs each; the fault itself is said once by `health`.
       log: (message) => {
         if (!this.store.health.isKnownFault(message)) this.log(message)
@@ -245,24 +255,27 @@ export class ConnectionsService {
       if (this.live.get(connection.id) === live) this.hooks.status(status)
     })
     live.pool.on('ready', () => this.hooks.ready(connection.id))
-    this.live.set(connection.id, live)
-    if (capturing) {
-      // A follower stores nothing: the capturing instance writes the heads, the chain id and what reorgs take back.
-      live.on('head', (head) => {
-        this.store.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now() })
-      })
-      live.on('txCount', (hash, txCount) => this.store.heads.enqueueTxCount(connection.id, hash, txCount))
-      live.on('chainId', (chainId) => this.store.writeGate(() => this.store.connections.setChainId(connection.id, chainId)))
-      live.tracker.on('reorg', (orphaned) =>
+    // Only the capturing instance stores: the heads (its turn's head subscription), the chain id and what reorgs take back.
+    const capturing = (): boolean => this.capturing.has(connection.id) && this.live.get(connection.id) === live
+    live.on('head', (head) => {
+      if (capturing()) this.store.heads.enqueue({ connectionId: connection.id, ...head, txCount: null, receivedAt: Date.now() })
+    })
+    live.on('txCount', (hash, txCount) => {
+      if (capturing()) this.store.heads.enqueueTxCount(connection.id, hash, txCount)
+    })
+    live.on('chainId', (chainId) => {
+      if (capturing()) this.store.writeGate(() => this.store.connections.setChainId(connection.id, chainId))
+    })
+    live.chain.on('reorg', (orphaned) => {
+      if (capturing())
         this.hooks.reorg(
           connection.id,
           orphaned.map((o) => o.block.hash),
-        ),
-      )
-      this.capturing.add(connection.id)
-    }
+        )
+    })
+    this.live.set(connection.id, live)
     live.start()
-    if (capturing) this.hooks.connected(connection.id)
+    return live
   }
 
   private async disconnect(connectionId: number): Promise<void> {
@@ -270,6 +283,12 @@ export class ConnectionsService {
     const release = this.turns.get(connectionId)
     this.turns.delete(connectionId)
     await release?.()
+  }
+
+  /** Ends this instance's turn on the connection: what runs on it first (when capturing), then the keeping of its chain. */
+  private async leaveTurn(connectionId: number): Promise<void> {
+    if (this.capturing.delete(connectionId)) await this.hooks.disconnecting(connectionId)
+    await this.live.get(connectionId)?.leaveTurn()
   }
 
   /** Stops the connection: what runs on it first (when capturing), then its sockets. */

@@ -110,7 +110,7 @@ export class EventsService {
 
   /** The connection's finalized block as its tracker knows it; -1 when none is known. */
   private finalized(connectionId: number): number {
-    return this.connections.liveConnection(connectionId)?.tracker.cursor?.finalized ?? -1
+    return this.connections.liveConnection(connectionId)?.chain.cursor?.finalized ?? -1
   }
 }
 

@@ -1,12 +1,17 @@
 /**
- * A saved connection while Tidewatch runs: its socket pool, the chain-head subscription
- * every connection keeps (for the head store and charts), and its status for the UI.
+ * A saved connection while Tidewatch runs: its socket pool, its chain for watches, and its
+ * status for the UI. While this instance captures the connection it runs the chain tracker
+ * and the chain-head subscription (for the head store and charts); while another instance
+ * sharing the store captures it, the chain is followed through the store's change feed and
+ * nothing is subscribed upstream. The pool and the chain stay the same across those turns.
  */
 import { EventEmitter } from 'node:events'
 import type { ConnectionStatus } from '../../shared/contract'
 import { ChainTracker } from '../chain/chain-tracker'
+import { ConnectionChain } from '../chain/connection-chain'
+import { FollowedChain } from '../chain/followed-chain'
 import { confirmationsFor, describeChain } from '../chain-info/finality'
-import type { ChainStore } from '../store/chain-store'
+import type { ChainStore, FollowedChainStore } from '../store/chain-store'
 import type { BackoffOptions } from '../backoff'
 import { ConnectionPool, type SubscriptionHandle } from '../upstream/connection-pool'
 import type { HeartbeatOptions } from '../upstream/upstream-socket'
@@ -21,8 +26,8 @@ export interface LiveConnectionOptions {
   maxSubscriptionsPerSocket?: number | undefined
   backoff?: BackoffOptions | undefined
   heartbeat?: Partial<HeartbeatOptions> | undefined
-  /** Where the chain tracker keeps this connection's blocks, logs and cursor. */
-  chainStore: ChainStore
+  /** Capture from the start, into this chain store (one process owning the store); without it, capture() or follow() says. */
+  chainStore?: ChainStore | undefined
   /** `serve --confirmations`: the finality depth for every chain. */
   commandLineConfirmations?: number | undefined
   /** The connection's own confirmation count; null: the chain's default. */
@@ -30,8 +35,6 @@ export interface LiveConnectionOptions {
   /** eth_chainId remembered from the last connect, so the chain's defaults apply before the socket is up. */
   chainId?: number | null | undefined
   maxReorgDepth?: number | undefined
-  /** Whether this instance captures the connection (false: another instance sharing the store does, this one follows). */
-  capturing?: boolean | undefined
   log: (message: string) => void
 }
 
@@ -43,9 +46,14 @@ export interface LiveConnectionEvents {
   chainId: [number]
 }
 
+/** Who keeps the chain this turn: this instance's tracker (capturing), or the store's change feed (another instance captures). */
+type Keeper = { kind: 'capture'; tracker: ChainTracker } | { kind: 'follow'; followed: FollowedChain }
+
 export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
   readonly pool: ConnectionPool
-  readonly tracker: ChainTracker
+  /** The chain watches use, the same across turns (chain/connection-chain.ts). */
+  readonly chain: ConnectionChain
+  private keeper: Keeper | null = null
   private heads: SubscriptionHandle | null = null
   private headNumber: number | null = null
   private headTimestamp: number | null = null
@@ -72,17 +80,87 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       log: (message) => options.log(`[connection ${options.id}] ${message}`),
     })
     this.pool.on('status', () => this.emit('status', this.getStatus()))
-    this.tracker = new ChainTracker({
-      store: options.chainStore,
-      pool: this.pool,
-      confirmations: () => confirmationsFor(this.chainId, this.confirmationOverrides()),
-      ...(options.maxReorgDepth !== undefined ? { maxReorgDepth: options.maxReorgDepth } : {}),
-      log: (message) => options.log(`[connection ${options.id}] ${message}`),
-    })
+    this.chain = new ConnectionChain(() => new Error(`connection ${options.id} is between turns: nobody keeps its chain yet`))
     // After any reconnect the tracker fills the gap from its cursor before live events resume.
-    this.pool.on('ready', () => this.tracker.poke())
+    this.pool.on('ready', () => {
+      if (this.keeper?.kind === 'capture') this.keeper.tracker.poke()
+    })
     // Every (re)connect: the endpoint may now serve another chain.
     this.pool.on('ready', () => void this.learnChainId())
+    if (options.chainStore) this.capture(options.chainStore)
+  }
+
+  /** The chain tracker, while this instance captures the connection. */
+  get tracker(): ChainTracker {
+    if (this.keeper?.kind !== 'capture') throw new Error(`connection ${this.options.id} is not captured by this instance`)
+    return this.keeper.tracker
+  }
+
+  get capturing(): boolean {
+    return this.keeper?.kind === 'capture'
+  }
+
+  /** This instance captures the connection from now on, into `store` (after leaveTurn(), if it followed it). */
+  capture(store: ChainStore): void {
+    if (this.keeper) throw new Error(`connection ${this.options.id}: leave the turn before taking another`)
+    const tracker = new ChainTracker({
+      store,
+      pool: this.pool,
+      confirmations: () => confirmationsFor(this.chainId, this.confirmationOverrides()),
+      ...(this.options.maxReorgDepth !== undefined ? { maxReorgDepth: this.options.maxReorgDepth } : {}),
+      log: (message) => this.options.log(`[connection ${this.options.id}] ${message}`),
+    })
+    this.keeper = { kind: 'capture', tracker }
+    this.chain.setSource(tracker)
+    if (this.started && !this.stopped) {
+      void this.subscribeHeads()
+      if (this.pool.getStatus().state === 'connected') tracker.poke()
+    }
+    this.emit('status', this.getStatus())
+  }
+
+  /** Another instance captures the connection: its chain is followed from the store (after leaveTurn(), if this one captured it). */
+  follow(store: FollowedChainStore): void {
+    if (this.keeper) throw new Error(`connection ${this.options.id}: leave the turn before taking another`)
+    const followed = new FollowedChain(store, {
+      chainId: () => this.knownChainId(),
+      log: (message) => this.options.log(`[connection ${this.options.id}] ${message}`),
+    })
+    this.keeper = { kind: 'follow', followed }
+    this.chain.setSource(followed)
+    // Anything committed between the store's read and its first notification.
+    followed.poke()
+    this.emit('status', this.getStatus())
+  }
+
+  /** Ends this turn: the tracker (and the head subscription) or the following stop; watches wait for the next keeper. */
+  async leaveTurn(): Promise<void> {
+    const keeper = this.keeper
+    if (!keeper) return
+    this.keeper = null
+    this.chain.setSource(null)
+    if (keeper.kind === 'capture') {
+      keeper.tracker.stop()
+      await keeper.tracker.idle().catch(() => undefined)
+      const heads = this.heads
+      this.heads = null
+      await heads?.release()
+    } else await keeper.followed.stop()
+    this.emit('status', this.getStatus())
+  }
+
+  private chainIdAnswer: Promise<number> | null = null
+
+  /** The chain id as learnt on connecting, or asked now (once; a failed answer is asked again next time). */
+  private knownChainId(): Promise<number> {
+    if (this.chainId !== null) return Promise.resolve(this.chainId)
+    this.chainIdAnswer ??= this.pool.request<unknown>('eth_chainId', [], 10_000).then((answer) => {
+      if (typeof answer !== 'string' || !/^0x[0-9a-f]{1,13}$/i.test(answer))
+        throw new Error(`the upstream answered eth_chainId with ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
+      return Number(answer)
+    })
+    this.chainIdAnswer.catch(() => (this.chainIdAnswer = null))
+    return this.chainIdAnswer
   }
 
   /** A new count applies from the next finality update; blocks already final stay final. */
@@ -118,9 +196,12 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     return this.options.id
   }
 
+  private started = false
+
   start(): void {
+    this.started = true
     this.pool.start()
-    void this.subscribeHeads()
+    if (this.keeper?.kind === 'capture') void this.subscribeHeads()
     void this.pollSyncing()
   }
 
@@ -139,9 +220,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.syncingTimer) clearTimeout(this.syncingTimer)
-    this.tracker.stop()
-    await this.tracker.idle().catch(() => undefined)
-    await this.heads?.release()
+    await this.leaveTurn()
     await this.pool.stop()
   }
 
@@ -159,24 +238,33 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
       syncing: this.syncing,
       sockets: pool.sockets,
       upstreamSubscriptions: pool.upstreamSubscriptions,
-      capturing: this.options.capturing === false ? 'elsewhere' : 'here',
+      capturing: this.keeper === null ? null : this.keeper.kind === 'capture' ? 'here' : 'elsewhere',
     }
   }
 
+  /** The chain-head subscription of the capturing turn `keeper` (a turn that ended meanwhile gives it back). */
   private async subscribeHeads(): Promise<void> {
+    const keeper = this.keeper
+    const current = (): boolean => !this.stopped && this.keeper === keeper && keeper?.kind === 'capture'
+    if (!current() || this.heads) return
     try {
-      this.heads = await this.pool.acquire(
+      const heads = await this.pool.acquire(
         ['newHeads'],
-        (raw) => this.onHead(raw),
+        (raw) => {
+          if (current()) this.onHead(raw)
+        },
         (error) => {
           this.headError = `newHeads subscription lost: ${error.message}`
-          if (!this.stopped) setTimeout(() => void this.subscribeHeads(), 5_000).unref()
+          if (this.heads === heads) this.heads = null
+          if (current()) setTimeout(() => void this.subscribeHeads(), 5_000).unref()
         },
       )
+      if (current() && !this.heads) this.heads = heads
+      else await heads.release()
     } catch (error) {
       this.headError = `newHeads: ${error instanceof Error ? error.message : String(error)}`
       this.emit('status', this.getStatus())
-      if (!this.stopped) setTimeout(() => void this.subscribeHeads(), 5_000).unref()
+      if (current()) setTimeout(() => void this.subscribeHeads(), 5_000).unref()
     }
   }
 
@@ -193,7 +281,7 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     this.headTimestamp = parsed.head.timestamp
     this.emit('head', parsed.head, raw)
     // The notification is the header: the tracker uses it as is when it extends its cursor.
-    this.tracker.noteHead(raw)
+    if (this.keeper?.kind === 'capture') this.keeper.tracker.noteHead(raw)
     this.emit('status', this.getStatus())
     // newHeads carries no transaction count; ask without holding up the head.
     this.pool

@@ -10,11 +10,12 @@ import path from 'node:path'
 import type { Pool } from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestDatabase, postgresSkipReason } from '../../../test/helpers/postgres-test-database'
+import { waitFor } from '../../../test/helpers/scripted-server'
 import type { BlockWithLogs, ChainLog, ChainStore } from './chain-store'
 import { openDatabase, type Db } from './database'
 import { EventStore } from './event-store'
 import { ChangeFeed, type ChainChanged } from './postgres/change-feed'
-import { ChainMovedError, PostgresChainStore } from './postgres/chain-store'
+import { ChainMovedError, PostgresChainStore, PostgresFollowedChain } from './postgres/chain-store'
 import { openPostgres } from './postgres/database'
 import { SqliteChainStore } from './sqlite-chain-store'
 
@@ -352,23 +353,63 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     expect(next.cursor()).toMatchObject({ number: 13 })
   })
 
-  it('gives a follower the stored chain to go on from in memory, writing nothing', async () => {
+  it('brings a follower up to date with what the capturer stores: new blocks, a reorg, finality, and a filter it asked for', async () => {
     const pool = await postgresWithConnection()
-    const leader = await PostgresChainStore.open(pool, 1)
+    const feed = new ChangeFeed(pool, { reconnectDelayMs: 50 })
+    cleanups.push(() => feed.close())
+    await feed.start()
+    const leader = await PostgresChainStore.open(pool, 1, { feed })
+    cleanups.push(() => leader.close())
     await chainTo(leader, 12)
-    const follower = await PostgresChainStore.open(pool, 1, { inMemory: true })
+    const follower = await PostgresFollowedChain.open(pool, 1, { feed, owner: 'test follower' })
+    cleanups.push(() => follower.close())
+    let changes = 0
+    follower.onChanged(() => (changes += 1))
     expect(follower.cursor()).toMatchObject({ number: 12, hash: hash(12) })
-    // The follower's own tracker moves on: a reorg of 12 and two blocks on the new branch, finality.
-    await follower.orphanAbove({ number: 11, hash: hash(11) })
-    await follower.appendBlocks([block(12, [log(12, 0, 1)], 1, 0), block(13, [], 1)], 10)
-    await follower.setFinalized(11)
-    expect(follower.cursor()).toMatchObject({ number: 13, hash: hash(13, 1), finalized: 11 })
+    expect(follower.canonicalLogs(10, 12)).toHaveLength(6)
+
+    // The capturer's tracker: a reorg of 12, two blocks on the new branch, finality.
+    await leader.orphanAbove({ number: 11, hash: hash(11) })
+    await leader.appendBlocks([block(12, [log(12, 0, 1)], 1, 0), block(13, [], 1)], 10)
+    await leader.setFinalized(11)
+    await waitFor('the follower told three times', () => changes >= 3)
+    const caught = await follower.catchUp()
+    expect(caught.ancestor).toEqual({ number: 11, hash: hash(11) })
+    expect(keys(caught.orphaned)).toEqual([[hash(12), '12:0', '12:1']])
+    expect(keys(caught.appended)).toEqual([[hash(12, 1), '12:0'], [hash(13, 1)]])
+    expect(caught.finalized).toBe(11)
+    expect(follower.cursor()).toEqual({ firstBlock: 10, number: 13, hash: hash(13, 1), finalized: 11 })
     expect(follower.branchOf(hash(12))).toMatchObject({ state: 'orphaned', ancestor: 11 })
-    expect(follower.canonicalLogs(12, 13).map((l) => l.blockHash)).toEqual([hash(12, 1)])
-    // Nothing of it is stored: the leader's chain is as the leader left it.
-    expect((await pool.query('SELECT number, hash, finalized FROM chain_cursor')).rows).toEqual([{ number: 12, hash: hash(12), finalized: -1 }])
-    expect((await pool.query('SELECT count(*)::int AS n FROM chain_blocks WHERE NOT canonical OR number > 12')).rows).toEqual([{ n: 0 }])
-    await leader.appendBlocks([block(13, [])], 10)
-    expect(leader.cursor()).toMatchObject({ number: 13, hash: hash(13) })
+    // Final blocks below the finalized one leave the window; the finalized block stays, the anchor.
+    expect(follower.oldestCanonical()).toBe(11)
+    // Nothing new: nothing changes.
+    expect(await follower.catchUp()).toEqual({ orphaned: [], ancestor: null, appended: [], finalized: null, activeFilters: new Set() })
+
+    // A filter the follower asks for: the capturer hears of it, stores its matches in the blocks held, and marks it active with them.
+    const key = follower.shareFilter({ address: [KEPT] })
+    await waitFor('the capturer hears of the filter', () => leader.sharedFilters().length === 1)
+    expect(leader.sharedFilters()[0]!.filter).toEqual({ address: [KEPT] })
+    expect((await follower.catchUp()).activeFilters).toEqual(new Set())
+    await leader.insertLogs([log(13, 4, 1, KEPT)], [leader.sharedFilters()[0]!.id])
+    const activated = await follower.catchUp()
+    expect(activated.activeFilters).toEqual(new Set([key]))
+    expect(follower.canonicalLogs(13, 13).map((l) => `${l.address}:${l.logIndex}`)).toEqual([`${KEPT}:4`])
+
+    // Dropped: the capturer stops fetching it. The follower wrote nothing of the chain.
+    follower.unshareFilter(key)
+    await waitFor('the capturer hears it went', () => leader.sharedFilters().length === 0)
+    expect((await pool.query('SELECT number, hash, finalized FROM chain_cursor')).rows).toEqual([{ number: 13, hash: hash(13, 1), finalized: 11 }])
+  })
+
+  it('ignores a filter row no Tidewatch wrote, and drops filters no follower refreshed', async () => {
+    const pool = await postgresWithConnection()
+    await pool.query(`INSERT INTO stream_filters (connection_id, filter_json, owner, seen_at) VALUES
+      (1, 'not json', 'x', 0), (1, '{"address":["0xnot-an-address"]}', 'x', 0), (1, '{"address":["${KEPT}"]}', 'x', 0)`)
+    const leader = await PostgresChainStore.open(pool, 1, { filterSweepMs: 50 })
+    cleanups.push(() => leader.close())
+    expect(leader.sharedFilters().map((f) => f.filter)).toEqual([{ address: [KEPT] }])
+    // seen_at 0 is long past FILTER_EXPIRY_MS: swept.
+    await waitFor('the stale rows swept', () => leader.sharedFilters().length === 0)
+    expect((await pool.query('SELECT count(*)::int AS n FROM stream_filters')).rows).toEqual([{ n: 0 }])
   })
 })

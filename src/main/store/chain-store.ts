@@ -27,6 +27,23 @@ export interface ChainLog {
   raw: Record<string, unknown>
 }
 
+/** Which logs a watch wants (eth_getLogs' address and topics, lowercase). */
+export interface LogFilter {
+  /** Lowercase addresses; absent = any. */
+  address?: string[]
+  /** Position-wise: null = any, array = any of (lowercase). */
+  topics?: (string[] | null)[]
+}
+
+/**
+ * A filter another instance sharing the store registered for its /v1/stream and /v1/rpc
+ * clients (PostgreSQL's followers): the capturing instance fetches and stores its logs too.
+ */
+export interface SharedFilter {
+  id: number
+  filter: LogFilter
+}
+
 export interface Cursor {
   firstBlock: number
   number: number
@@ -92,8 +109,15 @@ export interface ChainStore {
   settled(): Promise<boolean>
   /** Stores canonical blocks (in chain order) with all their logs and advances the cursor to the last, atomically. */
   appendBlocks(blocks: BlockWithLogs[], firstBlock: number): Promise<void>
-  /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). */
-  insertLogs(logs: ChainLog[]): Promise<void>
+  /**
+   * Logs of blocks already stored (a filter registered late: its matches in the non-final
+   * range). `completes`: the shared filters these are the matches of, active from this write on.
+   */
+  insertLogs(logs: ChainLog[], completes?: readonly number[]): Promise<void>
+  /** Filters other instances sharing the store asked for (none on SQLite, whose file one process owns). */
+  sharedFilters(): readonly SharedFilter[]
+  /** Calls `listener` when sharedFilters() changes; returns the unsubscribe. */
+  onSharedFiltersChanged(listener: () => void): () => void
   /** Marks canonical blocks above `ancestor` (and their logs) orphaned and moves the cursor there; returns them newest first. */
   orphanAbove(ancestor: { number: number; hash: string }): Promise<BlockWithLogs[]>
   /** Finality moved to `number` (never back). */
@@ -120,6 +144,39 @@ export interface ChainStore {
   /** Every canonical log in [from, to], in order. */
   canonicalLogs(from: number, to: number): ChainLog[]
 }
+
+/** What a follower's window changed by since its last catch-up (FollowedChainStore.catchUp). */
+export interface ChainChanges {
+  /** Blocks that left the canonical chain, newest first, with their logs; `ancestor` is where the chain forks. */
+  orphaned: BlockWithLogs[]
+  ancestor: { number: number; hash: string } | null
+  /** New canonical blocks with their logs, oldest first. */
+  appended: BlockWithLogs[]
+  /** The finalized block, when it moved. */
+  finalized: number | null
+  /** This follower's shared filters (by the key shareFilter gave) whose matches the store holds for every non-final canonical block. */
+  activeFilters: ReadonlySet<number>
+}
+
+/**
+ * A connection's chain as another instance captures it (PostgreSQL): the window the capturer
+ * stored, read at open and brought up to date by `catchUp` whenever the change feed says the
+ * chain changed. Its filters are registered in the store for the capturer to fetch.
+ */
+export interface FollowedChainStore extends ChainReads {
+  /** Reads what the capturer committed since the last call and applies it to the window. */
+  catchUp(): Promise<ChainChanges>
+  /** Calls `listener` when a catch-up is due (the capturer committed a change, or the feed was lost and found again). */
+  onChanged(listener: () => void): () => void
+  /** Asks the capturer to fetch and store this filter's logs; returns its key (ChainChanges.activeFilters). */
+  shareFilter(filter: LogFilter): number
+  unshareFilter(key: number): void
+  /** Stops following: listeners, timers and this follower's shared filters go. */
+  close(): Promise<void>
+}
+
+/** What a watch reads of a chain store: answered at once, from the file or the window held in memory. */
+export type ChainReads = Pick<ChainStore, 'cursor' | 'oldestCanonical' | 'blockAt' | 'canonicalHash' | 'canonicalRange' | 'branchOf' | 'canonicalLogs'>
 
 /**
  * The log object to send: the upstream's own, unchanged, or with `removed: true` when a

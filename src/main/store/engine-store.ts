@@ -11,7 +11,7 @@
  */
 import type { Head } from '../../shared/contract'
 import type { CaptureWriter, EventsCommitted } from './capture-writer'
-import type { ChainStore, StoredLog } from './chain-store'
+import type { ChainStore, FollowedChainStore, StoredLog } from './chain-store'
 import type { AbiStoreApi } from './abi-store'
 import type { ConnectionStoreApi } from './connection-store'
 import type { WriteGate } from './database'
@@ -60,15 +60,15 @@ export interface EventsApi extends CaptureWriter {
 
 /**
  * Told when this instance may capture a connection, and when it must stop (PostgreSQL:
- * another instance captures it). Between turns an instance follows the connection: it keeps
- * its own socket and chain tracker for /v1/stream and /v1/rpc, over a chain store that starts
- * from what the store holds and keeps its own blocks in memory, and captures nothing.
+ * another instance captures it). Between turns an instance follows the connection: its
+ * /v1/stream and /v1/rpc clients are served from the chain the capturer stores, as the change
+ * feed announces it (FollowedChainStore), and it captures nothing.
  */
 export interface CaptureTurn {
   /** This instance captures the connection now, into `chain` (loaded with what the store holds). */
   capture(chain: ChainStore): void
-  /** Another instance captures the connection: follow it over `chain` (writes stay in memory). */
-  follow(chain: ChainStore): void
+  /** Another instance captures the connection: follow the chain it stores. */
+  follow(chain: FollowedChainStore): void
   /** Stop capturing at once: another instance may already be capturing. `follow` comes next. */
   stop(reason: string): void
 }

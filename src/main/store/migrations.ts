@@ -250,4 +250,22 @@ export const migrations: readonly Migration[] = [
         WHERE substr(payload, 1, 1) = '{' AND json_valid(payload) AND json_extract(payload, '$.transaction.to') IS NOT NULL;
     `,
   },
+  {
+    version: 14,
+    name: 'filters of stream clients on instances that follow a shared store',
+    sql: `
+      -- A follower (another instance reading a shared PostgreSQL store) registers its /v1/stream and /v1/rpc
+      -- clients' log filters here, so the capturing instance fetches and stores their logs; active once the
+      -- capturer holds their matches for every non-final block. One process owns a SQLite file: it stays empty there.
+      CREATE TABLE stream_filters (
+        id INTEGER PRIMARY KEY,
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        filter_json TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 0,
+        seen_at INTEGER NOT NULL
+      );
+      CREATE INDEX stream_filters_by_connection ON stream_filters (connection_id);
+    `,
+  },
 ]

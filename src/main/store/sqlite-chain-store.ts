@@ -12,6 +12,7 @@ import {
   type ChainBranch,
   type ChainLog,
   type ChainStore,
+  type SharedFilter,
   type Cursor,
   type StoredLog,
   type StoredLogRow,
@@ -114,7 +115,16 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /** Logs of blocks already stored (a filter registered late: its matches in the non-final range). Resolves once committed. */
-  async insertLogs(logs: ChainLog[]): Promise<void> {
+  /** `completes` is for shared filters, which a SQLite store never has (one process owns the file). */
+  sharedFilters(): readonly SharedFilter[] {
+    return []
+  }
+
+  onSharedFiltersChanged(): () => void {
+    return () => undefined
+  }
+
+  async insertLogs(logs: ChainLog[], _completes?: readonly number[]): Promise<void> {
     if (logs.length === 0) return
     const ops: FlatOps = []
     for (const log of logs) pushChainLogRow(ops, CHAIN_WRITE.log, this.connectionId, log)

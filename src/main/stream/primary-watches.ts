@@ -11,7 +11,7 @@ export function primaryWatchProvider(engine: Engine, connectionId: () => number 
     const id = connectionId()
     const live = id === null ? undefined : engine.connections.liveConnection(id)
     if (!live) throw new NoUpstreamError('No upstream connection is running for the stream API; add or start a connection and try again')
-    return createTrackerWatchProvider(live.tracker, live.pool)
+    return createTrackerWatchProvider(live.chain, live.pool)
   }
   return {
     latestBlock: () => current().latestBlock(),

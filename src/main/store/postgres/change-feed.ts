@@ -27,10 +27,14 @@ export const MAX_NOTIFY_PAYLOAD_BYTES = 7_999
 export const CONFIG_TABLES = ['connections', 'subscriptions', 'watchlist', 'abis', 'settings', 'token_metadata'] as const
 export type ConfigTable = (typeof CONFIG_TABLES)[number]
 
-/** The tracker's chain of a connection changed: blocks appended up to `number` (the new head), orphaned above it, or finalized up to it. */
+/**
+ * The tracker's chain of a connection changed: blocks appended up to `number` (the new head),
+ * orphaned above it, or finalized up to it; or `filters`: a follower registered or dropped a
+ * stream filter, or the capturer holds a filter's matches now (number 0).
+ */
 export interface ChainChanged {
   connectionId: number
-  kind: 'blocks' | 'orphaned' | 'finalized'
+  kind: 'blocks' | 'orphaned' | 'finalized' | 'filters'
   number: number
   hash?: string
 }
@@ -71,7 +75,7 @@ const payloadSchema = z.discriminatedUnion('change', [
   z.object({
     change: z.literal('chain'),
     connectionId: id,
-    kind: z.enum(['blocks', 'orphaned', 'finalized']),
+    kind: z.enum(['blocks', 'orphaned', 'finalized', 'filters']),
     number: z.number().int().nonnegative(),
     hash: z.string().optional(),
   }),

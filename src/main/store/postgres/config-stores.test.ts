@@ -491,9 +491,9 @@ describe.skipIf(postgresSkipReason)('configuration stores: PostgreSQL only', () 
   it('two instances adding at once never get the same id, and each sees every row after reloading', async () => {
     const database = await testDatabase()
     const box = secrets()
-    // Small blocks, so both draw more of them while adding (16: a refill has 8 adds to arrive, on a busy test machine too).
-    const a = await openInstance(database, box, { idBlockSize: 16 })
-    const b = await openInstance(database, box, { idBlockSize: 16 })
+    // Small blocks, so both draw another while adding 30 (32: a refill has 16 adds to arrive; 16 left too few on a loaded CI machine).
+    const a = await openInstance(database, box, { idBlockSize: 32 })
+    const b = await openInstance(database, box, { idBlockSize: 32 })
     const adding = async (instance: PostgresInstance, name: string) => {
       const ids: number[][] = []
       for (let n = 0; n < 30; n++) {

@@ -23,7 +23,7 @@ import type { SecretBox } from '../secret-box'
 import { FileSettingsStore } from '../file-settings-store'
 import { retryDelay, StorageHealth } from '../storage-health'
 import { ChangeFeed } from './change-feed'
-import { PostgresChainStore } from './chain-store'
+import { PostgresChainStore, PostgresFollowedChain } from './chain-store'
 import { PostgresCaptureWriter } from './capture-writer'
 import { PostgresConfigStores } from './config-stores'
 import { openPostgres, type PostgresPool } from './database'
@@ -209,6 +209,12 @@ class PostgresEngineStore implements EngineStore {
   captureTurns(connectionId: number, turn: CaptureTurn): () => Promise<void> {
     const leadership = new ConnectionLeadership(this.pool, connectionId, { ...this.options.leadership, log: this.options.log })
     let released = false
+    // The chain of the turn now: its listeners and timers go when the turn changes.
+    let held: { close(): unknown } | undefined
+    const hold = (chain: { close(): unknown }): void => {
+      void held?.close()
+      held = chain
+    }
     // Turns change one after the other, each opening its chain first.
     let changing = Promise.resolve()
     const next = (change: () => Promise<void>): void => {
@@ -223,9 +229,12 @@ class PostgresEngineStore implements EngineStore {
       next(async () => {
         if (released || leadership.isLeader) return
         try {
-          const chain = await PostgresChainStore.open(this.pool, connectionId, { inMemory: true })
+          const chain = await PostgresFollowedChain.open(this.pool, connectionId, { feed: this.feed, owner: this.origin, log: this.options.log })
           followFailures = 0
-          if (!released && !leadership.isLeader) turn.follow(chain)
+          if (!released && !leadership.isLeader) {
+            hold(chain)
+            turn.follow(chain)
+          } else await chain.close()
         } catch (error) {
           const retryInMs = retryDelay(followFailures++)
           this.options.log(`connection ${connectionId}: cannot read its stored chain to follow it (${describeError(error)}); trying again in ${retryInMs} ms`)
@@ -242,6 +251,7 @@ class PostgresEngineStore implements EngineStore {
           await this.config.reload('subscriptions')
           await this.capture.settle()
           const chain = await PostgresChainStore.open(this.pool, connectionId, {
+            feed: this.feed,
             settleCaptured: async () => {
               await this.capture.settle()
               return this.capture.pendingCount === 0
@@ -250,8 +260,9 @@ class PostgresEngineStore implements EngineStore {
           captureFailures = 0
           if (!released && leadership.isLeader) {
             this.options.log(`connection ${connectionId}: this instance captures it now`)
+            hold(chain)
             turn.capture(chain)
-          }
+          } else chain.close()
         } catch (error) {
           const retryInMs = retryDelay(captureFailures++)
           this.options.log(`connection ${connectionId}: cannot read its stored chain to capture it (${describeError(error)}); trying again in ${retryInMs} ms`)
@@ -271,6 +282,7 @@ class PostgresEngineStore implements EngineStore {
       clearTimeout(followTimer)
       clearTimeout(captureTimer)
       await leadership.release()
+      await held?.close()
     }
   }
 

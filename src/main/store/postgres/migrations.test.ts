@@ -25,6 +25,7 @@ const FLAG_COLUMNS = new Set([
   'events.removed',
   'chain_blocks.canonical',
   'chain_logs.canonical',
+  'stream_filters.active',
 ])
 
 interface Column {
@@ -205,6 +206,7 @@ describe.skipIf(postgresSkipReason)('PostgreSQL migrations', () => {
           'events',
           'heads',
           'settings',
+          'stream_filters',
           'streams',
           'subscriptions',
           'token_metadata',
