@@ -98,9 +98,7 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
       // Without its chain the demo endpoint would only retry a dead port (a shared store's connections are the capturers'; left alone).
       await engine.connections.remove(savedDemo.id)
     }
-    if (options.rpcUrl && !engine.connections.find((c) => c.url === options.rpcUrl)) {
-      engine.connections.add({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
-    }
+    if (options.rpcUrl) await engine.connections.ensure({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
     engine.start()
   } catch (error) {
     await engine.close()

@@ -55,7 +55,10 @@ export class ConnectionsService {
   private started = false
 
   constructor(
-    private readonly store: Pick<EngineStore, 'connections' | 'heads' | 'health' | 'writeGate' | 'captureTurns' | 'forgetChain' | 'deleteCaptured'>,
+    private readonly store: Pick<
+      EngineStore,
+      'connections' | 'heads' | 'health' | 'writeGate' | 'captureTurns' | 'serialized' | 'forgetChain' | 'deleteCaptured'
+    >,
     private readonly settings: LiveConnectionSettings,
     private readonly hooks: ConnectionHooks,
     private readonly log: (message: string) => void,
@@ -110,6 +113,17 @@ export class ConnectionsService {
     this.log(`added connection ${connection.id} ${redactUrl(input.url)}`)
     this.connect(connection)
     return this.withStatus(connection)
+  }
+
+  /**
+   * The saved connection to `input.url`, added when there is none: once, however many
+   * instances sharing the store start with the same endpoint at the same moment.
+   */
+  ensure(input: NewConnection): Promise<ConnectionWithStatus> {
+    return this.store.serialized(() => {
+      const saved = this.find((connection) => connection.url === input.url)
+      return saved ? this.withStatus(saved) : this.add(input)
+    })
   }
 
   /** Sets the connection's own confirmation count (null: the chain's default); a live connection uses it from its next finality update. */

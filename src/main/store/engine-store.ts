@@ -94,6 +94,13 @@ export interface EngineStore {
    * after each loss. The returned function gives the turn up (and waits until it is given up).
    */
   captureTurns(connectionId: number, turn: CaptureTurn): () => Promise<void>
+  /**
+   * Runs `step` while no other instance sharing the store runs one, with the configuration
+   * read afresh first and the step's writes stored before the next step starts: a find-or-add
+   * (serve's --rpc at start) then adds once however many instances start together. SQLite: at
+   * once (one process owns the file).
+   */
+  serialized<T>(step: () => T | Promise<T>): Promise<T>
   /** Everything learned from one connection's chain: heads, the tracker's blocks and cursor, captured events, token metadata, watch positions. */
   forgetChain(connectionId: number): MaybePromise<void>
   /** A removed connection's captured events and heads. */

@@ -111,6 +111,11 @@ export class TidewatchStore implements EngineStore {
     return () => Promise.resolve()
   }
 
+  /** One process owns the file: nothing else runs a step beside this one. */
+  async serialized<T>(step: () => T | Promise<T>): Promise<T> {
+    return step()
+  }
+
   /** A removed connection's captured events (its heads go with its row). */
   deleteCaptured(connectionId: number): void {
     this.heads.flush()

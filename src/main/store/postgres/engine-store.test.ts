@@ -87,6 +87,33 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresEngineStore turns', (
     expect('appendBlocks' in followed).toBe(false)
   })
 
+  it('runs serialized steps one instance at a time, each reading what the last stored: a find-or-add started together adds once', async () => {
+    const database = await createTestDatabase()
+    cleanups.push(() => database.drop())
+    const dirs = ['a', 'b'].map((name) => fs.mkdtempSync(path.join(os.tmpdir(), `tw-pg-step-${name}-`)))
+    cleanups.push(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })))
+    createKeyFileSecretBox(dirs[0]!)
+    fs.copyFileSync(path.join(dirs[0]!, 'secret.key'), path.join(dirs[1]!, 'secret.key'))
+    const log = (): void => undefined
+    const listeners = { onHeadsCommitted: log, onEventsCommitted: log, onStoreError: log, onBacklog: log, log }
+    const stores = await Promise.all(
+      dirs.map(async (dataDir) => (await openPostgresEngineStore(database.url, { secrets: createKeyFileSecretBox(dataDir), dataDir, log }))(listeners)),
+    )
+    for (const store of stores) cleanups.push(() => store.close())
+    // Both instances hold an empty copy of the table: without the lock each would add.
+    const url = 'ws://node.example:8546'
+    const findOrAdd = (store: EngineStore) => () =>
+      store.connections.list().find((c) => c.url === url)?.id ?? store.connections.add({ name: 'n', url, kind: 'user' }).id
+    const ids = await Promise.all([...stores, ...stores].map((store) => store.serialized(findOrAdd(store))))
+    expect(new Set(ids).size).toBe(1)
+    const admin = await connectPostgres(database.url)
+    cleanups.push(() => admin.end())
+    expect((await admin.query('SELECT count(*)::int AS n FROM connections')).rows).toEqual([{ n: 1 }])
+    // A step that fails lets the next one run.
+    await expect(stores[0]!.serialized(() => Promise.reject(new Error('step failed')))).rejects.toThrow('step failed')
+    expect(await stores[1]!.serialized(() => stores[1]!.connections.list().length)).toBe(1)
+  })
+
   it('refuses a store whose endpoint URLs another key sealed, saying which key to copy, and leaves no session open', async () => {
     const database = await createTestDatabase()
     cleanups.push(() => database.drop())

@@ -22,7 +22,7 @@ import { redactUrl } from '../../redact-url'
 import type { SecretBox } from '../secret-box'
 import { FileSettingsStore } from '../file-settings-store'
 import { retryDelay, StorageHealth } from '../storage-health'
-import { ChangeFeed } from './change-feed'
+import { CONFIG_TABLES, ChangeFeed } from './change-feed'
 import { PostgresChainStore, PostgresFollowedChain } from './chain-store'
 import { PostgresCaptureWriter } from './capture-writer'
 import { PostgresConfigStores } from './config-stores'
@@ -32,6 +32,9 @@ import { PostgresHeadStore } from './head-store'
 import { ConnectionLeadership, type ConnectionLeadershipOptions } from './leadership'
 import { PostgresRetentionStore } from './retention-store'
 import { describeError, sessionApplicationName } from './session'
+
+/** pg_advisory_lock(int, int) keys of serialized configuration steps: "tidc" in ASCII (leadership and migrations use "tide"), then 0. */
+const CONFIGURATION_STEP_LOCK = [0x74696463, 0] as const
 
 export interface PostgresEngineStoreOptions {
   secrets: SecretBox
@@ -197,7 +200,7 @@ class PostgresEngineStore implements EngineStore {
     })
     // Notifications sent while the feed was down are lost: read everything again.
     feed.on('resync', () => {
-      for (const table of ['connections', 'subscriptions', 'watchlist', 'abis', 'settings', 'token_metadata'] as const)
+      for (const table of CONFIG_TABLES)
         void config.reload(table).then(
           () => listeners.onConfigChanged?.(table),
           () => undefined,
@@ -283,6 +286,29 @@ class PostgresEngineStore implements EngineStore {
       clearTimeout(captureTimer)
       await leadership.release()
       await held?.close()
+    }
+  }
+
+  async serialized<T>(step: () => T | Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let unlocked = false
+    try {
+      await client.query('SELECT pg_advisory_lock($1, $2)', [...CONFIGURATION_STEP_LOCK])
+      try {
+        // What an instance that held the lock before wrote is read before this step decides anything.
+        await Promise.all(CONFIG_TABLES.map((table) => this.config.reload(table)))
+        const result = await step()
+        await this.config.settled()
+        return result
+      } finally {
+        unlocked = await client.query('SELECT pg_advisory_unlock($1, $2)', [...CONFIGURATION_STEP_LOCK]).then(
+          () => true,
+          () => false,
+        )
+      }
+    } finally {
+      // A session whose unlock failed is closed, not pooled: the lock goes with it.
+      client.release(!unlocked)
     }
   }
 
