@@ -111,7 +111,11 @@ describe.skipIf(postgresSkipReason !== undefined)('a serve instance following a 
       await subscriber.untilResults(subscription, 2, 30_000)
 
       // Through the store: the follower holds no upstream subscription, and its clients' filter is registered for the capturer.
-      expect((await status()).upstreamSubscriptions).toBe(0)
+      const following = await status()
+      expect(following.upstreamSubscriptions).toBe(0)
+      // Its head is the stored chain's.
+      expect(following.headNumber).toBeGreaterThan(from)
+      expect(following.headTimestamp).toBeGreaterThan(0)
       const filters = await admin.query<{ filter_json: string; active: boolean }>('SELECT filter_json, active FROM stream_filters')
       expect(filters.rows.length).toBeGreaterThanOrEqual(1)
       expect(filters.rows.every((row) => row.active && (JSON.parse(row.filter_json) as { address: string[] }).address[0] === token)).toBe(true)
@@ -141,7 +145,7 @@ describe.skipIf(postgresSkipReason !== undefined)('a serve instance following a 
       const expected = await rpc<{ blockHash: string; logIndex: string }[]>('eth_getLogs', [
         { address: token, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` },
       ])
-      expect(expected.length).toBeGreaterThan(10)
+      expect(expected.length).toBeGreaterThan(3)
       expect([...logView(streamed).keys()].sort()).toEqual(logKeys(expected))
 
       const results = (subscriber.results(subscription) as WireLog[]).filter((log) => Number(log.blockNumber) <= end)

@@ -129,7 +129,21 @@ describe.skipIf(postgresSkipReason !== undefined)('serve instances sharing a Pos
         { address: token, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${end.toString(16)}` },
       ])
       const combined = [...kept, ...client.of('r')].filter((m) => m.type !== 'log' || Number(m.data.block_number) <= end)
-      expect([...logView(combined).keys()].sort()).toEqual(logKeys(expected))
+      const view = [...logView(combined).keys()].sort()
+      if (JSON.stringify(view) !== JSON.stringify(logKeys(expected))) {
+        const line = (m: StreamMessage) =>
+          `${m.type} ${String(m.data.block_number)} ${String(m.data.block_hash ?? '').slice(0, 10)}${m.data.removed ? ' removed' : ''}`
+        console.log(
+          `[shared store] the stream's view differs from eth_getLogs\nextra: ${view.filter((k) => !logKeys(expected).includes(k)).join(' ')}\nmissing: ${logKeys(
+            expected,
+          )
+            .filter((k) => !view.includes(k))
+            .join(
+              ' ',
+            )}\nkept:\n${kept.map(line).join('\n')}\nresumed:\n${client.of('r').map(line).join('\n')}\nthird instance:\n${third.output().slice(-6_000)}\nsecond:\n${second.output().slice(-3_000)}`,
+        )
+      }
+      expect(view).toEqual(logKeys(expected))
       expect(client.of('r').filter((m) => m.type === 'error')).toEqual([])
       client.close()
 

@@ -137,6 +137,13 @@ describe('ConnectionChain', () => {
     // The new keeper is behind, its top on another branch: everything above where both agree goes.
     chain.setSource(new FakeKeeper([block(10), block(11), block(12, 2, 0)]))
     expect(reorgs.at(-1)).toEqual({ orphaned: [14, 13, 12], ancestor: { number: 11, hash: hash(11) } })
+    // Between turns nobody keeps the chain; the next keeper is compared with the last one all the same.
+    const ending = new FakeKeeper([block(10), block(11), block(12, 2, 0), block(13, 2)])
+    chain.setSource(ending)
+    chain.setSource(null)
+    chain.setSource(new FakeKeeper([block(10), block(11), block(12, 3, 0)]))
+    expect(reorgs.at(-1)).toEqual({ orphaned: [13, 12], ancestor: { number: 11, hash: hash(11) } })
+    expect(reorgs).toHaveLength(3)
   })
 
   it('takes blocks the new keeper pruned as final for agreement', () => {

@@ -7,7 +7,7 @@
  * the difference is announced as a reorg (what a client saw is taken back, then replaced).
  */
 import { EventEmitter } from 'node:events'
-import type { ChainReads, Cursor, LogFilter } from '../store/chain-store'
+import type { BlockWithLogs, ChainReads, Cursor, LogFilter } from '../store/chain-store'
 import type { ChainView, ChainViewEvents, FilterRegistration } from './chain-view'
 
 interface Held {
@@ -31,8 +31,16 @@ const NOTHING: ChainReads = {
   canonicalLogs: () => [],
 }
 
+/** The canonical blocks a keeper held when its turn ended: what watches may have been given. */
+interface HeldChain {
+  cursor: Cursor
+  blocks: Map<number, BlockWithLogs>
+}
+
 export class ConnectionChain extends EventEmitter<ChainViewEvents> implements ChainView {
   private source: ChainView | null = null
+  /** The last keeper's chain as its turn ended, compared with the next keeper's (a watch outlives both). */
+  private lastHeld: HeldChain | null = null
   private readonly held = new Set<Held>()
   private promptHolds = 0
   private releasePrompt: (() => void) | null = null
@@ -109,7 +117,11 @@ export class ConnectionChain extends EventEmitter<ChainViewEvents> implements Ch
   setSource(next: ChainView | null): void {
     const previous = this.source
     if (previous === next) return
-    if (previous) for (const { event, forward } of this.forwarders) previous.off(event, forward)
+    if (previous) {
+      for (const { event, forward } of this.forwarders) previous.off(event, forward)
+      // Taken now: whatever the old keeper does while it stops is not heard by any watch.
+      this.lastHeld = heldChain(previous.store)
+    }
     this.releasePrompt?.()
     this.releasePrompt = null
     for (const held of this.held) {
@@ -118,7 +130,8 @@ export class ConnectionChain extends EventEmitter<ChainViewEvents> implements Ch
     }
     this.source = next
     if (!next) return
-    if (previous) this.announceDifference(previous.store, next.store)
+    if (this.lastHeld) this.announceDifference(this.lastHeld, next.store)
+    this.lastHeld = null
     for (const { event, forward } of this.forwarders) next.on(event, forward)
     if (this.promptHolds > 0) this.releasePrompt = next.wantPromptFinality()
     for (const held of this.held) this.registerWith(next, held)
@@ -136,23 +149,35 @@ export class ConnectionChain extends EventEmitter<ChainViewEvents> implements Ch
   }
 
   /** What `before` held canonical and `after` does not, announced as a reorg (newest first, down to where both agree). */
-  private announceDifference(before: ChainReads, after: ChainReads): void {
-    const top = before.cursor()
-    if (!top) return
-    const bottom = before.oldestCanonical() ?? top.number
+  private announceDifference(before: HeldChain, after: ChainReads): void {
+    const top = before.cursor.number
+    const bottom = Math.min(...before.blocks.keys())
     const theirs = after.cursor()
     // Final blocks `after` pruned cannot have moved; above its cursor it holds nothing canonical (orphaned since, or never stored).
     const agrees = (n: number): boolean => {
       if (!theirs || n > theirs.number) return false
       const hash = after.canonicalHash(n)
-      return hash === undefined ? n <= theirs.finalized : hash === before.canonicalHash(n)
+      return hash === undefined ? n <= theirs.finalized : hash === before.blocks.get(n)?.block.hash
     }
-    let n = top.number
+    let n = top
     while (n >= bottom && !agrees(n)) n -= 1
-    if (n === top.number) return
-    const orphaned = before.canonicalRange(n + 1, top.number).reverse()
+    if (n === top) return
+    const orphaned: BlockWithLogs[] = []
+    for (let m = top; m > n; m--) {
+      const held = before.blocks.get(m)
+      if (held) orphaned.push(held)
+    }
     if (orphaned.length === 0) return
-    const ancestor = { number: n, hash: before.canonicalHash(n) ?? orphaned.at(-1)!.block.parentHash }
+    const ancestor = { number: n, hash: before.blocks.get(n)?.block.hash ?? orphaned.at(-1)!.block.parentHash }
     this.emit('reorg', orphaned, ancestor)
   }
+}
+
+/** A keeper's canonical blocks, from its oldest held to its cursor; null when it held none. */
+function heldChain(store: ChainReads): HeldChain | null {
+  const cursor = store.cursor()
+  if (!cursor) return null
+  const blocks = store.canonicalRange(store.oldestCanonical() ?? cursor.number, cursor.number)
+  if (blocks.length === 0) return null
+  return { cursor, blocks: new Map(blocks.map((b) => [b.block.number, b])) }
 }

@@ -122,8 +122,10 @@ export class FollowedChain extends EventEmitter<ChainViewEvents> implements Chai
   }
 
   private async catchUp(): Promise<void> {
-    const changes = await this.store.catchUp()
+    const apply = await this.store.catchUp()
     if (this.stopped) return
+    // Applied and announced in one step: no watch reads a window whose changes it has not heard of.
+    const changes = apply()
     if (changes.ancestor && changes.orphaned.length > 0) this.emit('reorg', changes.orphaned, changes.ancestor)
     if (changes.appended.length > 0) this.emit('blocks', changes.appended)
     if (changes.finalized !== null) this.emit('finalized', changes.finalized)

@@ -373,7 +373,11 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     await leader.appendBlocks([block(12, [log(12, 0, 1)], 1, 0), block(13, [], 1)], 10)
     await leader.setFinalized(11)
     await waitFor('the follower told three times', () => changes >= 3)
-    const caught = await follower.catchUp()
+    const apply = await follower.catchUp()
+    // Read, not applied: the window is as it was until the step runs (a watch never sees half of it).
+    expect(follower.cursor()).toMatchObject({ number: 12, hash: hash(12) })
+    expect(follower.canonicalHash(12)).toBe(hash(12))
+    const caught = apply()
     expect(caught.ancestor).toEqual({ number: 11, hash: hash(11) })
     expect(keys(caught.orphaned)).toEqual([[hash(12), '12:0', '12:1']])
     expect(keys(caught.appended)).toEqual([[hash(12, 1), '12:0'], [hash(13, 1)]])
@@ -383,15 +387,15 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     // Final blocks below the finalized one leave the window; the finalized block stays, the anchor.
     expect(follower.oldestCanonical()).toBe(11)
     // Nothing new: nothing changes.
-    expect(await follower.catchUp()).toEqual({ orphaned: [], ancestor: null, appended: [], finalized: null, activeFilters: new Set() })
+    expect((await follower.catchUp())()).toEqual({ orphaned: [], ancestor: null, appended: [], finalized: null, activeFilters: new Set() })
 
     // A filter the follower asks for: the capturer hears of it, stores its matches in the blocks held, and marks it active with them.
     const key = follower.shareFilter({ address: [KEPT] })
     await waitFor('the capturer hears of the filter', () => leader.sharedFilters().length === 1)
     expect(leader.sharedFilters()[0]!.filter).toEqual({ address: [KEPT] })
-    expect((await follower.catchUp()).activeFilters).toEqual(new Set())
+    expect((await follower.catchUp())().activeFilters).toEqual(new Set())
     await leader.insertLogs([log(13, 4, 1, KEPT)], [leader.sharedFilters()[0]!.id])
-    const activated = await follower.catchUp()
+    const activated = (await follower.catchUp())()
     expect(activated.activeFilters).toEqual(new Set([key]))
     expect(follower.canonicalLogs(13, 13).map((l) => `${l.address}:${l.logIndex}`)).toEqual([`${KEPT}:4`])
 

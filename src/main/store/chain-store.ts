@@ -164,8 +164,12 @@ export interface ChainChanges {
  * chain changed. Its filters are registered in the store for the capturer to fetch.
  */
 export interface FollowedChainStore extends ChainReads {
-  /** Reads what the capturer committed since the last call and applies it to the window. */
-  catchUp(): Promise<ChainChanges>
+  /**
+   * Reads what the capturer committed since the window was last brought up to date; the step
+   * it resolves to applies all of it to the window at once and says what changed (call it at
+   * once, before the next catch-up).
+   */
+  catchUp(): Promise<() => ChainChanges>
   /** Calls `listener` when a catch-up is due (the capturer committed a change, or the feed was lost and found again). */
   onChanged(listener: () => void): () => void
   /** Asks the capturer to fetch and store this filter's logs; returns its key (ChainChanges.activeFilters). */

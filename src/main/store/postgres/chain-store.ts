@@ -665,14 +665,14 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
     }
   }
 
-  async catchUp(): Promise<ChainChanges> {
+  async catchUp(): Promise<() => ChainChanges> {
     const client = await this.pool.connect()
     try {
       // One snapshot: the cursor, the canonical flags, the blocks and logs all as of one moment.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      const changes = await this.catchUpIn(client)
+      const apply = await this.readChanges(client)
       await client.query('COMMIT')
-      return changes
+      return apply
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
       throw error
@@ -681,14 +681,21 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
     }
   }
 
-  private async catchUpIn(client: PoolClient): Promise<ChainChanges> {
+  /**
+   * Reads, without touching the window, what changed since it was last brought up to date;
+   * returns the step that applies it all at once, so no read of the window (a watch's) ever
+   * sees half of a catch-up.
+   */
+  private async readChanges(client: PoolClient): Promise<() => ChainChanges> {
     const id = this.connectionId
     const row = (await client.query<CursorRow>('SELECT first_block, number, hash, finalized FROM chain_cursor WHERE connection_id = $1', [id])).rows[0]
-    const changes: ChainChanges = { orphaned: [], ancestor: null, appended: [], finalized: null, activeFilters: await this.activeKeys(client) }
-    if (!row) return changes
+    const activeFilters = await this.activeKeys(client)
+    const nothing = (): ChainChanges => ({ orphaned: [], ancestor: null, appended: [], finalized: null, activeFilters })
+    if (!row) return nothing
     const theirs = cursorFromRow(row)
     const ours = this.current
     // The fork point: the highest held canonical block the store still has canonical (final blocks it pruned cannot have moved).
+    let ancestor: { number: number; hash: string } | null = null
     if (ours) {
       const lowest = this.oldestCanonical() ?? ours.number
       const { rows } = await client.query<{ number: number; hash: string }>(
@@ -702,41 +709,45 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
       }
       let n = ours.number
       while (n >= lowest && !agrees(n)) n -= 1
-      if (n < ours.number) {
-        const ancestor = n >= lowest ? { number: n, hash: this.canonicalHash(n)! } : { number: lowest - 1, hash: this.blockAt(lowest)?.parentHash ?? '' }
+      if (n < ours.number)
+        ancestor = n >= lowest ? { number: n, hash: this.canonicalHash(n)! } : { number: lowest - 1, hash: this.blockAt(lowest)?.parentHash ?? '' }
+    }
+    const from = ancestor?.number ?? ours?.number ?? -1
+    const blocks =
+      theirs.number > from
+        ? (
+            await client.query<ChainBlockRow>(
+              'SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = $1 AND canonical AND number > $2 AND number <= $3 ORDER BY number',
+              [id, from, theirs.number],
+            )
+          ).rows.map(chainBlockFromRow)
+        : []
+    const newlyActive = [...activeFilters].some((key) => !this.reportedActive.has(key))
+    // A filter just became active: the capturer stored its matches in the blocks this window holds too.
+    const heldHashes = newlyActive ? [...this.canonicalByNumber.values()].filter((held) => held.block.number <= from).map((held) => held.block.hash) : []
+    const logs = await this.readLogs(client, [...blocks.map((b) => b.hash), ...heldHashes])
+
+    return () => {
+      const changes = nothing()
+      if (ancestor && ours) {
         changes.orphaned = this.orphanHeld(ancestor)
         changes.ancestor = ancestor
-        this.current = { ...ours, number: ancestor.number, hash: ancestor.hash }
       }
-    }
-    const from = this.current?.number ?? -1
-    if (theirs.number > from) {
-      const blocks = await client.query<ChainBlockRow>(
-        'SELECT number, hash, parent_hash, timestamp, header_json FROM chain_blocks WHERE connection_id = $1 AND canonical AND number > $2 AND number <= $3 ORDER BY number',
-        [id, from, theirs.number],
-      )
-      const appended = blocks.rows.map((b) => this.hold(chainBlockFromRow(b), true))
-      await this.readLogs(
-        client,
-        appended.map((held) => held.block.hash),
-      )
+      const appended = blocks.map((block) => this.hold(block, true))
+      for (const log of logs) {
+        const held = this.byHash.get(log.blockHash)
+        held?.logs.set(log.logIndex, { log, canonical: held.canonical })
+      }
       changes.appended = appended.map((held) => ({ block: held.block, logs: logsOf(held, true) }))
+      this.reportedActive = new Set(activeFilters)
+      const finalizedMoved = theirs.finalized > (ours?.finalized ?? -1)
+      this.current = { firstBlock: theirs.firstBlock, number: theirs.number, hash: theirs.hash, finalized: theirs.finalized }
+      if (finalizedMoved) {
+        changes.finalized = theirs.finalized
+        this.dropFinal(theirs.finalized)
+      }
+      return changes
     }
-    if (changes.activeFilters.size > 0 && [...changes.activeFilters].some((key) => !this.reportedActive.has(key))) {
-      // A filter just became active: the capturer stored its matches in the blocks this window already holds.
-      await this.readLogs(
-        client,
-        [...this.canonicalByNumber.values()].map((held) => held.block.hash),
-      )
-    }
-    this.reportedActive = new Set(changes.activeFilters)
-    const finalizedMoved = theirs.finalized > (ours?.finalized ?? -1)
-    this.current = { firstBlock: theirs.firstBlock, number: theirs.number, hash: theirs.hash, finalized: theirs.finalized }
-    if (finalizedMoved) {
-      changes.finalized = theirs.finalized
-      this.dropFinal(theirs.finalized)
-    }
-    return changes
   }
 
   private reportedActive = new Set<number>()
@@ -750,18 +761,15 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
     return new Set(rows.map((r) => byRow.get(Number(r.id))!))
   }
 
-  /** Every stored log of these held blocks, into the window (canonical with its block). */
-  private async readLogs(client: PoolClient, hashes: string[]): Promise<void> {
-    if (hashes.length === 0) return
+  /** Every stored log of these blocks. */
+  private async readLogs(client: PoolClient, hashes: string[]): Promise<ChainLog[]> {
+    if (hashes.length === 0) return []
     const { rows } = await client.query<ChainLogRow>(
       `SELECT block_hash, block_number, log_index, tx_hash, tx_index, address, topics, data, raw_json FROM chain_logs
        WHERE connection_id = $1 AND block_hash = ANY($2::text[]) ORDER BY block_number, log_index`,
       [this.connectionId, hashes],
     )
-    for (const l of rows) {
-      const held = this.byHash.get(l.block_hash)
-      held?.logs.set(l.log_index, { log: chainLogFromRow(l), canonical: held.canonical })
-    }
+    return rows.map(chainLogFromRow)
   }
 }
 

@@ -83,7 +83,7 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresEngineStore turns', (
     )
     expect((await admin.query('SELECT number FROM chain_cursor WHERE connection_id = $1', [id])).rows).toEqual([{ number: 1 }])
     // The chain of the follow turn read what was stored, and writes nothing (it has no write to make).
-    expect((await followed.catchUp()).appended.map((b) => b.block.number)).toEqual([1])
+    expect((await followed.catchUp())().appended.map((b) => b.block.number)).toEqual([1])
     expect('appendBlocks' in followed).toBe(false)
   })
 
