@@ -405,6 +405,45 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     expect((await pool.query('SELECT number, hash, finalized FROM chain_cursor')).rows).toEqual([{ number: 13, hash: hash(13, 1), finalized: 11 }])
   })
 
+  it('catches a follower up on what it missed while its feed was down, and registers its filters again if they were swept', async () => {
+    const pool = await postgresWithConnection()
+    const followerFeed = new ChangeFeed(pool, { reconnectDelayMs: 50 })
+    cleanups.push(() => followerFeed.close())
+    await followerFeed.start()
+    const leader = await PostgresChainStore.open(pool, 1)
+    cleanups.push(() => leader.close())
+    await chainTo(leader, 11)
+    const follower = await PostgresFollowedChain.open(pool, 1, { feed: followerFeed, owner: 'test follower' })
+    cleanups.push(() => follower.close())
+    let changes = 0
+    follower.onChanged(() => (changes += 1))
+    const key = follower.shareFilter({ address: [KEPT] })
+    await waitFor('the filter row', async () => (await pool.query('SELECT id FROM stream_filters')).rows.length === 1)
+    const [{ id: firstRow }] = (await pool.query<{ id: string }>('SELECT id FROM stream_filters')).rows as [{ id: string }]
+    await leader.insertLogs([], [Number(firstRow)])
+    await waitFor('told of the activation', () => changes >= 1)
+    expect((await follower.catchUp())().activeFilters).toEqual(new Set([key]))
+
+    // The capturer sweeps the follower's filter (as for a follower not heard of in 90 s), the feed's session goes, and meanwhile the chain reorganizes and grows.
+    const toldBefore = changes
+    await pool.query('DELETE FROM stream_filters')
+    await pool.query('SELECT pg_terminate_backend($1)', [followerFeed.backendPid])
+    await leader.orphanAbove({ number: 10, hash: hash(10) })
+    await leader.appendBlocks([block(11, [log(11, 0, 1)], 1, 0), block(12, [], 1)], 10)
+    // Listening again: the follower is told to catch up, and inserts its filter again (inactive until the capturer holds it).
+    await waitFor('told after the feed came back', () => changes > toldBefore, 10_000)
+    await waitFor('the filter registered again', async () => (await pool.query('SELECT id FROM stream_filters')).rows.length === 1)
+    const caught = (await follower.catchUp())()
+    expect(caught.ancestor).toEqual({ number: 10, hash: hash(10) })
+    expect(keys(caught.orphaned)).toEqual([[hash(11), '11:0', '11:1']])
+    expect(keys(caught.appended)).toEqual([[hash(11, 1), '11:0'], [hash(12, 1)]])
+    expect(caught.activeFilters).toEqual(new Set())
+    const [{ id: again }] = (await pool.query<{ id: string }>('SELECT id FROM stream_filters')).rows as [{ id: string }]
+    expect(again).not.toBe(firstRow)
+    await leader.insertLogs([], [Number(again)])
+    expect((await follower.catchUp())().activeFilters).toEqual(new Set([key]))
+  })
+
   it('ignores a filter row no Tidewatch wrote, and drops filters no follower refreshed', async () => {
     const pool = await postgresWithConnection()
     await pool.query(`INSERT INTO stream_filters (connection_id, filter_json, owner, seen_at) VALUES
