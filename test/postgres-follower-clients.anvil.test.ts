@@ -8,41 +8,18 @@
  * sees exactly eth_getLogs, the eth_subscribe client every canonical log, with each orphaned
  * one taken back (removed: true), nothing twice.
  */
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startAnvil, type AnvilProcess } from '../src/main/demo/anvil-process'
-import { startTrafficGenerator, type TrafficGenerator } from '../src/main/demo/traffic-generator'
-import { createKeyFileSecretBox } from '../src/main/store/secret-box'
-import { startServe, type ServeProcess } from './helpers/headless-process'
-import { httpRpc } from './helpers/node-rpc'
-import { createTestDatabase, postgresSkipReason, type TestDatabase } from './helpers/postgres-test-database'
+import type { ServeProcess } from './helpers/headless-process'
+import { postgresSkipReason } from './helpers/postgres-test-database'
 import { RpcTestClient } from './helpers/rpc-client'
 import { waitFor } from './helpers/scripted-server'
+import { logKeys, SharedStoreRun } from './helpers/shared-store-run'
 import { logView, StreamClient } from './helpers/stream-client'
 import { UiSocketClient } from './helpers/ui-socket-client'
 
-let anvil: AnvilProcess | undefined
-let traffic: TrafficGenerator | undefined
-let database: TestDatabase | undefined
-let admin: pg.Client | undefined
-const serves: ServeProcess[] = []
-const dirs: string[] = []
-
-afterAll(async () => {
-  for (const serve of serves) if (serve.alive()) await serve.kill('SIGKILL')
-  await admin?.end()
-  await traffic?.stop()
-  await anvil?.stop()
-  await database?.drop()
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
-})
-
-const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => httpRpc<T>(anvil!.httpUrl, method, params)
-const head = async (): Promise<number> => Number(await rpc<string>('eth_blockNumber'))
-const logKeys = (logs: { blockHash: string; logIndex: string }[]): string[] => logs.map((l) => `${l.blockHash}:${Number(l.logIndex)}`).sort()
+let run: SharedStoreRun | undefined
+afterAll(() => run?.close())
 
 interface WireLog {
   blockHash: string
@@ -71,28 +48,21 @@ describe.skipIf(postgresSkipReason !== undefined)('a serve instance following a 
     'serves /v1/stream and /v1/rpc from the capturer’s stored chain, and keeps both clients through reorgs and its own takeover',
     { timeout: 180_000 },
     async () => {
-      anvil = await startAnvil({ blockTime: 1 })
-      traffic = await startTrafficGenerator({ httpUrl: anvil.httpUrl, onError: () => undefined })
-      database = await createTestDatabase()
-      admin = new pg.Client({ connectionString: database.url })
+      run = await SharedStoreRun.start()
+      const { token } = run
+      const rpc = run.rpc.bind(run)
+      const head = () => run!.head()
+      const admin = new pg.Client({ connectionString: run.database.url })
       await admin.connect()
-      const token = traffic.tokenAddress.toLowerCase()
-      const dataDirs = ['capturer', 'follower'].map((name) => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tw-follow-${name}-`))
-        dirs.push(dir)
-        return dir
-      })
+      run.onClose(() => admin.end())
       // Instances sharing a store share the key that seals endpoint URLs.
-      createKeyFileSecretBox(dataDirs[0]!)
-      fs.copyFileSync(path.join(dataDirs[0]!, 'secret.key'), path.join(dataDirs[1]!, 'secret.key'))
-      const args = ['--store', database.url, '--rpc', anvil.wsUrl]
+      const dataDirs = run.dataDirs(['capturer', 'follower'])
+      const args = ['--store', run.database.url, '--rpc', run.anvil.wsUrl]
       const capturing = (serve: ServeProcess): boolean => /this instance captures it now/.test(serve.output())
 
-      const capturer = await startServe(args, dataDirs[0]!)
-      serves.push(capturer)
+      const capturer = await run.serve(args, dataDirs[0]!)
       await waitFor('the first instance captures', () => capturing(capturer), 20_000)
-      const follower = await startServe(args, dataDirs[1]!)
-      serves.push(follower)
+      const follower = await run.serve(args, dataDirs[1]!)
       const ui = await UiSocketClient.connect(follower.baseUrl, follower.token)
       const status = async () => (await ui.call('connections.list', {}))[0]!.status
       await waitFor('the second instance follows', async () => (await status()).capturing === 'elsewhere', 20_000)

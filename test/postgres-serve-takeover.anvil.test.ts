@@ -7,42 +7,20 @@
  * by cursor. Afterwards what that client holds and the rows stored for the subscription are
  * both exactly eth_getLogs: nothing missed, nothing twice, nothing orphaned kept.
  */
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { UiSocketClient } from './helpers/ui-socket-client'
-import { startAnvil, type AnvilProcess } from '../src/main/demo/anvil-process'
-import { startTrafficGenerator, type TrafficGenerator } from '../src/main/demo/traffic-generator'
-import { createKeyFileSecretBox } from '../src/main/store/secret-box'
-import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy'
-import { startServe, type ServeProcess } from './helpers/headless-process'
-import { httpRpc } from './helpers/node-rpc'
-import { createTestDatabase, postgresSkipReason, type TestDatabase } from './helpers/postgres-test-database'
+import { startFaultProxy } from './helpers/fault-proxy'
+import type { ServeProcess } from './helpers/headless-process'
+import { postgresSkipReason } from './helpers/postgres-test-database'
 import { waitFor } from './helpers/scripted-server'
+import { logKeys, SharedStoreRun } from './helpers/shared-store-run'
 import { logView, StreamClient, type StreamMessage } from './helpers/stream-client'
+import { UiSocketClient } from './helpers/ui-socket-client'
 
 const TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
 
-let anvil: AnvilProcess | undefined
-let traffic: TrafficGenerator | undefined
-let proxy: FaultProxy | undefined
-let database: TestDatabase | undefined
-const serves: ServeProcess[] = []
-const dirs: string[] = []
+let run: SharedStoreRun | undefined
+afterAll(() => run?.close())
 
-afterAll(async () => {
-  for (const serve of serves) if (serve.alive()) await serve.kill('SIGKILL')
-  await proxy?.close()
-  await traffic?.stop()
-  await anvil?.stop()
-  await database?.drop()
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
-})
-
-const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => httpRpc<T>(anvil!.httpUrl, method, params)
-const head = async (): Promise<number> => Number(await rpc<string>('eth_blockNumber'))
-const logKeys = (logs: { blockHash: string; logIndex: string }[]): string[] => logs.map((l) => `${l.blockHash}:${Number(l.logIndex)}`).sort()
 const lastProgress = (messages: StreamMessage[]): { block_number: number; cursor: string } =>
   messages.filter((m) => m.type === 'progress').at(-1)!.data as { block_number: number; cursor: string }
 
@@ -51,25 +29,16 @@ describe.skipIf(postgresSkipReason !== undefined)('serve instances sharing a Pos
     'miss nothing and keep nothing twice or orphaned across cuts, reorgs and the capturer killed; a stream client on a third instance resumes by cursor',
     { timeout: 240_000 },
     async () => {
-      anvil = await startAnvil({ blockTime: 1 })
-      traffic = await startTrafficGenerator({ httpUrl: anvil.httpUrl, onError: () => undefined })
-      proxy = await startFaultProxy(anvil.port)
-      database = await createTestDatabase()
-      const token = traffic.tokenAddress.toLowerCase()
+      run = await SharedStoreRun.start()
+      const { token } = run
+      const rpc = run.rpc.bind(run)
+      const head = () => run!.head()
+      const proxy = await startFaultProxy(run.anvil.port)
+      run.onClose(() => proxy.close())
       // Every instance gets the same secret.key: the saved endpoint URL is sealed with it.
-      const dataDirs = ['a', 'b', 'c'].map((name) => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tw-shared-${name}-`))
-        dirs.push(dir)
-        return dir
-      })
-      createKeyFileSecretBox(dataDirs[0]!)
-      for (const dir of dataDirs.slice(1)) fs.copyFileSync(path.join(dataDirs[0]!, 'secret.key'), path.join(dir, 'secret.key'))
-      const args = ['--store', database.url, '--rpc', `ws://127.0.0.1:${proxy.port}`]
-      const start = async (dir: string): Promise<ServeProcess> => {
-        const serve = await startServe(args, dir)
-        serves.push(serve)
-        return serve
-      }
+      const dataDirs = run.dataDirs(['a', 'b', 'c'])
+      const args = ['--store', run.database.url, '--rpc', `ws://127.0.0.1:${proxy.port}`]
+      const start = (dir: string): Promise<ServeProcess> => run!.serve(args, dir)
       const capturing = (serve: ServeProcess): boolean => /this instance captures it now/.test(serve.output())
 
       const first = await start(dataDirs[0]!)
