@@ -22,6 +22,7 @@ import { toChainLog, type ChainBlock, type ChainLog, type ChainStore, type RawLo
 import type { ChainView, ChainViewEvents, FilterRegistration, TrackedBlock } from './chain-view'
 import { matchesAny, rpcFilter, unionFilter } from './log-filter'
 import { bloomMayMatch } from './logs-bloom'
+import { upstreamChainId } from './upstream-chain-id'
 
 export interface TrackerOptions {
   /** The connection's blocks, logs and cursor; its write gate holds block appends until the events writer thread is idle. */
@@ -184,18 +185,8 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
     return this.store.cursor()
   }
 
-  private chainIdAnswer: Promise<number> | null = null
-
   /** The upstream's chain id (eth_chainId), asked once; a failed answer is asked again next time. */
-  chainId(): Promise<number> {
-    this.chainIdAnswer ??= this.request<unknown>('eth_chainId', []).then((answer) => {
-      if (typeof answer !== 'string' || !/^0x[0-9a-f]{1,13}$/i.test(answer))
-        throw new Error(`the upstream answered eth_chainId with ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
-      return Number(answer)
-    })
-    this.chainIdAnswer.catch(() => (this.chainIdAnswer = null))
-    return this.chainIdAnswer
-  }
+  readonly chainId: () => Promise<number> = upstreamChainId(() => this.request<unknown>('eth_chainId', []))
 
   /** Asks the tracker to catch up with the upstream's head; calls coalesce. */
   poke(): void {

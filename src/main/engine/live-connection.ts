@@ -10,6 +10,7 @@ import type { ConnectionStatus } from '../../shared/contract'
 import { ChainTracker } from '../chain/chain-tracker'
 import { ConnectionChain } from '../chain/connection-chain'
 import { FollowedChain } from '../chain/followed-chain'
+import { upstreamChainId } from '../chain/upstream-chain-id'
 import { confirmationsFor, describeChain } from '../chain-info/finality'
 import type { ChainStore, FollowedChainStore } from '../store/chain-store'
 import type { BackoffOptions } from '../backoff'
@@ -151,18 +152,11 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     this.emit('status', this.getStatus())
   }
 
-  private chainIdAnswer: Promise<number> | null = null
+  private readonly askChainId = upstreamChainId(() => this.pool.request<unknown>('eth_chainId', [], 10_000))
 
-  /** The chain id as learnt on connecting, or asked now (once; a failed answer is asked again next time). */
+  /** The chain id as learnt on connecting, or asked now. */
   private knownChainId(): Promise<number> {
-    if (this.chainId !== null) return Promise.resolve(this.chainId)
-    this.chainIdAnswer ??= this.pool.request<unknown>('eth_chainId', [], 10_000).then((answer) => {
-      if (typeof answer !== 'string' || !/^0x[0-9a-f]{1,13}$/i.test(answer))
-        throw new Error(`the upstream answered eth_chainId with ${JSON.stringify(answer)?.slice(0, 80)}, not a chain id`)
-      return Number(answer)
-    })
-    this.chainIdAnswer.catch(() => (this.chainIdAnswer = null))
-    return this.chainIdAnswer
+    return this.chainId !== null ? Promise.resolve(this.chainId) : this.askChainId()
   }
 
   /** A new count applies from the next finality update; blocks already final stay final. */
