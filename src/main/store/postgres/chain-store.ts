@@ -8,6 +8,11 @@
  * in one transaction of multi-row statements; the window changes only once one commits, so
  * a failed write leaves both as they were and the tracker tries the block again. Each write
  * announces itself on the change feed (change-feed.ts) as it commits, for viewers.
+ *
+ * Every other instance follows the chain (PostgresFollowedChain): the same window, read at
+ * open and brought up to date from the store whenever the feed announces a change. Its
+ * watches' filters go into stream_filters, which the capturer's tracker reads (sharedFilters)
+ * and fetches for, marking each active in the transaction that stores its matches.
  */
 import type { Pool, PoolClient } from 'pg'
 import {
