@@ -19,6 +19,8 @@ export interface ChainViewEvents {
   trouble: [string]
   /** A filter became active (again): watches waiting for it deliver what the store holds. */
   activated: []
+  /** The connection stopped running here (removed, pointed elsewhere, or Tidewatch closing): watches on it end. */
+  closed: []
 }
 
 /** A filter a watch registered; `active` once the store holds its matches for every non-final canonical block. */

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest'
 import type { BlockWithLogs, ChainReads, Cursor, LogFilter } from '../store/chain-store'
 import type { ChainView, ChainViewEvents, FilterRegistration } from './chain-view'
 import { ConnectionChain } from './connection-chain'
+import { createTrackerWatchProvider } from './tracker-watch'
+import type { WatchMessage } from './watch-types'
+import type { ConnectionPool } from '../upstream/connection-pool'
 
 const hash = (n: number, branch = 0): string => `0x${(n * 10 + branch).toString(16).padStart(64, '0')}`
 const block = (n: number, branch = 0, parentBranch = branch): BlockWithLogs => ({
@@ -154,5 +157,25 @@ describe('ConnectionChain', () => {
     // Finalized at 12: blocks below it are pruned from the new keeper's window.
     chain.setSource(new FakeKeeper([block(12), block(13)], 12))
     expect(reorgs).toEqual([])
+  })
+
+  it('ends the watches on it with upstream_unavailable when the connection stops running here', async () => {
+    const chain = new ConnectionChain(noKeeper)
+    const keeper = new FakeKeeper([block(10), block(11)])
+    chain.setSource(keeper)
+    // A live-only watch asks the upstream nothing: no pool is used.
+    const noPool = {} as ConnectionPool
+    const sent: WatchMessage[] = []
+    createTrackerWatchProvider(chain, noPool).open(
+      { kind: 'newHeads', filter: {}, startBlock: 12, head: 11, fetchSnapshot: false, listen: true, irreversibleOnly: false, withProgress: 0, chainId: 1 },
+      (message) => sent.push(message),
+    )
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(sent.map((m) => m.type)).toEqual(['listening'])
+    chain.close()
+    expect(sent.at(-1)).toMatchObject({ type: 'error', data: { code: 'upstream_unavailable' } })
+    // Nothing more comes from the last keeper.
+    keeper.emit('blocks', [block(12)])
+    expect(sent).toHaveLength(2)
   })
 })

@@ -109,6 +109,13 @@ export class ConnectionChain extends EventEmitter<ChainViewEvents> implements Ch
     }
   }
 
+  /** The connection stops running here: no keeper comes again, and every watch on it ends (ChainViewEvents.closed). */
+  close(): void {
+    this.setSource(null)
+    this.lastHeld = null
+    this.emit('closed')
+  }
+
   /**
    * The keeper changes (null: between turns). The new one's chain is compared with the last
    * one's: blocks the last one held canonical that the new one does not are announced as

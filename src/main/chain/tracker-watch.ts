@@ -93,13 +93,22 @@ class TrackerWatch implements WatchHandle {
     const onFinalized = (): void => this.pump()
     // The filter became active (again, after a change of turn): what the store holds is deliverable.
     const onActivated = (): void => this.pump()
+    const onClosed = (): void =>
+      this.fail(
+        new WatchError(
+          'upstream_unavailable',
+          'The connection this request was served from stopped running (removed, or pointed at another endpoint); send the request again',
+        ),
+      )
     const onReorg = (orphaned: TrackedBlock[], ancestor: { number: number }): void => this.onReorg(orphaned, ancestor.number)
     this.tracker.on('blocks', onBlocks)
     this.tracker.on('finalized', onFinalized)
     this.tracker.on('reorg', onReorg)
     this.tracker.on('activated', onActivated)
+    this.tracker.on('closed', onClosed)
     this.detach.push(
       () => this.tracker.off('activated', onActivated),
+      () => this.tracker.off('closed', onClosed),
       () => this.tracker.off('blocks', onBlocks),
       () => this.tracker.off('finalized', onFinalized),
       () => this.tracker.off('reorg', onReorg),

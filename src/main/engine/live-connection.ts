@@ -217,6 +217,8 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     this.stopped = true
     if (this.syncingTimer) clearTimeout(this.syncingTimer)
     await this.leaveTurn()
+    // Watches on this connection end, saying so, rather than wait for a keeper that never comes.
+    this.chain.close()
     await this.pool.stop()
   }
 
