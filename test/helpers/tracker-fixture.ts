@@ -10,7 +10,7 @@ import { SqliteChainStore } from '../../src/main/store/sqlite-chain-store'
 import type { ChainStore } from '../../src/main/store/chain-store'
 import { openDatabase } from '../../src/main/store/database'
 import { PostgresChainStore } from '../../src/main/store/postgres/chain-store'
-import { openPostgres } from '../../src/main/store/postgres/database'
+import { openPostgres, type PostgresPool } from '../../src/main/store/postgres/database'
 import { ConnectionPool } from '../../src/main/upstream/connection-pool'
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from './fake-provider'
 import { createTestDatabase } from './postgres-test-database'
@@ -29,11 +29,18 @@ export interface TrackerFixture {
 
 /** Connection 1's tracker; `prepare` runs on the provider before the tracker exists (history mined before tracking starts). */
 export async function startTrackerFixture(
-  options: { provider?: FakeProviderOptions; maxReorgDepth?: number; prepare?: (provider: FakeProvider) => void; backend?: ChainBackend } = {},
+  options: {
+    provider?: FakeProviderOptions
+    maxReorgDepth?: number
+    prepare?: (provider: FakeProvider) => void
+    backend?: ChainBackend
+    /** PostgreSQL: runs on the fresh database before the chain store opens (what other instances wrote). */
+    beforeOpen?: (pool: PostgresPool) => Promise<unknown>
+  } = {},
 ): Promise<TrackerFixture> {
   const provider = await startFakeProvider(options.provider)
   options.prepare?.(provider)
-  const { store, closeStore } = await openChainStore(options.backend ?? 'SQLite')
+  const { store, closeStore } = await openChainStore(options.backend ?? 'SQLite', options.beforeOpen)
   const pool = new ConnectionPool({ url: provider.url })
   pool.start()
   const logs: string[] = []
@@ -59,12 +66,16 @@ export async function startTrackerFixture(
 }
 
 /** Connection 1's chain store on a fresh store of the backend. */
-async function openChainStore(backend: ChainBackend): Promise<{ store: ChainStore; closeStore: () => Promise<void> }> {
+async function openChainStore(
+  backend: ChainBackend,
+  beforeOpen?: (pool: PostgresPool) => Promise<unknown>,
+): Promise<{ store: ChainStore; closeStore: () => Promise<void> }> {
   const connection = "INSERT INTO connections (id, name, kind, url_ciphertext, display_url, created_at) VALUES (1, 'x', 'user', 'x', 'x', 0)"
   if (backend === 'PostgreSQL') {
     const database = await createTestDatabase()
     const pool = await openPostgres(database.url)
     await pool.query(connection)
+    await beforeOpen?.(pool)
     return {
       store: await PostgresChainStore.open(pool, 1),
       async closeStore() {

@@ -6,6 +6,7 @@ import { postgresSkipReason } from '../../../test/helpers/postgres-test-database
 import { startTrackerFixture, type ChainBackend, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
 import { createTrackerWatchProvider } from './tracker-watch'
 import type { WatchMessage } from './watch-types'
+import type { PostgresPool } from '../store/postgres/database'
 
 const LOG = {
   address: '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd',
@@ -149,5 +150,41 @@ describe.each(backends)('ChainTracker on %s', (backend, skipReason) => {
     expect(progress400?.type === 'progress' && progress400.data.block_hash).toBe(provider.chain[400]!.block.hash)
     // Refused ranges were split: more than one eth_getLogs call, none returning over 50.
     expect(provider.methods.filter((m) => m === 'eth_getLogs').length).toBeGreaterThan(8)
+  })
+})
+
+describe.skipIf(postgresSkipReason !== undefined)('ChainTracker capturing for followers (PostgreSQL)', () => {
+  vitestIt('fetches a follower’s filter, marks it active with its logs, and asks for finality every block while a follower wants it prompt', async () => {
+    let stored: PostgresPool | undefined
+    fixture = await startTrackerFixture({
+      backend: 'PostgreSQL',
+      beforeOpen: async (pool) => {
+        stored = pool
+        // A follower's logs filter and an irreversible_only client's ask for prompt finality, as PostgresFollowedChain writes them.
+        await pool.query(
+          `INSERT INTO stream_filters (connection_id, filter_json, prompt_finality, owner, seen_at) VALUES
+           (1, $1, FALSE, 'follower', (extract(epoch from clock_timestamp()) * 1000)::bigint),
+           (1, NULL, TRUE, 'follower', (extract(epoch from clock_timestamp()) * 1000)::bigint)`,
+          [JSON.stringify({ address: [LOG.address] })],
+        )
+      },
+    })
+    const { provider, tracker } = fixture
+    provider.mine([LOG])
+    tracker.poke()
+    await waitFor('block 1', () => tracker.cursor?.number === 1)
+    const mark = provider.requests.length
+    for (let n = 2; n <= 6; n++) {
+      provider.mine([LOG])
+      tracker.poke()
+      await waitFor(`block ${n}`, () => tracker.cursor?.number === n)
+    }
+    await tracker.idle()
+    // Without a follower's ask, finality is asked at most every 32 blocks (filtered-tracking.test.ts).
+    const finalityAsks = provider.requests.slice(mark).filter((r) => r.method === 'eth_getBlockByNumber' && r.params[0] === 'finalized')
+    expect(finalityAsks.length).toBeGreaterThanOrEqual(5)
+    // Nothing of this instance's own watches the logs: they are stored for the follower's filter.
+    expect(tracker.store.canonicalLogs(1, 6).map((l) => l.blockNumber)).toEqual([1, 2, 3, 4, 5, 6])
+    expect((await stored!.query('SELECT active FROM stream_filters WHERE filter_json IS NOT NULL')).rows).toEqual([{ active: true }])
   })
 })

@@ -93,6 +93,8 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
   private stopWaiting!: (reason: Error) => void
   /** Followers' filters registered here, by their id in the store. */
   private readonly shared = new Map<number, FilterRegistration>()
+  /** Held while a follower asks for prompt finality (wantPromptFinality's release). */
+  private sharedPrompt: (() => void) | null = null
   private readonly unlistenShared: () => void
 
   constructor(private readonly options: TrackerOptions) {
@@ -115,7 +117,15 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
   /** Other instances' filters (PostgreSQL's followers): fetched and stored as this instance's own watches' are. */
   private syncSharedFilters(poke = true): void {
     if (this.stopped) return
-    const wanted = new Map(this.store.sharedFilters().map((shared) => [shared.id, shared.filter]))
+    const shared = this.store.sharedFilters()
+    // An irreversible_only client of another instance: finality asked on every sync while one is there.
+    const prompt = shared.some((s) => s.promptFinality)
+    if (prompt && !this.sharedPrompt) this.sharedPrompt = this.wantPromptFinality()
+    else if (!prompt && this.sharedPrompt) {
+      this.sharedPrompt()
+      this.sharedPrompt = null
+    }
+    const wanted = new Map(shared.flatMap((s) => (s.filter ? [[s.id, s.filter] as const] : [])))
     for (const [id, registration] of this.shared)
       if (!wanted.has(id)) {
         registration.release()

@@ -27,6 +27,8 @@ interface Followed {
 
 export class FollowedChain extends EventEmitter<ChainViewEvents> implements ChainView {
   private readonly registrations = new Set<Followed>()
+  /** Keys of this chain's asks for prompt finality. */
+  private readonly prompts = new Set<number>()
   private catchingUp: Promise<void> | null = null
   private again = false
   private failures = 0
@@ -67,14 +69,18 @@ export class FollowedChain extends EventEmitter<ChainViewEvents> implements Chai
         if (followed.released) return
         followed.released = true
         this.registrations.delete(followed)
-        this.store.unshareFilter(followed.key)
+        this.store.unshare(followed.key)
       },
     }
   }
 
-  /** Finality moves when the capturer learns it: nothing to ask here. */
+  /** Finality moves when the capturer learns it: the capturer is asked to ask on every block while this is held. */
   wantPromptFinality(): () => void {
-    return () => undefined
+    const key = this.store.sharePromptFinality()
+    this.prompts.add(key)
+    return () => {
+      if (this.prompts.delete(key)) this.store.unshare(key)
+    }
   }
 
   /** Catches up with the store; calls coalesce. */
@@ -116,8 +122,10 @@ export class FollowedChain extends EventEmitter<ChainViewEvents> implements Chai
     clearTimeout(this.retryTimer)
     this.unlisten()
     await this.idle()
-    for (const followed of this.registrations) this.store.unshareFilter(followed.key)
+    for (const followed of this.registrations) this.store.unshare(followed.key)
+    for (const key of this.prompts) this.store.unshare(key)
     this.registrations.clear()
+    this.prompts.clear()
     await this.store.close()
   }
 

@@ -400,8 +400,14 @@ describe.skipIf(postgresSkipReason !== undefined)('PostgresChainStore', () => {
     expect(follower.canonicalLogs(13, 13).map((l) => `${l.address}:${l.logIndex}`)).toEqual([`${KEPT}:4`])
 
     // Dropped: the capturer stops fetching it. The follower wrote nothing of the chain.
-    follower.unshareFilter(key)
+    follower.unshare(key)
     await waitFor('the capturer hears it went', () => leader.sharedFilters().length === 0)
+    // An irreversible_only client there: the capturer is asked for prompt finality, and hears when that goes too.
+    const prompt = follower.sharePromptFinality()
+    await waitFor('the capturer hears of the ask', () => leader.sharedFilters().length === 1)
+    expect(leader.sharedFilters()[0]).toMatchObject({ filter: null, promptFinality: true })
+    follower.unshare(prompt)
+    await waitFor('the capturer hears the ask went', () => leader.sharedFilters().length === 0)
     expect((await pool.query('SELECT number, hash, finalized FROM chain_cursor')).rows).toEqual([{ number: 13, hash: hash(13, 1), finalized: 11 }])
   })
 

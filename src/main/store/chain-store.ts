@@ -36,12 +36,14 @@ export interface LogFilter {
 }
 
 /**
- * A filter another instance sharing the store registered for its /v1/stream and /v1/rpc
- * clients (PostgreSQL's followers): the capturing instance fetches and stores its logs too.
+ * What another instance sharing the store asked for its /v1/stream and /v1/rpc clients
+ * (PostgreSQL's followers): a filter, whose logs the capturing instance fetches and stores
+ * too; or prompt finality (no filter), for an irreversible_only client.
  */
 export interface SharedFilter {
   id: number
-  filter: LogFilter
+  filter: LogFilter | null
+  promptFinality: boolean
 }
 
 export interface Cursor {
@@ -174,7 +176,10 @@ export interface FollowedChainStore extends ChainReads {
   onChanged(listener: () => void): () => void
   /** Asks the capturer to fetch and store this filter's logs; returns its key (ChainChanges.activeFilters). */
   shareFilter(filter: LogFilter): number
-  unshareFilter(key: number): void
+  /** Asks the capturer to ask for finality on every block (an irreversible_only client); returns its key. */
+  sharePromptFinality(): number
+  /** Takes back what shareFilter or sharePromptFinality asked. */
+  unshare(key: number): void
   /** Stops following: listeners, timers and this follower's shared filters go. */
   close(): Promise<void>
 }

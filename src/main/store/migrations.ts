@@ -256,11 +256,13 @@ export const migrations: readonly Migration[] = [
     sql: `
       -- A follower (another instance reading a shared PostgreSQL store) registers its /v1/stream and /v1/rpc
       -- clients' log filters here, so the capturing instance fetches and stores their logs; active once the
-      -- capturer holds their matches for every non-final block. One process owns a SQLite file: it stays empty there.
+      -- capturer holds their matches for every non-final block; prompt_finality (filter_json NULL): an irreversible_only
+      -- client there wants finality asked every block. One process owns a SQLite file: it stays empty there.
       CREATE TABLE stream_filters (
         id INTEGER PRIMARY KEY,
         connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
-        filter_json TEXT NOT NULL,
+        filter_json TEXT,
+        prompt_finality INTEGER NOT NULL DEFAULT 0,
         owner TEXT NOT NULL,
         active INTEGER NOT NULL DEFAULT 0,
         seen_at INTEGER NOT NULL

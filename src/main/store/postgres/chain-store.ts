@@ -290,7 +290,7 @@ export class PostgresChainStore extends WindowedChain implements ChainStore {
       if (sweep)
         await this.pool.query(`DELETE FROM stream_filters WHERE connection_id = $1 AND seen_at < ${DB_NOW_MS} - $2`, [this.connectionId, FILTER_EXPIRY_MS])
       const next = await this.readSharedFilters()
-      const key = (filters: readonly SharedFilter[]) => filters.map((f) => f.id).join(',')
+      const key = (filters: readonly SharedFilter[]) => filters.map((f) => `${f.id}${f.promptFinality ? 'p' : ''}`).join(',')
       if (key(next) === key(this.shared)) return
       this.shared = next
       for (const listener of this.sharedListeners) listener()
@@ -308,15 +308,19 @@ export class PostgresChainStore extends WindowedChain implements ChainStore {
   }
 
   private async readSharedFilters(): Promise<SharedFilter[]> {
-    const { rows } = await this.pool.query<{ id: string | number; filter_json: string }>(
-      'SELECT id, filter_json FROM stream_filters WHERE connection_id = $1 ORDER BY id',
+    const { rows } = await this.pool.query<{ id: string | number; filter_json: string | null; prompt_finality: boolean }>(
+      'SELECT id, filter_json, prompt_finality FROM stream_filters WHERE connection_id = $1 ORDER BY id',
       [this.connectionId],
     )
     const filters: SharedFilter[] = []
     for (const row of rows) {
+      if (row.filter_json === null) {
+        filters.push({ id: Number(row.id), filter: null, promptFinality: row.prompt_finality })
+        continue
+      }
       const parsed = storedFilterSchema.safeParse(parseJson(row.filter_json))
       // A row no Tidewatch wrote: never fetched for, never crashes the capturer.
-      if (parsed.success) filters.push({ id: Number(row.id), filter: withoutUndefined(parsed.data) })
+      if (parsed.success) filters.push({ id: Number(row.id), filter: withoutUndefined(parsed.data), promptFinality: row.prompt_finality })
     }
     return filters
   }
@@ -521,9 +525,9 @@ export interface PostgresFollowedChainOptions {
   log?: (message: string) => void
 }
 
-/** A filter this follower shared: its row once inserted (null until then, or after the capturer swept it). */
+/** What this follower shared (a filter, or prompt finality): its row once inserted (null until then, or after the capturer swept it). */
 interface SharedEntry {
-  filter: LogFilter
+  filter: LogFilter | null
   rowId: number | null
 }
 
@@ -589,13 +593,21 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
   }
 
   shareFilter(filter: LogFilter): number {
+    return this.share(filter)
+  }
+
+  sharePromptFinality(): number {
+    return this.share(null)
+  }
+
+  private share(filter: LogFilter | null): number {
     const key = ++this.nextKey
     this.entries.set(key, { filter, rowId: null })
     this.filterTask(() => this.insertMissing())
     return key
   }
 
-  unshareFilter(key: number): void {
+  unshare(key: number): void {
     const entry = this.entries.get(key)
     this.entries.delete(key)
     // The row is deleted once inserted (inserts and deletes run in order).
@@ -654,9 +666,9 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
     try {
       await client.query('BEGIN')
       const { rows } = await client.query<{ id: string | number }>(
-        `INSERT INTO stream_filters (connection_id, filter_json, owner, seen_at)
-         SELECT $1, f, $2, ${DB_NOW_MS} FROM unnest($3::text[]) WITH ORDINALITY AS t(f, n) ORDER BY n RETURNING id`,
-        [this.connectionId, this.options.owner, missing.map((e) => JSON.stringify(e.filter))],
+        `INSERT INTO stream_filters (connection_id, filter_json, prompt_finality, owner, seen_at)
+         SELECT $1, f, f IS NULL, $2, ${DB_NOW_MS} FROM unnest($3::text[]) WITH ORDINALITY AS t(f, n) ORDER BY n RETURNING id`,
+        [this.connectionId, this.options.owner, missing.map((e) => (e.filter === null ? null : JSON.stringify(e.filter)))],
       )
       await notifyChanges(client, [this.filtersChange()])
       await client.query('COMMIT')
@@ -760,7 +772,7 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
   /** This follower's filters the capturer marked active, by key. */
   private async activeKeys(client: PoolClient): Promise<Set<number>> {
     const byRow = new Map<number, number>()
-    for (const [key, entry] of this.entries) if (entry.rowId !== null) byRow.set(entry.rowId, key)
+    for (const [key, entry] of this.entries) if (entry.rowId !== null && entry.filter !== null) byRow.set(entry.rowId, key)
     if (byRow.size === 0) return new Set()
     const { rows } = await client.query<{ id: string | number }>('SELECT id FROM stream_filters WHERE id = ANY($1::bigint[]) AND active', [[...byRow.keys()]])
     return new Set(rows.map((r) => byRow.get(Number(r.id))!))

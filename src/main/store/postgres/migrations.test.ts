@@ -26,6 +26,7 @@ const FLAG_COLUMNS = new Set([
   'chain_blocks.canonical',
   'chain_logs.canonical',
   'stream_filters.active',
+  'stream_filters.prompt_finality',
 ])
 
 interface Column {
