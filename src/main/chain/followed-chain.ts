@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events'
 import type { Cursor, FollowedChainStore, LogFilter } from '../store/chain-store'
 import type { ChainView, ChainViewEvents, FilterRegistration } from './chain-view'
+import { ProblemLog } from '../upstream/problem-log'
 
 export interface FollowedChainOptions {
   /** The upstream's chain id (the cursors name it). */
@@ -35,6 +36,8 @@ export class FollowedChain extends EventEmitter<ChainViewEvents> implements Chai
   private retryTimer: NodeJS.Timeout | undefined
   private stopped = false
   private readonly unlisten: () => void
+  /** A store that stays unreachable is said once a minute, not at every retry. */
+  private readonly problems: ProblemLog
 
   constructor(
     readonly store: FollowedChainStore,
@@ -43,6 +46,7 @@ export class FollowedChain extends EventEmitter<ChainViewEvents> implements Chai
     super()
     // Every watch listens: many listeners are the design, not a leak.
     this.setMaxListeners(0)
+    this.problems = new ProblemLog(options.log)
     this.unlisten = store.onChanged(() => this.poke())
   }
 
@@ -96,8 +100,8 @@ export class FollowedChain extends EventEmitter<ChainViewEvents> implements Chai
       })
       .catch((error: unknown) => {
         if (this.stopped) return
-        const message = `following the stored chain: ${error instanceof Error ? error.message : String(error)}`
-        this.options.log(message)
+        const message = `following the stored chain: ${error instanceof Error ? error.message : String(error)}; trying again`
+        this.problems.report(message)
         this.emit('trouble', message)
         const wait = Math.min((this.options.retryMs ?? 250) * 2 ** this.failures++, 10_000)
         clearTimeout(this.retryTimer)
