@@ -610,26 +610,27 @@ export class PostgresFollowedChain extends WindowedChain implements FollowedChai
   unshare(key: number): void {
     const entry = this.entries.get(key)
     this.entries.delete(key)
-    // The row is deleted once inserted (inserts and deletes run in order).
-    this.filterTask(async () => {
-      if (entry?.rowId == null) return
-      await this.pool.query('DELETE FROM stream_filters WHERE id = $1', [entry.rowId])
-      await this.pool.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, changePayloads(this.filtersChange())[0]])
-    })
+    if (entry) this.filterTask(() => this.deleteRows([entry]))
   }
 
   async close(): Promise<void> {
     this.closed = true
     for (const off of this.detach.splice(0)) off()
-    const rowIds = [...this.entries.values()].map((e) => e.rowId)
+    const entries = [...this.entries.values()]
     this.entries.clear()
-    this.filterTask(async () => {
-      const ids = rowIds.filter((id): id is number => id !== null)
-      if (ids.length === 0) return
-      await this.pool.query('DELETE FROM stream_filters WHERE id = ANY($1::bigint[])', [ids])
-      await this.pool.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, changePayloads(this.filtersChange())[0]])
-    })
+    this.filterTask(() => this.deleteRows(entries))
     await this.filterWork
+  }
+
+  /** Deletes these entries' rows and tells the capturer; run after the tasks before it, so a row whose insert was on its way goes too. */
+  private async deleteRows(entries: SharedEntry[]): Promise<void> {
+    const ids = entries.flatMap((entry) => (entry.rowId === null ? [] : [entry.rowId]))
+    if (ids.length === 0) return
+    await this.pool.query('WITH gone AS (DELETE FROM stream_filters WHERE id = ANY($1::bigint[])) SELECT pg_notify($2, $3)', [
+      ids,
+      CHANGES_CHANNEL,
+      changePayloads(this.filtersChange())[0],
+    ])
   }
 
   private filtersChange(): StoreChange {
