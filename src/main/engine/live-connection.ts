@@ -129,8 +129,15 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
     })
     this.keeper = { kind: 'follow', followed }
     this.chain.setSource(followed)
-    // The head is the capturer's, as stored.
-    followed.on('blocks', () => this.emit('status', this.getStatus()))
+    // No head subscription runs here: the head is the capturer's, as stored, then as announced.
+    const cursor = store.cursor()
+    const stored = cursor ? store.canonicalRange(cursor.number, cursor.number)[0]?.block : undefined
+    if (stored) [this.headNumber, this.headTimestamp] = [stored.number, stored.timestamp]
+    followed.on('blocks', (blocks) => {
+      const head = blocks.at(-1)!.block
+      ;[this.headNumber, this.headTimestamp] = [head.number, head.timestamp]
+      this.emit('status', this.getStatus())
+    })
     // Anything committed between the store's read and its first notification.
     followed.poke()
     this.emit('status', this.getStatus())
@@ -224,14 +231,6 @@ export class LiveConnection extends EventEmitter<LiveConnectionEvents> {
 
   getStatus(): ConnectionStatus {
     const pool = this.pool.getStatus()
-    // Following, no head subscription runs here: the head is the stored chain's.
-    if (this.keeper?.kind === 'follow') {
-      const cursor = this.chain.cursor
-      if (cursor) {
-        this.headNumber = cursor.number
-        this.headTimestamp = this.chain.store.canonicalRange(cursor.number, cursor.number)[0]?.block.timestamp ?? this.headTimestamp
-      }
-    }
     return {
       connectionId: this.options.id,
       state: pool.state,
