@@ -15,6 +15,7 @@ export const COMMAND_NAMES = [
   'subscriptions.resume',
   'subscriptions.remove',
   'events.list',
+  'events.search',
   'localApi.get',
   'localApi.set',
   'subscriptions.update',

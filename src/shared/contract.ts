@@ -301,6 +301,33 @@ export const capturedEventSchema = z.object({
 export type CapturedEvent = z.infer<typeof capturedEventSchema>
 
 /** The local API (/v1/stream and /v1/rpc): always on in headless mode, opt-in in the desktop app. */
+/** The filters and cursor of a page of captured events (events.list, events.search). */
+const eventsQuerySchema = z
+  .object({
+    connectionId: z.number().int().positive().optional(),
+    subscriptionId: z.number().int().positive().optional(),
+    kind: z.enum(EVENT_KINDS).optional(),
+    /** Emitting contract (logs) or counterparty (transactions: from or to). */
+    address: addressField.optional(),
+    /** Decoded event name, e.g. "Transfer" (logs whose topic0 matches a known event of that name). */
+    eventName: z.string().trim().min(1).max(100).optional(),
+    fromBlock: z.number().int().nonnegative().optional(),
+    toBlock: z.number().int().nonnegative().optional(),
+    /** Free text: matched against hashes, addresses, topics and data. */
+    text: z.string().trim().min(1).max(200).optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+    /** Paging back: the newest `limit` matching events with an id below this one, newest first. */
+    beforeId: z.number().int().positive().optional(),
+    /**
+     * Paging forward: the OLDEST `limit` matching events with an id above this one (and below
+     * `beforeId` when given), returned newest first. A page therefore always joins `afterId`
+     * without a gap; ask again with its highest id for the next page. An events.list page
+     * shorter than `limit` means nothing more matches above it (events.search says it by `next`).
+     */
+    afterId: z.number().int().nonnegative().optional(),
+  })
+  .strict()
+
 export const localApiStatusSchema = z.object({
   enabled: z.boolean(),
   /** 'headless': served by `tidewatch serve` itself and cannot be turned off from here. */
@@ -446,32 +473,27 @@ export const commands = {
   'subscriptions.resume': { request: idSchema, response: subscriptionSchema },
   'subscriptions.remove': { request: idSchema, response: z.object({ removed: z.boolean() }) },
   'events.list': {
-    request: z
-      .object({
-        connectionId: z.number().int().positive().optional(),
-        subscriptionId: z.number().int().positive().optional(),
-        kind: z.enum(EVENT_KINDS).optional(),
-        /** Emitting contract (logs) or counterparty (transactions: from or to). */
-        address: addressField.optional(),
-        /** Decoded event name, e.g. "Transfer" (logs whose topic0 matches a known event of that name). */
-        eventName: z.string().trim().min(1).max(100).optional(),
-        fromBlock: z.number().int().nonnegative().optional(),
-        toBlock: z.number().int().nonnegative().optional(),
-        /** Free text: matched against hashes, addresses, topics and data. */
-        text: z.string().trim().min(1).max(200).optional(),
-        limit: z.number().int().min(1).max(1000).default(100),
-        /** Paging back: the newest `limit` matching events with an id below this one, newest first. */
-        beforeId: z.number().int().positive().optional(),
-        /**
-         * Paging forward: the OLDEST `limit` matching events with an id above this one (and below
-         * `beforeId` when given), returned newest first. A page therefore always joins `afterId`
-         * without a gap; ask again with its highest id for the next page. A page shorter than
-         * `limit` means nothing more matches above it.
-         */
-        afterId: z.number().int().nonnegative().optional(),
-      })
-      .strict(),
+    request: eventsQuerySchema,
     response: z.array(capturedEventSchema),
+  },
+  /**
+   * events.list's page that answers in a bounded time (the live log's): when no index narrows
+   * the filters (text, a value many rows hold but not most), ids are read a slice at a time
+   * for about 20 ms, and a page whose time runs out holds the matches found so far.
+   */
+  'events.search': {
+    request: eventsQuerySchema,
+    response: z.object({
+      /** Matching events, newest first: with `beforeId` (or no cursor) the newest below it, with `afterId` the oldest above it. */
+      events: z.array(capturedEventSchema),
+      /**
+       * Where the next page starts: the `beforeId` of the next page back (the `afterId` of the next
+       * page forward after an `afterId` page), or null when no event past this page matches. Every
+       * id between this page's cursor and `next` has been read: a page shorter than `limit` with a
+       * `next` ran out of time, not of matches.
+       */
+      next: z.number().int().nonnegative().nullable(),
+    }),
   },
   'subscriptions.update': {
     request: z

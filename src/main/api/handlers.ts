@@ -93,6 +93,7 @@ export function createHandlers(engine: Engine, info: AppInfo, deps: HandlerDeps)
       return { removed }
     },
     'events.list': (request) => events.list(request),
+    'events.search': (request) => events.search(request),
     'subscriptions.update': (request) => subscriptions.update(request.id, request),
     'abis.list': () => abis.list(),
     'abis.add': (request) => {

@@ -39,7 +39,7 @@ export interface EventExportQuery {
 
 export class EventsService {
   constructor(
-    private readonly store: Pick<EventsApi, 'settle' | 'list' | 'iterate'>,
+    private readonly store: Pick<EventsApi, 'settle' | 'list' | 'search' | 'iterate'>,
     private readonly subscriptions: Pick<SubscriptionsService, 'stored' | 'storedById'>,
     private readonly connections: Pick<ConnectionsService, 'liveConnection'>,
     private readonly abis: Pick<AbiService, 'decoder'>,
@@ -48,6 +48,11 @@ export class EventsService {
   async list(query: EventListQuery): Promise<CapturedEvent[]> {
     await this.store.settle()
     const subscriptions = this.subscriptions.stored(query.connectionId)
+    return this.decorate(await this.store.list(this.filterOf(query, subscriptions)), subscriptions)
+  }
+
+  /** The store's query of a page's filters: a subscription as its stream, an event name as its selectors. */
+  private filterOf(query: EventListQuery, subscriptions: StoredSubscription[]): EventQuery {
     let streamIds: number[] | undefined
     if (query.subscriptionId !== undefined) {
       const subscription = subscriptions.find((s) => s.id === query.subscriptionId) ?? this.subscriptions.storedById(query.subscriptionId)
@@ -55,8 +60,15 @@ export class EventsService {
       streamIds = [subscription.streamId]
     }
     const { subscriptionId: _s, eventName, ...rest } = query
-    const filter: EventQuery = { ...rest, streamIds, ...(eventName ? { selectors: this.abis.decoder().selectorsNamed(eventName) } : {}) }
-    return this.decorate(await this.store.list(filter), subscriptions)
+    return { ...rest, streamIds, ...(eventName ? { selectors: this.abis.decoder().selectorsNamed(eventName) } : {}) }
+  }
+
+  /** A page that answers in a bounded time (EventsApi.search): what it found, decorated, and where the next page starts. */
+  async search(query: EventListQuery): Promise<{ events: CapturedEvent[]; next: number | null }> {
+    await this.store.settle()
+    const subscriptions = this.subscriptions.stored(query.connectionId)
+    const page = await this.store.search(this.filterOf(query, subscriptions))
+    return { events: this.decorate(page.rows, subscriptions), next: page.next }
   }
 
   /** Committed rows as the store pages them (`EventStore.list`), decorated; queued rows are not flushed first. */

@@ -83,6 +83,15 @@ describe('monitoring', async () => {
     expect(await engine.events.list({ connectionId, text: ALICE.slice(2, 12), limit: 1000 })).toHaveLength(30)
     const page = await engine.events.list({ connectionId, limit: 5 })
     expect((await engine.events.list({ connectionId, afterId: page[4]!.id, limit: 100 })).map((e) => e.id)).toEqual(page.slice(0, 4).map((e) => e.id))
+    // The live log's pages: the same events, decorated the same, with where the next page starts.
+    const listed = await engine.events.list({ connectionId, text: ALICE.slice(2, 12), limit: 7 })
+    const searched = await engine.events.search({ connectionId, text: ALICE.slice(2, 12), limit: 7 })
+    expect(searched).toEqual({ events: listed, next: listed[6]!.id })
+    const rest = await engine.events.search({ connectionId, eventName: 'Transfer', beforeId: searched.next!, limit: 1000 })
+    expect(rest.next).toBeNull()
+    expect(rest.events.map((e) => e.id)).toEqual(
+      (await engine.events.list({ connectionId, eventName: 'Transfer', beforeId: searched.next!, limit: 1000 })).map((e) => e.id),
+    )
   })
 
   it("shows a watched address's transfers in and out", async () => {

@@ -15,7 +15,7 @@ import type { ChainStore, FollowedChainStore, StoredLog } from './chain-store'
 import type { AbiStoreApi } from './abi-store'
 import type { ConnectionStoreApi } from './connection-store'
 import type { WriteGate } from './database'
-import type { EventQuery, ExportQuery, ListedEvent, StoredEventRow } from './event-store'
+import type { EventQuery, ExportQuery, ListedEvent, SearchOptions, SearchPage, StoredEventRow } from './event-store'
 import type { HeadsCommitted, NewHead } from './head-store'
 import type { StorageUse } from './retention-store'
 import type { SettingsStoreApi } from './settings-store'
@@ -50,6 +50,8 @@ export interface HeadsApi {
 /** Capture's writes (CaptureWriter) and the reads of captured events. */
 export interface EventsApi extends CaptureWriter {
   list(query: EventQuery): MaybePromise<ListedEvent[]>
+  /** A page that reads for a bounded time: what it found, and where the next page starts (event-query.ts, searchBySlices). */
+  search(query: EventQuery, options?: SearchOptions): MaybePromise<SearchPage>
   /** An export's rows, oldest first, in pages. */
   iterate(query: ExportQuery): { total: MaybePromise<number>; pages: Iterable<StoredEventRow[]> | AsyncIterable<StoredEventRow[]> }
   lastId(): MaybePromise<number>

@@ -189,6 +189,39 @@ describe.skipIf(postgresSkipReason)('PostgresEventPages reads what EventStore re
     await samePage({ address: RARE, beforeId: 9_000, afterId: 100, limit: 4 })
   })
 
+  it('searches as SQLite searches, a slice at a time, each page and where it goes on', async () => {
+    const slices = { budgetMs: 0, firstSlice: 500 }
+    const queries: EventQuery[] = [
+      { text: 'ddf252ad', limit: 40 },
+      { text: 'nowhere', limit: 10 },
+      { address: BUSY, limit: 100 },
+      { address: RARE, limit: 7 },
+      { streamIds: [2, 4], limit: 60 },
+      { fromBlock: 300, toBlock: 900, text: 'a', limit: 25 },
+    ]
+    for (const query of queries) {
+      const every = sqlite.list({ ...query, limit: 100_000 }).map((e) => e.id)
+      const back: number[] = []
+      for (let beforeId: number | undefined, page = 0; page < 200; page++) {
+        const q = { ...query, ...(beforeId === undefined ? {} : { beforeId }) }
+        const expected = await sqlite.search(q, slices)
+        expect(await pages.search(q, slices)).toStrictEqual(expected)
+        back.push(...expected.rows.map((e) => e.id))
+        if (expected.next === null) break
+        beforeId = expected.next
+      }
+      expect(back, JSON.stringify(query)).toEqual(every)
+      const forward: number[] = []
+      for (let afterId: number | null = 0, page = 0; afterId !== null && page < 200; page++) {
+        const expected = await sqlite.search({ ...query, afterId }, slices)
+        expect(await pages.search({ ...query, afterId }, slices)).toStrictEqual(expected)
+        forward.unshift(...expected.rows.map((e) => e.id))
+        afterId = expected.next
+      }
+      expect(forward, JSON.stringify(query)).toEqual(every)
+    }
+  })
+
   it('matches text as SQLite does: ASCII letters in either case, other letters as they are, wildcards as text', async () => {
     const ids = async (text: string) => (await samePage({ text, limit: 1_000 })).map((e) => e.id)
     expect(await ids('0xA0B86991')).not.toHaveLength(0)

@@ -214,3 +214,88 @@ export function toEvent(row: EventRow): ListedEvent {
     receivedAt: row.received_at,
   }
 }
+
+/** How long a search page reads before it answers with what it found (ms): the page with its decoration and transport stays well under 50 ms. */
+export const SEARCH_BUDGET_MS = 20
+/** The ids a search's first slice spans; each next one is sized to the time left at the rate measured, at most 4 times the last. */
+export const FIRST_SLICE_IDS = 4_096
+/** The widest slice: a cheap filter over a sparse id range still answers in time. */
+const MAX_SLICE_IDS = 4_000_000
+
+export interface SearchOptions {
+  /** SEARCH_BUDGET_MS; 0 reads one slice per page. */
+  budgetMs?: number
+  /** FIRST_SLICE_IDS. */
+  firstSlice?: number
+  now?: () => number
+}
+
+/**
+ * A search's page: the matching events found, newest first, and where the next page starts
+ * (`beforeId` going back, `afterId` after an `afterId` page), or null when no row past the
+ * page matches. A page holds fewer events than asked while `next` is not null when its
+ * time ran out first: every id between it and `next` was read.
+ */
+export interface SearchPage {
+  rows: ListedEvent[]
+  next: number | null
+}
+
+/** The rows of a query within id bounds: `floorId` keeps the newest-first order of a page back, unlike `afterId`. */
+export type SliceQuery = EventQuery & { floorId?: number }
+
+/**
+ * A page of `query` read in id slices, for a filter no index narrows (text, a value many
+ * rows hold but not most): each slice is a page of `slice` over a range of ids, walking
+ * back from `beforeId` (or `top`, one above the newest id), or forward from `afterId`, until
+ * the page is full, the ids end, or `budgetMs` has passed. So a page that finds few rows
+ * still answers in time, with `next` to go on from (EventStore.list would read every row).
+ */
+export async function searchBySlices(
+  query: EventQuery,
+  top: number,
+  slice: (query: SliceQuery) => ListedEvent[] | Promise<ListedEvent[]>,
+  options: SearchOptions = {},
+): Promise<SearchPage> {
+  const budgetMs = options.budgetMs ?? SEARCH_BUDGET_MS
+  const now = options.now ?? (() => performance.now())
+  const started = now()
+  const rows: ListedEvent[] = []
+  const forward = query.afterId !== undefined
+  const end = Math.min(query.beforeId ?? top, top)
+  // Going back: ids in [lo, hi); going forward: ids in (lo, hi).
+  let edge = forward ? query.afterId! : end
+  let span = options.firstSlice ?? FIRST_SLICE_IDS
+  for (;;) {
+    const sliceStarted = now()
+    const limit = query.limit - rows.length
+    let found: ListedEvent[]
+    let done: boolean
+    if (forward) {
+      const hi = Math.min(end, edge + 1 + span)
+      found = await slice({ ...query, afterId: edge, beforeId: hi, limit })
+      rows.unshift(...found)
+      edge = hi - 1
+      done = hi >= end
+    } else {
+      const lo = Math.max(1, edge - span)
+      found = edge > 1 ? await slice({ ...query, afterId: undefined, beforeId: edge, floorId: lo, limit }) : []
+      rows.push(...found)
+      edge = lo
+      done = lo <= 1
+    }
+    if (rows.length >= query.limit) return { rows, next: forward ? rows[0]!.id : rows[rows.length - 1]!.id }
+    if (done) return { rows, next: null }
+    const elapsed = now() - started
+    if (elapsed >= budgetMs) return { rows, next: edge }
+    const perId = Math.max(now() - sliceStarted, 0.001) / span
+    // The next slice takes most of the time left, at the rate of the last one (which another page or a busy core may slow).
+    span = Math.max(1, Math.min(MAX_SLICE_IDS, 4 * span, Math.floor((0.8 * (budgetMs - elapsed)) / perId)))
+  }
+}
+
+/** A page read whole (through an index, or by `list`) as a search's page: it goes on from its last row when full. */
+export function completePage(query: EventQuery, rows: ListedEvent[]): SearchPage {
+  if (rows.length < query.limit) return { rows, next: null }
+  return { rows, next: query.afterId !== undefined ? rows[0]!.id : rows[rows.length - 1]!.id }
+}

@@ -287,6 +287,77 @@ describe('EventStore', () => {
     expect(ids({ limit: 100, selectors: [] })).toEqual([])
   })
 
+  it('search() reads ids a slice at a time and answers with what it found, going on from where it stopped', async () => {
+    const { store } = open()
+    for (let n = 0; n < 1_000; n++) store.enqueue(1, 1 + (n % 2), log(n))
+    store.flush()
+    // Text only event 251 holds (log 250's block hash).
+    const text = log(250).blockHash!.slice(-6)
+    const expected = store.list({ text, limit: 10_000 }).map((e) => e.id)
+    expect(expected).toEqual([251])
+    // One slice of 100 ids a page (no time to read more): the rows above 251 take 7 pages of nothing.
+    const slices = { budgetMs: 0, firstSlice: 100 }
+    const first = await store.search({ text, limit: 5 }, slices)
+    expect(first).toEqual({ rows: [], next: 901 })
+    const back: number[][] = []
+    let page = first
+    while (page.next !== null) {
+      page = await store.search({ text, limit: 5, beforeId: page.next }, slices)
+      back.push(page.rows.map((e) => e.id))
+    }
+    expect(back.flat()).toEqual(expected)
+    expect(back).toHaveLength(9)
+    // Forward from the start, a slice at a time too.
+    const forward: number[] = []
+    let after: number | null = 0
+    while (after !== null) {
+      const got = await store.search({ text, limit: 5, afterId: after }, slices)
+      expect(got.next === null || got.next > after).toBe(true)
+      forward.push(...got.rows.map((e) => e.id))
+      after = got.next
+    }
+    expect(forward).toEqual(expected)
+  })
+
+  it('search() pages hold exactly list()’s rows whatever the slices and the time they get', async () => {
+    const { store } = open()
+    for (let n = 0; n < 600; n++) store.enqueue(n % 3 === 0 ? 2 : 1, 1 + (n % 4), log(n))
+    store.flush()
+    const queries = [
+      { text: '0x', limit: 7 },
+      { text: log(123).blockHash!.slice(-8), limit: 3 },
+      { text: 'nowhere', limit: 10 },
+      { streamIds: [3], connectionId: 1, limit: 11 },
+      { kind: 'log' as const, fromBlock: 100, toBlock: 400, limit: 50 },
+      { fromBlock: 10, toBlock: 12, limit: 2 },
+      { text: '0', streamIds: [2, 4], limit: 13 },
+    ]
+    // A clock that moves 1 ms a reading: a budget of 3 ms reads a few slices, each sized to the time left.
+    let clock = 0
+    const ticking = { budgetMs: 3, firstSlice: 17, now: () => (clock += 1) }
+    for (const query of queries) {
+      const expected = store.list({ ...query, limit: 10_000 }).map((e) => e.id)
+      for (const options of [{ budgetMs: 0, firstSlice: 1 }, { budgetMs: 0, firstSlice: 64 }, ticking, {}]) {
+        const back: number[] = []
+        let page = await store.search(query, options)
+        for (;;) {
+          expect(page.rows.length).toBeLessThanOrEqual(query.limit)
+          back.push(...page.rows.map((e) => e.id))
+          if (page.next === null) break
+          page = await store.search({ ...query, beforeId: page.next }, options)
+        }
+        expect(back, JSON.stringify({ query, options })).toEqual(expected)
+        const forward: number[] = []
+        for (let after: number | null = 0; after !== null;) {
+          const got = await store.search({ ...query, afterId: after }, options)
+          forward.unshift(...got.rows.map((e) => e.id))
+          after = got.next
+        }
+        expect(forward, JSON.stringify({ query, options })).toEqual(expected)
+      }
+    }
+  })
+
   it('counts events per stream, with the received time of the newest', () => {
     const { store } = open()
     for (let n = 1; n <= 5; n++) store.enqueue(1, n % 2 === 0 ? 7 : 8, log(n), 1_000 + n)

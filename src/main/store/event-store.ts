@@ -23,12 +23,14 @@ import { CAPTURE_STATEMENTS, CHAIN_WRITE_STATEMENTS } from './chain-writes'
 import { preparedOnce, type Db } from './database'
 import {
   blockRange,
+  completePage,
   eventColumns,
   EVENTS_WITH_LOGS,
   FEW_ROWS,
   key,
   LOG_JOIN,
   PAYLOAD_ADDRESSES,
+  searchBySlices,
   TEXT_FIELDS,
   textPattern,
   toEvent,
@@ -36,6 +38,9 @@ import {
   type EventRow,
   type ExportQuery,
   type ListedEvent,
+  type SearchOptions,
+  type SearchPage,
+  type SliceQuery,
   type StoredEventRow,
 } from './event-query'
 import { createSqliteWriter, parameterCount, type BatchResult, type FlatOps, type SqliteWriter } from './sqlite-writer'
@@ -43,7 +48,7 @@ import { retryDelay } from './storage-health'
 
 export type { EventsCommitted } from './capture-writer'
 export { DEFAULT_EVENT_BATCH, MAX_HELD_WRITES } from './capture-writer'
-export { storedRow, type EventQuery, type ExportQuery, type ListedEvent, type StoredEventRow } from './event-query'
+export { storedRow, type EventQuery, type ExportQuery, type ListedEvent, type SearchOptions, type SearchPage, type StoredEventRow } from './event-query'
 
 /** onBacklog: here the held writes can reach the bound only while commits fail (enqueue waits for the writer thread otherwise). */
 export interface EventWriterOptions extends CaptureWriterOptions {
@@ -340,6 +345,34 @@ export class EventStore implements CaptureWriter {
   list(query: EventQuery): ListedEvent[] {
     // No known event has this name: no row can match, and finding that out would read every row.
     if (query.selectors?.length === 0) return []
+    return this.page(query, this.fewCandidates(query))
+  }
+
+  /**
+   * A page of events like `list`'s that reads for about `budgetMs` at most (searchBySlices):
+   * when no index narrows the query to few rows, ids are read a slice at a time, and a page
+   * whose time runs out holds what it found with `next` to go on from. The live log's pages.
+   */
+  search(query: EventQuery, options?: SearchOptions): Promise<SearchPage> {
+    if (query.selectors?.length === 0) return Promise.resolve({ rows: [], next: null })
+    const few = this.fewCandidates(query)
+    if (few !== null) return Promise.resolve(completePage(query, this.page(query, few)))
+    // A wide range below the newest block: the slices start at its newest row, not at the store's.
+    const range = blockRange(query)
+    const top = Math.min(this.lastId(), (range && this.rangeTop(range)) ?? Number.MAX_SAFE_INTEGER)
+    return searchBySlices(query, top + 1, (slice) => this.page(slice, null), options)
+  }
+
+  /** The newest row's id in a block range that ends below the newest block (0: none); null when the range reaches it. */
+  private rangeTop(range: { fromBlock: number; toBlock: number }): number | null {
+    const newest = this.statement('SELECT MAX(block_number) FROM events').pluck().get() as number | null
+    if (newest === null || range.toBlock >= newest) return null
+    const top = this.statement('SELECT MAX(id) FROM events INDEXED BY events_by_block WHERE block_number BETWEEN @fromBlock AND @toBlock').pluck().get(range)
+    return (top as number | null) ?? 0
+  }
+
+  /** The rows of a page, found through `few`'s index or by a walk of ids. */
+  private page(query: SliceQuery, few: { filter: Filter; sql: string } | null): ListedEvent[] {
     const conditions: Condition[] = []
     const params: Record<string, string | number> = { limit: query.limit }
     const add = (sql: string, values: Record<string, string | number>, found: Condition['found'] = null, readsLog = false): void => {
@@ -354,6 +387,7 @@ export class EventStore implements CaptureWriter {
     if (query.kind !== undefined) add('e.kind = @kind', { kind: query.kind })
     if (query.beforeId !== undefined) add('e.id < @beforeId', { beforeId: query.beforeId }, 'id')
     if (query.afterId !== undefined) add('e.id > @afterId', { afterId: query.afterId }, 'id')
+    if (query.floorId !== undefined) add('e.id >= @floorId', { floorId: query.floorId }, 'id')
     const range = blockRange(query)
     if (range) add('+e.block_number BETWEEN @fromBlock AND @toBlock', range, 'range')
     if (query.selectors !== undefined) {
@@ -369,7 +403,6 @@ export class EventStore implements CaptureWriter {
     const whereOf = (list: Condition[]): string => (list.length > 0 ? `WHERE ${list.map((c) => c.sql).join(' AND ')}` : '')
     // afterId pages forward (contract.ts): the rows just above it, handed back newest first like every page.
     const order = query.afterId !== undefined ? 'ASC' : 'DESC'
-    const few = this.fewCandidates(query, range, params)
     let sql: string
     if (few !== null) {
       // The candidates match their filter exactly; the id bounds are applied here, and the other
@@ -377,7 +410,12 @@ export class EventStore implements CaptureWriter {
       // until the page is full: rows are looked up for the page, not for every candidate.
       const ascending = query.afterId !== undefined
       const ids = (this.statement(few.sql).pluck().all(params) as number[])
-        .filter((id) => (query.beforeId === undefined || id < query.beforeId) && (query.afterId === undefined || id > query.afterId))
+        .filter(
+          (id) =>
+            (query.beforeId === undefined || id < query.beforeId) &&
+            (query.afterId === undefined || id > query.afterId) &&
+            (query.floorId === undefined || id >= query.floorId),
+        )
         .sort((a, b) => (ascending ? a - b : b - a))
       const rest = conditions.filter((c) => c.found !== few.filter && c.found !== 'id')
       let page = ids.slice(0, query.limit)
@@ -396,16 +434,9 @@ export class EventStore implements CaptureWriter {
       sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} WHERE e.id IN (SELECT value FROM json_each(@page)) ORDER BY e.id DESC`
       params.page = JSON.stringify(page)
     } else {
-      if (range) {
-        // A wide range below the newest block: the walk starts at its newest row, not at the store's.
-        const newest = this.statement('SELECT MAX(block_number) FROM events').pluck().get() as number | null
-        if (newest !== null && range.toBlock < newest) {
-          const top = this.statement(`SELECT MAX(id) FROM events INDEXED BY events_by_block WHERE block_number BETWEEN @fromBlock AND @toBlock`)
-            .pluck()
-            .get(range)
-          add('e.id <= @rangeTop', { rangeTop: (top as number | null) ?? 0 })
-        }
-      }
+      // A wide range below the newest block: the walk starts at its newest row, not at the store's.
+      const top = range ? this.rangeTop(range) : null
+      if (top !== null) add('e.id <= @rangeTop', { rangeTop: top })
       const filtered = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_LOGS} ${whereOf(conditions)}`
       sql = order === 'ASC' ? `SELECT * FROM (${filtered} ORDER BY e.id ASC LIMIT @limit) ORDER BY id DESC` : `${filtered} ORDER BY e.id DESC LIMIT @limit`
     }
@@ -417,11 +448,13 @@ export class EventStore implements CaptureWriter {
    * FEW_ROWS rows (counted through its indexes, each count stopping past FEW_ROWS), with the
    * SQL of the ids of exactly its rows; null when none is that narrow.
    */
-  private fewCandidates(
-    query: EventQuery,
-    range: { fromBlock: number; toBlock: number } | undefined,
-    params: Record<string, string | number>,
-  ): { filter: Filter; sql: string } | null {
+  private fewCandidates(query: EventQuery): { filter: Filter; sql: string } | null {
+    const range = blockRange(query)
+    const params = {
+      ...range,
+      ...(query.address !== undefined ? { address: query.address } : {}),
+      ...(query.selectors !== undefined ? { selectors: JSON.stringify(query.selectors) } : {}),
+    }
     let best: { filter: Filter; sql: string; rows: number } | null = null
     const consider = (filter: Filter, counts: readonly string[], sql: string): void => {
       let rows = 0

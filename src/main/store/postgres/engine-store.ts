@@ -180,6 +180,7 @@ class PostgresEngineStore implements EngineStore {
       settle: () => capture.settle(),
       close: () => capture.close(),
       list: (query) => pages.list(query),
+      search: (query, options) => pages.search(query, options),
       iterate: (query) => pages.iterate(query),
       lastId: () => pages.lastId(),
       countByStreamBetween: (afterId, upToId) => pages.countByStreamBetween(afterId, upToId),

@@ -14,7 +14,20 @@
  */
 import type { PoolClient } from 'pg'
 import type { EventQuery, ExportQuery, EventRow, ListedEvent, StoredEventRow } from '../event-query'
-import { blockRange, eventColumns, EVENTS_WITH_LOGS, FEW_ROWS, key, PAYLOAD_ADDRESSES, TEXT_FIELDS, textPattern, toEvent } from '../event-query'
+import type { SearchOptions, SearchPage, SliceQuery } from '../event-query'
+import {
+  blockRange,
+  completePage,
+  eventColumns,
+  EVENTS_WITH_LOGS,
+  FEW_ROWS,
+  key,
+  PAYLOAD_ADDRESSES,
+  searchBySlices,
+  TEXT_FIELDS,
+  textPattern,
+  toEvent,
+} from '../event-query'
 import type { PostgresPool } from './database'
 
 /** The rows an export reads in one statement. */
@@ -72,6 +85,27 @@ export class PostgresEventPages {
   async list(query: EventQuery): Promise<ListedEvent[]> {
     // No known event has this name: no row can match, and finding that out would read every row.
     if (query.selectors?.length === 0) return []
+    return this.reading(settingsFor(query), async (client) => this.listOn(client, query, await this.fewCandidates(client, query)))
+  }
+
+  /** EventStore.search's page: read in id slices for about `budgetMs` when no index narrows the query (searchBySlices). */
+  async search(query: EventQuery, options?: SearchOptions): Promise<SearchPage> {
+    if (query.selectors?.length === 0) return { rows: [], next: null }
+    return this.reading(settingsFor(query), async (client) => {
+      const few = await this.fewCandidates(client, query)
+      if (few !== null) return completePage(query, await this.listOn(client, query, few))
+      // A wide range below the newest block: the slices start at the range's newest row, not at the store's.
+      const range = blockRange(query)
+      const p = new Parameters()
+      const newest = 'SELECT COALESCE(max(id), 0) FROM events'
+      const sql = `SELECT ${range ? `LEAST((${newest}), (${rangeTop(p, range)}))` : `(${newest})`} AS id`
+      const top = Number((await client.query<{ id: number | string }>(sql, p.values)).rows[0]!.id) + 1
+      return searchBySlices(query, top, (slice) => this.listOn(client, slice, null), options)
+    })
+  }
+
+  /** The rows of a page, on `client`: through `few`'s index, or a walk of ids. */
+  private async listOn(client: PoolClient, query: SliceQuery, few: Filter | null): Promise<ListedEvent[]> {
     const p = new Parameters()
     const conditions: string[] = []
     if (query.connectionId !== undefined) conditions.push(`e.connection_id = ${p.of('connection', query.connectionId)}`)
@@ -80,21 +114,15 @@ export class PostgresEventPages {
     if (query.kind !== undefined) conditions.push(`e.kind = ${p.of('kind', query.kind)}`)
     if (query.beforeId !== undefined) conditions.push(`e.id < ${p.of('beforeId', query.beforeId)}`)
     if (query.afterId !== undefined) conditions.push(`e.id > ${p.of('afterId', query.afterId)}`)
+    if (query.floorId !== undefined) conditions.push(`e.id >= ${p.of('floorId', query.floorId)}`)
     const range = blockRange(query)
     if (range) conditions.push(`e.block_number BETWEEN ${p.of('fromBlock', range.fromBlock)} AND ${p.of('toBlock', range.toBlock)}`)
     if (query.selectors !== undefined) conditions.push(`substr(COALESCE(e.topics, l.topics), 1, 66) = ANY(${p.of('selectors', query.selectors)}::text[])`)
     if (query.address !== undefined) conditions.push(addressMatch(p.of('address', query.address)))
     if (query.text) conditions.push(textMatch(p.of('text', textPattern(query.text))))
-
-    // A page is a few milliseconds' work, on which a parallel plan's workers or JIT compiling would spend more
-    // than they save (measured on 200,000 events: 10-20 ms of each page). A text search reads every row it does
-    // not find, so it keeps the server's settings: parallel workers took a third off those scans.
-    return this.reading(query.text ? '' : 'SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0', async (client) => {
-      const few = await this.fewCandidates(client, query)
-      // A wide range below the newest block, first page back: the walk starts at the range's newest row, not at the store's.
-      if (few === null && range && query.beforeId === undefined && query.afterId === undefined) conditions.push(`e.id <= (${rangeTop(p, range)})`)
-      return this.page(client, query, p, conditions, few)
-    })
+    // A wide range below the newest block, first page back: the walk starts at the range's newest row, not at the store's.
+    if (few === null && range && query.beforeId === undefined && query.afterId === undefined) conditions.push(`e.id <= (${rangeTop(p, range)})`)
+    return this.page(client, query, p, conditions, few)
   }
 
   /** The page's rows: every condition checked on the candidates of `few`, or on a walk of ids. */
@@ -250,6 +278,13 @@ export class PostgresEventPages {
     await this.pool.query('DELETE FROM events WHERE connection_id = $1', [connectionId])
   }
 }
+
+/**
+ * A page is a few milliseconds' work, on which a parallel plan's workers or JIT compiling would spend more
+ * than they save (measured on 200,000 events: 10-20 ms of each page). A text search reads every row it does
+ * not find, so it keeps the server's settings: parallel workers took a third off those scans.
+ */
+const settingsFor = (query: EventQuery): string => (query.text ? '' : 'SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0')
 
 const where = (conditions: string[]): string => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '')
 

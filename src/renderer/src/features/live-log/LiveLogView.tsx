@@ -52,7 +52,8 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
   const queryKey = filtersKey(connectionId, applied.filters)
   const query = useMemo(() => ({ ...(connectionId === null ? {} : { connectionId }), ...applied.filters }), [connectionId, applied])
   const { feed, snapshot } = useLiveLog(connectionId, query, queryKey, paused)
-  const { rows, hasOlder, atHead } = snapshot.window
+  const { rows, atHead } = snapshot.window
+  const hasOlder = snapshot.window.older !== null
 
   const getItemKey = useCallback((index: number) => rows[index]?.id ?? 'older', [rows])
   const virtualizer = useVirtualizer({
@@ -191,6 +192,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
         )}
         <span className="panel-hint live-loaded" data-testid="live-loaded-count" data-count={rows.length}>
           {formatInteger(rows.length)} loaded{hasOlder ? ' · older load as you scroll' : ''}
+          {snapshot.searched !== null && <span data-testid="live-searched"> · searching: {searchedShare(snapshot.searched)} of stored events read</span>}
         </span>
       </div>
 
@@ -227,7 +229,13 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
             <LiveLogHeaderRow />
           </div>
           {rows.length === 0 ? (
-            <EmptyState loading={snapshot.status === 'loading'} failed={snapshot.error !== null} filtered={applied.active > 0} onClear={filters.clear} />
+            <EmptyState
+              loading={snapshot.status === 'loading'}
+              searched={snapshot.loadingOlder ? (snapshot.searched ?? 0) : null}
+              failed={snapshot.error !== null}
+              filtered={applied.active > 0}
+              onClear={filters.clear}
+            />
           ) : (
             <div className="live-rows" style={{ height: virtualizer.getTotalSize() - LIVE_ROW_HEIGHT }}>
               {items.map((item) => {
@@ -241,7 +249,11 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
                       style={{ transform: `translateY(${start}px)`, height: LIVE_ROW_HEIGHT }}
                       data-testid="live-loading-older"
                     >
-                      {snapshot.loadingOlder ? 'Loading older events…' : 'Older events load as you scroll'}
+                      {snapshot.searched !== null
+                        ? `Searching older events… ${searchedShare(snapshot.searched)} of stored events read`
+                        : snapshot.loadingOlder
+                          ? 'Loading older events…'
+                          : 'Older events load as you scroll'}
                     </div>
                   )
                 }
@@ -271,11 +283,30 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
   )
 }
 
-function EmptyState({ loading, failed, filtered, onClear }: { loading: boolean; failed: boolean; filtered: boolean; onClear(): void }) {
-  if (loading) {
+/** A share of the stored events as a percentage: "37 %"; below 1 % and above 99 % with a decimal. */
+function searchedShare(share: number): string {
+  const percent = share * 100
+  return `${percent < 1 || percent > 99 ? percent.toFixed(1) : Math.round(percent)} %`
+}
+
+function EmptyState({
+  loading,
+  searched,
+  failed,
+  filtered,
+  onClear,
+}: {
+  loading: boolean
+  /** While older rows are searched for: the share of the stored events read. */
+  searched: number | null
+  failed: boolean
+  filtered: boolean
+  onClear(): void
+}) {
+  if (loading || searched !== null) {
     return (
       <p className="muted-text" data-testid="live-loading">
-        Loading events…
+        {searched ? `Searching the stored events… ${searchedShare(searched)} read` : 'Loading events…'}
       </p>
     )
   }

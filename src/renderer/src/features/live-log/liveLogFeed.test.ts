@@ -21,7 +21,7 @@ function expectContiguous(feed: LiveFeed, store: FakeStore): void {
 
 function startFeed(store: FakeStore, options: { cap?: number; paused?: boolean } = {}): LiveFeed {
   const feed = createLiveFeed({
-    list: (request) => store.list(request),
+    search: (request) => store.search(request),
     query: { connectionId: 1 },
     intervalMs: 5,
     countIntervalMs: 5,
@@ -42,7 +42,7 @@ describe('live feed', () => {
     await until('first page', () => feed.getSnapshot().status === 'ready')
     expect(idsOf(feed)[0]).toBe(1000)
     expect(idsOf(feed)).toHaveLength(200)
-    expect(feed.getSnapshot().window.hasOlder).toBe(true)
+    expect(feed.getSnapshot().window.older).toBe(801)
 
     for (let batch = 0; batch < 10; batch += 1) announce(feed, store, 137)
     await until('all new rows', () => idsOf(feed)[0] === 2370)
@@ -73,7 +73,7 @@ describe('live feed', () => {
   it('counts as new, when pausing, the rows announced before it that were not joined yet', async () => {
     const store = createFakeStore(500)
     // A catch-up interval longer than the test: the announced rows are never joined before the pause.
-    const feed = createLiveFeed({ list: (request) => store.list(request), query: { connectionId: 1 }, intervalMs: 60_000, countIntervalMs: 5 })
+    const feed = createLiveFeed({ search: (request) => store.search(request), query: { connectionId: 1 }, intervalMs: 60_000, countIntervalMs: 5 })
     feed.start()
     await until('first page', () => feed.getSnapshot().status === 'ready')
     announce(feed, store, 1500)
@@ -177,7 +177,7 @@ describe('live feed with filters', () => {
   it('counts only matching arrivals while paused', async () => {
     const store = createFakeStore(100, (event) => event.id % 5 === 0)
     const feed = createLiveFeed({
-      list: (request) => store.list(request),
+      search: (request) => store.search(request),
       query: { connectionId: 1, eventName: 'Transfer' },
       intervalMs: 5,
       countIntervalMs: 5,
@@ -198,7 +198,7 @@ describe('live feed with filters', () => {
     const store = createFakeStore(10)
     let fail = false
     const feed = createLiveFeed({
-      list: (request) => (fail ? Promise.resolve({ ok: false, error: { code: 'internal', message: 'store is busy' } }) : store.list(request)),
+      search: (request) => (fail ? Promise.resolve({ ok: false, error: { code: 'internal', message: 'store is busy' } }) : store.search(request)),
       query: {},
       intervalMs: 5,
     })
@@ -216,10 +216,66 @@ describe('live feed with filters', () => {
   })
 })
 
+describe('live feed searching', () => {
+  it('goes on searching below a first page that ran out of time, showing rows as they are found', async () => {
+    // A rare match in 6,000 events, 250 ids read a request: the first page finds nothing.
+    const store = createFakeStore(6000, (event) => event.id % 1000 === 7, { readPerRequest: 250 })
+    const feed = createLiveFeed({ search: (request) => store.search(request), query: { text: 'rare' }, intervalMs: 5 })
+    const seen: Array<{ rows: number; searched: number | null }> = []
+    feed.subscribe(() => seen.push({ rows: feed.getSnapshot().window.rows.length, searched: feed.getSnapshot().searched }))
+    feed.start()
+    await until(
+      'the search to end',
+      () => feed.getSnapshot().status === 'ready' && !feed.getSnapshot().loadingOlder && feed.getSnapshot().window.older === null,
+    )
+    expect(idsOf(feed)).toEqual([5007, 4007, 3007, 2007, 1007, 7])
+    // Every id read once: 24 requests of 250 ids, each going on below the last.
+    expect(store.requests).toHaveLength(24)
+    expect(store.requests.slice(1).map((request) => request.beforeId)).toEqual(Array.from({ length: 23 }, (_, i) => 5751 - 250 * i))
+    // Rows appeared while it searched, with the share read growing to the end.
+    const shares = seen.map((s) => s.searched).filter((share): share is number => share !== null)
+    expect(shares.length).toBeGreaterThan(10)
+    expect(shares).toEqual([...shares].sort((a, b) => a - b))
+    expect(seen.some((s) => s.rows > 0 && s.rows < 6 && s.searched !== null)).toBe(true)
+    expect(feed.getSnapshot().searched).toBeNull()
+    feed.dispose()
+  })
+
+  it('stops searching at a page of rows, and goes on when asked for older ones', async () => {
+    const store = createFakeStore(3000, (event) => event.id % 10 === 0, { readPerRequest: 400 })
+    const feed = createLiveFeed({ search: (request) => store.search(request), query: { text: 'x' }, pageSize: 50, intervalMs: 5 })
+    feed.start()
+    await until('a page of rows', () => idsOf(feed).length >= 50 && !feed.getSnapshot().loadingOlder)
+    expect(idsOf(feed)).toEqual(store.matchingIds(2501, 3000))
+    expect(feed.getSnapshot().window.older).toBe(2510)
+    feed.requestOlder()
+    await until('the next page', () => idsOf(feed).length >= 100 && !feed.getSnapshot().loadingOlder)
+    expect(idsOf(feed)).toEqual(store.matchingIds(2010, 3000))
+    feed.dispose()
+  })
+
+  it('joins new rows through catch-up pages that run out of time, and counts by the announcements while paused', async () => {
+    const store = createFakeStore(500, (event) => event.id % 7 === 0, { readPerRequest: 120 })
+    const feed = createLiveFeed({ search: (request) => store.search(request), query: { text: 'x' }, pageSize: 20, intervalMs: 5, countIntervalMs: 5 })
+    feed.start()
+    await until('a page of rows', () => idsOf(feed).length >= 20 && !feed.getSnapshot().loadingOlder)
+    announce(feed, store, 1000)
+    await until('the new rows', () => idsOf(feed)[0] === 1498)
+    expectContiguous(feed, store)
+    feed.setPaused(true)
+    announce(feed, store, 1000)
+    // The counting page reads 120 ids of the 1,000: the announced count stands, with the two
+    // rows announced above the newest one shown (1499 and 1500, which match nothing).
+    await until('the count', () => feed.getSnapshot().newCount === 1002)
+    expect(store.requests.at(-1)).toMatchObject({ afterId: 1498, limit: 1000 })
+    feed.dispose()
+  })
+})
+
 describe('live feed with nothing to show', () => {
   it('asks once per announcement while its filters match nothing', async () => {
     const store = createFakeStore(50, () => false)
-    const feed = createLiveFeed({ list: (request) => store.list(request), query: { text: 'nothing' }, intervalMs: 5 })
+    const feed = createLiveFeed({ search: (request) => store.search(request), query: { text: 'nothing' }, intervalMs: 5 })
     feed.start()
     await until('first page', () => feed.getSnapshot().status === 'ready')
     announce(feed, store, 10)

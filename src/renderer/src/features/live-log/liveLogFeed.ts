@@ -1,7 +1,9 @@
 /**
  * The live log's data: one window onto the store for one set of filters, kept current
  * from `events.appended` notifications by `afterId` paging (throttled), paged further back
- * with `beforeId` as the person scrolls, held still while paused. Framework-free: the view
+ * with `beforeId` as the person scrolls, held still while paused. Pages are events.search's:
+ * each answers in a bounded time, so a filter that matches few of many stored events is
+ * searched page after page (the rows found shown as they come) instead of in one long read. Framework-free: the view
  * reads `getSnapshot()` through useSyncExternalStore, which changes a few times a second at
  * most however many events arrive.
  */
@@ -18,17 +20,16 @@ import {
   connectedRows,
   farEnd,
   newestId,
-  oldestId,
   prependNewer,
   windowFromNewest,
   type FetchPage,
   type LiveWindow,
 } from './liveLogWindow'
 
-/** The filters of events.list, without the cursor and the page size the feed sets itself. */
-export type LiveQuery = Omit<CommandRequest<'events.list'>, 'limit' | 'beforeId' | 'afterId'>
+/** The filters of events.search, without the cursor and the page size the feed sets itself. */
+export type LiveQuery = Omit<CommandRequest<'events.search'>, 'limit' | 'beforeId' | 'afterId'>
 
-export type ListEvents = (request: CommandRequest<'events.list'>) => Promise<CommandResult<'events.list'>>
+export type SearchEvents = (request: CommandRequest<'events.search'>) => Promise<CommandResult<'events.search'>>
 
 /** The rows on screen, as window indexes; `atTop` while the list is scrolled to its very top. */
 export interface LiveViewport {
@@ -51,6 +52,11 @@ export interface LiveFeedSnapshot {
    */
   newCount: number
   loadingOlder: boolean
+  /**
+   * While older rows are searched for past pages that found too few (a rare text): the share of
+   * the stored events read so far, 0 to 1, from the newest down; null otherwise.
+   */
+  searched: number | null
   loadingNewer: boolean
   /**
    * Rows inserted above (positive) or dropped from above (negative) earlier rows, summed
@@ -85,7 +91,7 @@ export interface LiveFeed {
 }
 
 export interface LiveFeedOptions {
-  list: ListEvents
+  search: SearchEvents
   query: LiveQuery
   paused?: boolean
   pageSize?: number
@@ -118,6 +124,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     paused: options.paused ?? false,
     newCount: 0,
     loadingOlder: false,
+    searched: null,
     loadingNewer: false,
     topShift: 0,
     resets: 0,
@@ -142,6 +149,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const unjoinedAbove = (top: number): number => unjoined.reduce((sum, batch) => sum + Math.max(0, Math.min(batch.count, batch.lastId - top)), 0)
   let loadingOlder = false
   let loadingNewer = false
+  /** The highest id known when the window was last replaced: what `searched` is a share of. */
+  let searchTop = 0
 
   const emit = (): void => {
     for (const listener of [...listeners]) listener()
@@ -166,7 +175,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   }
 
   const fetchPage: FetchPage = async (request) => {
-    const result = await options.list({ ...options.query, ...request })
+    const result = await options.search({ ...options.query, ...request })
     if (!result.ok) throw new FeedRequestError(result.error.message)
     return result.value
   }
@@ -187,7 +196,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       const page = await fetchPage({ limit: pageSize })
       if (disposed || current !== generation) return
       setUnseen(0)
-      const window = windowFromNewest(page, pageSize)
+      const window = windowFromNewest(page)
+      searchTop = Math.max(announcedId, newestId(window) ?? 0, page.next ?? 0)
       // Rows announced while this page was on its way may have missed it.
       if (announcedId > announcedBefore && announcedId > (newestId(window) ?? 0)) {
         if (snapshot.paused) countNew.schedule()
@@ -199,9 +209,12 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
         error: null,
         newCount: 0,
         loadingOlder: false,
+        searched: null,
         loadingNewer: false,
         resets: snapshot.resets + 1,
       })
+      // The page's time ran out before it found a page of rows: the search goes on below it.
+      if (page.events.length < pageSize && page.next !== null) loadOlder(pageSize - page.events.length)
     } catch (error) {
       if (current === generation) update({ status: 'ready', error: describe(error), loadingNewer: false })
     }
@@ -270,15 +283,58 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     try {
       const page = await fetchPage({ afterId: top, limit: COUNT_LIMIT })
       if (disposed || current !== generation || !snapshot.paused || (newestId(snapshot.window) ?? 0) !== top) return
-      const exact = page.filter((row) => row.id > top).length
-      // Notifications that came while the query ran may or may not be in its answer.
-      const counted = exact < COUNT_LIMIT ? exact + (appendedUnseen - before) : Math.max(appendedUnseen, COUNT_LIMIT)
+      const found = page.events.filter((row) => row.id > top).length
+      // Notifications that came while the query ran may or may not be in its answer. A page that
+      // ran out of time before the newest row counted only part: the notifications' bound stands.
+      const counted = page.next === null ? found + (appendedUnseen - before) : Math.max(appendedUnseen, found)
       setUnseen(counted)
       if (counted !== snapshot.newCount || snapshot.error !== null) update({ newCount: counted, error: null })
     } catch (error) {
       if (current === generation) update({ error: describe(error) })
     }
   }, countIntervalMs)
+
+  /**
+   * Pages older rows in below the window until `rows` of them are found or none is left: a page
+   * that ran out of time first (events.search) is followed at once by the next, each one's rows
+   * shown as they come, the share of the store read so far in `searched`.
+   */
+  const loadOlder = (rows = pageSize): void => {
+    if (disposed || loadingOlder || snapshot.window.older === null) return
+    loadingOlder = true
+    const current = generation
+    update({ loadingOlder: true })
+    const run = async (): Promise<void> => {
+      let wanted = rows
+      for (;;) {
+        const beforeId = snapshot.window.older
+        if (beforeId === null) return
+        const page = await fetchPage({ beforeId, limit: wanted })
+        if (disposed || current !== generation) return
+        const next = appendOlder(snapshot.window, page, beforeId)
+        if (!next) return
+        const capped = capWindow(next, cap, farEnd(viewport, next.rows.length))
+        wanted -= next.rows.length - snapshot.window.rows.length
+        const goesOn = wanted > 0 && next.older !== null && capped.window.older === next.older
+        update({
+          window: capped.window,
+          error: null,
+          searched: goesOn && searchTop > 0 ? Math.min(1, (searchTop - next.older) / searchTop) : null,
+          topShift: snapshot.topShift - capped.droppedFromTop,
+        })
+        if (!goesOn) return
+      }
+    }
+    void run()
+      .catch((error: unknown) => {
+        if (current === generation) update({ error: describe(error) })
+      })
+      .finally(() => {
+        if (current !== generation) return
+        loadingOlder = false
+        update({ loadingOlder: false, searched: null })
+      })
+  }
 
   return {
     getSnapshot: () => snapshot,
@@ -340,33 +396,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       viewport = next
     },
     requestOlder() {
-      const beforeId = oldestId(snapshot.window)
-      if (disposed || loadingOlder || !snapshot.window.hasOlder || beforeId === null) return
-      loadingOlder = true
-      const current = generation
-      update({ loadingOlder: true })
-      void fetchPage({ beforeId, limit: pageSize })
-        .then((page) => {
-          if (disposed || current !== generation) return
-          const next = appendOlder(snapshot.window, page, pageSize, beforeId)
-          if (!next) {
-            update({ loadingOlder: false })
-            return
-          }
-          const capped = capWindow(next, cap, farEnd(viewport, next.rows.length))
-          update({
-            window: capped.window,
-            error: null,
-            loadingOlder: false,
-            topShift: snapshot.topShift - capped.droppedFromTop,
-          })
-        })
-        .catch((error: unknown) => {
-          if (current === generation) update({ loadingOlder: false, error: describe(error) })
-        })
-        .finally(() => {
-          if (current === generation) loadingOlder = false
-        })
+      loadOlder()
     },
     requestNewer() {
       const top = newestId(snapshot.window)

@@ -18,9 +18,10 @@ import {
 
 const ids = (rows: ReadonlyArray<{ id: number }>): number[] => rows.map((row) => row.id)
 const range = (from: number, to: number): number[] => Array.from({ length: from - to + 1 }, (_, index) => from - index)
+const pageOf = (list: number[], next: number | null) => ({ events: list.map((id) => fakeEvent(id)), next })
 const windowOf = (newest: number, oldest: number, patch: Partial<LiveWindow> = {}): LiveWindow => ({
   rows: range(newest, oldest).map((id) => fakeEvent(id)),
-  hasOlder: true,
+  older: oldest,
   atHead: true,
   ...patch,
 })
@@ -36,32 +37,43 @@ describe('mergeRows', () => {
 })
 
 describe('windowFromNewest', () => {
-  it('expects older rows only after a full page', () => {
-    expect(windowFromNewest([fakeEvent(2), fakeEvent(1)], 2)).toMatchObject({ hasOlder: true, atHead: true })
-    expect(windowFromNewest([fakeEvent(1)], 2).hasOlder).toBe(false)
-    expect(ids(windowFromNewest([fakeEvent(1), fakeEvent(2)], 200).rows)).toEqual([2, 1])
+  it('pages older rows from where the page says it goes on', () => {
+    expect(windowFromNewest(pageOf([2, 1], 1))).toMatchObject({ older: 1, atHead: true })
+    expect(windowFromNewest(pageOf([1], null)).older).toBeNull()
+    // A page whose time ran out below its rows goes on from there.
+    expect(windowFromNewest(pageOf([900], 400)).older).toBe(400)
+    expect(ids(windowFromNewest(pageOf([1, 2], null)).rows)).toEqual([2, 1])
   })
 })
 
 describe('appendOlder', () => {
   it('adds the page below the window, dropping rows it already has', () => {
-    const next = appendOlder(windowOf(10, 6), [fakeEvent(6), fakeEvent(5), fakeEvent(4)], 3, 6)
+    const next = appendOlder(windowOf(10, 6), pageOf([6, 5, 4], 4), 6)
     expect(ids(next!.rows)).toEqual(range(10, 4))
-    expect(next!.hasOlder).toBe(true)
+    expect(next!.older).toBe(4)
   })
 
-  it('stops paging at a short page', () => {
-    expect(appendOlder(windowOf(10, 6), [fakeEvent(5)], 3, 6)!.hasOlder).toBe(false)
+  it('stops paging where the page says nothing older matches', () => {
+    expect(appendOlder(windowOf(10, 6), pageOf([5], null), 6)!.older).toBeNull()
+  })
+
+  it('goes on below a page that ran out of time, empty or not', () => {
+    const empty = appendOlder(windowOf(10, 6), pageOf([], 3), 6)!
+    expect(ids(empty.rows)).toEqual(range(10, 6))
+    expect(empty.older).toBe(3)
+    const some = appendOlder(empty, pageOf([2], 1), 3)!
+    expect(ids(some.rows)).toEqual([...range(10, 6), 2])
+    expect(some.older).toBe(1)
   })
 
   it('ignores an answer for a cursor the window has moved past', () => {
-    expect(appendOlder(windowOf(10, 5), [fakeEvent(5)], 3, 6)).toBeNull()
+    expect(appendOlder(windowOf(10, 5), pageOf([5], null), 6)).toBeNull()
   })
 
-  it('stops when a full page brings nothing new (an engine ignoring beforeId)', () => {
-    const next = appendOlder(windowOf(10, 6), [fakeEvent(10), fakeEvent(9), fakeEvent(8)], 3, 6)
+  it('stops when a page does not go below its cursor (an engine ignoring beforeId)', () => {
+    const next = appendOlder(windowOf(10, 6), pageOf([10, 9, 8], 8), 6)
     expect(ids(next!.rows)).toEqual(range(10, 6))
-    expect(next!.hasOlder).toBe(false)
+    expect(next!.older).toBeNull()
   })
 })
 
@@ -86,9 +98,9 @@ describe('prependNewer', () => {
 
 describe('capWindow', () => {
   it('drops the oldest rows, which can be paged in again', () => {
-    const { window, droppedFromTop } = capWindow(windowOf(10, 1, { hasOlder: false }), 4, 'oldest')
+    const { window, droppedFromTop } = capWindow(windowOf(10, 1, { older: null }), 4, 'oldest')
     expect(ids(window.rows)).toEqual([10, 9, 8, 7])
-    expect(window).toMatchObject({ hasOlder: true, atHead: true })
+    expect(window).toMatchObject({ older: 7, atHead: true })
     expect(droppedFromTop).toBe(0)
   })
 
@@ -112,7 +124,7 @@ describe('capWindow', () => {
 
 function fetcherOf(store: ReturnType<typeof createFakeStore>): FetchPage {
   return async (request) => {
-    const result = await store.list(request)
+    const result = await store.search(request)
     if (!result.ok) throw new Error(result.error.message)
     return result.value
   }
@@ -152,6 +164,25 @@ describe('collectNewer', () => {
   })
 })
 
+describe('collectNewer through pages that run out of time', () => {
+  it('goes on from where each page stopped, finding every row once', async () => {
+    const store = createFakeStore(100, (event) => event.id % 97 === 0, { readPerRequest: 150 })
+    store.add(2000)
+    const collected = await collectNewer(fetcherOf(store), 100, { pageSize: 5, maxRows: 5000, maxRequests: 100 })
+    expect(ids(collected.rows)).toEqual(store.matchingIds(101, 2100))
+    expect(collected.gaps).toEqual([])
+    expect(store.requests.length).toBeGreaterThan(10)
+  })
+
+  it('leaves the gap above where it got to when maxRequests stops it', async () => {
+    const store = createFakeStore(0, (event) => event.id % 50 === 0, { readPerRequest: 100 })
+    store.add(1000)
+    const collected = await collectNewer(fetcherOf(store), 0, { pageSize: 10, maxRows: 5000, maxRequests: 3 })
+    expect(collected.gaps).toEqual([{ afterId: 300, beforeId: null }])
+    expect(ids(connectedRows(collected))).toEqual([300, 250, 200, 150, 100, 50])
+  })
+})
+
 describe('collectNewer with a budget', () => {
   it('returns rows joined to the start, and the one gap above them, when maxRows stops it', async () => {
     const store = createFakeStore(100)
@@ -173,16 +204,8 @@ describe('collectNewer with a budget', () => {
 
 describe('window round trip', () => {
   it('pages, prepends and caps without losing or repeating a row', () => {
-    let window = windowFromNewest(
-      range(1000, 801).map((id) => fakeEvent(id)),
-      200,
-    )
-    window = appendOlder(
-      window,
-      range(800, 601).map((id) => fakeEvent(id)),
-      200,
-      oldestId(window)!,
-    )!
+    let window = windowFromNewest(pageOf(range(1000, 801), 801))
+    window = appendOlder(window, pageOf(range(800, 601), 601), window.older!)!
     window = prependNewer(
       window,
       range(1100, 990).map((id) => fakeEvent(id)),
@@ -191,6 +214,6 @@ describe('window round trip', () => {
     window = capWindow(window, 300, 'oldest').window
     expect(ids(window.rows)).toEqual(range(1100, 801))
     expect(newestId(window)).toBe(1100)
-    expect(window.hasOlder).toBe(true)
+    expect(window.older).toBe(oldestId(window))
   })
 })

@@ -3,7 +3,7 @@
  * first, that grows at either end by cursor paging and is trimmed at the end farther from
  * what the person is looking at. Pure: no React, no transport.
  */
-import type { CapturedEvent } from '@shared/contract'
+import type { CapturedEvent, CommandResult } from '@shared/contract'
 
 /** The first page, and each page of older rows. */
 export const LIVE_PAGE_SIZE = 200
@@ -15,13 +15,19 @@ export const LIVE_WINDOW_CAP = 5000
 export interface LiveWindow {
   /** Newest first, unique ids, contiguous: no matching event between two of them is missing. */
   readonly rows: readonly CapturedEvent[]
-  /** Older matching events may exist below the last row (page them with beforeId). */
-  readonly hasOlder: boolean
+  /**
+   * The `beforeId` of the next older page, or null when no older event matches. The last row's
+   * id, or below it when a search read that far without finding more (events.search's `next`).
+   */
+  readonly older: number | null
   /** The first row was the newest matching event when last checked: new rows join on top. */
   readonly atHead: boolean
 }
 
-export const EMPTY_WINDOW: LiveWindow = { rows: [], hasOlder: false, atHead: true }
+export const EMPTY_WINDOW: LiveWindow = { rows: [], older: null, atHead: true }
+
+/** A page as events.search answers it: events newest first, and where the next page starts. */
+export type LivePage = Extract<CommandResult<'events.search'>, { ok: true }>['value']
 
 export function newestId(window: LiveWindow): number | null {
   return window.rows[0]?.id ?? null
@@ -39,21 +45,21 @@ export function mergeRows(...lists: ReadonlyArray<readonly CapturedEvent[]>): Ca
 }
 
 /** The window a newest-first page (no cursor) starts. */
-export function windowFromNewest(page: readonly CapturedEvent[], limit: number): LiveWindow {
-  return { rows: mergeRows(page), hasOlder: page.length >= limit, atHead: true }
+export function windowFromNewest(page: LivePage): LiveWindow {
+  return { rows: mergeRows(page.events), older: page.next, atHead: true }
 }
 
 /**
- * Adds a page asked for with `beforeId` below the window; null when the window's last row
- * is no longer that cursor (the answer is stale). A full page that brought nothing new
- * means the server did not honour the cursor, so paging stops there instead of looping.
+ * Adds a page asked for with `beforeId` below the window; null when the window's cursor is
+ * no longer `beforeId` (the answer is stale). A page whose `next` is not below its cursor
+ * means the server did not honour it, so paging stops there instead of looping.
  */
-export function appendOlder(window: LiveWindow, page: readonly CapturedEvent[], limit: number, beforeId: number): LiveWindow | null {
-  if (oldestId(window) !== beforeId) return null
-  const older = mergeRows(page.filter((row) => row.id < beforeId))
+export function appendOlder(window: LiveWindow, page: LivePage, beforeId: number): LiveWindow | null {
+  if (window.older !== beforeId) return null
+  const older = mergeRows(page.events.filter((row) => row.id < beforeId))
   return {
     rows: older.length > 0 ? [...window.rows, ...older] : window.rows,
-    hasOlder: older.length > 0 && page.length >= limit,
+    older: page.next !== null && page.next < beforeId ? page.next : null,
     atHead: window.atHead,
   }
 }
@@ -69,7 +75,7 @@ export function prependNewer(window: LiveWindow, rows: readonly CapturedEvent[],
   return {
     window: {
       rows: newer.length > 0 ? [...newer, ...window.rows] : window.rows,
-      hasOlder: window.hasOlder,
+      older: window.older,
       atHead: reachedHead,
     },
     added: newer.length,
@@ -83,9 +89,9 @@ export function capWindow(window: LiveWindow, cap: number, dropFrom: WindowEnd):
   const excess = window.rows.length - cap
   if (excess <= 0) return { window, droppedFromTop: 0 }
   if (dropFrom === 'oldest') {
-    return { window: { rows: window.rows.slice(0, cap), hasOlder: true, atHead: window.atHead }, droppedFromTop: 0 }
+    return { window: { rows: window.rows.slice(0, cap), older: window.rows[cap - 1]!.id, atHead: window.atHead }, droppedFromTop: 0 }
   }
-  return { window: { rows: window.rows.slice(excess), hasOlder: window.hasOlder, atHead: false }, droppedFromTop: excess }
+  return { window: { rows: window.rows.slice(excess), older: window.older, atHead: false }, droppedFromTop: excess }
 }
 
 /** The end of the window farther from the rows on screen (indexes into the window, newest first). */
@@ -105,8 +111,8 @@ export interface PageRequest {
   limit: number
 }
 
-/** One events.list call with the view's filters; throws when it fails. */
-export type FetchPage = (request: PageRequest) => Promise<readonly CapturedEvent[]>
+/** One events.search call with the view's filters; throws when it fails. */
+export type FetchPage = (request: PageRequest) => Promise<LivePage>
 
 export interface CollectedNewer {
   /** Rows above `afterId` found so far, newest first. */
@@ -125,18 +131,19 @@ export interface CollectOptions {
 
 /**
  * Everything above `afterId`, by `afterId` paging: each page is the oldest rows above the
- * last one (contract.ts), so every page joins the rows before it; a short page is the end.
- * When a limit stops it first, the one gap left is above the highest row found.
+ * last one (contract.ts), so every page joins the rows before it, and the next starts at its
+ * `next` (past its rows, or past what its search read); none is the end. When a limit stops
+ * it first, the one gap left is above where it got to.
  */
 export async function collectNewer(fetchPage: FetchPage, afterId: number, options: CollectOptions): Promise<CollectedNewer> {
   const found: CapturedEvent[] = []
   let from = afterId
   for (let requests = 0; requests < options.maxRequests && found.length < options.maxRows; requests += 1) {
     const page = await fetchPage({ afterId: from, limit: options.pageSize })
-    const above = page.filter((row) => row.id > from)
-    found.push(...above)
-    if (page.length < options.pageSize || above.length === 0) return { rows: mergeRows(found), gaps: [] }
-    from = Math.max(...above.map((row) => row.id))
+    found.push(...page.events.filter((row) => row.id > from))
+    // The end, or a server that did not honour the cursor (paging stops rather than loops).
+    if (page.next === null || page.next <= from) return { rows: mergeRows(found), gaps: [] }
+    from = page.next
   }
   return { rows: mergeRows(found), gaps: [{ afterId: from, beforeId: null }] }
 }

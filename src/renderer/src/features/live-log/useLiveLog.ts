@@ -14,6 +14,7 @@ const IDLE_SNAPSHOT: LiveFeedSnapshot = {
   paused: false,
   newCount: 0,
   loadingOlder: false,
+  searched: null,
   loadingNewer: false,
   topShift: 0,
   resets: 0,
@@ -42,7 +43,7 @@ export function useLiveLog(connectionId: number | null, query: LiveQuery, queryK
 
   useEffect(() => {
     const next = createLiveFeed({
-      list: (request) => client.call('events.list', request),
+      search: (request) => client.call('events.search', request),
       query: queryRef.current,
       paused: pausedRef.current,
     })

@@ -1,4 +1,4 @@
-/** A fake event store answering events.list like the engine might, for the live log's tests. */
+/** A fake event store answering events.search like the engine might, for the live log's tests. */
 import type { CapturedEvent, CommandRequest, CommandResult } from '@shared/contract'
 
 export function fakeEvent(id: number, patch: Partial<CapturedEvent> = {}): CapturedEvent {
@@ -28,21 +28,31 @@ export interface FakeStore {
   /** Ids of the rows that match `matches`, newest first, within [from, to]. */
   matchingIds(from: number, to: number): number[]
   add(count: number): { lastId: number; count: number }
-  list(request: CommandRequest<'events.list'>): Promise<CommandResult<'events.list'>>
-  requests: Array<CommandRequest<'events.list'>>
+  search(request: CommandRequest<'events.search'>): Promise<CommandResult<'events.search'>>
+  requests: Array<CommandRequest<'events.search'>>
 }
 
-/** Answers events.list as contract.ts says: afterId pages forward from just above it. */
-export function createFakeStore(initial: number, matches: (event: CapturedEvent) => boolean = () => true): FakeStore {
+export interface FakeStoreOptions {
+  /** Ids a request reads before its time runs out (Infinity: every one it needs). */
+  readPerRequest?: number
+}
+
+/**
+ * Answers events.search as contract.ts says: afterId pages forward from just above it; a
+ * page reads at most `readPerRequest` ids, and says where it stopped in `next`.
+ */
+export function createFakeStore(initial: number, matches: (event: CapturedEvent) => boolean = () => true, options: FakeStoreOptions = {}): FakeStore {
+  const read = options.readPerRequest ?? Number.POSITIVE_INFINITY
   const rows: CapturedEvent[] = []
   let nextId = 1
-  const requests: Array<CommandRequest<'events.list'>> = []
+  const requests: Array<CommandRequest<'events.search'>> = []
+  /** Matching rows with ids in [from, to), oldest first. */
+  const between = (from: number, to: number): CapturedEvent[] => rows.filter((row) => row.id >= from && row.id < to && matches(row))
   const store: FakeStore = {
     rows,
     requests,
     matchingIds(from, to) {
-      return rows
-        .filter((row) => row.id >= from && row.id <= to && matches(row))
+      return between(from, to + 1)
         .map((row) => row.id)
         .reverse()
     },
@@ -50,16 +60,21 @@ export function createFakeStore(initial: number, matches: (event: CapturedEvent)
       for (let index = 0; index < count; index += 1) rows.push(fakeEvent(nextId++))
       return { lastId: nextId - 1, count }
     },
-    async list(request) {
+    async search(request) {
       requests.push(request)
       await Promise.resolve()
       const limit = request.limit ?? 100
-      const afterId = request.afterId
-      const inRange = rows.filter(
-        (row) => matches(row) && (afterId === undefined || row.id > afterId) && (request.beforeId === undefined || row.id < request.beforeId),
-      )
-      const page = afterId !== undefined ? inRange.slice(0, limit).reverse() : inRange.slice(-limit).reverse()
-      return { ok: true, value: page }
+      const end = Math.min(request.beforeId ?? nextId, nextId)
+      if (request.afterId !== undefined) {
+        const stop = Math.min(end, request.afterId + 1 + read)
+        const found = between(request.afterId + 1, stop).slice(0, limit)
+        const next = found.length === limit ? found.at(-1)!.id : stop >= end ? null : stop - 1
+        return { ok: true, value: { events: found.reverse(), next } }
+      }
+      const lo = Math.max(1, end - read)
+      const found = between(lo, end).reverse().slice(0, limit)
+      const next = found.length === limit ? found.at(-1)!.id : lo <= 1 ? null : lo
+      return { ok: true, value: { events: found, next } }
     },
   }
   store.add(initial)
