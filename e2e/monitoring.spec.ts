@@ -97,6 +97,17 @@ test('build a Transfer filter, watch decoded rows, pause, export, label', async 
   // Everything stored up to the newest row shown is shown, in order: nothing lost while paused.
   expect(shown).toEqual(stored.filter((id) => id <= shown[0]!))
 
+  // Free text: a transaction hash finds its row (events.search, the live log's pages), a word found nowhere none.
+  const wanted = (await call<{ id: number; transactionHash: string }[]>('events.list', { subscriptionId, limit: 1000 })).at(-1)!
+  await page.getByTestId('live-filter-text').fill(wanted.transactionHash.slice(2, 20).toUpperCase())
+  await expect(page.getByTestId('live-row')).toHaveCount(1)
+  await expect(page.getByTestId('live-row').first()).toHaveAttribute('data-id', String(wanted.id))
+  await saveScreenshot(page, 'screen-live-log-text')
+  await page.getByTestId('live-filter-text').fill('found nowhere')
+  await expect(page.getByTestId('live-empty')).toHaveAttribute('data-reason', 'no-match')
+  await page.getByTestId('live-filter-text').fill('')
+  await expect(page.getByTestId('live-row').first()).toBeVisible()
+
   // Export the subscription as CSV and compare with the store.
   await page.getByTestId('export-open').click()
   await page
