@@ -493,6 +493,12 @@ export const commands = {
        * `next` ran out of time, not of matches.
        */
       next: z.number().int().nonnegative().nullable(),
+      /**
+       * The newest stored event's id when the page was asked for (0: none). A page without a
+       * cursor read every event up to it: the live log follows new events from there, even
+       * when the page found none.
+       */
+      newest: z.number().int().nonnegative(),
     }),
   },
   'subscriptions.update': {

@@ -39,7 +39,7 @@ export interface EventExportQuery {
 
 export class EventsService {
   constructor(
-    private readonly store: Pick<EventsApi, 'settle' | 'list' | 'search' | 'iterate'>,
+    private readonly store: Pick<EventsApi, 'settle' | 'list' | 'search' | 'iterate' | 'lastId'>,
     private readonly subscriptions: Pick<SubscriptionsService, 'stored' | 'storedById'>,
     private readonly connections: Pick<ConnectionsService, 'liveConnection'>,
     private readonly abis: Pick<AbiService, 'decoder'>,
@@ -64,11 +64,13 @@ export class EventsService {
   }
 
   /** A page that answers in a bounded time (EventsApi.search): what it found, decorated, and where the next page starts. */
-  async search(query: EventListQuery): Promise<{ events: CapturedEvent[]; next: number | null }> {
+  async search(query: EventListQuery): Promise<{ events: CapturedEvent[]; next: number | null; newest: number }> {
     await this.store.settle()
     const subscriptions = this.subscriptions.stored(query.connectionId)
+    // Read first: whatever the search reads was stored by then or later.
+    const newest = await this.store.lastId()
     const page = await this.store.search(this.filterOf(query, subscriptions))
-    return { events: this.decorate(page.rows, subscriptions), next: page.next }
+    return { events: this.decorate(page.rows, subscriptions), next: page.next, newest }
   }
 
   /** Committed rows as the store pages them (`EventStore.list`), decorated; queued rows are not flushed first. */

@@ -86,7 +86,7 @@ describe('monitoring', async () => {
     // The live log's pages: the same events, decorated the same, with where the next page starts.
     const listed = await engine.events.list({ connectionId, text: ALICE.slice(2, 12), limit: 7 })
     const searched = await engine.events.search({ connectionId, text: ALICE.slice(2, 12), limit: 7 })
-    expect(searched).toEqual({ events: listed, next: listed[6]!.id })
+    expect(searched).toEqual({ events: listed, next: listed[6]!.id, newest: page[0]!.id })
     const rest = await engine.events.search({ connectionId, eventName: 'Transfer', beforeId: searched.next!, limit: 1000 })
     expect(rest.next).toBeNull()
     expect(rest.events.map((e) => e.id)).toEqual(

@@ -241,6 +241,27 @@ describe('live feed searching', () => {
     feed.dispose()
   })
 
+  it('keeps searching while events arrive, without starting over, and joins the new matches on top', async () => {
+    // Nothing announced before the first page: it says itself how far up it read (`newest`).
+    const store = createFakeStore(6000, (event) => event.id % 1000 === 7, { readPerRequest: 100, delayMs: 3 })
+    const feed = createLiveFeed({ search: (request) => store.search(request), query: { text: 'rare' }, intervalMs: 5 })
+    feed.start()
+    await until('the first page', () => feed.getSnapshot().status === 'ready')
+    expect(idsOf(feed)).toEqual([])
+    // Arrivals while the window is still empty, the search going on below.
+    for (let batch = 0; batch < 5; batch += 1) {
+      announce(feed, store, 400)
+      await until('the arrivals read', () => store.requests.some((request) => request.afterId !== undefined && request.afterId >= 5_999 + 400 * batch))
+    }
+    await until('the search to end', () => !feed.getSnapshot().loadingOlder && feed.getSnapshot().window.older === null)
+    await until('the new match', () => idsOf(feed)[0] === 7007)
+    expect(idsOf(feed)).toEqual([7007, 6007, 5007, 4007, 3007, 2007, 1007, 7])
+    // One first page: the arrivals were read above it, not by starting the search again.
+    expect(store.requests.filter((request) => request.beforeId === undefined && request.afterId === undefined)).toHaveLength(1)
+    expectContiguous(feed, store)
+    feed.dispose()
+  })
+
   it('stops searching at a page of rows, and goes on when asked for older ones', async () => {
     const store = createFakeStore(3000, (event) => event.id % 10 === 0, { readPerRequest: 400 })
     const feed = createLiveFeed({ search: (request) => store.search(request), query: { text: 'x' }, pageSize: 50, intervalMs: 5 })
@@ -264,10 +285,10 @@ describe('live feed searching', () => {
     expectContiguous(feed, store)
     feed.setPaused(true)
     announce(feed, store, 1000)
-    // The counting page reads 120 ids of the 1,000: the announced count stands, with the two
-    // rows announced above the newest one shown (1499 and 1500, which match nothing).
-    await until('the count', () => feed.getSnapshot().newCount === 1002)
-    expect(store.requests.at(-1)).toMatchObject({ afterId: 1498, limit: 1000 })
+    // The counting page reads 120 ids of the 1,000: the announced count stands. It counts from
+    // 1500, the last id the catch-up read (1499 and 1500 match nothing), not from the newest row.
+    await until('the count', () => feed.getSnapshot().newCount === 1000)
+    expect(store.requests.at(-1)).toMatchObject({ afterId: 1500, limit: 1000 })
     feed.dispose()
   })
 })

@@ -151,6 +151,13 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   let loadingNewer = false
   /** The highest id known when the window was last replaced: what `searched` is a share of. */
   let searchTop = 0
+  /**
+   * Every matching event up to this id is in the window while it is at the head, as far as
+   * the requests that filled it read: the newest row shown, or above it, where a page read
+   * past it without finding more (a rare text's first page, still searching below).
+   */
+  let coveredTo = 0
+  const headTop = (): number => Math.max(newestId(snapshot.window) ?? 0, snapshot.window.atHead ? coveredTo : 0)
 
   const emit = (): void => {
     for (const listener of [...listeners]) listener()
@@ -198,6 +205,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       setUnseen(0)
       const window = windowFromNewest(page)
       searchTop = Math.max(announcedId, newestId(window) ?? 0, page.next ?? 0)
+      // The page read every event stored when it was asked for (announced ones included).
+      coveredTo = Math.max(announcedBefore, page.newest)
       // Rows announced while this page was on its way may have missed it.
       if (announcedId > announcedBefore && announcedId > (newestId(window) ?? 0)) {
         if (snapshot.paused) countNew.schedule()
@@ -221,9 +230,17 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   }
 
   /** Prepends what collectNewer found, or jumps to the newest rows when it could not all be joined. */
-  const join = async (current: number, top: number, collected: Awaited<ReturnType<typeof collectNewer>>, jumpIfIncomplete: boolean): Promise<void> => {
-    if (disposed || current !== generation || (newestId(snapshot.window) ?? 0) !== top) return
+  const join = async (
+    current: number,
+    top: number,
+    collected: Awaited<ReturnType<typeof collectNewer>>,
+    jumpIfIncomplete: boolean,
+    announcedBefore: number,
+  ): Promise<void> => {
+    if (disposed || current !== generation || headTop() !== top) return
     const complete = collected.gaps.length === 0
+    // Everything announced before the first request was stored before it: read, whatever matched.
+    if (complete) coveredTo = Math.max(coveredTo, announcedBefore)
     const rows = connectedRows(collected)
     if (!complete && (jumpIfIncomplete || rows.length === 0)) {
       await reload()
@@ -250,13 +267,14 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
 
   const catchUp = createThrottledQuery(async () => {
     if (disposed || snapshot.paused || snapshot.status === 'loading' || !snapshot.window.atHead) return
-    const top = newestId(snapshot.window)
+    const top = headTop()
     // Nothing to join to: start from the newest page rather than from the first event ever stored.
-    if (top === null) {
+    if (top === 0) {
       await reload()
       return
     }
     const current = generation
+    const announcedBefore = announcedId
     try {
       const collected = await collectNewer(fetchPage, top, {
         pageSize: catchUpPageSize,
@@ -268,7 +286,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       // More than the window holds: following at the top, start again from the newest rows;
       // reading further down, keep the place (the rows that connect join above, the rest
       // pages in on the way up) instead of throwing the person to the top.
-      await join(current, top, collected, viewport.atTop)
+      await join(current, top, collected, viewport.atTop, announcedBefore)
     } catch (error) {
       if (current === generation) update({ error: describe(error) })
     }
@@ -278,11 +296,11 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const countNew = createThrottledQuery(async () => {
     if (disposed || !snapshot.paused || !snapshot.window.atHead) return
     const current = generation
-    const top = newestId(snapshot.window) ?? 0
+    const top = headTop()
     const before = appendedUnseen
     try {
       const page = await fetchPage({ afterId: top, limit: COUNT_LIMIT })
-      if (disposed || current !== generation || !snapshot.paused || (newestId(snapshot.window) ?? 0) !== top) return
+      if (disposed || current !== generation || !snapshot.paused || headTop() !== top) return
       const found = page.events.filter((row) => row.id > top).length
       // Notifications that came while the query ran may or may not be in its answer. A page that
       // ran out of time before the newest row counted only part: the notifications' bound stands.
@@ -364,7 +382,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     appended(payload) {
       announcedId = Math.max(announcedId, payload.lastId)
       if (disposed || snapshot.status === 'loading') return
-      const top = newestId(snapshot.window) ?? 0
+      const top = headTop()
       if (payload.lastId <= top) return
       if (snapshot.paused || !snapshot.window.atHead) {
         // A batch that straddles the newest row shown holds at most lastId - top new ones.
@@ -384,7 +402,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     setPaused(paused) {
       if (paused === snapshot.paused) return
       if (paused && snapshot.window.atHead) {
-        appendedUnseen = unjoinedAbove(newestId(snapshot.window) ?? 0)
+        appendedUnseen = unjoinedAbove(headTop())
         if (appendedUnseen > 0) updateCountSoon()
       }
       unjoined = []
@@ -404,11 +422,12 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       if (disposed || loadingNewer || snapshot.paused || snapshot.window.atHead || top === null) return
       loadingNewer = true
       const current = generation
+      const announcedBefore = announcedId
       update({ loadingNewer: true })
       void collectNewer(fetchPage, top, { pageSize, maxRows: pageSize, maxRequests: MAX_CATCH_UP_REQUESTS })
         .then(async (collected) => {
           update({ loadingNewer: false })
-          await join(current, top, collected, false)
+          await join(current, top, collected, false, announcedBefore)
         })
         .catch((error: unknown) => {
           if (current === generation) update({ loadingNewer: false, error: describe(error) })

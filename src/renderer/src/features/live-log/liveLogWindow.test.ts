@@ -18,7 +18,7 @@ import {
 
 const ids = (rows: ReadonlyArray<{ id: number }>): number[] => rows.map((row) => row.id)
 const range = (from: number, to: number): number[] => Array.from({ length: from - to + 1 }, (_, index) => from - index)
-const pageOf = (list: number[], next: number | null) => ({ events: list.map((id) => fakeEvent(id)), next })
+const pageOf = (list: number[], next: number | null) => ({ events: list.map((id) => fakeEvent(id)), next, newest: Math.max(0, ...list) })
 const windowOf = (newest: number, oldest: number, patch: Partial<LiveWindow> = {}): LiveWindow => ({
   rows: range(newest, oldest).map((id) => fakeEvent(id)),
   older: oldest,

@@ -35,6 +35,8 @@ export interface FakeStore {
 export interface FakeStoreOptions {
   /** Ids a request reads before its time runs out (Infinity: every one it needs). */
   readPerRequest?: number
+  /** How long a request takes to answer (ms); 0: at once. */
+  delayMs?: number
 }
 
 /**
@@ -43,6 +45,7 @@ export interface FakeStoreOptions {
  */
 export function createFakeStore(initial: number, matches: (event: CapturedEvent) => boolean = () => true, options: FakeStoreOptions = {}): FakeStore {
   const read = options.readPerRequest ?? Number.POSITIVE_INFINITY
+  const delayMs = options.delayMs ?? 0
   const rows: CapturedEvent[] = []
   let nextId = 1
   const requests: Array<CommandRequest<'events.search'>> = []
@@ -62,19 +65,20 @@ export function createFakeStore(initial: number, matches: (event: CapturedEvent)
     },
     async search(request) {
       requests.push(request)
-      await Promise.resolve()
+      const newest = nextId - 1
+      await (delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve())
       const limit = request.limit ?? 100
       const end = Math.min(request.beforeId ?? nextId, nextId)
       if (request.afterId !== undefined) {
         const stop = Math.min(end, request.afterId + 1 + read)
         const found = between(request.afterId + 1, stop).slice(0, limit)
         const next = found.length === limit ? found.at(-1)!.id : stop >= end ? null : stop - 1
-        return { ok: true, value: { events: found.reverse(), next } }
+        return { ok: true, value: { events: found.reverse(), next, newest } }
       }
       const lo = Math.max(1, end - read)
       const found = between(lo, end).reverse().slice(0, limit)
       const next = found.length === limit ? found.at(-1)!.id : lo <= 1 ? null : lo
-      return { ok: true, value: { events: found, next } }
+      return { ok: true, value: { events: found, next, newest } }
     },
   }
   store.add(initial)
