@@ -18,7 +18,8 @@
  *    newest rows; wheel scrolling (mouse wheel events, as a person reads down the list);
  *    jump scrolling (scrollTop jumps to the end of the loaded rows, so older pages load,
  *    and to random loaded rows: every row on screen new at each jump); paused; after
- *    resume. All with arrivals going on.
+ *    resume; searching (a text no event holds, every stored row read page after page until
+ *    the list says nothing matches). All with arrivals going on.
  * 4. Checks (a wrong result fails the benchmark, slowness never does): the store holds
  *    every log the chain produced; while paused the rows stand still and the "N new"
  *    counter equals the rows stored above the newest one shown; at the end the UI shows the
@@ -72,6 +73,8 @@ const VIEWPORT = { width: 1400, height: 900 }
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(benchDir, '..')
 const ARTIFACTS = path.join(benchDir, '.artifacts')
+/** The Searching phase's text: in no hash, address, topic, data or payload of the flood's logs. */
+const SEARCH_TEXT = 'deadbeefcafe'
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 const ms = (n: number): string => (n < 10 ? n.toFixed(1) : Math.round(n).toString())
@@ -453,6 +456,34 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
       ),
     )
 
+    // A text no event holds, typed while following: the store is searched page after page
+    // (events.search) until the list says nothing matches; arrivals go on meanwhile.
+    const searchScreenshot = path.join(ARTIFACTS, 'live-log-search.png')
+    let search = { ms: 0, screenshot: false, found: false }
+    phases.push(
+      await measure(
+        'Searching',
+        `the text "${SEARCH_TEXT}" (no event holds it) typed into the filter: every stored row read, page after page, until the list says nothing matches`,
+        async () => {
+          const started = performance.now()
+          await page.getByTestId('live-filter-text').fill(SEARCH_TEXT)
+          const searching = page.getByTestId('live-loading').filter({ hasText: /Searching the stored events/ })
+          try {
+            await searching.waitFor({ timeout: 10_000 })
+            await page.screenshot({ path: searchScreenshot })
+            search.screenshot = true
+          } catch {
+            // Over before it could be seen: reported below.
+          }
+          await page.locator('[data-testid="live-empty"][data-reason="no-match"]').waitFor({ timeout: 300_000 })
+          search = { ...search, ms: performance.now() - started, found: true }
+        },
+        false,
+      ),
+    )
+    await page.getByTestId('live-filter-text').fill('')
+    await page.getByTestId('live-row').first().waitFor({ timeout: 30_000 })
+
     // 4. The end state: every produced log stored, the newest one shown, no gap in the rows.
     const finalSettle = await haltAndSettle(flood, ui, connectionId)
     let shownTop = 0
@@ -530,6 +561,12 @@ test(`live log: ${int(ROWS)} stored rows, ${int(RATE)} arriving per second, meas
         jumps
           ? `${int(jumps.steps)} jumps; the window held up to ${int(jumps.maxLoaded)} rows; the deepest row reached was ${int(finalSettle.stored - (jumps.deepestId ?? finalSettle.stored))} rows below the newest`
           : 'not run',
+      ],
+      [
+        'Searching',
+        search.found
+          ? `"No events match" ${(search.ms / 1000).toFixed(1)} s after the text was typed (the filter's debounce included), over about ${int(ROWS + arrivedTotal)} stored rows; "Searching the stored events… N % read" ${search.screenshot ? `shown meanwhile (screenshot \`bench/.artifacts/live-log-search.png\`)` : 'not seen'}`
+          : 'did not end',
       ],
       ['Arrivals in all', `${int(arrivedTotal)} logs in ${int(finalSettle.head + 1)} blocks, paced at ${BLOCKS_PER_SECOND} blocks/s × ${LOGS_PER_BLOCK} logs`],
     ]

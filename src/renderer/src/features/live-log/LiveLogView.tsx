@@ -191,7 +191,7 @@ export function LiveLogView({ connectionId }: { connectionId: number | null }) {
           </button>
         )}
         <span className="panel-hint live-loaded" data-testid="live-loaded-count" data-count={rows.length}>
-          {formatInteger(rows.length)} loaded{hasOlder ? ' · older load as you scroll' : ''}
+          {formatInteger(rows.length)} loaded{hasOlder && snapshot.searched === null ? ' · older load as you scroll' : ''}
           {snapshot.searched !== null && <span data-testid="live-searched"> · searching: {searchedShare(snapshot.searched)} of stored events read</span>}
         </span>
       </div>
