@@ -11,5 +11,9 @@ if (command !== 'serve') {
   )
   process.exit(2)
 }
+// TIDEWATCH_TRACE_START=1: the start's steps with their time (src/main/start-trace.ts).
+const trace = process.env.TIDEWATCH_TRACE_START === '1' ? (step) => process.stderr.write(`[start +${performance.now().toFixed(1)} ms] ${step}\n`) : () => {}
+trace('bin: started')
 ensureBuild()
+trace('bin: build checked; loading the bundle')
 await import(pathToFileURL(path.join(projectRoot, 'out/main/serve.js')).href)

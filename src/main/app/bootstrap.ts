@@ -17,6 +17,7 @@ import { makePrivateDir } from '../private-files'
 import type { ExportDestination } from '../export/export-service'
 import { demoTokenArtifact, packageVersion } from './project-paths'
 import { ensureWritableDataDir } from './data-dir'
+import { traceStart } from '../start-trace'
 
 export interface TidewatchOptions {
   dataDir: string
@@ -70,6 +71,7 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
     ...(options.store ? { store: options.store } : {}),
   })
+  traceStart('bootstrap: engine constructed')
   let demo: DemoChain | null = null
   try {
     const savedDemo = engine.connections.find((c) => c.kind === 'demo')
@@ -100,6 +102,7 @@ export async function startTidewatch(options: TidewatchOptions): Promise<Running
     }
     if (options.rpcUrl) await engine.connections.ensure({ url: options.rpcUrl, httpUrl: options.rpcHttpUrl })
     engine.start()
+    traceStart('bootstrap: engine started')
   } catch (error) {
     await engine.close()
     await demo?.stop()

@@ -8,7 +8,6 @@ import type { App, BrowserWindow as BrowserWindowType, Dialog, IpcMain, SafeStor
 import { z } from 'zod'
 import { startTidewatch, type RunningTidewatch } from '../app/bootstrap'
 import { embeddedInsteadOf, openChosenStore, readStoreChoice, storeChoiceController, type OpenedStore } from '../app/store-choice'
-import { openPostgresEngineStore } from '../store/postgres/engine-store'
 import { createKeyFileSecretBox } from '../store/secret-box'
 import { CONTENT_SECURITY_POLICY } from '../server/static-files'
 import { registerIpcTransport } from './ipc-transport'
@@ -89,7 +88,9 @@ export async function runDesktopApp(electron: ElectronModules): Promise<void> {
     // A shared store's saved endpoint URLs are sealed with the key file the instances sharing it
     // have in common (secret.key in each data directory), not this machine's keychain.
     const opened = await openChosenStore(choice, {
-      open: (url) => openPostgresEngineStore(url, { secrets: createKeyFileSecretBox(dataDir), dataDir, log }),
+      // Loaded only when a shared store is chosen (the PostgreSQL client is tens of modules the start would wait for).
+      open: async (url) =>
+        (await import('../store/postgres/engine-store')).openPostgresEngineStore(url, { secrets: createKeyFileSecretBox(dataDir), dataDir, log }),
       log,
     })
     try {

@@ -13,6 +13,7 @@ import { SubscriptionRunner } from '../subscriptions/subscription-runner'
 import { WatchCapture } from '../subscriptions/watch-capture'
 import type { ConnectionsService } from './connections-service'
 import { NotFoundError } from './not-found-error'
+import { traceStart } from '../start-trace'
 
 export interface NewSubscription {
   connectionId: number
@@ -60,6 +61,7 @@ export class SubscriptionsService {
     let upTo = 0
     try {
       upTo = await this.store.events.lastId()
+      traceStart(`subscriptions: counting the stored rows up to id ${upTo}`)
       for (let after = 0; after < upTo; after += COUNT_SLICE) {
         await new Promise((resolve) => setImmediate(resolve))
         if (generation !== this.countGeneration) return
@@ -78,6 +80,7 @@ export class SubscriptionsService {
       counter.lastAt ??= lastAt.get(streamId) ?? null
       this.streamCounters.set(streamId, counter)
     }
+    traceStart('subscriptions: stored rows counted')
     for (const subscription of this.store.subscriptions.list()) this.changed(this.view(subscription), null)
   }
 

@@ -16,17 +16,18 @@ import { primaryStreamDeps } from '../stream/primary-watches'
 import { headlessLocalApi } from '../app/local-api'
 import { EXPORTS_PATH, exportsDir } from '../export/exports-folder'
 import { createKeyFileSecretBox } from '../store/secret-box'
-import { openPostgresEngineStore } from '../store/postgres/engine-store'
 import { makePrivateDir } from '../private-files'
 import { redactUrl } from '../redact-url'
 import { OptionsError, parseServeOptions, plainHttpWarning, USAGE } from './options'
 import { startProcessMetrics } from './process-metrics'
+import { traceStart } from '../start-trace'
 
 const log = (message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`)
 }
 
 export async function serve(argv: string[]): Promise<void> {
+  traceStart('serve: bundle loaded')
   let options
   try {
     options = parseServeOptions(argv)
@@ -46,7 +47,10 @@ export async function serve(argv: string[]): Promise<void> {
   const token = loadOrCreateApiToken(options.dataDir)
   const secrets = createKeyFileSecretBox(options.dataDir)
   // A shared store: capture and view with the other instances on it; no demo chain of its own.
-  const store = options.store ? await openPostgresEngineStore(options.store, { secrets, dataDir: options.dataDir, log }) : undefined
+  // Loaded only for a shared store: the PostgreSQL client is tens of modules, and serve's start waits for every module it imports.
+  const store = options.store
+    ? await (await import('../store/postgres/engine-store')).openPostgresEngineStore(options.store, { secrets, dataDir: options.dataDir, log })
+    : undefined
   if (options.store) log(`store: ${redactUrl(options.store)} (shared PostgreSQL)`)
   const app = await startTidewatch({
     dataDir: options.dataDir,
@@ -72,6 +76,7 @@ export async function serve(argv: string[]): Promise<void> {
       rpcRoute({ pool: streamDeps.pool, watches: streamDeps.watches, log }),
     ],
   })
+  traceStart('serve: HTTP server listening')
   app.setLocalApi(headlessLocalApi(options.dataDir, () => server.url, server.port))
   let stopping = false
   const shutdown = (signal: string): void => {

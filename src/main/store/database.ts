@@ -8,6 +8,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { makeFilePrivate, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files'
 import { migrations as defaultMigrations, type Migration } from './migrations'
+import { traceStart } from '../start-trace'
 
 export type Db = Database.Database
 
@@ -117,6 +118,7 @@ function openOnce(file: string, options: OpenDatabaseOptions): Db {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE })
     createPrivately(file)
+    traceStart('database: opening')
     db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     db.pragma('journal_mode = WAL')
@@ -124,6 +126,7 @@ function openOnce(file: string, options: OpenDatabaseOptions): Db {
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     applyMigrations(db, options.migrations ?? defaultMigrations)
+    traceStart('database: opened, migrations checked')
     return db
   } catch (error) {
     db?.close()
