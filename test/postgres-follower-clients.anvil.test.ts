@@ -91,6 +91,7 @@ describe.skipIf(postgresSkipReason !== undefined)('a serve instance following a 
       expect(filters.rows.every((row) => row.active && (JSON.parse(row.filter_json) as { address: string[] }).address[0] === token)).toBe(true)
 
       const reorg = (depth: number) => rpc('anvil_reorg', [depth, []])
+      await run.untilReorgFits(3)
       await reorg(3)
       await stream.until('the reorg taken back on the stream', (m) => m.some((x) => x.type === 'log' && x.data.removed === true), 30_000)
 
@@ -100,7 +101,21 @@ describe.skipIf(postgresSkipReason !== undefined)('a serve instance following a 
       await waitFor('the follower captures', () => capturing(follower), 10_000)
       console.log(`[follower clients] the capturer was killed; the follower captured after ${Date.now() - killedAt} ms`)
       await reorg(2)
-      const end = (await head()) + 4
+      // A few blocks on, and as many more as it takes the traffic (slower under load) to put a few logs in the range.
+      let end = (await head()) + 4
+      const logsUpTo = async (to: number) =>
+        (await rpc<unknown[]>('eth_getLogs', [{ address: token, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` }])).length
+      await waitFor(
+        'a few logs in the range',
+        async () => {
+          const now = await head()
+          if (now < end) return false
+          if ((await logsUpTo(end)) > 3) return true
+          end = now + 1
+          return false
+        },
+        60_000,
+      )
       await stream.until('the stream past the end', (m) => m.some((x) => x.type === 'progress' && Number(x.data.block_number) >= end + 1), 60_000)
       await waitFor(
         'the subscription past the end',

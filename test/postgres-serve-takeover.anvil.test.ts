@@ -63,6 +63,7 @@ describe.skipIf(postgresSkipReason !== undefined)('serve instances sharing a Pos
 
       proxy.startCutting(400, 2_000)
       const reorg = (depth: number) => rpc('anvil_reorg', [depth, []])
+      await run.untilReorgFits(3)
       await reorg(3)
       // The client goes away, keeping what it processed up to its last progress, and comes back by cursor.
       const seen = lastProgress(client.of('r'))

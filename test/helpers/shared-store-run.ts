@@ -7,11 +7,13 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import { startAnvil, type AnvilProcess } from '../../src/main/demo/anvil-process'
 import { startTrafficGenerator, type TrafficGenerator } from '../../src/main/demo/traffic-generator'
 import { createKeyFileSecretBox } from '../../src/main/store/secret-box'
 import { startServe, type ServeProcess } from './headless-process'
 import { httpRpc } from './node-rpc'
+import { waitFor } from './scripted-server'
 import { createTestDatabase, type TestDatabase } from './postgres-test-database'
 
 export class SharedStoreRun {
@@ -66,6 +68,35 @@ export class SharedStoreRun {
 
   async head(): Promise<number> {
     return Number(await this.rpc<string>('eth_blockNumber'))
+  }
+
+  /**
+   * Waits until a reorg of `depth` blocks stays within the blocks the capturer tracks: the
+   * head at least `depth` blocks above the first tracked one (chain_cursor.first_block). A
+   * deeper fork is older than anything stored: the tracker re-anchors, and what it delivered
+   * below cannot be taken back, nor a cursor there resolved (chain-tracker.ts), which is not
+   * what these tests are about. Anvil mines a block a second, slower or faster than the
+   * instances start under load.
+   */
+  async untilReorgFits(depth: number, timeoutMs = 30_000): Promise<void> {
+    const client = new pg.Client({ connectionString: this.database.url })
+    await client.connect()
+    try {
+      const firstTracked = async (): Promise<number | undefined> => {
+        const { rows } = await client.query<{ first_block: string | number }>('SELECT min(first_block) AS first_block FROM chain_cursor')
+        return rows[0]?.first_block == null ? undefined : Number(rows[0].first_block)
+      }
+      await waitFor(
+        `the head ${depth} blocks above the first tracked one`,
+        async () => {
+          const first = await firstTracked()
+          return first !== undefined && (await this.head()) >= first + depth
+        },
+        timeoutMs,
+      )
+    } finally {
+      await client.end()
+    }
   }
 
   async close(): Promise<void> {
