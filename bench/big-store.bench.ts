@@ -173,8 +173,8 @@ function cpuMsOf(pid: number): number | null {
 
 /* ------------------------------------------------------------------ filters */
 
-type ListRequest = CommandRequest<'events.search'>
-type Filter = Omit<ListRequest, 'limit' | 'beforeId' | 'afterId' | 'connectionId'>
+type SearchRequest = CommandRequest<'events.search'>
+type Filter = Omit<SearchRequest, 'limit' | 'beforeId' | 'afterId' | 'connectionId'>
 
 /** A stored event as the bench's own connection reads it (pointed-at columns resolved), to check pages against. */
 interface StoredRow {
@@ -307,7 +307,7 @@ async function runVariant(ui: UiSocketClient, reader: Database.Database, connect
   for (let page = 0; page <= PAGES && !reachedEnd; page++) {
     const pageStarted = performance.now()
     for (let found = 0; found < PAGE;) {
-      const request: ListRequest = { connectionId, ...variant.filter, limit: PAGE - found, ...(beforeId === undefined ? {} : { beforeId }) }
+      const request: SearchRequest = { connectionId, ...variant.filter, limit: PAGE - found, ...(beforeId === undefined ? {} : { beforeId }) }
       const { value, ms: took } = await ui.callTimed('events.search', request)
       times.push(took)
       for (const row of value.events) ids.push(row.id)

@@ -149,7 +149,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const unjoinedAbove = (top: number): number => unjoined.reduce((sum, batch) => sum + Math.max(0, Math.min(batch.count, batch.lastId - top)), 0)
   let loadingOlder = false
   let loadingNewer = false
-  /** The highest id known when the window was last replaced: what `searched` is a share of. */
+  /** How far up the first page of the window read (coveredTo then): what `searched` is a share of. */
   let searchTop = 0
   /**
    * Every matching event up to this id is in the window while it is at the head, as far as
@@ -204,9 +204,9 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       if (disposed || current !== generation) return
       setUnseen(0)
       const window = windowFromNewest(page)
-      searchTop = Math.max(announcedId, newestId(window) ?? 0, page.next ?? 0)
       // The page read every event stored when it was asked for (announced ones included).
       coveredTo = Math.max(announcedBefore, page.newest)
+      searchTop = coveredTo
       // Rows announced while this page was on its way may have missed it.
       if (announcedId > announcedBefore && announcedId > (newestId(window) ?? 0)) {
         if (snapshot.paused) countNew.schedule()
