@@ -302,11 +302,14 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
     const latestNumber = Number(latest.number)
     let cursor = this.store.cursor()
     if (!cursor) {
-      // First run on this connection: tracking starts at the head; older history is served from eth_getLogs.
-      await this.processBlock(latest, latestNumber)
-      this.forgetAnnounced(latestNumber)
-      await this.updateFinality(latestNumber)
-      return
+      // First run on this connection: tracking starts at the oldest block that is not final, so
+      // a reorg right after the start is within reach; older history is final, served from eth_getLogs.
+      const first = await this.firstTrackedBlock(latestNumber)
+      const anchor = first === latestNumber ? latest : await this.block(hex(first))
+      if (!anchor) return
+      await this.processBlock(anchor, first)
+      this.forgetAnnounced(first)
+      cursor = this.store.cursor()!
     }
     // The upstream's head is at or below ours: a replaced tip (same-height reorg) or a lagging node.
     if (latestNumber <= cursor.number) {
@@ -323,6 +326,7 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
     // next group is handed to the store while this one commits (each announced once committed).
     const ahead: { raw: RawBlock; logs: Promise<ChainLog[]> }[] = []
     while (!this.stopped && cursor.number < latestNumber) {
+      if (ahead.length === 0) await this.askHeaders(cursor.number + 1, latestNumber)
       this.fetchAhead(ahead, cursor, latestNumber)
       if (ahead.length > 0) {
         const group: TrackedBlock[] = []
@@ -457,6 +461,39 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
       )
     }
     return { number: first - 1, hash: theirs.parentHash.toLowerCase() }
+  }
+
+  /**
+   * The first run's first block: the one after the finalized block (the confirmation depth
+   * where the upstream has no 'finalized' tag), no deeper than a fork this tracker applies,
+   * and the head when that is final already.
+   */
+  private async firstTrackedBlock(latest: number): Promise<number> {
+    let finalized = latest - this.confirmations()
+    try {
+      const block = await this.block('finalized')
+      if (block) finalized = Number(block.number)
+    } catch {
+      // No 'finalized' tag: the confirmation depth stands in.
+    }
+    return Math.min(latest, Math.max(0, finalized + 1, latest - this.maxReorgDepth))
+  }
+
+  /**
+   * Headers the tracker has no notification of (a gap: a first run, a restart, a dropped
+   * socket), up to two groups from `from`, asked for together rather than one round trip
+   * each; they join the notifications, where fetchAhead checks that each chains from the
+   * last. A header missing or from another branch is asked again by number, as before.
+   */
+  private async askHeaders(from: number, latest: number): Promise<void> {
+    const missing: number[] = []
+    for (let n = from; n <= Math.min(latest, from + 2 * STORE_GROUP - 1); n++) if (!this.announced.has(n)) missing.push(n)
+    if (missing.length === 0) return
+    const headers = await Promise.all(missing.map((n) => this.block(hex(n))))
+    for (const header of headers) {
+      // A notification that came meanwhile is the newer word.
+      if (header && !this.announced.has(Number(header.number))) this.announced.set(Number(header.number), header)
+    }
   }
 
   /**

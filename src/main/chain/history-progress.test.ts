@@ -18,9 +18,12 @@ afterEach(async () => {
   fixture = undefined
 })
 
-/** 60 blocks of history before tracking starts, a log in every 20th; tracking from block 61. */
+/** 60 final blocks of history before tracking starts, a log in every 20th; tracking from block 61, the first not final. */
 async function sparseHistory() {
-  fixture = await startTrackerFixture({ prepare: (provider) => Array.from({ length: 60 }, (_, i) => provider.mine((i + 1) % 20 === 0 ? [LOG] : [])) })
+  fixture = await startTrackerFixture({
+    provider: { finalityDepth: 1 },
+    prepare: (provider) => Array.from({ length: 60 }, (_, i) => provider.mine((i + 1) % 20 === 0 ? [LOG] : [])),
+  })
   const { provider, tracker, pool } = fixture
   provider.mine()
   tracker.poke()
