@@ -16,6 +16,22 @@ export type Db = Database.Database
 export const BUSY_TIMEOUT_MS = 5_000
 
 /**
+ * The -wal file is cut back to this size when a checkpoint resets it. Without a limit it
+ * keeps the size of the biggest burst it ever held (a catch-up, a history request, a readers'
+ * snapshot that held checkpoints back) for as long as the store is open, on top of the store.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+
+/** Every connection to the store file, the main one and the writer thread's, runs with these. */
+export const CONNECTION_PRAGMAS: readonly string[] = [
+  `busy_timeout = ${BUSY_TIMEOUT_MS}`,
+  // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
+  'synchronous = NORMAL',
+  'foreign_keys = ON',
+  `journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`,
+]
+
+/**
  * Runs a main-connection write at a moment no other connection writes (EventStore's
  * writer thread): see EventStore.exclusive. The identity gate runs it straight away.
  */
@@ -120,11 +136,8 @@ function openOnce(file: string, options: OpenDatabaseOptions): Db {
     createPrivately(file)
     traceStart('database: opening')
     db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     db.pragma('journal_mode = WAL')
-    // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
-    db.pragma('synchronous = NORMAL')
-    db.pragma('foreign_keys = ON')
+    for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
     applyMigrations(db, options.migrations ?? defaultMigrations)
     traceStart('database: opened, migrations checked')
     return db

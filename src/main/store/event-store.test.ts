@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NormalizedEvent } from './captured-event'
-import { openDatabase, type Db } from './database'
+import { openDatabase, WAL_SIZE_LIMIT_BYTES, type Db } from './database'
 import { CHAIN_WRITE } from './chain-writes'
 import { EventStore, type EventsCommitted } from './event-store'
 
@@ -381,5 +381,24 @@ describe('EventStore', () => {
     store.enqueue(1, 1, log(5))
     store.flush()
     expect(storedBlocks(db)).toEqual([5])
+  })
+})
+
+describe('the write-ahead log', () => {
+  it('is cut back to WAL_SIZE_LIMIT_BYTES after a burst, by the writer thread that commits capture', async () => {
+    const { db, store, committed } = open()
+    const wal = `${db.name}-wal`
+    const walBytes = () => fs.statSync(wal).size
+    // A burst bigger than the limit in one batch, through the writer thread: 96 events of 1 MiB payload each.
+    const big = (n: number): NormalizedEvent => ({ ...log(n), payload: { filler: 'f'.repeat(1024 * 1024) } })
+    for (let n = 0; n < 96; n++) store.enqueue(1, 1, big(n))
+    await store.settle()
+    expect(walBytes()).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES)
+    // The commit checkpointed the burst; the next write starts the log over and cuts the file back.
+    store.enqueue(1, 1, log(1_000))
+    await store.settle()
+    expect(committed.reduce((sum, batch) => sum + batch.count, 0)).toBe(97)
+    expect(walBytes()).toBeLessThanOrEqual(WAL_SIZE_LIMIT_BYTES)
+    expect(storedBlocks(db).at(-1)).toBe(1_000)
   })
 })

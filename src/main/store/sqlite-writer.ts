@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
-import type { Db } from './database'
+import { CONNECTION_PRAGMAS, type Db } from './database'
 
 /** A bound parameter, as better-sqlite3 takes it. */
 export type SqlValue = string | number | bigint | null
@@ -156,6 +156,7 @@ class WorkerWriter implements SqliteWriter {
         statements: this.options.statements,
         counts: this.options.statements.map(parameterCount),
         nativeBinding: this.options.nativeBinding ?? null,
+        pragmas: CONNECTION_PRAGMAS,
         // Resolved here: code run with eval resolves modules from the working directory.
         betterSqlite3: require.resolve('better-sqlite3'),
         signal: this.signal,
@@ -248,6 +249,7 @@ function workerMain(require: NodeRequire, run: typeof runBatch): void {
     statements: string[]
     counts: number[]
     nativeBinding: string | null
+    pragmas: string[]
     betterSqlite3: string
     signal: Int32Array
     replies: MessagePort
@@ -264,9 +266,7 @@ function workerMain(require: NodeRequire, run: typeof runBatch): void {
   try {
     const Database = require(data.betterSqlite3) as typeof import('better-sqlite3')
     const db = new Database(data.filename, data.nativeBinding ? { nativeBinding: data.nativeBinding } : {})
-    db.pragma('busy_timeout = 5000')
-    db.pragma('synchronous = NORMAL')
-    db.pragma('foreign_keys = ON')
+    for (const pragma of data.pragmas) db.pragma(pragma)
     setup = { db, prepared: data.statements.map((sql) => db.prepare(sql)) }
   } catch (error) {
     setup = { error: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? '' }
