@@ -22,7 +22,7 @@ import { EventStore } from '../src/main/store/event-store'
 import { createKeyFileSecretBox } from '../src/main/store/secret-box'
 import { writeSection } from './benchmarks-md'
 import { cpuBusy, envInt, gitCommit, machine } from './run-context'
-import { SEED_RECEIVED_AT, seedTransferLogs } from './seed-events'
+import { SEED_RECEIVED_AT, seedTransferLogs } from '../test/helpers/seed-events'
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000)
 const PROFILE = Boolean(process.env.BENCH_PROFILE && process.env.BENCH_PROFILE !== '0')

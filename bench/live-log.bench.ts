@@ -5,7 +5,7 @@
  * event".)
  *
  * 1. A fresh data directory gets BENCH_ROWS (default 1,000,000) captured ERC-20 Transfer
- *    logs through the Engine (seed-events.ts), on a connection to the flood server.
+ *    logs through the Engine (test/helpers/seed-events.ts), on a connection to the flood server.
  * 2. `tidewatch serve` (the built bundle) runs on it with `--rpc` at the flood server
  *    (flood-server.mjs, its own process), whose chain is paced: BENCH_RATE logs per second
  *    (default 2,500: 10 blocks of 250 mainnet-shaped logs). A `logs` subscription is created
@@ -47,7 +47,7 @@ import { FloodServer } from './flood-upstream'
 import { installLiveLogProbe, type JumpResult, type PhaseRecord } from './live-log-probe'
 import { LOGS_PER_BLOCK } from './mainnet-logs.mjs'
 import { cpuBusy, cpuBusySince, cpuTimes, envInt, gitCommit, machine, versionOf } from './run-context'
-import { seedTransferLogs } from './seed-events'
+import { seedTransferLogs } from '../test/helpers/seed-events'
 import { UiSocketClient } from '../test/helpers/ui-socket-client'
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000)

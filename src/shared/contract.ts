@@ -472,6 +472,7 @@ export const commands = {
   'subscriptions.pause': { request: idSchema, response: subscriptionSchema },
   'subscriptions.resume': { request: idSchema, response: subscriptionSchema },
   'subscriptions.remove': { request: idSchema, response: z.object({ removed: z.boolean() }) },
+  /** A whole page of matches. With `text`, it is read as events.search pages (the same rows), the engine serving others between them. */
   'events.list': {
     request: eventsQuerySchema,
     response: z.array(capturedEventSchema),

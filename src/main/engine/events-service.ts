@@ -48,7 +48,29 @@ export class EventsService {
   async list(query: EventListQuery): Promise<CapturedEvent[]> {
     await this.store.settle()
     const subscriptions = this.subscriptions.stored(query.connectionId)
-    return this.decorate(await this.store.list(this.filterOf(query, subscriptions)), subscriptions)
+    const filter = this.filterOf(query, subscriptions)
+    return this.decorate(filter.text === undefined ? await this.store.list(filter) : await this.searchedPage(filter), subscriptions)
+  }
+
+  /**
+   * A text filter's page, the rows `list` gives, read as search pages (each about 20 ms) with
+   * the event loop free between them. A text few rows hold reads the whole store: in one
+   * statement that held capture, the upstream's heartbeats and every client for as long as it
+   * ran (about 25 s at 10,000,000 events).
+   */
+  private async searchedPage(filter: EventQuery): Promise<ListedEvent[]> {
+    const forward = filter.afterId !== undefined
+    const rows: ListedEvent[] = []
+    for (let query = filter; ;) {
+      const page = await this.store.search(query)
+      // Newest first: going forward each page is newer than the last, going back older.
+      if (forward) rows.unshift(...page.rows)
+      else rows.push(...page.rows)
+      if (rows.length >= filter.limit || page.next === null) return rows
+      const limit = filter.limit - rows.length
+      query = forward ? { ...filter, afterId: page.next, limit } : { ...filter, beforeId: page.next, limit }
+      await new Promise((resolve) => setImmediate(resolve))
+    }
   }
 
   /** The store's query of a page's filters: a subscription as its stream, an event name as its selectors. */

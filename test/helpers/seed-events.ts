@@ -6,10 +6,10 @@
  * store encodes it) and an `events` row pointing at it. Row `i` is in block
  * 18,000,000 + i / 250, with distinct transaction hashes, topics and data.
  */
-import { INSERT_CHAIN_LOG_SQL } from '../src/main/store/sqlite-chain-store'
-import type { Db } from '../src/main/store/database'
-import { INSERT_EVENT_SQL } from '../src/main/store/event-store'
-import { encodeRawLog } from '../src/main/store/raw-log'
+import { INSERT_CHAIN_LOG_SQL } from '../../src/main/store/sqlite-chain-store'
+import type { Db } from '../../src/main/store/database'
+import { INSERT_EVENT_SQL } from '../../src/main/store/event-store'
+import { encodeRawLog } from '../../src/main/store/raw-log'
 
 const TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
 const TOKEN = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48'
