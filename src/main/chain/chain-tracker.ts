@@ -490,10 +490,11 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
     for (let n = from; n <= Math.min(latest, from + 2 * STORE_GROUP - 1); n++) if (!this.announced.has(n)) missing.push(n)
     if (missing.length === 0) return
     const headers = await Promise.all(missing.map((n) => this.block(hex(n))))
-    for (const header of headers) {
-      // A notification that came meanwhile is the newer word.
-      if (header && !this.announced.has(Number(header.number))) this.announced.set(Number(header.number), header)
-    }
+    headers.forEach((header, i) => {
+      const n = missing[i]!
+      // Only the block asked for (a peer's other numbers are not kept); a notification that came meanwhile is the newer word.
+      if (header && Number(header.number) === n && !this.announced.has(n)) this.announced.set(n, header)
+    })
   }
 
   /**
