@@ -67,6 +67,8 @@ describe("a connection's first run", () => {
     const { provider, tracker, pool } = fixture
     tracker.poke()
     await waitFor('caught up with the head', () => tracker.cursor?.number === 10)
+    // Finality is asked once the sync has stored the blocks.
+    await tracker.idle()
     expect(tracker.cursor!.firstBlock).toBe(6)
     expect(tracker.cursor!.finalized).toBe(5)
 
