@@ -53,6 +53,8 @@ export interface FakeProvider {
   emit(type: string, result: unknown): number
   /** The next N eth_subscribe calls fail with a -32005 rate-limit error. */
   rateLimitNext(count: number): void
+  /** N requests of `method`, after the next `skip` ones, fail with Alchemy's rate-limit error (-32005), as a free tier answers a burst. */
+  throttle(method: string, count: number, skip?: number): void
   /** Stops reading from every socket: no answers, no pongs, like a half-open TCP path. */
   goSilent(): void
   /** New connections are answered again (sockets already silent stay silent). */
@@ -72,6 +74,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const methods: string[] = []
   const requests: { method: string; params: unknown[] }[] = []
   let rateLimited = 0
+  const throttled = new Map<string, { skip: number; count: number }>()
   let silent = false
   let branch = 0
   const hex = (n: number) => `0x${n.toString(16)}`
@@ -103,6 +106,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       methods.push(request.method)
       requests.push({ method: request.method, params: request.params })
       const answer = (body: object): void => socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...body }))
+      const throttle = throttled.get(request.method)
+      if (throttle && throttle.skip > 0) throttle.skip -= 1
+      else if (throttle && throttle.count > 0) {
+        throttle.count -= 1
+        return answer({ error: { code: -32005, message: 'Your app has exceeded its compute units per second capacity' } })
+      }
       switch (request.method) {
         case 'eth_subscribe': {
           if (rateLimited > 0) {
@@ -209,6 +218,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         sent += 1
       }
       return sent
+    },
+    throttle(method, count, skip = 0) {
+      throttled.set(method, { skip, count })
     },
     rateLimitNext(count) {
       rateLimited = count

@@ -23,6 +23,7 @@ import type { ChainView, ChainViewEvents, FilterRegistration, TrackedBlock } fro
 import { matchesAny, rpcFilter, unionFilter } from './log-filter'
 import { bloomMayMatch } from './logs-bloom'
 import { upstreamChainId } from './upstream-chain-id'
+import { isRateLimit } from '../upstream/rpc-errors'
 
 export interface TrackerOptions {
   /** The connection's blocks, logs and cursor; its write gate holds block appends until the events writer thread is idle. */
@@ -55,6 +56,8 @@ const STORE_GROUP = 16
 /** 'finalized' is asked at most this often (blocks, ms): finality moves once per epoch on Ethereum. */
 const FINALITY_EVERY_BLOCKS = 32
 const FINALITY_EVERY_MS = 60_000
+/** A rate-limited request is asked this many times in all, 250 ms, 0.5, 1, 2 and 4 s apart, before the sync fails. */
+const RATE_LIMIT_TRIES = 6
 /** Bloom says logs may match but none came: a false positive is legitimate, after this many asks. */
 const EMPTY_ANSWER_ATTEMPTS = 3
 
@@ -275,8 +278,20 @@ export class ChainTracker extends EventEmitter<ChainViewEvents> implements Chain
     return total
   }
 
-  private request<T>(method: string, params: unknown[]): Promise<T> {
-    return this.options.pool.request<T>(method, params, 30_000)
+  /**
+   * A request to the upstream. A rate limit is waited out (a free tier throttles the bursts a
+   * first run or a catch-up asks for: headers and logs of up to 32 blocks at once) rather than
+   * failing the sync; any other failure is the sync's to handle.
+   */
+  private async request<T>(method: string, params: unknown[]): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.options.pool.request<T>(method, params, 30_000)
+      } catch (error) {
+        if (!isRateLimit(error) || attempt + 1 >= RATE_LIMIT_TRIES || this.stopped) throw error
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt))
+      }
+    }
   }
 
   /** A block by number or tag, checked: a peer's malformed answer must not be stored. */

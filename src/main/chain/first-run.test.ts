@@ -132,4 +132,28 @@ describe("a connection's first run", () => {
     await waitFor('tracking', () => tracker.cursor?.number === 3)
     expect(tracker.cursor!.firstBlock).toBe(3)
   })
+
+  it('waits out a rate limit on the burst of headers and logs it asks for, instead of failing the sync', async () => {
+    fixture = await startTrackerFixture({
+      provider: { finalityDepth: 20 },
+      prepare: (provider) => {
+        for (let i = 0; i < 30; i++) provider.mine([LOG])
+      },
+    })
+    const { provider, tracker, pool, logs } = fixture
+    const troubles: string[] = []
+    tracker.on('trouble', (message) => troubles.push(message))
+    // A watch registered first, so the blocks' logs are asked for too; then a free tier's answer to a burst.
+    const messages: WatchMessage[] = []
+    createTrackerWatchProvider(tracker, pool).open(request({ startBlock: 1, head: 30 }), (m) => messages.push(m))
+    // Past the first few requests (the head, 'finalized'): the burst of headers, and of the blocks' logs.
+    provider.throttle('eth_getBlockByNumber', 8, 3)
+    provider.throttle('eth_getLogs', 6, 1)
+    tracker.poke()
+    await waitFor('read to 30', () => messages.some((m) => m.type === 'progress' && m.data.block_number === 30), 20_000)
+    expect(troubles).toEqual([])
+    expect(logs.filter((line) => /chain tracker/.test(line))).toEqual([])
+    expect([...replay(messages).values()].map((m) => m.log.raw)).toEqual(canonicalLogs(provider, 1, 30))
+    expect(tracker.cursor!.firstBlock).toBe(11)
+  })
 })
