@@ -6,15 +6,15 @@
  */
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
 import { startTrackerFixture, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
+import { canonicalLogs, logsOf, replay, WATCHED, watchRequest as request } from '../../../test/helpers/watch-replay'
 import { wireLog } from '../store/chain-store'
-import type { WatchMessage, WatchRequest } from './watch-types'
+import type { WatchMessage } from './watch-types'
 import { decodeCursor, encodeCursor } from './stream-cursor'
 import { createTrackerWatchProvider } from './tracker-watch'
 
-const ADDRESS = '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd'
+const ADDRESS = WATCHED
 const TOPIC = '0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'
 // An upstream field Tidewatch does not know must reach clients unchanged (rule 7).
 const LOG = { address: ADDRESS, topics: [TOPIC], data: '0x01', blockTimestamp: '0x6553f100', someProviderField: { nested: [1, 'two'] } }
@@ -35,40 +35,6 @@ async function setup() {
   await waitFor('tracking from block 1', () => tracker.cursor?.firstBlock === 1)
   return { provider, tracker, watches: createTrackerWatchProvider(tracker, pool) }
 }
-
-const request = (overrides: Partial<WatchRequest>): WatchRequest => ({
-  kind: 'logs',
-  filter: { address: [ADDRESS] },
-  startBlock: 1,
-  head: 1,
-  fetchSnapshot: false,
-  listen: true,
-  irreversibleOnly: false,
-  withProgress: 1,
-  chainId: 1,
-  ...overrides,
-})
-
-type LogMessage = Extract<WatchMessage, { type: 'log' }>
-const logsOf = (messages: WatchMessage[]) => messages.filter((m): m is LogMessage => m.type === 'log')
-const key = (m: LogMessage) => `${m.log.blockHash}:${m.log.logIndex}`
-
-/** What a client holds after applying every message in order; fails on a log delivered twice. */
-function replay(messages: WatchMessage[], held = new Map<string, LogMessage>()): Map<string, LogMessage> {
-  for (const m of logsOf(messages)) {
-    if (m.removed) {
-      expect(held.has(key(m)), `removal of ${key(m)} that was never delivered`).toBe(true)
-      held.delete(key(m))
-    } else {
-      expect(held.has(key(m)), `${key(m)} delivered twice`).toBe(false)
-      held.set(key(m), m)
-    }
-  }
-  return held
-}
-
-/** The provider's canonical logs of the watched address in [from, to], as raw objects. */
-const canonicalLogs = (p: FakeProvider, from: number, to: number) => p.chain.slice(from, to + 1).flatMap((e) => e.logs.filter((l) => l.address === ADDRESS))
 
 function lastProgress(messages: WatchMessage[]) {
   const progress = messages.filter((m): m is Extract<WatchMessage, { type: 'progress' }> => m.type === 'progress').at(-1)

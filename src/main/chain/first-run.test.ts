@@ -5,55 +5,20 @@
  * sent of them as history, and a gap is filled with headers asked for together.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FakeProvider } from '../../../test/helpers/fake-provider'
 import { waitFor } from '../../../test/helpers/scripted-server'
 import { startTrackerFixture, type TrackerFixture } from '../../../test/helpers/tracker-fixture'
-import type { WatchMessage, WatchRequest } from './watch-types'
+import { canonicalLogs, replay, WATCHED, watchRequest as request, type LogMessage } from '../../../test/helpers/watch-replay'
+import type { WatchMessage } from './watch-types'
 import { createTrackerWatchProvider } from './tracker-watch'
 
-const ADDRESS = '0x8320fe7702b96808f7bbc0d4a888ed1468216cfd'
 const TOPIC = '0xd78a0cb8bb633d06981248b816e7bd33c2a35a6089241d099fa519e361cab902'
-const LOG = { address: ADDRESS, topics: [TOPIC], data: '0x01' }
+const LOG = { address: WATCHED, topics: [TOPIC], data: '0x01' }
 
 let fixture: TrackerFixture | undefined
 afterEach(async () => {
   await fixture?.close()
   fixture = undefined
 })
-
-const request = (overrides: Partial<WatchRequest>): WatchRequest => ({
-  kind: 'logs',
-  filter: { address: [ADDRESS] },
-  startBlock: 1,
-  head: 1,
-  fetchSnapshot: false,
-  listen: true,
-  irreversibleOnly: false,
-  withProgress: 1,
-  chainId: 1,
-  ...overrides,
-})
-
-type LogMessage = Extract<WatchMessage, { type: 'log' }>
-const key = (m: LogMessage) => `${m.log.blockHash}:${m.log.logIndex}`
-
-/** What a client holds after applying every message in order; fails on a log delivered twice or a removal never delivered. */
-function replay(messages: WatchMessage[]): Map<string, LogMessage> {
-  const held = new Map<string, LogMessage>()
-  for (const m of messages) {
-    if (m.type !== 'log') continue
-    if (m.removed) {
-      expect(held.has(key(m)), `removal of ${key(m)} that was never delivered`).toBe(true)
-      held.delete(key(m))
-    } else {
-      expect(held.has(key(m)), `${key(m)} delivered twice`).toBe(false)
-      held.set(key(m), m)
-    }
-  }
-  return held
-}
-
-const canonicalLogs = (p: FakeProvider, from: number, to: number) => p.chain.slice(from, to + 1).flatMap((e) => e.logs.filter((l) => l.address === ADDRESS))
 
 describe("a connection's first run", () => {
   it('tracks the non-final blocks below the head, so a reorg right after the start takes back history a client was sent', async () => {
