@@ -24,6 +24,8 @@ export interface FakeProviderOptions {
   maxLogsPerQuery?: number
   /** 'finalized' is this many blocks below the head (default 64). */
   finalityDepth?: number
+  /** Every answer is sent this long after its request, as a remote provider's round trip (default 0: at once). */
+  answerDelayMs?: number
 }
 
 export interface FakeBlock {
@@ -105,7 +107,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       const request = JSON.parse(data.toString()) as { id: number; method: string; params: unknown[] }
       methods.push(request.method)
       requests.push({ method: request.method, params: request.params })
-      const answer = (body: object): void => socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...body }))
+      const send = (text: string): void => void (options.answerDelayMs ? setTimeout(() => socket.send(text), options.answerDelayMs) : socket.send(text))
+      const answer = (body: object): void => send(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...body }))
       const throttle = throttled.get(request.method)
       if (throttle && throttle.skip > 0) throttle.skip -= 1
       else if (throttle && throttle.count > 0) {
