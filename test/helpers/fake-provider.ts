@@ -53,7 +53,7 @@ export interface FakeProvider {
   requests: { method: string; params: unknown[] }[]
   /** Sends `result` to every live subscription whose eth_subscribe params[0] is `type`. */
   emit(type: string, result: unknown): number
-  /** The next N eth_subscribe calls fail with a -32005 rate-limit error. */
+  /** The next N eth_subscribe calls fail with a -32005 rate-limit error (throttle of eth_subscribe). */
   rateLimitNext(count: number): void
   /** N requests of `method`, after the next `skip` ones, fail with Alchemy's rate-limit error (-32005), as a free tier answers a burst. */
   throttle(method: string, count: number, skip?: number): void
@@ -75,7 +75,6 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const subscriptions = new Map<string, FakeSubscription>()
   const methods: string[] = []
   const requests: { method: string; params: unknown[] }[] = []
-  let rateLimited = 0
   const throttled = new Map<string, { skip: number; count: number }>()
   let silent = false
   let branch = 0
@@ -117,10 +116,6 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       }
       switch (request.method) {
         case 'eth_subscribe': {
-          if (rateLimited > 0) {
-            rateLimited -= 1
-            return answer({ error: { code: -32005, message: 'Your app has exceeded its compute units per second capacity' } })
-          }
           const type = String(request.params[0])
           if (options.unsupported?.includes(type) || (options.hashesOnlyPending && type === 'newPendingTransactions' && request.params[1] === true))
             return answer({ error: { code: -32602, message: 'data did not match any variant of untagged enum EthRpcCall' } })
@@ -226,7 +221,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       throttled.set(method, { skip, count })
     },
     rateLimitNext(count) {
-      rateLimited = count
+      provider.throttle('eth_subscribe', count)
     },
     goSilent() {
       silent = true
